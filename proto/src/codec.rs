@@ -1,0 +1,40 @@
+//! MessagePack encoding: structs as maps with field names (rmp-serde's named encoding), so fields can
+//! be added without breaking older readers.
+
+use serde::{Serialize, de::DeserializeOwned};
+
+/// A value could not be encoded or decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    #[error("failed to encode: {0}")]
+    Encode(#[from] rmp_serde::encode::Error),
+    #[error("failed to decode: {0}")]
+    Decode(#[from] rmp_serde::decode::Error),
+    #[error("failed to decode event {event_type} v{version}: {reason}")]
+    Event {
+        event_type: String,
+        version: u16,
+        reason: String,
+    },
+    #[error("unknown event type {event_type} v{version}")]
+    UnknownEvent { event_type: String, version: u16 },
+    #[error("unsupported commit format {0}")]
+    Format(u16),
+}
+
+/// Encodes a value as MessagePack with named fields.
+pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, CodecError> {
+    Ok(rmp_serde::to_vec_named(value)?)
+}
+
+/// Decodes a MessagePack value.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
+    Ok(rmp_serde::from_slice(bytes)?)
+}
+
+/// Encodes a value as a dynamic MessagePack value (a map with field names).
+pub(crate) fn to_value<T: Serialize>(value: &T) -> Result<rmpv::Value, CodecError> {
+    let bytes = encode(value)?;
+    rmpv::decode::read_value(&mut bytes.as_slice())
+        .map_err(|e| CodecError::Decode(rmp_serde::decode::Error::Syntax(e.to_string())))
+}

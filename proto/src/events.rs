@@ -1,0 +1,382 @@
+//! Every event of the domain, at its current schema version. Each type has a stable name
+//! (`milestone.replanned`) and a version; a change of meaning is a new version, and older versions
+//! are upcast in [`EventBody::from_wire`] so that stored events stay readable forever.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::codec::{CodecError, to_value};
+use crate::ids::{MilestoneId, OrgId, TargetId, WorkstreamId};
+
+/// The kinds of organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgType {
+    CentralGovernment,
+    LocalGovernment,
+    CombinedAuthority,
+    EmergencyService,
+    Nhs,
+    EducationProvider,
+    Supplier,
+    Other,
+}
+
+impl OrgType {
+    pub fn label(self) -> &'static str {
+        match self {
+            OrgType::CentralGovernment => "central government",
+            OrgType::LocalGovernment => "local government",
+            OrgType::CombinedAuthority => "combined authority",
+            OrgType::EmergencyService => "emergency service",
+            OrgType::Nhs => "NHS",
+            OrgType::EducationProvider => "education provider",
+            OrgType::Supplier => "supplier",
+            OrgType::Other => "other",
+        }
+    }
+}
+
+/// What a partner commits to contribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommitmentKind {
+    Secondment,
+    EventHosting,
+    SharingCode,
+    TrainingOrPlacements,
+    Other,
+}
+
+impl CommitmentKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            CommitmentKind::Secondment => "secondment",
+            CommitmentKind::EventHosting => "event hosting",
+            CommitmentKind::SharingCode => "sharing code or components",
+            CommitmentKind::TrainingOrPlacements => "training or placements",
+            CommitmentKind::Other => "other",
+        }
+    }
+}
+
+/// What a pledge offers: money in pence, or staff time in hundredths of a person-day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resource {
+    Money,
+    StaffTime,
+}
+
+impl Resource {
+    /// Formats an amount of this resource for people: `£1,250.00` or `12.50 person-days`.
+    pub fn format(self, amount: u64) -> String {
+        let whole = group_thousands(amount / 100);
+        let cents = amount % 100;
+        match self {
+            Resource::Money => format!("£{whole}.{cents:02}"),
+            Resource::StaffTime => format!("{whole}.{cents:02} person-days"),
+        }
+    }
+}
+
+fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+// ---- organisations ----
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganisationRegistered {
+    pub name: String,
+    pub org_type: OrgType,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganisationRenamed {
+    pub name: String,
+}
+
+// ---- blueprints ----
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlueprintDrafted {
+    pub title: String,
+    pub summary: String,
+    pub lead_org: OrgId,
+    pub start_date: NaiveDate,
+    pub target_end_date: NaiveDate,
+    /// Funding target in pence.
+    pub funding_target: u64,
+    /// Staff-time target in hundredths of a person-day.
+    #[serde(default)]
+    pub staff_time_target: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlueprintPublished {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlueprintClosed {
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkstreamAdded {
+    pub workstream: WorkstreamId,
+    pub title: String,
+    pub lead_org: OrgId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkstreamRenamed {
+    pub workstream: WorkstreamId,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkstreamRetired {
+    pub workstream: WorkstreamId,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnerJoined {
+    pub org: OrgId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnerLeft {
+    pub org: OrgId,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetSet {
+    pub target: TargetId,
+    pub title: String,
+    pub unit: String,
+    pub target_value: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetReported {
+    pub target: TargetId,
+    pub value: u64,
+    pub note: String,
+}
+
+// ---- milestones ----
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MilestonePlanned {
+    pub workstream: WorkstreamId,
+    pub title: String,
+    pub owner: OrgId,
+    pub depends_on: Vec<MilestoneId>,
+    /// The first due date: the baseline, and the first forecast.
+    pub due: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MilestoneStarted {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MilestoneProgressReported {
+    /// 0 to 100.
+    pub percent: u8,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MilestoneReplanned {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MilestoneCompleted {
+    pub on: NaiveDate,
+    #[serde(default)]
+    pub evidence: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MilestoneCancelled {
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MilestoneReopened {
+    pub reason: String,
+}
+
+// ---- commitments ----
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitmentMade {
+    pub partner: OrgId,
+    pub kind: CommitmentKind,
+    pub description: String,
+    pub quantity: u64,
+    pub unit: String,
+    pub due: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitmentDeliveryRecorded {
+    pub quantity: u64,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitmentAmended {
+    #[serde(default)]
+    pub quantity: Option<u64>,
+    #[serde(default)]
+    pub due: Option<NaiveDate>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitmentFulfilled {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitmentWithdrawn {
+    pub reason: String,
+}
+
+// ---- pledges ----
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PledgeMade {
+    pub sponsor: OrgId,
+    pub resource: Resource,
+    /// Pence for money, hundredths of a person-day for staff time.
+    pub amount: u64,
+    #[serde(default)]
+    pub workstream: Option<WorkstreamId>,
+    pub conditions: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PledgeConfirmed {
+    pub amount: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PledgeDisbursed {
+    pub amount: u64,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PledgeWithdrawn {
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PledgeClosed {}
+
+macro_rules! event_bodies {
+    ($($variant:ident($payload:ident) = $name:literal v $version:literal,)*) => {
+        /// A typed event at its current schema version.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum EventBody {
+            $($variant($payload),)*
+        }
+
+        /// Every event type with its current version, in declaration order.
+        pub const EVENT_TYPES: &[(&str, u16)] = &[$(($name, $version),)*];
+
+        impl EventBody {
+            /// The stable type name, such as `milestone.replanned`.
+            pub fn type_name(&self) -> &'static str {
+                match self {
+                    $(EventBody::$variant(_) => $name,)*
+                }
+            }
+
+            /// Type name, current version and payload map, as stored.
+            pub fn to_wire(&self) -> Result<(&'static str, u16, rmpv::Value), CodecError> {
+                match self {
+                    $(EventBody::$variant(p) => Ok(($name, $version, to_value(p)?)),)*
+                }
+            }
+
+            /// Reads a stored payload of any known version, upcasting older versions.
+            pub fn from_wire(event_type: &str, version: u16, data: &rmpv::Value) -> Result<Self, CodecError> {
+                let fail = |e: rmpv::ext::Error| CodecError::Event {
+                    event_type: event_type.to_owned(),
+                    version,
+                    reason: e.to_string(),
+                };
+                match (event_type, version) {
+                    $(($name, $version) => Ok(EventBody::$variant(
+                        rmpv::ext::from_value(data.clone()).map_err(fail)?,
+                    )),)*
+                    _ => Err(CodecError::UnknownEvent { event_type: event_type.to_owned(), version }),
+                }
+            }
+        }
+
+        $(impl From<$payload> for EventBody {
+            fn from(p: $payload) -> Self {
+                EventBody::$variant(p)
+            }
+        })*
+    };
+}
+
+event_bodies! {
+    OrganisationRegistered(OrganisationRegistered) = "organisation.registered" v 1,
+    OrganisationRenamed(OrganisationRenamed) = "organisation.renamed" v 1,
+    BlueprintDrafted(BlueprintDrafted) = "blueprint.drafted" v 1,
+    BlueprintPublished(BlueprintPublished) = "blueprint.published" v 1,
+    BlueprintClosed(BlueprintClosed) = "blueprint.closed" v 1,
+    WorkstreamAdded(WorkstreamAdded) = "workstream.added" v 1,
+    WorkstreamRenamed(WorkstreamRenamed) = "workstream.renamed" v 1,
+    WorkstreamRetired(WorkstreamRetired) = "workstream.retired" v 1,
+    PartnerJoined(PartnerJoined) = "partner.joined" v 1,
+    PartnerLeft(PartnerLeft) = "partner.left" v 1,
+    TargetSet(TargetSet) = "target.set" v 1,
+    TargetReported(TargetReported) = "target.reported" v 1,
+    MilestonePlanned(MilestonePlanned) = "milestone.planned" v 1,
+    MilestoneStarted(MilestoneStarted) = "milestone.started" v 1,
+    MilestoneProgressReported(MilestoneProgressReported) = "milestone.progress_reported" v 1,
+    MilestoneReplanned(MilestoneReplanned) = "milestone.replanned" v 1,
+    MilestoneCompleted(MilestoneCompleted) = "milestone.completed" v 1,
+    MilestoneCancelled(MilestoneCancelled) = "milestone.cancelled" v 1,
+    MilestoneReopened(MilestoneReopened) = "milestone.reopened" v 1,
+    CommitmentMade(CommitmentMade) = "commitment.made" v 1,
+    CommitmentDeliveryRecorded(CommitmentDeliveryRecorded) = "commitment.delivery_recorded" v 1,
+    CommitmentAmended(CommitmentAmended) = "commitment.amended" v 1,
+    CommitmentFulfilled(CommitmentFulfilled) = "commitment.fulfilled" v 1,
+    CommitmentWithdrawn(CommitmentWithdrawn) = "commitment.withdrawn" v 1,
+    PledgeMade(PledgeMade) = "pledge.made" v 1,
+    PledgeConfirmed(PledgeConfirmed) = "pledge.confirmed" v 1,
+    PledgeDisbursed(PledgeDisbursed) = "pledge.disbursed" v 1,
+    PledgeWithdrawn(PledgeWithdrawn) = "pledge.withdrawn" v 1,
+    PledgeClosed(PledgeClosed) = "pledge.closed" v 1,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_is_formatted_for_people() {
+        assert_eq!(Resource::Money.format(125_000_050), "£1,250,000.50");
+        assert_eq!(Resource::Money.format(5), "£0.05");
+        assert_eq!(Resource::StaffTime.format(1250), "12.50 person-days");
+    }
+}

@@ -1,0 +1,89 @@
+//! Limits on free text and amounts, shared by every decider so that the same input gets the same
+//! answer whichever service handles it.
+
+use crate::reply::Rejection;
+
+/// Longest title or name, in characters.
+pub const TITLE_MAX: usize = 200;
+/// Longest note, reason, summary or description, in characters.
+pub const NOTE_MAX: usize = 4000;
+/// Longest unit ("roles", "people"), in characters.
+pub const UNIT_MAX: usize = 40;
+/// Longest evidence link, in characters.
+pub const LINK_MAX: usize = 2000;
+
+/// A required short text: not blank, at most [`TITLE_MAX`] characters.
+pub fn title(field: &str, value: &str) -> Result<(), Rejection> {
+    required(field, value, TITLE_MAX)
+}
+
+/// A required reason or description: not blank, at most [`NOTE_MAX`] characters.
+pub fn reason(field: &str, value: &str) -> Result<(), Rejection> {
+    required(field, value, NOTE_MAX)
+}
+
+/// An optional note: at most [`NOTE_MAX`] characters (may be empty).
+pub fn note(field: &str, value: &str) -> Result<(), Rejection> {
+    max_len(field, value, NOTE_MAX)
+}
+
+/// A required text of at most `max` characters.
+pub fn required(field: &str, value: &str, max: usize) -> Result<(), Rejection> {
+    if value.trim().is_empty() {
+        return Err(Rejection::invalid(
+            "input.blank",
+            field,
+            format!("{field} must not be blank"),
+        ));
+    }
+    max_len(field, value, max)
+}
+
+fn max_len(field: &str, value: &str, max: usize) -> Result<(), Rejection> {
+    let len = value.chars().count();
+    if len > max {
+        return Err(Rejection::invalid(
+            "input.too_long",
+            field,
+            format!("{field} is {len} characters long; the limit is {max}"),
+        ));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(Rejection::invalid(
+            "input.control_character",
+            field,
+            format!("{field} contains a control character"),
+        ));
+    }
+    Ok(())
+}
+
+/// A strictly positive quantity or amount.
+pub fn positive(field: &str, value: u64) -> Result<(), Rejection> {
+    if value == 0 {
+        return Err(Rejection::invalid(
+            "input.not_positive",
+            field,
+            format!("{field} must be greater than zero"),
+        ));
+    }
+    Ok(())
+}
+
+/// An evidence link: an http or https URL.
+pub fn link(field: &str, value: &str) -> Result<(), Rejection> {
+    required(field, value, LINK_MAX)?;
+    if !(value.starts_with("https://") || value.starts_with("http://"))
+        || value.contains(char::is_whitespace)
+    {
+        return Err(Rejection::invalid(
+            "input.not_a_link",
+            field,
+            format!("{field} must be an http or https link without spaces"),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! Cached access to the organisations and blueprints other rules refer to, and the checks every
+//! service makes against them.
+
+use std::sync::Arc;
+
+use eventstore::{EventStore, Folded, StateCache, StoreError};
+use proto::{BlueprintId, OrgId, Rejection, ThingRef, WorkstreamId};
+
+use crate::blueprint::{BlueprintState, BlueprintStatus};
+use crate::organisation::OrganisationState;
+
+/// Loads organisations and blueprints, up to date with the stream, through bounded caches.
+pub struct Directory {
+    organisations: StateCache<OrganisationState>,
+    blueprints: StateCache<BlueprintState>,
+}
+
+impl Default for Directory {
+    fn default() -> Self {
+        Self {
+            organisations: StateCache::new(10_000),
+            blueprints: StateCache::new(1_000),
+        }
+    }
+}
+
+impl Directory {
+    pub async fn organisation(
+        &self,
+        store: &EventStore,
+        org: &OrgId,
+    ) -> Result<Arc<Folded<OrganisationState>>, StoreError> {
+        self.organisations
+            .load_fresh(store, &ThingRef::organisation(org))
+            .await
+    }
+
+    pub async fn blueprint(
+        &self,
+        store: &EventStore,
+        bp: &BlueprintId,
+    ) -> Result<Arc<Folded<BlueprintState>>, StoreError> {
+        self.blueprints
+            .load_fresh(store, &ThingRef::blueprint(bp))
+            .await
+    }
+}
+
+/// The blueprint must exist and not be closed: a closed blueprint takes no new records.
+pub fn require_open_blueprint<'a>(
+    id: &BlueprintId,
+    bp: &'a BlueprintState,
+) -> Result<&'a BlueprintState, Rejection> {
+    match bp.status {
+        None => Err(Rejection::not_found(
+            "blueprint.not_found",
+            format!("blueprint {id} does not exist"),
+        )),
+        Some(BlueprintStatus::Closed) => Err(Rejection::conflict(
+            "blueprint.closed",
+            format!("blueprint {id} is closed; it takes no new records"),
+        )),
+        Some(_) => Ok(bp),
+    }
+}
+
+/// The organisation must be registered.
+pub fn require_organisation(
+    org: &OrgId,
+    state: &OrganisationState,
+    field: &str,
+) -> Result<(), Rejection> {
+    if state.name.is_none() {
+        return Err(Rejection::not_found(
+            "organisation.not_found",
+            format!("organisation {org} is not registered; register it first"),
+        )
+        .on_field(field));
+    }
+    Ok(())
+}
+
+/// The workstream must exist in the blueprint and not be retired.
+pub fn require_active_workstream(
+    bp_id: &BlueprintId,
+    bp: &BlueprintState,
+    ws: &WorkstreamId,
+    field: &str,
+) -> Result<(), Rejection> {
+    match bp.workstreams.get(ws) {
+        None => Err(Rejection::not_found(
+            "workstream.not_found",
+            format!("workstream {bp_id}/{ws} does not exist"),
+        )
+        .on_field(field)),
+        Some(w) if w.retired => Err(Rejection::conflict(
+            "workstream.retired",
+            format!("workstream {bp_id}/{ws} is retired; it takes no new records"),
+        )
+        .on_field(field)),
+        Some(_) => Ok(()),
+    }
+}

@@ -1,0 +1,141 @@
+//! Folding one thing's commits into its state, and a bounded cache of folded states.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use proto::{Accepted, EventBody, ThingRef};
+
+use crate::store::{EventStore, StoreError, StoredCommit};
+
+/// The state of one thing, built by folding its events. `evolve` holds no rules and never fails:
+/// every rule lives in the service's `decide`, which runs before an event is stored.
+pub trait Aggregate: Default + Clone + Send + Sync + 'static {
+    fn evolve(&mut self, event: &EventBody);
+}
+
+/// A thing's state with the stream sequence it reflects and the results of its past commands.
+#[derive(Debug, Clone, Default)]
+pub struct Folded<A> {
+    pub state: A,
+    /// Stream sequence of the thing's last commit; 0 when it has none.
+    pub version: u64,
+    /// The result of every command stored on this thing, by idempotency key, so that a retry long
+    /// after the server's duplicate window is still answered with the original result.
+    pub results: HashMap<String, Accepted>,
+}
+
+impl<A: Aggregate> Folded<A> {
+    /// Applies stored commits, oldest first.
+    pub fn apply(&mut self, commits: &[StoredCommit]) -> Result<(), StoreError> {
+        for stored in commits {
+            let bodies = stored
+                .commit
+                .bodies()
+                .map_err(|e| StoreError::Undecodable {
+                    subject: stored.commit.thing.subject(),
+                    seq: stored.seq,
+                    reason: e.to_string(),
+                })?;
+            self.record(stored.seq, &stored.commit.idempotency_key, &bodies);
+        }
+        Ok(())
+    }
+
+    /// Applies the events of one commit stored at `seq` under `key`.
+    pub fn record(&mut self, seq: u64, key: &str, bodies: &[EventBody]) {
+        for body in bodies {
+            self.state.evolve(body);
+        }
+        self.version = seq;
+        self.results.insert(
+            key.to_owned(),
+            Accepted {
+                seq,
+                version: seq,
+                events: bodies.iter().map(|b| b.type_name().to_owned()).collect(),
+                duplicate: true,
+            },
+        );
+    }
+
+    /// Whether the thing has any commits.
+    pub fn exists(&self) -> bool {
+        self.version > 0
+    }
+}
+
+/// A bounded cache of folded states keyed by subject. Entries are returned as they were cached;
+/// the append's sequence check catches any that went stale, and [`StateCache::load_fresh`]
+/// brings one up to date first.
+pub struct StateCache<A> {
+    entries: Mutex<HashMap<String, Arc<Folded<A>>>>,
+    capacity: usize,
+}
+
+impl<A: Aggregate> StateCache<A> {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            entries: Mutex::new(HashMap::new()),
+            capacity: capacity.max(1),
+        }
+    }
+
+    fn get(&self, subject: &str) -> Option<Arc<Folded<A>>> {
+        self.entries
+            .lock()
+            .expect("cache lock")
+            .get(subject)
+            .cloned()
+    }
+
+    /// Stores a folded state. When full, an arbitrary entry is dropped: a miss only costs a reload.
+    pub fn put(&self, subject: String, folded: Arc<Folded<A>>) {
+        let mut entries = self.entries.lock().expect("cache lock");
+        if entries.len() >= self.capacity && !entries.contains_key(&subject) {
+            if let Some(victim) = entries.keys().next().cloned() {
+                entries.remove(&victim);
+            }
+        }
+        entries.insert(subject, folded);
+    }
+
+    pub fn invalidate(&self, subject: &str) {
+        self.entries.lock().expect("cache lock").remove(subject);
+    }
+
+    /// The cached state if there is one, else the state loaded from the stream.
+    pub async fn load(
+        &self,
+        store: &EventStore,
+        thing: &ThingRef,
+    ) -> Result<(Arc<Folded<A>>, bool), StoreError> {
+        match self.get(&thing.subject()) {
+            Some(hit) => Ok((hit, true)),
+            None => Ok((self.load_fresh(store, thing).await?, false)),
+        }
+    }
+
+    /// The state as of the last commit now in the stream, reading only the commits the cached
+    /// state lacks.
+    pub async fn load_fresh(
+        &self,
+        store: &EventStore,
+        thing: &ThingRef,
+    ) -> Result<Arc<Folded<A>>, StoreError> {
+        let subject = thing.subject();
+        let cached = self.get(&subject);
+        let after = cached.as_ref().map_or(0, |c| c.version);
+        let newer = store.read_since(thing, after).await?;
+        if newer.is_empty() {
+            if let Some(c) = cached {
+                return Ok(c);
+            }
+            return Ok(Arc::new(Folded::default()));
+        }
+        let mut folded = cached.map(|c| (*c).clone()).unwrap_or_default();
+        folded.apply(&newer)?;
+        let folded = Arc::new(folded);
+        self.put(subject, folded.clone());
+        Ok(folded)
+    }
+}

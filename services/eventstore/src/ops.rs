@@ -1,0 +1,65 @@
+//! The operator endpoints every service process serves: `/metrics`, `/healthz`, `/readyz`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use prometheus::{Encoder, Registry, TextEncoder};
+
+/// Tells `/readyz` whether the process can do its work.
+pub type ReadinessCheck = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
+
+/// Renders a registry in the Prometheus text format.
+pub fn render_metrics(registry: &Registry) -> String {
+    let mut buffer = Vec::new();
+    if let Err(e) = TextEncoder::new().encode(&registry.gather(), &mut buffer) {
+        tracing::error!(error = %e, "failed to encode metrics");
+    }
+    String::from_utf8(buffer).unwrap_or_default()
+}
+
+/// The text-format content type Prometheus expects.
+pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+#[derive(Clone)]
+struct OpsState {
+    registry: Registry,
+    ready: ReadinessCheck,
+}
+
+/// A router with `/metrics`, `/healthz` and `/readyz`.
+pub fn router(registry: Registry, ready: ReadinessCheck) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .with_state(OpsState { registry, ready })
+}
+
+async fn metrics(State(state): State<OpsState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)],
+        render_metrics(&state.registry),
+    )
+}
+
+async fn readyz(State(state): State<OpsState>) -> impl IntoResponse {
+    match (state.ready)() {
+        Ok(()) => (StatusCode::OK, "ready\n".to_owned()),
+        Err(why) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {why}\n"),
+        ),
+    }
+}
+
+/// A readiness check that passes while `client` is connected to NATS.
+pub fn nats_ready(client: async_nats::Client) -> ReadinessCheck {
+    Arc::new(move || match client.connection_state() {
+        async_nats::connection::State::Connected => Ok(()),
+        other => Err(format!("NATS connection is {other}")),
+    })
+}

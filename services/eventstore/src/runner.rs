@@ -1,0 +1,54 @@
+//! What every thin service binary does: read config, set up telemetry, connect, serve the
+//! operator endpoints, run until SIGTERM or Ctrl-C.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+
+use prometheus::Registry;
+
+use crate::config::NatsConfig;
+use crate::metrics::CommandMetrics;
+use crate::store::EventStore;
+
+/// Command-line settings shared by the service binaries.
+#[derive(Debug, Clone, clap::Parser)]
+pub struct ServiceArgs {
+    #[command(flatten)]
+    pub nats: NatsConfig,
+    /// Address of the operator endpoints (`/metrics`, `/healthz`, `/readyz`).
+    #[arg(long, env = "WAYMARK_OPS_ADDR", default_value = "127.0.0.1:9100")]
+    pub ops_addr: SocketAddr,
+}
+
+/// A future that resolves when the service should stop.
+pub type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Runs a command service binary: `serve` is called once the store is open.
+pub async fn run_service_binary<F, Fut>(name: &str, serve: F) -> anyhow::Result<()>
+where
+    F: FnOnce(EventStore, CommandMetrics, Shutdown) -> Fut,
+    Fut: Future<Output = Result<(), crate::store::StoreError>>,
+{
+    use clap::Parser;
+    crate::telemetry::init();
+    let args = ServiceArgs::parse();
+    let store = EventStore::open(&args.nats, name).await?;
+    let registry = Registry::new();
+    let metrics = CommandMetrics::register(&registry)?;
+    let listener = tokio::net::TcpListener::bind(args.ops_addr).await?;
+    tracing::info!(addr = %listener.local_addr()?, "operator endpoints listening");
+    let ops = crate::ops::router(registry, crate::ops::nats_ready(store.client().clone()));
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, ops).await {
+            tracing::error!(error = %e, "operator endpoints stopped");
+        }
+    });
+    serve(
+        store,
+        metrics,
+        Box::pin(crate::telemetry::shutdown_signal()),
+    )
+    .await?;
+    Ok(())
+}

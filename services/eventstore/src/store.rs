@@ -1,0 +1,390 @@
+//! The event stream: connecting, creating or verifying `WAYMARK_EVENTS`, appending a commit with
+//! `Nats-Msg-Id` and `Nats-Expected-Last-Subject-Sequence`, and reading one thing's commits.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer, stream};
+use futures::StreamExt;
+use proto::subjects::{EVENTS_WILDCARD, STREAM};
+use proto::{Commit, ThingRef};
+
+use crate::config::NatsConfig;
+
+/// Oldest server on which the per-subject sequence check is safe on a replicated stream.
+const MIN_VERSION_FOR_REPLICATED: (u64, u64, u64) = (2, 9, 21);
+
+/// Failures of the store that are not about one append.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// NATS could not be reached: check the URL and that the server runs.
+    #[error("failed to connect to NATS at {url}: {reason}")]
+    Connect { url: String, reason: String },
+    /// The stream exists with settings Waymark cannot work with; an operator must fix it.
+    #[error("stream {STREAM} is misconfigured: {0}")]
+    Misconfigured(String),
+    /// The server cannot guard the stream as configured.
+    #[error("nats-server {version} cannot be used: {reason}")]
+    UnsupportedServer { version: String, reason: String },
+    /// A JetStream request failed or timed out; retrying may help.
+    #[error("failed to {action}: {reason}")]
+    JetStream {
+        action: &'static str,
+        reason: String,
+    },
+    /// A stored commit could not be read by this version of Waymark.
+    #[error("failed to read commit {seq} on {subject}: {reason}")]
+    Undecodable {
+        subject: String,
+        seq: u64,
+        reason: String,
+    },
+}
+
+impl StoreError {
+    fn js(action: &'static str, err: impl std::fmt::Display) -> Self {
+        StoreError::JetStream {
+            action,
+            reason: err.to_string(),
+        }
+    }
+}
+
+/// Why an append did not store the commit.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    /// Another commit landed on the subject since `expected`: reload, decide again.
+    #[error("the thing changed since version {expected}")]
+    Conflict { expected: u64 },
+    /// The commit is larger than the server accepts: the command carried too much text.
+    #[error("the commit is too large for the server")]
+    TooLarge,
+    /// Encoding failed: a bug, never a user error.
+    #[error("failed to encode the commit: {0}")]
+    Encode(#[from] proto::CodecError),
+    /// The server did not acknowledge; the commit may or may not be stored, so retry with the same
+    /// message id (the server drops the repeat).
+    #[error("failed to append: {0}")]
+    Failed(String),
+}
+
+/// A commit that was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    pub seq: u64,
+    /// The server had already stored a commit with this message id.
+    pub duplicate: bool,
+}
+
+/// A commit read back with its stream sequence.
+#[derive(Debug, Clone)]
+pub struct StoredCommit {
+    pub seq: u64,
+    pub commit: Commit,
+}
+
+/// A connection to NATS and the event stream.
+#[derive(Clone)]
+pub struct EventStore {
+    client: async_nats::Client,
+    js: jetstream::Context,
+    stream: stream::Stream,
+    config: NatsConfig,
+}
+
+/// Connects to NATS as `config` says.
+pub async fn connect(config: &NatsConfig, name: &str) -> Result<async_nats::Client, StoreError> {
+    let fail = |reason: String| StoreError::Connect {
+        url: config.url.clone(),
+        reason,
+    };
+    let mut options = async_nats::ConnectOptions::new()
+        .name(name)
+        .connection_timeout(config.connect_timeout())
+        .request_timeout(Some(config.request_timeout()))
+        .retry_on_initial_connect()
+        .max_reconnects(None);
+    if let Some(path) = &config.credentials_file {
+        options = options.credentials_file(path).await.map_err(|e| {
+            fail(format!(
+                "failed to read credentials file {}: {e}",
+                path.display()
+            ))
+        })?;
+    }
+    // With retry_on_initial_connect the future returns at once; wait for the first connection
+    // within the configured time so that a wrong URL is an error, not a silent hang.
+    let client = options
+        .connect(config.url.as_str())
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let deadline = tokio::time::Instant::now() + config.connect_timeout();
+    while client.connection_state() != async_nats::connection::State::Connected {
+        if tokio::time::Instant::now() >= deadline {
+            return Err(fail(format!(
+                "no connection within {} ms",
+                config.connect_timeout_ms
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(client)
+}
+
+fn parse_version(v: &str) -> Option<(u64, u64, u64)> {
+    let core = v.trim_start_matches('v').split(['-', '+']).next()?;
+    let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
+    Some((
+        parts.next()??,
+        parts.next()??,
+        parts.next().flatten().unwrap_or(0),
+    ))
+}
+
+impl EventStore {
+    /// Connects and creates (or verifies) the event stream.
+    pub async fn open(config: &NatsConfig, name: &str) -> Result<Self, StoreError> {
+        let client = connect(config, name).await?;
+        Self::with_client(client, config).await
+    }
+
+    /// Uses an existing connection; creates or verifies the event stream.
+    pub async fn with_client(
+        client: async_nats::Client,
+        config: &NatsConfig,
+    ) -> Result<Self, StoreError> {
+        let version = client.server_info().version;
+        if config.replicas > 1 {
+            let ok = parse_version(&version).is_some_and(|v| v >= MIN_VERSION_FOR_REPLICATED);
+            if !ok {
+                return Err(StoreError::UnsupportedServer {
+                    version,
+                    reason: "a replicated stream needs nats-server 2.9.21 or later, where racing \
+                             writers cannot both pass the per-subject sequence check"
+                        .into(),
+                });
+            }
+        }
+        let js = jetstream::ContextBuilder::new()
+            .timeout(config.request_timeout())
+            .build(client.clone());
+        let stream = ensure_stream(&js, config).await?;
+        Ok(Self {
+            client,
+            js,
+            stream,
+            config: config.clone(),
+        })
+    }
+
+    pub fn client(&self) -> &async_nats::Client {
+        &self.client
+    }
+
+    pub fn jetstream(&self) -> &jetstream::Context {
+        &self.js
+    }
+
+    pub fn config(&self) -> &NatsConfig {
+        &self.config
+    }
+
+    /// Appends `commit` as one message on its thing's subject, only if the last commit on that
+    /// subject is still `expected` (0: the thing has no commits yet).
+    pub async fn append(&self, commit: &Commit, expected: u64) -> Result<Appended, AppendError> {
+        let subject = commit.thing.subject();
+        let payload = commit.encode()?;
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert(
+            async_nats::header::NATS_MESSAGE_ID,
+            message_id(&subject, &commit.idempotency_key).as_str(),
+        );
+        headers.insert(
+            async_nats::header::NATS_EXPECTED_LAST_SUBJECT_SEQUENCE,
+            expected.to_string().as_str(),
+        );
+        let ack = self
+            .js
+            .publish_with_headers(subject, headers, payload.into())
+            .await
+            .map_err(|e| classify_publish(e, expected))?
+            .await
+            .map_err(|e| classify_publish(e, expected))?;
+        Ok(Appended {
+            seq: ack.sequence,
+            duplicate: ack.duplicate,
+        })
+    }
+
+    /// Sequence of the last commit on `thing`'s subject, 0 when it has none.
+    pub async fn last_seq(&self, thing: &ThingRef) -> Result<u64, StoreError> {
+        match self
+            .stream
+            .get_last_raw_message_by_subject(&thing.subject())
+            .await
+        {
+            Ok(msg) => Ok(msg.sequence),
+            Err(e) if e.kind() == stream::LastRawMessageErrorKind::NoMessageFound => Ok(0),
+            Err(e) => Err(StoreError::js("read the last commit", e)),
+        }
+    }
+
+    /// Reads the commits of `thing` with a sequence above `after`, oldest first.
+    pub async fn read_since(
+        &self,
+        thing: &ThingRef,
+        after: u64,
+    ) -> Result<Vec<StoredCommit>, StoreError> {
+        let subject = thing.subject();
+        let last = self.last_seq(thing).await?;
+        if last <= after {
+            return Ok(Vec::new());
+        }
+        let consumer = self
+            .stream
+            .create_consumer(consumer::pull::OrderedConfig {
+                filter_subject: subject.clone(),
+                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                    start_sequence: after + 1,
+                },
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| StoreError::js("open a reader", e))?;
+        let mut messages = consumer
+            .messages()
+            .await
+            .map_err(|e| StoreError::js("read commits", e))?;
+        let mut out = Vec::new();
+        let timeout = self.config.request_timeout();
+        loop {
+            let next = tokio::time::timeout(timeout, messages.next())
+                .await
+                .map_err(|_| StoreError::js("read commits", "timed out"))?;
+            let Some(msg) = next else {
+                return Err(StoreError::js("read commits", "the reader ended early"));
+            };
+            let msg = msg.map_err(|e| StoreError::js("read commits", e))?;
+            let seq = msg
+                .info()
+                .map_err(|e| StoreError::js("read commit metadata", e))?
+                .stream_sequence;
+            let commit = Commit::decode(&msg.payload).map_err(|e| StoreError::Undecodable {
+                subject: subject.clone(),
+                seq,
+                reason: e.to_string(),
+            })?;
+            out.push(StoredCommit { seq, commit });
+            if seq >= last {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Sequence of the last message in the whole stream.
+    pub async fn stream_last_seq(&self) -> Result<u64, StoreError> {
+        let mut stream = self.stream.clone();
+        let info = stream
+            .info()
+            .await
+            .map_err(|e| StoreError::js("read stream info", e))?;
+        Ok(info.state.last_sequence)
+    }
+}
+
+/// The dedup id of a command on a thing: the same key on another thing is another command.
+fn message_id(subject: &str, key: &str) -> String {
+    format!("{subject}#{key}")
+}
+
+fn classify_publish(err: jetstream::context::PublishError, expected: u64) -> AppendError {
+    use jetstream::context::PublishErrorKind as K;
+    match err.kind() {
+        K::WrongLastSequence => AppendError::Conflict { expected },
+        K::MaxPayloadExceeded => AppendError::TooLarge,
+        _ => AppendError::Failed(err.to_string()),
+    }
+}
+
+fn wanted_config(config: &NatsConfig) -> stream::Config {
+    stream::Config {
+        name: STREAM.to_owned(),
+        description: Some("Waymark events: every fact ever recorded, kept forever".to_owned()),
+        subjects: vec![EVENTS_WILDCARD.to_owned()],
+        storage: stream::StorageType::File,
+        retention: stream::RetentionPolicy::Limits,
+        // No limits are set, so nothing is ever discarded; should an operator add one, new
+        // writes fail loudly instead of old events vanishing.
+        discard: stream::DiscardPolicy::New,
+        max_age: Duration::ZERO,
+        max_messages: -1,
+        max_bytes: -1,
+        num_replicas: config.replicas,
+        duplicate_window: config.duplicate_window(),
+        deny_delete: true,
+        deny_purge: true,
+        allow_direct: true,
+        ..Default::default()
+    }
+}
+
+async fn ensure_stream(
+    js: &jetstream::Context,
+    config: &NatsConfig,
+) -> Result<stream::Stream, StoreError> {
+    let wanted = wanted_config(config);
+    let mut stream = js
+        .get_or_create_stream(wanted.clone())
+        .await
+        .map_err(|e| StoreError::js("create or open the event stream", e))?;
+    let info = stream
+        .info()
+        .await
+        .map_err(|e| StoreError::js("read stream info", e))?;
+    let have = &info.config;
+    let mut problems = Vec::new();
+    if have.subjects != wanted.subjects {
+        problems.push(format!(
+            "subjects are {:?}, expected {:?}",
+            have.subjects, wanted.subjects
+        ));
+    }
+    if have.storage != stream::StorageType::File {
+        problems.push("storage is not file".to_owned());
+    }
+    if have.retention != stream::RetentionPolicy::Limits {
+        problems.push("retention is not limits (events would be removed once consumed)".to_owned());
+    }
+    if have.max_age != Duration::ZERO
+        || have.max_messages > 0
+        || have.max_bytes > 0
+        || have.max_messages_per_subject > 0
+    {
+        problems.push(
+            "an age, size or count limit is set, so old events could be discarded".to_owned(),
+        );
+    }
+    if !problems.is_empty() {
+        return Err(StoreError::Misconfigured(problems.join("; ")));
+    }
+    if have.duplicate_window != wanted.duplicate_window {
+        let mut updated = have.clone();
+        updated.duplicate_window = wanted.duplicate_window;
+        js.update_stream(updated)
+            .await
+            .map_err(|e| StoreError::js("update the duplicate window", e))?;
+    }
+    Ok(stream)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_parse() {
+        assert_eq!(parse_version("2.9.10"), Some((2, 9, 10)));
+        assert_eq!(parse_version("v2.10.22-beta.1"), Some((2, 10, 22)));
+        assert!(parse_version("2.9.10").unwrap() < MIN_VERSION_FOR_REPLICATED);
+        assert!(parse_version("2.10.1").unwrap() >= MIN_VERSION_FOR_REPLICATED);
+    }
+}
