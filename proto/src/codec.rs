@@ -38,3 +38,12 @@ pub(crate) fn to_value<T: Serialize>(value: &T) -> Result<rmpv::Value, CodecErro
     rmpv::decode::read_value(&mut bytes.as_slice())
         .map_err(|e| CodecError::Decode(rmp_serde::decode::Error::Syntax(e.to_string())))
 }
+
+/// Decodes a dynamic MessagePack value (an event payload) with the same codec that encoded it.
+/// `rmpv::ext::from_value` is not used: it reads enums only in rmpv's own layout, not as the
+/// variant-name strings rmp-serde writes, so it cannot read back what [`to_value`] produced.
+pub(crate) fn from_value<T: DeserializeOwned>(value: &rmpv::Value) -> Result<T, String> {
+    let mut bytes = Vec::new();
+    rmpv::encode::write_value(&mut bytes, value).map_err(|e| e.to_string())?;
+    rmp_serde::from_slice(&bytes).map_err(|e| e.to_string())
+}

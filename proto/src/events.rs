@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::codec::{CodecError, to_value};
+use crate::codec::{CodecError, from_value, to_value};
 use crate::ids::{MilestoneId, OrgId, TargetId, WorkstreamId};
 
 /// The kinds of organisation.
@@ -315,14 +315,14 @@ macro_rules! event_bodies {
 
             /// Reads a stored payload of any known version, upcasting older versions.
             pub fn from_wire(event_type: &str, version: u16, data: &rmpv::Value) -> Result<Self, CodecError> {
-                let fail = |e: rmpv::ext::Error| CodecError::Event {
+                let fail = |reason: String| CodecError::Event {
                     event_type: event_type.to_owned(),
                     version,
-                    reason: e.to_string(),
+                    reason,
                 };
                 match (event_type, version) {
                     $(($name, $version) => Ok(EventBody::$variant(
-                        rmpv::ext::from_value(data.clone()).map_err(fail)?,
+                        from_value(data).map_err(fail)?,
                     )),)*
                     _ => Err(CodecError::UnknownEvent { event_type: event_type.to_owned(), version }),
                 }

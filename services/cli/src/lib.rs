@@ -1,1 +1,57 @@
+//! The `waymark` command: `waymark dev` runs everything on a laptop; the recording commands talk
+//! to a dashboard's HTTP API like any other client.
 
+pub mod amounts;
+pub mod client;
+pub mod demo;
+pub mod dev;
+pub mod natsserver;
+pub mod record;
+pub mod stack;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code when the API rejected the request (a rule or invalid input).
+pub const EXIT_REJECTED: i32 = 3;
+/// Exit code when the dashboard or a service could not be reached; retrying may help.
+pub const EXIT_UNAVAILABLE: i32 = 4;
+
+/// Waymark: an event-sourced progress tracker for public sector blueprints.
+#[derive(Debug, Parser)]
+#[command(name = "waymark", version, about, long_about = None, after_help = "\
+Exit codes: 0 done, 2 bad usage, 3 rejected by a rule or invalid input, 4 Waymark unreachable (retry).")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Commands,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Commands {
+    /// Run a private nats-server, every service and the dashboard in one process, with demo data.
+    Dev(dev::DevArgs),
+    /// Record milestones: plan, start, progress, replan, complete, cancel, reopen.
+    #[command(subcommand)]
+    Milestone(record::MilestoneCmd),
+    /// Record partners' commitments: make, deliver.
+    #[command(subcommand)]
+    Commitment(record::CommitmentCmd),
+    /// Record sponsors' investment pledges: make, confirm, disburse.
+    #[command(subcommand)]
+    Pledge(record::PledgeCmd),
+}
+
+/// Runs the command line; returns the process exit code.
+pub async fn main_with(cli: Cli) -> i32 {
+    match cli.command {
+        Commands::Dev(args) => match dev::run(args).await {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("waymark dev: {e:#}");
+                1
+            }
+        },
+        Commands::Milestone(cmd) => record::run(record::Recording::Milestone(cmd)).await,
+        Commands::Commitment(cmd) => record::run(record::Recording::Commitment(cmd)).await,
+        Commands::Pledge(cmd) => record::run(record::Recording::Pledge(cmd)).await,
+    }
+}

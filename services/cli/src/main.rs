@@ -1,1 +1,9 @@
-fn main() {}
+//! `waymark`: the command line.
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() {
+    let code = cli::main_with(cli::Cli::parse()).await;
+    std::process::exit(code);
+}

@@ -1,1 +1,250 @@
+//! The dashboard: HTML pages for people, a JSON API under `/api/v1`, and `/metrics`, `/healthz`,
+//! `/readyz` for operators. It runs the projector over its own redb file and reads the read models
+//! through MVCC read transactions while the projector writes. Writes are forwarded to the small
+//! services over NATS; the dashboard never appends events itself.
 
+pub mod api;
+pub mod commands;
+pub mod metrics;
+pub mod pages;
+pub mod problem;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use eventstore::EventStore;
+use projector::status::RagRules;
+use projector::{Projector, ProjectorMetrics};
+use prometheus::Registry;
+use tokio::sync::watch;
+
+pub use crate::metrics::HttpMetrics;
+
+/// Largest request body accepted.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Settings of the dashboard.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DashboardConfig {
+    /// Address to serve HTTP on.
+    #[arg(long, env = "WAYMARK_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The redb file of this replica's read models.
+    #[arg(long, env = "WAYMARK_DB", default_value = "waymark-read.redb")]
+    pub db_path: PathBuf,
+    /// How long a read with `min_seq` waits for the projector, in milliseconds.
+    #[arg(long, env = "WAYMARK_MIN_SEQ_WAIT_MS", default_value_t = 5_000)]
+    pub min_seq_wait_ms: u64,
+    /// How long a write waits for the owning service, in milliseconds.
+    #[arg(long, env = "WAYMARK_COMMAND_TIMEOUT_MS", default_value_t = 10_000)]
+    pub command_timeout_ms: u64,
+    /// `/readyz` fails while the projector is more than this many commits behind.
+    #[arg(long, env = "WAYMARK_READY_MAX_LAG", default_value_t = 1_000)]
+    pub ready_max_lag: i64,
+}
+
+impl DashboardConfig {
+    /// Defaults for a given database path (used by tests and `waymark dev`).
+    pub fn with_db(db_path: PathBuf) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            db_path,
+            min_seq_wait_ms: 5_000,
+            command_timeout_ms: 10_000,
+            ready_max_lag: 1_000,
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Arc<redb::Database>,
+    pub nats: async_nats::Client,
+    pub checkpoint: watch::Receiver<u64>,
+    pub registry: Registry,
+    pub projector_metrics: ProjectorMetrics,
+    pub rules: RagRules,
+    pub min_seq_wait: Duration,
+    pub command_timeout: Duration,
+    pub ready_max_lag: i64,
+    /// Set once the projector has reached the end of the stream as it was at start-up.
+    pub caught_up: Arc<AtomicBool>,
+}
+
+/// Builds the router over `state`.
+pub fn router(state: AppState) -> Router {
+    let http_metrics =
+        HttpMetrics::register(&state.registry).unwrap_or_else(|_| HttpMetrics::unregistered());
+    Router::new()
+        .route("/", get(pages::index))
+        .route("/blueprints/{bp}", get(pages::blueprint))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .route(
+            "/api/v1/organisations",
+            get(api::organisations).post(commands::create_organisation),
+        )
+        .route("/api/v1/organisations/{id}", get(api::organisation))
+        .route(
+            "/api/v1/organisations/{id}/{action}",
+            post(commands::act_organisation),
+        )
+        .route(
+            "/api/v1/blueprints",
+            get(api::blueprints).post(commands::create_blueprint),
+        )
+        .route("/api/v1/blueprints/{bp}", get(api::blueprint))
+        .route(
+            "/api/v1/blueprints/{bp}/{action}",
+            post(commands::act_blueprint),
+        )
+        .route(
+            "/api/v1/blueprints/{bp}/milestones",
+            get(api::milestones).post(commands::create_milestone),
+        )
+        .route(
+            "/api/v1/blueprints/{bp}/milestones/{id}",
+            get(api::milestone),
+        )
+        .route(
+            "/api/v1/blueprints/{bp}/milestones/{id}/{action}",
+            post(commands::act_milestone),
+        )
+        .route(
+            "/api/v1/blueprints/{bp}/commitments",
+            get(api::commitments).post(commands::create_commitment),
+        )
+        .route(
+            "/api/v1/blueprints/{bp}/commitments/{id}",
+            get(api::commitment),
+        )
+        .route(
+            "/api/v1/blueprints/{bp}/commitments/{id}/{action}",
+            post(commands::act_commitment),
+        )
+        .route(
+            "/api/v1/blueprints/{bp}/pledges",
+            get(api::pledges).post(commands::create_pledge),
+        )
+        .route("/api/v1/blueprints/{bp}/pledges/{id}", get(api::pledge))
+        .route(
+            "/api/v1/blueprints/{bp}/pledges/{id}/{action}",
+            post(commands::act_pledge),
+        )
+        .fallback(api::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            http_metrics,
+            metrics::track,
+        ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, eventstore::ops::METRICS_CONTENT_TYPE)],
+        eventstore::ops::render_metrics(&state.registry),
+    )
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    if state.nats.connection_state() != async_nats::connection::State::Connected {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: NATS is not connected\n".to_owned(),
+        );
+    }
+    if !state.caught_up.load(Ordering::Relaxed) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: the projector is catching up\n".to_owned(),
+        );
+    }
+    let lag = state.projector_metrics.lag_commits.get();
+    if lag > state.ready_max_lag {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: the projector is {lag} commits behind\n"),
+        );
+    }
+    (StatusCode::OK, "ready\n".to_owned())
+}
+
+/// A running dashboard's handles.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub checkpoint: watch::Receiver<u64>,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+/// Opens the read models, starts the projector and serves HTTP on `listener` until `shutdown`.
+pub async fn start(
+    config: &DashboardConfig,
+    listener: tokio::net::TcpListener,
+    store: EventStore,
+    registry: Registry,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<Running> {
+    let db = Arc::new(projector::db::open(&config.db_path)?);
+    let projector_metrics = ProjectorMetrics::register(&registry)?;
+    let projector = Projector::new(db.clone(), store.clone(), projector_metrics.clone())?;
+    let checkpoint = projector.checkpoint();
+    let caught_up = Arc::new(AtomicBool::new(false));
+    let start_seq = store.stream_last_seq().await?;
+    {
+        let caught_up = caught_up.clone();
+        let mut rx = checkpoint.clone();
+        tokio::spawn(async move {
+            if rx.wait_for(|cp| *cp >= start_seq).await.is_ok() {
+                caught_up.store(true, Ordering::Relaxed);
+                tracing::info!(checkpoint = start_seq, "projector caught up");
+            }
+        });
+    }
+    let state = AppState {
+        db,
+        nats: store.client().clone(),
+        checkpoint: checkpoint.clone(),
+        registry,
+        projector_metrics,
+        rules: RagRules::default(),
+        min_seq_wait: Duration::from_millis(config.min_seq_wait_ms),
+        command_timeout: Duration::from_millis(config.command_timeout_ms),
+        ready_max_lag: config.ready_max_lag,
+        caught_up,
+    };
+    let addr = listener.local_addr()?;
+    let app = router(state);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        let stopped = |mut rx: watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let projection = tokio::spawn(projector.run(stopped(stop_rx.clone())));
+        let server = axum::serve(listener, app).with_graceful_shutdown(stopped(stop_rx));
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        });
+        if let Err(e) = server.await {
+            tracing::error!(error = %e, "HTTP server stopped");
+        }
+        let _ = projection.await;
+    });
+    tracing::info!(%addr, "dashboard listening");
+    Ok(Running {
+        addr,
+        checkpoint,
+        task,
+    })
+}

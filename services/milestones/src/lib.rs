@@ -1,1 +1,399 @@
+//! The milestones service: the life cycle of a milestone (planned, in progress, done, cancelled),
+//! its baseline and forecast dates, progress reports and dependencies.
 
+use std::collections::HashMap;
+
+use blueprints::directory::{
+    require_active_workstream, require_open_blueprint, require_organisation,
+};
+use blueprints::{BlueprintState, Directory, OrganisationState};
+use chrono::NaiveDate;
+use eventstore::service::{ServiceConfig, serve};
+use eventstore::{Aggregate, CommandMetrics, EventStore, Handler, StateCache, StoreError};
+use proto::events::*;
+use proto::{
+    EventBody, MilestoneAction, MilestoneCommand, MilestoneId, OrgId, Rejection, ThingRef,
+    WorkstreamId, text,
+};
+
+/// Where a milestone is in its life cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MilestoneStatus {
+    Planned,
+    InProgress,
+    Done,
+    Cancelled,
+}
+
+impl MilestoneStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            MilestoneStatus::Planned => "planned",
+            MilestoneStatus::InProgress => "in progress",
+            MilestoneStatus::Done => "done",
+            MilestoneStatus::Cancelled => "cancelled",
+        }
+    }
+
+    fn is_open(self) -> bool {
+        matches!(self, MilestoneStatus::Planned | MilestoneStatus::InProgress)
+    }
+}
+
+/// The folded state of one milestone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MilestoneState {
+    /// None until planned.
+    pub status: Option<MilestoneStatus>,
+    pub workstream: Option<WorkstreamId>,
+    pub owner: Option<OrgId>,
+    pub depends_on: Vec<MilestoneId>,
+    /// The first due date ever planned; never changes.
+    pub baseline: Option<NaiveDate>,
+    /// The current due date.
+    pub forecast: Option<NaiveDate>,
+    pub percent: u8,
+    /// Whether it was ever started, so a reopened milestone returns to the right state.
+    pub started: bool,
+    /// The status before it was closed (done or cancelled), for reopening.
+    pub status_before_close: Option<MilestoneStatus>,
+}
+
+impl Aggregate for MilestoneState {
+    fn evolve(&mut self, event: &EventBody) {
+        match event {
+            EventBody::MilestonePlanned(e) => {
+                self.status = Some(MilestoneStatus::Planned);
+                self.workstream = Some(e.workstream.clone());
+                self.owner = Some(e.owner.clone());
+                self.depends_on = e.depends_on.clone();
+                self.baseline = Some(e.due);
+                self.forecast = Some(e.due);
+            }
+            EventBody::MilestoneStarted(_) => {
+                self.status = Some(MilestoneStatus::InProgress);
+                self.started = true;
+            }
+            EventBody::MilestoneProgressReported(e) => self.percent = e.percent,
+            EventBody::MilestoneReplanned(e) => self.forecast = Some(e.to),
+            EventBody::MilestoneCompleted(_) => {
+                self.status_before_close = self.status;
+                self.status = Some(MilestoneStatus::Done);
+                self.percent = 100;
+            }
+            EventBody::MilestoneCancelled(_) => {
+                self.status_before_close = self.status;
+                self.status = Some(MilestoneStatus::Cancelled);
+            }
+            EventBody::MilestoneReopened(_) => {
+                self.status = Some(if self.started {
+                    MilestoneStatus::InProgress
+                } else {
+                    MilestoneStatus::Planned
+                });
+                self.status_before_close = None;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What the milestone rules look at besides the milestone itself.
+#[derive(Debug, Clone, Default)]
+pub struct MilestoneContext {
+    pub blueprint: BlueprintState,
+    /// The owner named by a plan command.
+    pub owner: Option<OrganisationState>,
+    /// The milestones a plan command depends on, with their states.
+    pub dependencies: HashMap<MilestoneId, MilestoneState>,
+}
+
+/// The pure rules for milestone commands.
+pub fn decide(
+    cmd: &MilestoneCommand,
+    state: &MilestoneState,
+    ctx: &MilestoneContext,
+    today: NaiveDate,
+) -> Result<Vec<EventBody>, Rejection> {
+    let bp = &cmd.blueprint;
+    let name = format!("milestone {bp}/{}", cmd.milestone);
+    require_open_blueprint(bp, &ctx.blueprint)?;
+    let already_planned = || {
+        Rejection::conflict(
+            "milestone.already_planned",
+            format!("{name} is already planned"),
+        )
+    };
+    if let (
+        MilestoneAction::Plan {
+            workstream,
+            title,
+            owner,
+            depends_on,
+            due,
+        },
+        None,
+    ) = (&cmd.action, state.status)
+    {
+        require_active_workstream(bp, &ctx.blueprint, workstream, "workstream")?;
+        text::title("title", title)?;
+        require_organisation(
+            owner,
+            ctx.owner.as_ref().unwrap_or(&OrganisationState::default()),
+            "owner",
+        )?;
+        let mut seen = Vec::with_capacity(depends_on.len());
+        for dep in depends_on {
+            if dep == &cmd.milestone {
+                return Err(Rejection::invalid(
+                    "milestone.depends_on_itself",
+                    "depends_on",
+                    format!("{name} cannot depend on itself"),
+                ));
+            }
+            if seen.contains(&dep) {
+                return Err(Rejection::invalid(
+                    "milestone.duplicate_dependency",
+                    "depends_on",
+                    format!("{name} lists dependency {dep} twice"),
+                ));
+            }
+            seen.push(dep);
+            if ctx.dependencies.get(dep).is_none_or(|d| d.status.is_none()) {
+                return Err(Rejection::not_found(
+                    "milestone.dependency_not_found",
+                    format!("{name} depends on milestone {bp}/{dep}, which does not exist"),
+                )
+                .on_field("depends_on"));
+            }
+        }
+        return Ok(vec![
+            MilestonePlanned {
+                workstream: workstream.clone(),
+                title: title.trim().to_owned(),
+                owner: owner.clone(),
+                depends_on: depends_on.clone(),
+                due: *due,
+            }
+            .into(),
+        ]);
+    }
+    let Some(status) = state.status else {
+        return Err(Rejection::not_found(
+            "milestone.not_found",
+            format!("{name} does not exist"),
+        ));
+    };
+    let closed = |verb: &str| {
+        Rejection::conflict(
+            "milestone.closed",
+            format!("{name} is {}; it cannot be {verb}", status.label()),
+        )
+    };
+    let events: Vec<EventBody> = match &cmd.action {
+        MilestoneAction::Plan { .. } => return Err(already_planned()),
+        MilestoneAction::Start => match status {
+            MilestoneStatus::Planned => vec![MilestoneStarted {}.into()],
+            MilestoneStatus::InProgress => {
+                return Err(Rejection::conflict(
+                    "milestone.already_started",
+                    format!("{name} is already in progress"),
+                ));
+            }
+            _ => return Err(closed("started")),
+        },
+        MilestoneAction::ReportProgress { percent, note } => {
+            if !status.is_open() {
+                return Err(closed("reported on"));
+            }
+            if *percent > 100 {
+                return Err(Rejection::invalid(
+                    "milestone.percent_out_of_range",
+                    "percent",
+                    format!("progress must be between 0 and 100 percent, not {percent}"),
+                ));
+            }
+            text::note("note", note)?;
+            let mut events: Vec<EventBody> = Vec::new();
+            if status == MilestoneStatus::Planned && *percent > 0 {
+                // Reporting progress on work means the work has started.
+                events.push(MilestoneStarted {}.into());
+            }
+            events.push(
+                MilestoneProgressReported {
+                    percent: *percent as u8,
+                    note: note.trim().to_owned(),
+                }
+                .into(),
+            );
+            events
+        }
+        MilestoneAction::Replan { to, reason } => {
+            if !status.is_open() {
+                return Err(closed("replanned"));
+            }
+            let from = state.forecast.unwrap_or(*to);
+            if from == *to {
+                return Err(Rejection::conflict(
+                    "milestone.replan_same_date",
+                    format!("{name} is already forecast for {to}"),
+                )
+                .on_field("to"));
+            }
+            text::reason("reason", reason)?;
+            vec![
+                MilestoneReplanned {
+                    from,
+                    to: *to,
+                    reason: reason.trim().to_owned(),
+                }
+                .into(),
+            ]
+        }
+        MilestoneAction::Complete { on, evidence } => {
+            if !status.is_open() {
+                return Err(closed("completed"));
+            }
+            if *on > today {
+                return Err(Rejection::invalid(
+                    "milestone.completed_in_future",
+                    "on",
+                    format!("{name} cannot be completed on {on}, which is in the future"),
+                ));
+            }
+            if let Some(link) = evidence {
+                text::link("evidence", link)?;
+            }
+            let mut events: Vec<EventBody> = Vec::new();
+            if status == MilestoneStatus::Planned {
+                events.push(MilestoneStarted {}.into());
+            }
+            events.push(
+                MilestoneCompleted {
+                    on: *on,
+                    evidence: evidence.as_ref().map(|e| e.trim().to_owned()),
+                }
+                .into(),
+            );
+            events
+        }
+        MilestoneAction::Cancel { reason } => {
+            if !status.is_open() {
+                return Err(closed("cancelled"));
+            }
+            text::reason("reason", reason)?;
+            vec![
+                MilestoneCancelled {
+                    reason: reason.trim().to_owned(),
+                }
+                .into(),
+            ]
+        }
+        MilestoneAction::Reopen { reason } => {
+            if status.is_open() {
+                return Err(Rejection::conflict(
+                    "milestone.not_closed",
+                    format!(
+                        "{name} is {}; only a done or cancelled milestone can be reopened",
+                        status.label()
+                    ),
+                ));
+            }
+            text::reason("reason", reason)?;
+            vec![
+                MilestoneReopened {
+                    reason: reason.trim().to_owned(),
+                }
+                .into(),
+            ]
+        }
+    };
+    Ok(events)
+}
+
+/// Plugs the milestone rules into the command runtime.
+pub struct MilestoneHandler {
+    directory: Directory,
+    dependencies: StateCache<MilestoneState>,
+}
+
+impl Default for MilestoneHandler {
+    fn default() -> Self {
+        Self {
+            directory: Directory::default(),
+            dependencies: StateCache::new(10_000),
+        }
+    }
+}
+
+impl Handler for MilestoneHandler {
+    type Command = MilestoneCommand;
+    type State = MilestoneState;
+    type Context = MilestoneContext;
+
+    async fn context(
+        &self,
+        store: &EventStore,
+        command: &MilestoneCommand,
+    ) -> Result<MilestoneContext, StoreError> {
+        let blueprint = self
+            .directory
+            .blueprint(store, &command.blueprint)
+            .await?
+            .state
+            .clone();
+        let mut ctx = MilestoneContext {
+            blueprint,
+            ..Default::default()
+        };
+        if let MilestoneAction::Plan {
+            owner, depends_on, ..
+        } = &command.action
+        {
+            ctx.owner = Some(
+                self.directory
+                    .organisation(store, owner)
+                    .await?
+                    .state
+                    .clone(),
+            );
+            for dep in depends_on {
+                let folded = self
+                    .dependencies
+                    .load_fresh(store, &ThingRef::milestone(&command.blueprint, dep))
+                    .await?;
+                ctx.dependencies.insert(dep.clone(), folded.state.clone());
+            }
+        }
+        Ok(ctx)
+    }
+
+    fn decide(
+        &self,
+        command: &MilestoneCommand,
+        state: &MilestoneState,
+        ctx: &MilestoneContext,
+        today: NaiveDate,
+    ) -> Result<Vec<EventBody>, Rejection> {
+        decide(command, state, ctx, today)
+    }
+}
+
+/// Serves milestone commands until `shutdown` resolves.
+pub async fn run(
+    store: EventStore,
+    metrics: CommandMetrics,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> Result<(), StoreError> {
+    serve(
+        store,
+        MilestoneHandler::default(),
+        ServiceConfig::named("waymark-milestones"),
+        metrics,
+        shutdown,
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,6 @@
-fn main() {}
+//! `waymark-milestones`: the milestones command service.
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    eventstore::runner::run_service_binary("waymark-milestones", milestones::run).await
+}

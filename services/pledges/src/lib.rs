@@ -1,1 +1,1182 @@
+//! The pledges service: what sponsor organisations offer a blueprint (money or staff time), from
+//! pledged through confirmed and disbursed to closed, or withdrawn before it is fully disbursed.
 
+use blueprints::directory::{
+    require_active_workstream, require_open_blueprint, require_organisation,
+};
+use blueprints::{BlueprintState, Directory, OrganisationState};
+use chrono::NaiveDate;
+use eventstore::service::{ServiceConfig, serve};
+use eventstore::{Aggregate, CommandMetrics, EventStore, Handler, StoreError};
+use proto::{
+    EventBody, OrgId, PledgeAction, PledgeClosed, PledgeCommand, PledgeConfirmed, PledgeDisbursed,
+    PledgeMade, PledgeWithdrawn, Rejection, Resource, WorkstreamId, text,
+};
+
+/// Where a pledge is in its life cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PledgeStatus {
+    /// Offered by the sponsor.
+    Pledged,
+    /// Formally committed; disbursements may be recorded.
+    Confirmed,
+    /// Withdrawn before it was fully disbursed.
+    Withdrawn,
+    /// Fully disbursed and closed.
+    Closed,
+}
+
+/// The folded state of one pledge.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PledgeState {
+    /// None until made.
+    pub status: Option<PledgeStatus>,
+    pub sponsor: Option<OrgId>,
+    pub resource: Option<Resource>,
+    /// The amount offered: pence for money, hundredths of a person-day for staff time.
+    pub pledged: u64,
+    /// The amount formally committed, once confirmed.
+    pub confirmed: Option<u64>,
+    /// Cumulative disbursements; kept when the pledge is withdrawn.
+    pub disbursed: u64,
+    pub workstream: Option<WorkstreamId>,
+}
+
+impl PledgeState {
+    /// Formats an amount of this pledge's resource for people.
+    pub fn format(&self, amount: u64) -> String {
+        self.resource.unwrap_or(Resource::Money).format(amount)
+    }
+
+    /// Whether everything confirmed has been disbursed.
+    pub fn fully_disbursed(&self) -> bool {
+        matches!(self.confirmed, Some(confirmed) if self.disbursed >= confirmed)
+    }
+}
+
+impl Aggregate for PledgeState {
+    fn evolve(&mut self, event: &EventBody) {
+        match event {
+            EventBody::PledgeMade(e) => {
+                self.status = Some(PledgeStatus::Pledged);
+                self.sponsor = Some(e.sponsor.clone());
+                self.resource = Some(e.resource);
+                self.pledged = e.amount;
+                self.workstream = e.workstream.clone();
+            }
+            EventBody::PledgeConfirmed(e) => {
+                self.status = Some(PledgeStatus::Confirmed);
+                self.confirmed = Some(e.amount);
+            }
+            EventBody::PledgeDisbursed(e) => {
+                self.disbursed = self.disbursed.saturating_add(e.amount);
+            }
+            EventBody::PledgeWithdrawn(_) => self.status = Some(PledgeStatus::Withdrawn),
+            EventBody::PledgeClosed(_) => self.status = Some(PledgeStatus::Closed),
+            _ => {}
+        }
+    }
+}
+
+/// What the pledge rules look at besides the pledge itself.
+#[derive(Debug, Clone, Default)]
+pub struct PledgeContext {
+    /// The blueprint the pledge belongs to.
+    pub blueprint: BlueprintState,
+    /// The sponsor organisation; loaded only when a pledge is made.
+    pub sponsor: Option<OrganisationState>,
+}
+
+/// The pure rules for pledge commands.
+pub fn decide(
+    cmd: &PledgeCommand,
+    state: &PledgeState,
+    ctx: &PledgeContext,
+) -> Result<Vec<EventBody>, Rejection> {
+    let bp_id = &cmd.blueprint;
+    let name = format!("pledge {}/{}", cmd.blueprint, cmd.pledge);
+    let blueprint = require_open_blueprint(bp_id, &ctx.blueprint)?;
+    let event: EventBody = match &cmd.action {
+        PledgeAction::Make {
+            sponsor,
+            resource,
+            amount,
+            workstream,
+            conditions,
+        } => {
+            if state.status.is_some() {
+                return Err(Rejection::conflict(
+                    "pledge.already_exists",
+                    format!("{name} already exists"),
+                ));
+            }
+            let unknown = OrganisationState::default();
+            require_organisation(sponsor, ctx.sponsor.as_ref().unwrap_or(&unknown), "sponsor")?;
+            text::positive("amount", *amount)?;
+            if let Some(ws) = workstream {
+                require_active_workstream(bp_id, blueprint, ws, "workstream")?;
+            }
+            text::note("conditions", conditions)?;
+            PledgeMade {
+                sponsor: sponsor.clone(),
+                resource: *resource,
+                amount: *amount,
+                workstream: workstream.clone(),
+                conditions: conditions.trim().to_owned(),
+            }
+            .into()
+        }
+        PledgeAction::Confirm { amount } => {
+            let why = match require_pledge(&name, state)? {
+                PledgeStatus::Pledged => None,
+                PledgeStatus::Confirmed => Some(format!("{name} is already confirmed")),
+                PledgeStatus::Withdrawn => {
+                    Some(format!("{name} is withdrawn; it cannot be confirmed"))
+                }
+                PledgeStatus::Closed => Some(format!("{name} is closed; it cannot be confirmed")),
+            };
+            if let Some(message) = why {
+                return Err(Rejection::conflict("pledge.not_pledged", message));
+            }
+            text::positive("amount", *amount)?;
+            PledgeConfirmed { amount: *amount }.into()
+        }
+        PledgeAction::Disburse { amount, note } => {
+            let why = match require_pledge(&name, state)? {
+                PledgeStatus::Confirmed => None,
+                PledgeStatus::Pledged => Some(format!(
+                    "{name} is not confirmed; no disbursement before confirmation"
+                )),
+                PledgeStatus::Withdrawn => {
+                    Some(format!("{name} is withdrawn; it takes no disbursements"))
+                }
+                PledgeStatus::Closed => {
+                    Some(format!("{name} is closed; it takes no disbursements"))
+                }
+            };
+            if let Some(message) = why {
+                return Err(Rejection::conflict("pledge.not_confirmed", message));
+            }
+            text::positive("amount", *amount)?;
+            text::note("note", note)?;
+            let confirmed = state.confirmed.unwrap_or(0);
+            let remaining = confirmed.saturating_sub(state.disbursed);
+            if *amount > remaining {
+                let total = match state.disbursed.checked_add(*amount) {
+                    Some(total) => format!(" to {}", state.format(total)),
+                    None => String::new(),
+                };
+                return Err(Rejection::conflict(
+                    "pledge.over_disbursed",
+                    format!(
+                        "{name}: disbursing {} would bring disbursements{total}, above the {} confirmed",
+                        state.format(*amount),
+                        state.format(confirmed)
+                    ),
+                )
+                .on_field("amount"));
+            }
+            PledgeDisbursed {
+                amount: *amount,
+                note: note.trim().to_owned(),
+            }
+            .into()
+        }
+        PledgeAction::Withdraw { reason } => {
+            match require_pledge(&name, state)? {
+                PledgeStatus::Pledged | PledgeStatus::Confirmed => {}
+                PledgeStatus::Withdrawn => {
+                    return Err(Rejection::conflict(
+                        "pledge.already_withdrawn",
+                        format!("{name} is already withdrawn"),
+                    ));
+                }
+                PledgeStatus::Closed => {
+                    return Err(Rejection::conflict(
+                        "pledge.closed",
+                        format!("{name} is closed; it cannot be withdrawn"),
+                    ));
+                }
+            }
+            if state.fully_disbursed() {
+                return Err(Rejection::conflict(
+                    "pledge.fully_disbursed",
+                    format!(
+                        "{name} is fully disbursed ({} of {}); it can be closed, not withdrawn",
+                        state.format(state.disbursed),
+                        state.format(state.confirmed.unwrap_or(0))
+                    ),
+                ));
+            }
+            text::reason("reason", reason)?;
+            PledgeWithdrawn {
+                reason: reason.trim().to_owned(),
+            }
+            .into()
+        }
+        PledgeAction::Close => {
+            let why = match require_pledge(&name, state)? {
+                PledgeStatus::Confirmed => None,
+                PledgeStatus::Pledged => {
+                    Some(format!("{name} is not confirmed; it cannot be closed"))
+                }
+                PledgeStatus::Withdrawn => {
+                    Some(format!("{name} is withdrawn; it cannot be closed"))
+                }
+                PledgeStatus::Closed => Some(format!("{name} is already closed")),
+            };
+            if let Some(message) = why {
+                return Err(Rejection::conflict("pledge.not_confirmed", message));
+            }
+            if !state.fully_disbursed() {
+                return Err(Rejection::conflict(
+                    "pledge.not_fully_disbursed",
+                    format!(
+                        "{name} has {} of {} disbursed; it cannot be closed until fully disbursed",
+                        state.format(state.disbursed),
+                        state.format(state.confirmed.unwrap_or(0))
+                    ),
+                ));
+            }
+            PledgeClosed {}.into()
+        }
+    };
+    Ok(vec![event])
+}
+
+/// The pledge must have been made; returns its status.
+fn require_pledge(name: &str, state: &PledgeState) -> Result<PledgeStatus, Rejection> {
+    state
+        .status
+        .ok_or_else(|| Rejection::not_found("pledge.not_found", format!("{name} does not exist")))
+}
+
+/// Plugs the pledge rules into the command runtime.
+#[derive(Default)]
+pub struct PledgeHandler {
+    directory: Directory,
+}
+
+impl Handler for PledgeHandler {
+    type Command = PledgeCommand;
+    type State = PledgeState;
+    type Context = PledgeContext;
+
+    async fn context(
+        &self,
+        store: &EventStore,
+        command: &PledgeCommand,
+    ) -> Result<PledgeContext, StoreError> {
+        let blueprint = self
+            .directory
+            .blueprint(store, &command.blueprint)
+            .await?
+            .state
+            .clone();
+        let sponsor = match &command.action {
+            PledgeAction::Make { sponsor, .. } => Some(
+                self.directory
+                    .organisation(store, sponsor)
+                    .await?
+                    .state
+                    .clone(),
+            ),
+            _ => None,
+        };
+        Ok(PledgeContext { blueprint, sponsor })
+    }
+
+    fn decide(
+        &self,
+        command: &PledgeCommand,
+        state: &PledgeState,
+        context: &PledgeContext,
+        _today: NaiveDate,
+    ) -> Result<Vec<EventBody>, Rejection> {
+        decide(command, state, context)
+    }
+}
+
+/// Serves pledge commands until `shutdown` resolves.
+pub async fn run(
+    store: EventStore,
+    metrics: CommandMetrics,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> Result<(), StoreError> {
+    serve(
+        store,
+        PledgeHandler::default(),
+        ServiceConfig::named("waymark-pledges"),
+        metrics,
+        shutdown,
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use proto::events::{
+        BlueprintClosed, BlueprintDrafted, BlueprintPublished, OrgType, OrganisationRegistered,
+        WorkstreamAdded, WorkstreamRetired,
+    };
+    use proto::{BlueprintId, PledgeId, RejectionKind};
+
+    // ---- given / when / then ----
+
+    fn given(events: &[EventBody]) -> PledgeState {
+        let mut s = PledgeState::default();
+        events.iter().for_each(|e| s.evolve(e));
+        s
+    }
+
+    fn org(id: &str) -> OrgId {
+        OrgId::new(id).unwrap()
+    }
+
+    fn ws(id: &str) -> WorkstreamId {
+        WorkstreamId::new(id).unwrap()
+    }
+
+    fn blueprint_from(events: &[EventBody]) -> BlueprintState {
+        let mut b = BlueprintState::default();
+        events.iter().for_each(|e| b.evolve(e));
+        b
+    }
+
+    fn open_blueprint_events() -> Vec<EventBody> {
+        vec![
+            BlueprintDrafted {
+                title: "Digital skills".into(),
+                summary: String::new(),
+                lead_org: org("gds"),
+                start_date: NaiveDate::from_ymd_opt(2025, 4, 1).unwrap(),
+                target_end_date: NaiveDate::from_ymd_opt(2027, 3, 31).unwrap(),
+                funding_target: 100_000_000,
+                staff_time_target: None,
+            }
+            .into(),
+            BlueprintPublished {}.into(),
+            WorkstreamAdded {
+                workstream: ws("academy"),
+                title: "Academy".into(),
+                lead_org: org("gds"),
+            }
+            .into(),
+            WorkstreamAdded {
+                workstream: ws("legacy"),
+                title: "Legacy".into(),
+                lead_org: org("gds"),
+            }
+            .into(),
+            WorkstreamRetired {
+                workstream: ws("legacy"),
+                reason: "merged".into(),
+            }
+            .into(),
+        ]
+    }
+
+    fn registered_sponsor() -> OrganisationState {
+        let mut o = OrganisationState::default();
+        o.evolve(
+            &OrganisationRegistered {
+                name: "Government Digital Service".into(),
+                org_type: OrgType::CentralGovernment,
+            }
+            .into(),
+        );
+        o
+    }
+
+    /// An open blueprint with an active and a retired workstream, and a registered sponsor.
+    fn ctx() -> PledgeContext {
+        PledgeContext {
+            blueprint: blueprint_from(&open_blueprint_events()),
+            sponsor: Some(registered_sponsor()),
+        }
+    }
+
+    fn cmd(action: PledgeAction) -> PledgeCommand {
+        PledgeCommand {
+            blueprint: BlueprintId::new("wm-digital").unwrap(),
+            pledge: PledgeId::new("gds-academy").unwrap(),
+            action,
+        }
+    }
+
+    fn when(given_events: &[EventBody], action: PledgeAction) -> Result<Vec<EventBody>, Rejection> {
+        decide(&cmd(action), &given(given_events), &ctx())
+    }
+
+    fn then_rejected(
+        result: Result<Vec<EventBody>, Rejection>,
+        code: &str,
+        kind: RejectionKind,
+    ) -> Rejection {
+        let err = result.expect_err("the command should be rejected");
+        assert_eq!(err.code, code, "{err:?}");
+        assert_eq!(err.kind, kind, "{err:?}");
+        assert!(
+            err.field.is_some() || err.message.contains("wm-digital"),
+            "the message should name the thing: {}",
+            err.message
+        );
+        err
+    }
+
+    fn make(amount: u64) -> PledgeAction {
+        PledgeAction::Make {
+            sponsor: org("gds"),
+            resource: Resource::Money,
+            amount,
+            workstream: Some(ws("academy")),
+            conditions: "Spent on apprenticeships".into(),
+        }
+    }
+
+    fn made(amount: u64) -> EventBody {
+        PledgeMade {
+            sponsor: org("gds"),
+            resource: Resource::Money,
+            amount,
+            workstream: Some(ws("academy")),
+            conditions: "Spent on apprenticeships".into(),
+        }
+        .into()
+    }
+
+    fn confirmed(amount: u64) -> EventBody {
+        PledgeConfirmed { amount }.into()
+    }
+
+    fn disbursed(amount: u64) -> EventBody {
+        PledgeDisbursed {
+            amount,
+            note: String::new(),
+        }
+        .into()
+    }
+
+    fn withdrawn() -> EventBody {
+        PledgeWithdrawn {
+            reason: "budget cut".into(),
+        }
+        .into()
+    }
+
+    fn closed() -> EventBody {
+        PledgeClosed {}.into()
+    }
+
+    fn disburse(amount: u64) -> PledgeAction {
+        PledgeAction::Disburse {
+            amount,
+            note: String::new(),
+        }
+    }
+
+    fn withdraw() -> PledgeAction {
+        PledgeAction::Withdraw {
+            reason: "Sponsor's budget was cut".into(),
+        }
+    }
+
+    /// £50,000.00 pledged and confirmed.
+    fn confirmed_50k() -> Vec<EventBody> {
+        vec![made(5_000_000), confirmed(5_000_000)]
+    }
+
+    // ---- every command: the blueprint ----
+
+    #[test]
+    fn a_command_on_a_missing_blueprint_is_rejected() {
+        let ctx = PledgeContext {
+            blueprint: BlueprintState::default(),
+            sponsor: Some(registered_sponsor()),
+        };
+        let err = decide(&cmd(make(100)), &given(&[]), &ctx).unwrap_err();
+        assert_eq!(err.code, "blueprint.not_found");
+        assert_eq!(err.kind, RejectionKind::NotFound);
+    }
+
+    #[test]
+    fn a_command_on_a_closed_blueprint_is_rejected() {
+        let mut events = open_blueprint_events();
+        events.push(
+            BlueprintClosed {
+                reason: "done".into(),
+            }
+            .into(),
+        );
+        let ctx = PledgeContext {
+            blueprint: blueprint_from(&events),
+            sponsor: Some(registered_sponsor()),
+        };
+        let err = decide(&cmd(make(100)), &given(&[]), &ctx).unwrap_err();
+        assert_eq!(err.code, "blueprint.closed");
+        let err = decide(&cmd(disburse(100)), &given(&confirmed_50k()), &ctx).unwrap_err();
+        assert_eq!(err.code, "blueprint.closed");
+        assert_eq!(err.kind, RejectionKind::Conflict);
+    }
+
+    #[test]
+    fn a_draft_blueprint_takes_pledges() {
+        let ctx = PledgeContext {
+            blueprint: blueprint_from(&open_blueprint_events()[..1]),
+            sponsor: Some(registered_sponsor()),
+        };
+        let events = decide(
+            &cmd(PledgeAction::Make {
+                sponsor: org("gds"),
+                resource: Resource::Money,
+                amount: 100,
+                workstream: None,
+                conditions: String::new(),
+            }),
+            &given(&[]),
+            &ctx,
+        )
+        .unwrap();
+        assert_eq!(events.len(), 1);
+    }
+
+    // ---- make ----
+
+    #[test]
+    fn make_a_money_pledge_to_a_workstream() {
+        let events = when(
+            &[],
+            PledgeAction::Make {
+                sponsor: org("gds"),
+                resource: Resource::Money,
+                amount: 5_000_000,
+                workstream: Some(ws("academy")),
+                conditions: "  Spent on apprenticeships ".into(),
+            },
+        )
+        .unwrap();
+        assert_eq!(events, vec![made(5_000_000)]);
+    }
+
+    #[test]
+    fn make_a_staff_time_pledge_to_the_whole_blueprint() {
+        let events = when(
+            &[],
+            PledgeAction::Make {
+                sponsor: org("gds"),
+                resource: Resource::StaffTime,
+                amount: 1250,
+                workstream: None,
+                conditions: String::new(),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            events,
+            vec![
+                PledgeMade {
+                    sponsor: org("gds"),
+                    resource: Resource::StaffTime,
+                    amount: 1250,
+                    workstream: None,
+                    conditions: String::new(),
+                }
+                .into()
+            ]
+        );
+    }
+
+    #[test]
+    fn make_an_existing_pledge_is_rejected() {
+        for history in [
+            vec![made(100)],
+            vec![made(100), confirmed(100)],
+            vec![made(100), withdrawn()],
+        ] {
+            let err = then_rejected(
+                when(&history, make(100)),
+                "pledge.already_exists",
+                RejectionKind::Conflict,
+            );
+            assert_eq!(err.message, "pledge wm-digital/gds-academy already exists");
+        }
+    }
+
+    #[test]
+    fn make_with_an_unregistered_sponsor_is_rejected() {
+        for sponsor in [Some(OrganisationState::default()), None] {
+            let ctx = PledgeContext { sponsor, ..ctx() };
+            let err = decide(&cmd(make(100)), &given(&[]), &ctx).unwrap_err();
+            assert_eq!(err.code, "organisation.not_found");
+            assert_eq!(err.kind, RejectionKind::NotFound);
+            assert_eq!(err.field.as_deref(), Some("sponsor"));
+        }
+    }
+
+    #[test]
+    fn make_with_a_zero_amount_is_rejected() {
+        let err = then_rejected(
+            when(&[], make(0)),
+            "input.not_positive",
+            RejectionKind::Invalid,
+        );
+        assert_eq!(err.field.as_deref(), Some("amount"));
+    }
+
+    #[test]
+    fn make_to_an_unknown_workstream_is_rejected() {
+        let err = then_rejected(
+            when(
+                &[],
+                PledgeAction::Make {
+                    sponsor: org("gds"),
+                    resource: Resource::Money,
+                    amount: 100,
+                    workstream: Some(ws("nowhere")),
+                    conditions: String::new(),
+                },
+            ),
+            "workstream.not_found",
+            RejectionKind::NotFound,
+        );
+        assert_eq!(err.field.as_deref(), Some("workstream"));
+    }
+
+    #[test]
+    fn make_to_a_retired_workstream_is_rejected() {
+        let err = then_rejected(
+            when(
+                &[],
+                PledgeAction::Make {
+                    sponsor: org("gds"),
+                    resource: Resource::Money,
+                    amount: 100,
+                    workstream: Some(ws("legacy")),
+                    conditions: String::new(),
+                },
+            ),
+            "workstream.retired",
+            RejectionKind::Conflict,
+        );
+        assert_eq!(err.field.as_deref(), Some("workstream"));
+    }
+
+    #[test]
+    fn make_with_overlong_conditions_is_rejected() {
+        let err = then_rejected(
+            when(
+                &[],
+                PledgeAction::Make {
+                    sponsor: org("gds"),
+                    resource: Resource::Money,
+                    amount: 100,
+                    workstream: None,
+                    conditions: "x".repeat(text::NOTE_MAX + 1),
+                },
+            ),
+            "input.too_long",
+            RejectionKind::Invalid,
+        );
+        assert_eq!(err.field.as_deref(), Some("conditions"));
+    }
+
+    // ---- any other command on a missing pledge ----
+
+    #[test]
+    fn changing_a_missing_pledge_is_rejected() {
+        for action in [
+            PledgeAction::Confirm { amount: 100 },
+            disburse(100),
+            withdraw(),
+            PledgeAction::Close,
+        ] {
+            let err = then_rejected(
+                when(&[], action),
+                "pledge.not_found",
+                RejectionKind::NotFound,
+            );
+            assert_eq!(err.message, "pledge wm-digital/gds-academy does not exist");
+        }
+    }
+
+    // ---- confirm ----
+
+    #[test]
+    fn confirm_a_pledge_for_a_different_amount() {
+        let events = when(
+            &[made(5_000_000)],
+            PledgeAction::Confirm { amount: 4_000_000 },
+        )
+        .unwrap();
+        assert_eq!(events, vec![confirmed(4_000_000)]);
+    }
+
+    #[test]
+    fn confirm_twice_is_rejected() {
+        let err = then_rejected(
+            when(&confirmed_50k(), PledgeAction::Confirm { amount: 100 }),
+            "pledge.not_pledged",
+            RejectionKind::Conflict,
+        );
+        assert_eq!(
+            err.message,
+            "pledge wm-digital/gds-academy is already confirmed"
+        );
+    }
+
+    #[test]
+    fn confirm_a_withdrawn_pledge_is_rejected() {
+        let err = then_rejected(
+            when(
+                &[made(100), withdrawn()],
+                PledgeAction::Confirm { amount: 100 },
+            ),
+            "pledge.not_pledged",
+            RejectionKind::Conflict,
+        );
+        assert_eq!(
+            err.message,
+            "pledge wm-digital/gds-academy is withdrawn; it cannot be confirmed"
+        );
+    }
+
+    #[test]
+    fn confirm_a_closed_pledge_is_rejected() {
+        let err = then_rejected(
+            when(
+                &[made(100), confirmed(100), disbursed(100), closed()],
+                PledgeAction::Confirm { amount: 100 },
+            ),
+            "pledge.not_pledged",
+            RejectionKind::Conflict,
+        );
+        assert!(err.message.contains("is closed"), "{}", err.message);
+    }
+
+    #[test]
+    fn confirm_a_zero_amount_is_rejected() {
+        let err = then_rejected(
+            when(&[made(100)], PledgeAction::Confirm { amount: 0 }),
+            "input.not_positive",
+            RejectionKind::Invalid,
+        );
+        assert_eq!(err.field.as_deref(), Some("amount"));
+    }
+
+    // ---- disburse ----
+
+    #[test]
+    fn disburse_part_of_a_confirmed_pledge() {
+        let events = when(
+            &confirmed_50k(),
+            PledgeAction::Disburse {
+                amount: 1_000_000,
+                note: " first tranche ".into(),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            events,
+            vec![
+                PledgeDisbursed {
+                    amount: 1_000_000,
+                    note: "first tranche".into()
+                }
+                .into()
+            ]
+        );
+    }
+
+    #[test]
+    fn disburse_exactly_the_rest() {
+        let mut history = confirmed_50k();
+        history.push(disbursed(4_000_000));
+        let events = when(&history, disburse(1_000_000)).unwrap();
+        assert_eq!(events, vec![disbursed(1_000_000)]);
+    }
+
+    #[test]
+    fn disburse_before_confirmation_is_rejected() {
+        let err = then_rejected(
+            when(&[made(5_000_000)], disburse(100)),
+            "pledge.not_confirmed",
+            RejectionKind::Conflict,
+        );
+        assert!(
+            err.message.contains("no disbursement before confirmation"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn disburse_on_a_withdrawn_pledge_is_rejected() {
+        let mut history = confirmed_50k();
+        history.push(withdrawn());
+        let err = then_rejected(
+            when(&history, disburse(100)),
+            "pledge.not_confirmed",
+            RejectionKind::Conflict,
+        );
+        assert_eq!(
+            err.message,
+            "pledge wm-digital/gds-academy is withdrawn; it takes no disbursements"
+        );
+    }
+
+    #[test]
+    fn disburse_on_a_closed_pledge_is_rejected() {
+        then_rejected(
+            when(
+                &[made(100), confirmed(100), disbursed(100), closed()],
+                disburse(1),
+            ),
+            "pledge.not_confirmed",
+            RejectionKind::Conflict,
+        );
+    }
+
+    #[test]
+    fn disburse_a_zero_amount_is_rejected() {
+        let err = then_rejected(
+            when(&confirmed_50k(), disburse(0)),
+            "input.not_positive",
+            RejectionKind::Invalid,
+        );
+        assert_eq!(err.field.as_deref(), Some("amount"));
+    }
+
+    #[test]
+    fn disburse_with_an_overlong_note_is_rejected() {
+        let err = then_rejected(
+            when(
+                &confirmed_50k(),
+                PledgeAction::Disburse {
+                    amount: 100,
+                    note: "x".repeat(text::NOTE_MAX + 1),
+                },
+            ),
+            "input.too_long",
+            RejectionKind::Invalid,
+        );
+        assert_eq!(err.field.as_deref(), Some("note"));
+    }
+
+    #[test]
+    fn disburse_beyond_the_confirmed_amount_is_rejected() {
+        let mut history = confirmed_50k();
+        history.push(disbursed(4_000_000));
+        let err = then_rejected(
+            when(&history, disburse(2_000_000)),
+            "pledge.over_disbursed",
+            RejectionKind::Conflict,
+        );
+        assert_eq!(
+            err.message,
+            "pledge wm-digital/gds-academy: disbursing £20,000.00 would bring disbursements \
+             to £60,000.00, above the £50,000.00 confirmed"
+        );
+        assert_eq!(err.field.as_deref(), Some("amount"));
+    }
+
+    #[test]
+    fn disburse_beyond_a_lower_confirmed_amount_is_rejected() {
+        // Pledged £50,000.00 but only £40,000.00 confirmed: the confirmed amount is the cap.
+        let err = then_rejected(
+            when(
+                &[made(5_000_000), confirmed(4_000_000)],
+                disburse(4_500_000),
+            ),
+            "pledge.over_disbursed",
+            RejectionKind::Conflict,
+        );
+        assert!(
+            err.message.contains("£40,000.00 confirmed"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn disburse_beyond_confirmed_staff_time_names_person_days() {
+        let history = [
+            PledgeMade {
+                sponsor: org("gds"),
+                resource: Resource::StaffTime,
+                amount: 1000,
+                workstream: None,
+                conditions: String::new(),
+            }
+            .into(),
+            confirmed(1000),
+            disbursed(750),
+        ];
+        let err = then_rejected(
+            when(&history, disburse(500)),
+            "pledge.over_disbursed",
+            RejectionKind::Conflict,
+        );
+        assert_eq!(
+            err.message,
+            "pledge wm-digital/gds-academy: disbursing 5.00 person-days would bring \
+             disbursements to 12.50 person-days, above the 10.00 person-days confirmed"
+        );
+    }
+
+    #[test]
+    fn disburse_an_amount_that_would_overflow_is_rejected() {
+        let mut history = confirmed_50k();
+        history.push(disbursed(1));
+        let err = then_rejected(
+            when(&history, disburse(u64::MAX)),
+            "pledge.over_disbursed",
+            RejectionKind::Conflict,
+        );
+        assert!(err.message.contains("above the £50,000.00 confirmed"));
+    }
+
+    // ---- withdraw ----
+
+    #[test]
+    fn withdraw_an_offered_pledge() {
+        let events = when(
+            &[made(100)],
+            PledgeAction::Withdraw {
+                reason: " budget cut ".into(),
+            },
+        )
+        .unwrap();
+        assert_eq!(events, vec![withdrawn()]);
+    }
+
+    #[test]
+    fn withdraw_a_partly_disbursed_pledge_keeps_what_was_disbursed() {
+        let mut history = confirmed_50k();
+        history.push(disbursed(1_000_000));
+        let events = when(&history, withdraw()).unwrap();
+        assert_eq!(events.len(), 1);
+        history.extend(events);
+        let state = given(&history);
+        assert_eq!(state.status, Some(PledgeStatus::Withdrawn));
+        assert_eq!(state.disbursed, 1_000_000);
+        assert_eq!(state.confirmed, Some(5_000_000));
+    }
+
+    #[test]
+    fn withdraw_a_fully_disbursed_pledge_is_rejected() {
+        let mut history = confirmed_50k();
+        history.push(disbursed(5_000_000));
+        let err = then_rejected(
+            when(&history, withdraw()),
+            "pledge.fully_disbursed",
+            RejectionKind::Conflict,
+        );
+        assert!(
+            err.message.contains("£50,000.00 of £50,000.00"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn withdraw_twice_is_rejected() {
+        then_rejected(
+            when(&[made(100), withdrawn()], withdraw()),
+            "pledge.already_withdrawn",
+            RejectionKind::Conflict,
+        );
+    }
+
+    #[test]
+    fn withdraw_a_closed_pledge_is_rejected() {
+        then_rejected(
+            when(
+                &[made(100), confirmed(100), disbursed(100), closed()],
+                withdraw(),
+            ),
+            "pledge.closed",
+            RejectionKind::Conflict,
+        );
+    }
+
+    #[test]
+    fn withdraw_without_a_reason_is_rejected() {
+        let err = then_rejected(
+            when(
+                &[made(100)],
+                PledgeAction::Withdraw {
+                    reason: "   ".into(),
+                },
+            ),
+            "input.blank",
+            RejectionKind::Invalid,
+        );
+        assert_eq!(err.field.as_deref(), Some("reason"));
+    }
+
+    // ---- close ----
+
+    #[test]
+    fn close_a_fully_disbursed_pledge() {
+        let mut history = confirmed_50k();
+        history.extend([disbursed(2_000_000), disbursed(3_000_000)]);
+        let events = when(&history, PledgeAction::Close).unwrap();
+        assert_eq!(events, vec![closed()]);
+    }
+
+    #[test]
+    fn close_a_partly_disbursed_pledge_is_rejected() {
+        let mut history = confirmed_50k();
+        history.push(disbursed(1_000_000));
+        let err = then_rejected(
+            when(&history, PledgeAction::Close),
+            "pledge.not_fully_disbursed",
+            RejectionKind::Conflict,
+        );
+        assert!(
+            err.message.contains("£10,000.00 of £50,000.00"),
+            "{}",
+            err.message
+        );
+        then_rejected(
+            when(&confirmed_50k(), PledgeAction::Close),
+            "pledge.not_fully_disbursed",
+            RejectionKind::Conflict,
+        );
+    }
+
+    #[test]
+    fn close_an_unconfirmed_pledge_is_rejected() {
+        let err = then_rejected(
+            when(&[made(100)], PledgeAction::Close),
+            "pledge.not_confirmed",
+            RejectionKind::Conflict,
+        );
+        assert_eq!(
+            err.message,
+            "pledge wm-digital/gds-academy is not confirmed; it cannot be closed"
+        );
+    }
+
+    #[test]
+    fn close_a_withdrawn_or_closed_pledge_is_rejected() {
+        for history in [
+            vec![made(100), withdrawn()],
+            vec![made(100), confirmed(100), withdrawn()],
+            vec![made(100), confirmed(100), disbursed(100), closed()],
+        ] {
+            then_rejected(
+                when(&history, PledgeAction::Close),
+                "pledge.not_confirmed",
+                RejectionKind::Conflict,
+            );
+        }
+    }
+
+    // ---- evolve ----
+
+    #[test]
+    fn evolve_folds_the_life_cycle() {
+        let state = given(&[
+            made(5_000_000),
+            confirmed(4_000_000),
+            disbursed(1_000_000),
+            disbursed(3_000_000),
+            closed(),
+        ]);
+        assert_eq!(
+            state,
+            PledgeState {
+                status: Some(PledgeStatus::Closed),
+                sponsor: Some(org("gds")),
+                resource: Some(Resource::Money),
+                pledged: 5_000_000,
+                confirmed: Some(4_000_000),
+                disbursed: 4_000_000,
+                workstream: Some(ws("academy")),
+            }
+        );
+        assert!(state.fully_disbursed());
+    }
+
+    #[test]
+    fn evolve_ignores_other_events() {
+        let state = given(&open_blueprint_events());
+        assert_eq!(state, PledgeState::default());
+    }
+
+    // ---- properties ----
+
+    fn amount() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            // Small amounts against small caps, so that sums often land on, or just past, the cap.
+            6 => 0..=100u64,
+            3 => 0..=3_000_000u64,
+            1 => Just(u64::MAX),
+            1 => any::<u64>(),
+        ]
+    }
+
+    /// Applies `action` through decide and evolve; returns whether it was accepted.
+    fn apply(state: &mut PledgeState, action: PledgeAction) -> bool {
+        match decide(&cmd(action), state, &ctx()) {
+            Ok(events) => {
+                events.iter().for_each(|e| state.evolve(e));
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn disbursements_never_exceed_the_confirmed_amount(
+            pledged in 1..=10_000_000u64,
+            confirm in prop_oneof![1..=500u64, 1..=10_000_000u64],
+            amounts in prop::collection::vec(amount(), 0..40),
+        ) {
+            let mut state = given(&[made(pledged)]);
+            let confirmation = PledgeAction::Confirm { amount: confirm };
+            prop_assert!(apply(&mut state, confirmation));
+            for amount in amounts {
+                let before = state.disbursed;
+                let accepted = apply(&mut state, disburse(amount));
+                prop_assert!(state.disbursed <= confirm);
+                prop_assert_eq!(accepted, amount > 0 && amount <= confirm - before);
+                if accepted {
+                    prop_assert_eq!(state.disbursed, before + amount);
+                } else {
+                    prop_assert_eq!(state.disbursed, before);
+                }
+            }
+            prop_assert_eq!(state.fully_disbursed(), state.disbursed == confirm);
+        }
+
+        #[test]
+        fn disbursements_never_exceed_confirmed_whatever_else_happens(
+            actions in prop::collection::vec(
+                prop_oneof![
+                    1 => amount().prop_map(|amount| PledgeAction::Confirm { amount }),
+                    4 => amount().prop_map(disburse),
+                    1 => Just(withdraw()),
+                    1 => Just(PledgeAction::Close),
+                ],
+                0..40,
+            ),
+        ) {
+            let mut state = given(&[made(5_000_000)]);
+            for action in actions {
+                apply(&mut state, action);
+                match state.confirmed {
+                    Some(confirmed) => prop_assert!(state.disbursed <= confirmed),
+                    None => prop_assert_eq!(state.disbursed, 0),
+                }
+                if state.status == Some(PledgeStatus::Closed) {
+                    prop_assert!(state.fully_disbursed());
+                }
+            }
+        }
+    }
+}

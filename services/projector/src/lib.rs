@@ -1,1 +1,241 @@
+//! The projector: consumes the event stream from its checkpoint and keeps the read models in redb.
+//!
+//! Each batch of commits is applied in one redb write transaction that also moves the checkpoint,
+//! so after a crash the read models are exactly at some checkpoint and projection resumes right
+//! after it: nothing is applied twice or skipped. A commit that cannot be decoded or applied is
+//! quarantined with its reason; projection goes on.
 
+pub mod apply;
+pub mod db;
+pub mod describe;
+pub mod metrics;
+pub mod read;
+pub mod status;
+pub mod views;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::consumer;
+use chrono::Utc;
+use futures::StreamExt;
+use proto::Commit;
+use redb::{Database, ReadableTable};
+use tokio::sync::watch;
+
+pub use db::DbError;
+pub use metrics::ProjectorMetrics;
+
+use crate::apply::{ApplyError, apply_commit};
+use crate::db::{CHECKPOINT_KEY, META, QUARANTINE};
+use crate::views::QuarantineEntry;
+
+/// Largest number of commits applied in one write transaction.
+pub const MAX_BATCH: usize = 512;
+
+/// A commit as received from the stream.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub seq: u64,
+    pub subject: String,
+    pub payload: bytes::Bytes,
+    /// Commits still pending after this one when it was delivered.
+    pub pending: u64,
+    /// When the server stored it (Unix seconds).
+    pub published_unix: i64,
+}
+
+/// The outcome of applying a batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    pub checkpoint: u64,
+    pub applied: usize,
+    pub quarantined: usize,
+    pub skipped: usize,
+}
+
+/// Applies a batch in one write transaction, moving the checkpoint to the last sequence.
+/// Commits at or below the checkpoint are skipped, so a redelivered batch changes nothing.
+pub fn apply_batch(db: &Database, batch: &[Received]) -> Result<BatchOutcome, DbError> {
+    let txn = db.begin_write()?;
+    let mut outcome = BatchOutcome::default();
+    {
+        let mut checkpoint = txn
+            .open_table(META)?
+            .get(CHECKPOINT_KEY)?
+            .map(|v| v.value())
+            .unwrap_or(0);
+        for received in batch {
+            if received.seq <= checkpoint {
+                outcome.skipped += 1;
+                continue;
+            }
+            let result = Commit::decode(&received.payload)
+                .map_err(|e| ApplyError::Unusable(e.to_string()))
+                .and_then(|commit| apply_commit(&txn, received.seq, &received.subject, &commit));
+            match result {
+                Ok(()) => outcome.applied += 1,
+                Err(ApplyError::Unusable(reason)) => {
+                    tracing::warn!(seq = received.seq, subject = %received.subject, %reason, "commit quarantined");
+                    let entry = QuarantineEntry {
+                        seq: received.seq,
+                        subject: received.subject.clone(),
+                        reason,
+                        quarantined_at: Utc::now(),
+                    };
+                    txn.open_table(QUARANTINE)?
+                        .insert(received.seq, db::encode(&entry)?.as_slice())?;
+                    outcome.quarantined += 1;
+                }
+                Err(ApplyError::Db(e)) => return Err(e),
+            }
+            checkpoint = received.seq;
+        }
+        txn.open_table(META)?.insert(CHECKPOINT_KEY, checkpoint)?;
+        outcome.checkpoint = checkpoint;
+    }
+    txn.commit()?;
+    Ok(outcome)
+}
+
+/// Runs projection for one database.
+pub struct Projector {
+    db: Arc<Database>,
+    store: eventstore::EventStore,
+    metrics: ProjectorMetrics,
+    checkpoint: watch::Sender<u64>,
+}
+
+impl Projector {
+    /// Creates a projector; `checkpoint()` receivers see each new checkpoint.
+    pub fn new(
+        db: Arc<Database>,
+        store: eventstore::EventStore,
+        metrics: ProjectorMetrics,
+    ) -> Result<Self, DbError> {
+        let start = db::checkpoint(&db)?;
+        metrics.checkpoint.set(start as i64);
+        let (checkpoint, _) = watch::channel(start);
+        Ok(Self {
+            db,
+            store,
+            metrics,
+            checkpoint,
+        })
+    }
+
+    /// A receiver of checkpoint updates.
+    pub fn checkpoint(&self) -> watch::Receiver<u64> {
+        self.checkpoint.subscribe()
+    }
+
+    /// Projects until `shutdown` resolves. Connection trouble is retried with a back-off; it
+    /// never ends the loop.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send) {
+        tokio::pin!(shutdown);
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                result = self.follow() => {
+                    if let Err(e) = result {
+                        tracing::warn!(error = %e, "projection interrupted; resuming from the checkpoint");
+                    }
+                    tokio::select! {
+                        () = &mut shutdown => break,
+                        () = tokio::time::sleep(backoff) => {},
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+        tracing::info!(checkpoint = *self.checkpoint.borrow(), "projector stopped");
+    }
+
+    /// Follows the stream from the checkpoint until an error.
+    async fn follow(&self) -> Result<(), String> {
+        let from = db::checkpoint(&self.db).map_err(|e| e.to_string())? + 1;
+        let stream = self
+            .store
+            .jetstream()
+            .get_stream(proto::subjects::STREAM)
+            .await
+            .map_err(|e| e.to_string())?;
+        let consumer = stream
+            .create_consumer(consumer::pull::OrderedConfig {
+                filter_subject: proto::subjects::EVENTS_WILDCARD.to_owned(),
+                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                    start_sequence: from,
+                },
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        let messages = consumer.messages().await.map_err(|e| e.to_string())?;
+        tracing::info!(from, "projector following the event stream");
+        let mut chunks = messages.ready_chunks(MAX_BATCH);
+        while let Some(chunk) = chunks.next().await {
+            let mut batch = Vec::with_capacity(chunk.len());
+            for message in chunk {
+                let message = message.map_err(|e| e.to_string())?;
+                let info = message.info().map_err(|e| e.to_string())?;
+                batch.push(Received {
+                    seq: info.stream_sequence,
+                    subject: message.subject.to_string(),
+                    payload: message.payload.clone(),
+                    pending: info.pending,
+                    published_unix: info.published.unix_timestamp(),
+                });
+            }
+            self.apply(batch).await?;
+        }
+        Err("the stream consumer ended".to_owned())
+    }
+
+    async fn apply(&self, batch: Vec<Received>) -> Result<(), String> {
+        let Some(last) = batch.last() else {
+            return Ok(());
+        };
+        let (pending, published) = (last.pending, last.published_unix);
+        let db = self.db.clone();
+        let size = batch.len();
+        let timer = self.metrics.batch_seconds.start_timer();
+        let outcome = tokio::task::spawn_blocking(move || apply_batch(&db, &batch))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        timer.observe_duration();
+        self.metrics.batch_size.observe(size as f64);
+        self.metrics.commits_applied.inc_by(outcome.applied as u64);
+        self.metrics.quarantined.inc_by(outcome.quarantined as u64);
+        self.metrics.checkpoint.set(outcome.checkpoint as i64);
+        self.metrics.lag_commits.set(pending as i64);
+        let lag_seconds = if pending == 0 {
+            0
+        } else {
+            (Utc::now().timestamp() - published).max(0)
+        };
+        self.metrics.lag_seconds.set(lag_seconds);
+        tracing::debug!(
+            checkpoint = outcome.checkpoint,
+            applied = outcome.applied,
+            quarantined = outcome.quarantined,
+            "batch applied"
+        );
+        self.checkpoint.send_replace(outcome.checkpoint);
+        Ok(())
+    }
+}
+
+/// Quarantined commits, oldest first.
+pub fn quarantined(db: &Database) -> Result<Vec<QuarantineEntry>, DbError> {
+    use redb::ReadableDatabase;
+    let txn = db.begin_read()?;
+    let table = txn.open_table(QUARANTINE)?;
+    let mut out = Vec::new();
+    for entry in table.iter()? {
+        let (_, v) = entry?;
+        out.push(db::decode(v.value())?);
+    }
+    Ok(out)
+}

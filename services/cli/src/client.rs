@@ -1,0 +1,125 @@
+//! A small client of the dashboard's HTTP API, used by the CLI's recording commands and the demo.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The API refused the request; `code` is the stable problem code.
+    #[error("{detail} ({code}, HTTP {status})")]
+    Rejected {
+        status: u16,
+        code: String,
+        detail: String,
+        field: Option<String>,
+    },
+    /// The dashboard could not be reached or answered something that is not the API.
+    #[error("failed to reach {url}: {reason}")]
+    Transport { url: String, reason: String },
+}
+
+impl ClientError {
+    /// Whether retrying later might succeed.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            ClientError::Rejected { status, .. } => *status >= 500,
+            ClientError::Transport { .. } => true,
+        }
+    }
+}
+
+/// Talks to one dashboard.
+#[derive(Debug, Clone)]
+pub struct ApiClient {
+    base: String,
+    http: reqwest::Client,
+    actor: String,
+}
+
+impl ApiClient {
+    pub fn new(base: &str, actor: &str) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(30))
+                .build()
+                .unwrap_or_default(),
+            actor: actor.to_owned(),
+        }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Sends a command; `key` makes a retry safe (the same key is stored once).
+    pub async fn post(&self, path: &str, body: &Value, key: &str) -> Result<Value, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let response = self
+            .http
+            .post(&url)
+            .header("idempotency-key", key)
+            .header("waymark-actor", &self.actor)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| ClientError::Transport {
+                url: url.clone(),
+                reason: e.to_string(),
+            })?;
+        Self::read(url, response).await
+    }
+
+    pub async fn get(&self, path: &str) -> Result<Value, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let response = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| ClientError::Transport {
+                url: url.clone(),
+                reason: e.to_string(),
+            })?;
+        Self::read(url, response).await
+    }
+
+    async fn read(url: String, response: reqwest::Response) -> Result<Value, ClientError> {
+        let status = response.status();
+        let body: Value = response.json().await.map_err(|e| ClientError::Transport {
+            url: url.clone(),
+            reason: format!("the answer is not JSON: {e}"),
+        })?;
+        if status.is_success() {
+            return Ok(body);
+        }
+        let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
+        Err(ClientError::Rejected {
+            status: status.as_u16(),
+            code: text("code").unwrap_or_else(|| "unknown".to_owned()),
+            detail: text("detail")
+                .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned()),
+            field: text("field"),
+        })
+    }
+
+    /// Waits until `/readyz` answers 200, up to `timeout`.
+    pub async fn wait_ready(&self, timeout: std::time::Duration) -> Result<(), ClientError> {
+        let url = format!("{}/readyz", self.base);
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Ok(r) = self.http.get(&url).send().await {
+                if r.status() == StatusCode::OK {
+                    return Ok(());
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ClientError::Transport {
+                    url,
+                    reason: "the dashboard did not become ready".into(),
+                });
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}

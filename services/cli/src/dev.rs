@@ -1,0 +1,83 @@
+//! `waymark dev`: a private nats-server with JetStream in a local data folder, every service and
+//! the dashboard in one process, and the demo blueprint. Running it again keeps the data and does
+//! not record the demo twice.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use eventstore::NatsConfig;
+
+use crate::client::ApiClient;
+use crate::natsserver::{self, NatsServer};
+use crate::{demo, stack};
+
+#[derive(Debug, Clone, Args)]
+pub struct DevArgs {
+    /// Folder for the event store and the read models.
+    #[arg(long, env = "WAYMARK_DATA_DIR", default_value = ".waymark")]
+    pub data_dir: PathBuf,
+    /// Address the dashboard listens on.
+    #[arg(long, env = "WAYMARK_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Path of the nats-server binary (default: found on PATH).
+    #[arg(long, env = "WAYMARK_NATS_SERVER")]
+    pub nats_server: Option<PathBuf>,
+    /// Port of the private nats-server (0: any free port).
+    #[arg(long, env = "WAYMARK_DEV_NATS_PORT", default_value_t = 0)]
+    pub nats_port: u16,
+    /// Start without recording the demo blueprint.
+    #[arg(long)]
+    pub no_demo: bool,
+}
+
+pub async fn run(args: DevArgs) -> anyhow::Result<()> {
+    eventstore::telemetry::init();
+    let binary = natsserver::locate(args.nats_server.as_deref())?;
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("failed to create {}", args.data_dir.display()))?;
+    let server = NatsServer::start(&binary, &args.data_dir.join("nats"), args.nats_port).await?;
+    tracing::info!(url = %server.url(), binary = %binary.display(), "private nats-server started");
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "failed to listen on {} (is another Waymark running? use --listen)",
+                args.listen
+            )
+        })?;
+    let nats = NatsConfig::for_url(server.url());
+    let config = dashboard::DashboardConfig::with_db(args.data_dir.join("read-models.redb"));
+    let stack = stack::start(&nats, &config, listener).await?;
+    let url = format!("http://{}", stack.dashboard.addr);
+    let client = ApiClient::new(&url, "waymark-dev-demo");
+    client.wait_ready(Duration::from_secs(60)).await?;
+    if !args.no_demo {
+        if demo::exists(&client).await? {
+            tracing::info!("demo blueprint already recorded");
+        } else {
+            let n = demo::record(&client, chrono::Utc::now().date_naive()).await?;
+            tracing::info!(commands = n, "demo blueprint recorded");
+        }
+    }
+    println!();
+    println!("  Waymark is running at {url}");
+    println!(
+        "  Demo blueprint:       {url}/blueprints/{}",
+        demo::DEMO_BLUEPRINT
+    );
+    println!(
+        "  JSON API:             {url}/api/v1/blueprints/{}",
+        demo::DEMO_BLUEPRINT
+    );
+    println!("  Metrics:              {url}/metrics");
+    println!("  Data folder:          {}", args.data_dir.display());
+    println!("  Press Ctrl-C to stop.");
+    println!();
+    eventstore::telemetry::shutdown_signal().await;
+    stack.shutdown().await;
+    drop(server);
+    Ok(())
+}

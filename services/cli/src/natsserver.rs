@@ -1,0 +1,169 @@
+//! Starting a private nats-server with JetStream: used by `waymark dev` and by the test harness.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::process::{Child, Command};
+
+/// How to install a nats-server when none is found.
+pub const INSTALL_HINT: &str = "install one with `apt-get install nats-server` (Debian, Ubuntu), \
+`brew install nats-server` (macOS) or from the NATS releases page, or set WAYMARK_NATS_SERVER to its path";
+
+#[derive(Debug, thiserror::Error)]
+pub enum NatsServerError {
+    #[error("no nats-server found on PATH or in /usr/sbin; {INSTALL_HINT}")]
+    NotFound,
+    #[error("nats-server at {0} does not exist; {INSTALL_HINT}")]
+    Missing(PathBuf),
+    #[error("failed to start nats-server: {0}")]
+    Spawn(std::io::Error),
+    #[error(
+        "nats-server did not accept connections on port {port} within {secs} s; its log: {log}"
+    )]
+    NotReady { port: u16, secs: u64, log: String },
+    #[error("failed to prepare {path}: {reason}")]
+    Folder { path: String, reason: String },
+}
+
+/// Finds the nats-server binary: `explicit`, then `WAYMARK_NATS_SERVER`, then PATH, then /usr/sbin.
+pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, NatsServerError> {
+    if let Some(path) = explicit
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("WAYMARK_NATS_SERVER").map(PathBuf::from))
+    {
+        return if path.exists() {
+            Ok(path)
+        } else {
+            Err(NatsServerError::Missing(path))
+        };
+    }
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    dirs.extend([
+        PathBuf::from("/usr/sbin"),
+        PathBuf::from("/usr/local/sbin"),
+        PathBuf::from("/usr/local/bin"),
+    ]);
+    dirs.into_iter()
+        .map(|d| d.join("nats-server"))
+        .find(|p| p.is_file())
+        .ok_or(NatsServerError::NotFound)
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// A nats-server child process with JetStream, stopped when dropped.
+pub struct NatsServer {
+    child: Option<Child>,
+    binary: PathBuf,
+    data_dir: PathBuf,
+    port: u16,
+}
+
+impl NatsServer {
+    /// Starts nats-server on `port` (0: a free one) keeping JetStream data in `data_dir`.
+    pub async fn start(binary: &Path, data_dir: &Path, port: u16) -> Result<Self, NatsServerError> {
+        let port = if port == 0 {
+            free_port().map_err(NatsServerError::Spawn)?
+        } else {
+            port
+        };
+        std::fs::create_dir_all(data_dir).map_err(|e| NatsServerError::Folder {
+            path: data_dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let mut server = Self {
+            child: None,
+            binary: binary.to_path_buf(),
+            data_dir: data_dir.to_path_buf(),
+            port,
+        };
+        server.spawn().await?;
+        Ok(server)
+    }
+
+    async fn spawn(&mut self) -> Result<(), NatsServerError> {
+        let log = self.log_path();
+        let child = Command::new(&self.binary)
+            .arg("-a")
+            .arg("127.0.0.1")
+            .arg("-p")
+            .arg(self.port.to_string())
+            .arg("-js")
+            .arg("-sd")
+            .arg(self.data_dir.join("jetstream"))
+            .arg("-l")
+            .arg(&log)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(NatsServerError::Spawn)?;
+        self.child = Some(child);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return Ok(());
+            }
+            let exited = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+                .is_some();
+            if exited || tokio::time::Instant::now() >= deadline {
+                let log = std::fs::read_to_string(&log).unwrap_or_default();
+                let tail: String = log
+                    .lines()
+                    .rev()
+                    .take(5)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<Vec<_>>()
+                    .join(" | ");
+                return Err(NatsServerError::NotReady {
+                    port: self.port,
+                    secs: 15,
+                    log: tail,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.data_dir.join("nats-server.log")
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server (as a crash would) and waits for it to exit.
+    pub async fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill().await;
+        }
+    }
+
+    /// Starts the server again on the same port and data folder.
+    pub async fn restart(&mut self) -> Result<(), NatsServerError> {
+        self.kill().await;
+        self.spawn().await
+    }
+}

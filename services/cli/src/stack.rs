@@ -1,0 +1,107 @@
+//! Every service and the dashboard in one process: what `waymark dev` runs, and what the
+//! end-to-end tests start against their own nats-server.
+
+use eventstore::{CommandMetrics, EventStore, NatsConfig};
+use prometheus::Registry;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// A running stack.
+pub struct Stack {
+    pub store: EventStore,
+    pub registry: Registry,
+    pub dashboard: dashboard::Running,
+    stop: watch::Sender<bool>,
+    services: Vec<JoinHandle<()>>,
+}
+
+fn stopped(rx: &watch::Receiver<bool>) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let mut rx = rx.clone();
+    async move {
+        let _ = rx.wait_for(|s| *s).await;
+    }
+}
+
+/// Starts the four command services and the dashboard (with its projector).
+pub async fn start(
+    nats: &NatsConfig,
+    config: &dashboard::DashboardConfig,
+    listener: tokio::net::TcpListener,
+) -> anyhow::Result<Stack> {
+    let store = EventStore::open(nats, "waymark").await?;
+    let registry = Registry::new();
+    let metrics = CommandMetrics::register(&registry)?;
+    let (stop, rx) = watch::channel(false);
+    let mut services = Vec::new();
+    macro_rules! spawn_service {
+        ($run:path, $name:literal) => {{
+            let (store, metrics, shutdown) = (store.clone(), metrics.clone(), stopped(&rx));
+            services.push(tokio::spawn(async move {
+                if let Err(e) = $run(store, metrics, shutdown).await {
+                    tracing::error!(error = %e, service = $name, "service stopped with an error");
+                }
+            }));
+        }};
+    }
+    spawn_service!(blueprints::run, "blueprints");
+    spawn_service!(milestones::run, "milestones");
+    spawn_service!(commitments::run, "commitments");
+    spawn_service!(pledges::run, "pledges");
+    // Every service answers before the dashboard takes requests.
+    wait_for_services(store.client(), &SERVICES).await?;
+    let dashboard = dashboard::start(
+        config,
+        listener,
+        store.clone(),
+        registry.clone(),
+        stopped(&rx),
+    )
+    .await?;
+    Ok(Stack {
+        store,
+        registry,
+        dashboard,
+        stop,
+        services,
+    })
+}
+
+impl Stack {
+    /// Stops everything and waits for in-flight work to finish.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for s in self.services {
+            let _ = s.await;
+        }
+        let _ = self.dashboard.task.await;
+    }
+}
+
+/// The NATS service names of the command services.
+pub const SERVICES: [&str; 5] = [
+    "waymark-organisations",
+    "waymark-blueprints",
+    "waymark-milestones",
+    "waymark-commitments",
+    "waymark-pledges",
+];
+
+/// Waits until each named service answers `$SRV.PING.<name>`.
+pub async fn wait_for_services(client: &async_nats::Client, names: &[&str]) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    for name in names {
+        loop {
+            let ping = client
+                .request(format!("$SRV.PING.{name}"), Vec::new().into())
+                .await;
+            if ping.is_ok() {
+                break;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                anyhow::bail!("service {name} did not start");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+    Ok(())
+}

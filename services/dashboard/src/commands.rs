@@ -1,0 +1,473 @@
+//! The write endpoints: each turns an HTTP request into a command, sends it to the owning service
+//! over NATS and maps the reply. The dashboard never appends events itself.
+//!
+//! Routes: `POST /api/v1/organisations` (register), `POST /api/v1/organisations/{org}/{action}`,
+//! `POST /api/v1/blueprints` (draft), `POST /api/v1/blueprints/{bp}/{action}`, and for milestones,
+//! commitments and pledges `POST /api/v1/blueprints/{bp}/{things}` (create) and
+//! `POST /api/v1/blueprints/{bp}/{things}/{id}/{action}`. The body is a JSON object with the
+//! action's fields; creates also carry `id`. Any body may carry `occurred_on` (the date the fact
+//! happened, default today).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use proto::commands::{Command, CommandEnvelope};
+use proto::{
+    Accepted, Actor, BlueprintCommand, CommitmentCommand, MilestoneCommand, OrganisationCommand,
+    PledgeCommand, Reply, ThingKind,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::AppState;
+use crate::problem::ApiError;
+
+/// Header carrying the caller's idempotency key.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// Header naming who records (until tokens name them).
+pub const ACTOR: &str = "waymark-actor";
+
+/// What a write request asks for, before it is typed.
+struct Request {
+    kind: ThingKind,
+    /// Target fields: `blueprint`, and the thing's own id field.
+    target: Map<String, Value>,
+    action: String,
+    body: Map<String, Value>,
+    created: bool,
+}
+
+fn id_field(kind: ThingKind) -> &'static str {
+    match kind {
+        ThingKind::Organisation => "organisation",
+        ThingKind::Blueprint => "blueprint",
+        ThingKind::Milestone => "milestone",
+        ThingKind::Commitment => "commitment",
+        ThingKind::Pledge => "pledge",
+    }
+}
+
+fn create_action(kind: ThingKind) -> &'static str {
+    match kind {
+        ThingKind::Organisation => "register",
+        ThingKind::Blueprint => "draft",
+        ThingKind::Milestone => "plan",
+        ThingKind::Commitment | ThingKind::Pledge => "make",
+    }
+}
+
+fn plural(kind: ThingKind) -> &'static str {
+    match kind {
+        ThingKind::Organisation => "organisations",
+        ThingKind::Blueprint => "blueprints",
+        ThingKind::Milestone => "milestones",
+        ThingKind::Commitment => "commitments",
+        ThingKind::Pledge => "pledges",
+    }
+}
+
+fn parse_body(bytes: &Bytes) -> Result<Map<String, Value>, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::malformed(
+            "the request body must be a JSON object",
+        )),
+        Err(e) => Err(ApiError::malformed(format!(
+            "the request body is not valid JSON: {e}"
+        ))),
+    }
+}
+
+fn require_json(headers: &HeaderMap, bytes: &Bytes) -> Result<(), ApiError> {
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    let ok = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let mime = v
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            mime == "application/json" || mime.ends_with("+json")
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "request.unsupported_media_type",
+            "send the command as application/json",
+        ))
+    }
+}
+
+async fn create(
+    state: &AppState,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+    kind: ThingKind,
+    blueprint: Option<String>,
+) -> Result<Response, ApiError> {
+    require_json(headers, bytes)?;
+    let mut body = parse_body(bytes)?;
+    let id = take_id(&mut body)?;
+    let mut target = Map::new();
+    if let Some(bp) = blueprint {
+        target.insert("blueprint".to_owned(), Value::String(bp));
+    }
+    target.insert(id_field(kind).to_owned(), id);
+    dispatch(
+        state,
+        headers,
+        Request {
+            kind,
+            target,
+            action: create_action(kind).to_owned(),
+            body,
+            created: true,
+        },
+    )
+    .await
+}
+
+async fn act(
+    state: &AppState,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+    kind: ThingKind,
+    blueprint: Option<String>,
+    id: String,
+    action: String,
+) -> Result<Response, ApiError> {
+    require_json(headers, bytes)?;
+    let body = parse_body(bytes)?;
+    let mut target = Map::new();
+    if let Some(bp) = blueprint {
+        target.insert("blueprint".to_owned(), Value::String(bp));
+    }
+    target.insert(id_field(kind).to_owned(), Value::String(id));
+    dispatch(
+        state,
+        headers,
+        Request {
+            kind,
+            target,
+            action,
+            body,
+            created: false,
+        },
+    )
+    .await
+}
+
+/// `POST /api/v1/organisations`: register an organisation.
+pub async fn create_organisation(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    create(&state, &headers, &bytes, ThingKind::Organisation, None).await
+}
+
+/// `POST /api/v1/organisations/{org}/{action}`.
+pub async fn act_organisation(
+    State(state): State<AppState>,
+    Path((id, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    act(
+        &state,
+        &headers,
+        &bytes,
+        ThingKind::Organisation,
+        None,
+        id,
+        action,
+    )
+    .await
+}
+
+/// `POST /api/v1/blueprints`: draft a blueprint.
+pub async fn create_blueprint(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    create(&state, &headers, &bytes, ThingKind::Blueprint, None).await
+}
+
+/// `POST /api/v1/blueprints/{bp}/{action}`.
+pub async fn act_blueprint(
+    State(state): State<AppState>,
+    Path((bp, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    act(
+        &state,
+        &headers,
+        &bytes,
+        ThingKind::Blueprint,
+        None,
+        bp,
+        action,
+    )
+    .await
+}
+
+macro_rules! in_blueprint {
+    ($create:ident, $act:ident, $kind:expr, $what:literal) => {
+        #[doc = concat!("`POST /api/v1/blueprints/{bp}/", $what, "`: create one.")]
+        pub async fn $create(
+            State(state): State<AppState>,
+            Path(bp): Path<String>,
+            headers: HeaderMap,
+            bytes: Bytes,
+        ) -> Result<Response, ApiError> {
+            create(&state, &headers, &bytes, $kind, Some(bp)).await
+        }
+
+        #[doc = concat!("`POST /api/v1/blueprints/{bp}/", $what, "/{id}/{action}`.")]
+        pub async fn $act(
+            State(state): State<AppState>,
+            Path((bp, id, action)): Path<(String, String, String)>,
+            headers: HeaderMap,
+            bytes: Bytes,
+        ) -> Result<Response, ApiError> {
+            act(&state, &headers, &bytes, $kind, Some(bp), id, action).await
+        }
+    };
+}
+
+in_blueprint!(
+    create_milestone,
+    act_milestone,
+    ThingKind::Milestone,
+    "milestones"
+);
+in_blueprint!(
+    create_commitment,
+    act_commitment,
+    ThingKind::Commitment,
+    "commitments"
+);
+in_blueprint!(create_pledge, act_pledge, ThingKind::Pledge, "pledges");
+
+fn take_id(body: &mut Map<String, Value>) -> Result<Value, ApiError> {
+    match body.remove("id") {
+        Some(id @ Value::String(_)) => Ok(id),
+        Some(_) => Err(ApiError::invalid(Some("id".into()), "id must be a string")),
+        None => Err(ApiError::invalid(Some("id".into()), "missing field `id`")),
+    }
+}
+
+async fn dispatch(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: Request,
+) -> Result<Response, ApiError> {
+    match request.kind {
+        ThingKind::Organisation => send::<OrganisationCommand>(state, headers, request).await,
+        ThingKind::Blueprint => send::<BlueprintCommand>(state, headers, request).await,
+        ThingKind::Milestone => send::<MilestoneCommand>(state, headers, request).await,
+        ThingKind::Commitment => send::<CommitmentCommand>(state, headers, request).await,
+        ThingKind::Pledge => send::<PledgeCommand>(state, headers, request).await,
+    }
+}
+
+/// Types the request as `C`, naming the field at fault when it does not fit.
+fn typed<C: DeserializeOwned>(request: &mut Request) -> Result<(C, Option<NaiveDate>), ApiError> {
+    let occurred_on = match request.body.remove("occurred_on") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.parse::<NaiveDate>().map_err(|_| {
+            ApiError::invalid(
+                Some("occurred_on".into()),
+                format!("occurred_on must be a date like 2026-03-31, not {s:?}"),
+            )
+        })?),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                Some("occurred_on".into()),
+                "occurred_on must be a date like 2026-03-31",
+            ));
+        }
+    };
+    let action = request.action.replace('-', "_");
+    let mut inner = std::mem::take(&mut request.body);
+    inner.insert("action".to_owned(), Value::String(action.clone()));
+    let mut whole = request.target.clone();
+    whole.insert("action".to_owned(), Value::Object(inner));
+    let command = serde_path_to_error::deserialize::<_, C>(Value::Object(whole)).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.inner().to_string();
+        if message.starts_with("unknown variant") {
+            return ApiError::not_found(
+                "route.unknown_action",
+                format!(
+                    "{} has no action {action:?}: {message}",
+                    request.kind.token()
+                ),
+            );
+        }
+        let field = path.strip_prefix("action.").unwrap_or(&path).to_owned();
+        let field = if field.is_empty() || field == "." {
+            None
+        } else {
+            Some(field)
+        };
+        let detail = match &field {
+            Some(f) if !message.contains(f.as_str()) => format!("{f}: {message}"),
+            _ => message,
+        };
+        ApiError::invalid(field, detail)
+    })?;
+    Ok((command, occurred_on))
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> Result<Option<String>, ApiError> {
+    match headers.get(name) {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .map(|s| Some(s.trim().to_owned()))
+            .map_err(|_| ApiError::malformed(format!("the {name} header must be visible ASCII"))),
+    }
+}
+
+/// Reads `If-Match: "12"` as the version the caller last read.
+fn expected_version(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+    let Some(raw) = header_text(headers, header::IF_MATCH.as_str())? else {
+        return Ok(None);
+    };
+    let trimmed = raw.trim_start_matches("W/").trim_matches('"');
+    trimmed.parse::<u64>().map(Some).map_err(|_| {
+        ApiError::malformed(format!(
+            "If-Match must be a version ETag such as \"12\", not {raw:?}"
+        ))
+    })
+}
+
+async fn send<C>(
+    state: &AppState,
+    headers: &HeaderMap,
+    mut request: Request,
+) -> Result<Response, ApiError>
+where
+    C: Command + Serialize + DeserializeOwned,
+{
+    let (command, occurred_on) = typed::<C>(&mut request)?;
+    let idempotency_key =
+        header_text(headers, IDEMPOTENCY_KEY)?.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let actor_name = header_text(headers, ACTOR)?
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(|| "api".to_owned());
+    if actor_name.chars().count() > 100 {
+        return Err(ApiError::invalid(
+            None,
+            "the Waymark-Actor header is longer than 100 characters",
+        ));
+    }
+    let thing = command.target();
+    let envelope = CommandEnvelope {
+        idempotency_key,
+        actor: Actor::named(actor_name),
+        expected_version: expected_version(headers)?,
+        occurred_on,
+        command,
+    };
+    let accepted = state.send_command(C::KIND, &envelope).await?;
+    let location = match &thing.blueprint {
+        Some(bp) if thing.kind != ThingKind::Blueprint => format!(
+            "/api/v1/blueprints/{bp}/{}/{}",
+            plural(thing.kind),
+            thing.id
+        ),
+        _ => format!("/api/v1/{}/{}", plural(thing.kind), thing.id),
+    };
+    Ok(accepted_response(accepted, request.created, &location))
+}
+
+fn accepted_response(accepted: Accepted, created: bool, location: &str) -> Response {
+    let status = if created && !accepted.duplicate {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let etag = format!("\"{}\"", accepted.version);
+    let body = serde_json::json!({
+        "seq": accepted.seq,
+        "version": accepted.version,
+        "events": accepted.events,
+        "duplicate": accepted.duplicate,
+        "location": location,
+    });
+    let mut response = (status, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    response
+}
+
+impl AppState {
+    /// Sends a command envelope to the service owning `kind` and waits for its reply.
+    pub async fn send_command<C: Serialize>(
+        &self,
+        kind: ThingKind,
+        envelope: &CommandEnvelope<C>,
+    ) -> Result<Accepted, ApiError> {
+        let payload =
+            proto::encode(envelope).map_err(|e| ApiError::internal("encode the command", e))?;
+        let subject = proto::subjects::command_subject(kind);
+        let reply = tokio::time::timeout(
+            self.command_timeout,
+            self.nats.request(subject, payload.into()),
+        )
+        .await
+        .map_err(|_| {
+            ApiError::unavailable(
+                "service.timeout",
+                format!(
+                    "the {} service did not answer in time; retry with the same Idempotency-Key",
+                    kind.token()
+                ),
+            )
+        })?
+        .map_err(|e| match e.kind() {
+            async_nats::RequestErrorKind::NoResponders => ApiError::unavailable(
+                "service.unavailable",
+                format!("no {} service is running; retry later", kind.token()),
+            ),
+            async_nats::RequestErrorKind::TimedOut => ApiError::unavailable(
+                "service.timeout",
+                format!(
+                    "the {} service did not answer in time; retry with the same Idempotency-Key",
+                    kind.token()
+                ),
+            ),
+            _ => ApiError::unavailable(
+                "service.unreachable",
+                format!("the {} service could not be reached", kind.token()),
+            ),
+        })?;
+        match proto::decode::<Reply>(&reply.payload) {
+            Ok(Reply::Accepted(a)) => Ok(a),
+            Ok(Reply::Rejected(r)) => Err(r.into()),
+            Err(e) => Err(ApiError::internal("read the service's reply", e)),
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Every error the HTTP API returns, mapped to a status and an RFC 9457 problem document in this one
+//! place. Messages tell the client what it did wrong; internals go to the log, not the response.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use proto::{Rejection, RejectionKind};
+use serde::Serialize;
+
+/// An `application/problem+json` body.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    /// `urn:waymark:problem:<code>`; the code is stable and clients may match on it.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The stable code alone, such as `milestone.closed`.
+    pub code: String,
+    /// The input field the problem concerns, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// An API error: how to answer a request that did not succeed.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: String,
+    pub detail: String,
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code: code.into(),
+            detail: detail.into(),
+            field: None,
+        }
+    }
+
+    /// The request body is not valid JSON (or not a JSON object).
+    pub fn malformed(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "request.malformed", detail)
+    }
+
+    /// The JSON is well formed but a value is missing or invalid.
+    pub fn invalid(field: Option<String>, detail: impl Into<String>) -> Self {
+        Self {
+            field,
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "request.invalid", detail)
+        }
+    }
+
+    pub fn not_found(code: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, detail)
+    }
+
+    /// A dependency (NATS, a command service, the read models) did not answer; retry later.
+    pub fn unavailable(code: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, detail)
+    }
+
+    /// Something failed inside; the detail is logged, the client gets a generic sentence.
+    pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %err, context, "request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server.internal",
+            format!("failed to {context}; the error was logged"),
+        )
+    }
+
+    pub fn problem(&self) -> Problem {
+        Problem {
+            problem_type: format!("urn:waymark:problem:{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.clone(),
+            field: self.field.clone(),
+        }
+    }
+}
+
+impl From<Rejection> for ApiError {
+    fn from(r: Rejection) -> Self {
+        let status = match r.kind {
+            RejectionKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            RejectionKind::NotFound => StatusCode::NOT_FOUND,
+            RejectionKind::Conflict => StatusCode::CONFLICT,
+            RejectionKind::Stale => StatusCode::PRECONDITION_FAILED,
+            RejectionKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        Self {
+            status,
+            code: r.code,
+            detail: r.message,
+            field: r.field,
+        }
+    }
+}
+
+impl From<projector::DbError> for ApiError {
+    fn from(e: projector::DbError) -> Self {
+        ApiError::internal("read the read models", e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        let mut response = (self.status, body).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
+    }
+}

@@ -1,0 +1,122 @@
+//! The redb tables of the read models and typed access to them.
+
+use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Serialize, de::DeserializeOwned};
+
+/// `checkpoint`: the stream sequence of the last commit applied.
+pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+pub const ORGANISATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("organisations");
+pub const BLUEPRINTS: TableDefinition<&str, &[u8]> = TableDefinition::new("blueprints");
+/// Keyed `<blueprint>/<id>`; slugs have no `/`, so a blueprint's things are one key range.
+pub const MILESTONES: TableDefinition<&str, &[u8]> = TableDefinition::new("milestones");
+pub const COMMITMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("commitments");
+pub const PLEDGES: TableDefinition<&str, &[u8]> = TableDefinition::new("pledges");
+/// Keyed by (subject of the thing, stream sequence of the commit).
+pub const HISTORY: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("history");
+/// Keyed by stream sequence.
+pub const QUARANTINE: TableDefinition<u64, &[u8]> = TableDefinition::new("quarantine");
+
+pub const CHECKPOINT_KEY: &str = "checkpoint";
+
+/// Failures of the read-model database.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("failed to open the read models at {path}: {reason}")]
+    Open { path: String, reason: String },
+    #[error("read-model storage failed: {0}")]
+    Storage(String),
+    #[error("a stored read model could not be decoded: {0}")]
+    Corrupt(String),
+}
+
+macro_rules! storage_errors {
+    ($($t:ty),*) => {$(
+        impl From<$t> for DbError {
+            fn from(e: $t) -> Self {
+                DbError::Storage(e.to_string())
+            }
+        }
+    )*};
+}
+storage_errors!(
+    redb::Error,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
+
+pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, DbError> {
+    rmp_serde::to_vec_named(value).map_err(|e| DbError::Corrupt(e.to_string()))
+}
+
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DbError> {
+    rmp_serde::from_slice(bytes).map_err(|e| DbError::Corrupt(e.to_string()))
+}
+
+/// Opens (or creates) the database and its tables.
+pub fn open(path: &std::path::Path) -> Result<redb::Database, DbError> {
+    let db = redb::Database::create(path).map_err(|e| DbError::Open {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let txn = db.begin_write()?;
+    {
+        txn.open_table(META)?;
+        txn.open_table(ORGANISATIONS)?;
+        txn.open_table(BLUEPRINTS)?;
+        txn.open_table(MILESTONES)?;
+        txn.open_table(COMMITMENTS)?;
+        txn.open_table(PLEDGES)?;
+        txn.open_table(HISTORY)?;
+        txn.open_table(QUARANTINE)?;
+    }
+    txn.commit()?;
+    Ok(db)
+}
+
+/// The checkpoint as of a read transaction.
+pub fn checkpoint(db: &redb::Database) -> Result<u64, DbError> {
+    let txn = db.begin_read()?;
+    let meta = txn.open_table(META)?;
+    Ok(meta.get(CHECKPOINT_KEY)?.map(|v| v.value()).unwrap_or(0))
+}
+
+/// Reads one value by key.
+pub fn get<T: DeserializeOwned>(
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+    key: &str,
+) -> Result<Option<T>, DbError> {
+    match table.get(key)? {
+        Some(v) => Ok(Some(decode(v.value())?)),
+        None => Ok(None),
+    }
+}
+
+/// Reads every value whose key starts with `<prefix>/`.
+pub fn scan_prefix<T: DeserializeOwned>(
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+    prefix: &str,
+) -> Result<Vec<T>, DbError> {
+    let start = format!("{prefix}/");
+    // '0' is the character after '/', so this is exactly the keys that start with `prefix/`.
+    let end = format!("{prefix}0");
+    let mut out = Vec::new();
+    for entry in table.range(start.as_str()..end.as_str())? {
+        let (_, v) = entry?;
+        out.push(decode(v.value())?);
+    }
+    Ok(out)
+}
+
+/// Reads every value of a table.
+pub fn scan_all<T: DeserializeOwned>(
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+) -> Result<Vec<T>, DbError> {
+    let mut out = Vec::new();
+    for entry in table.iter()? {
+        let (_, v) = entry?;
+        out.push(decode(v.value())?);
+    }
+    Ok(out)
+}

@@ -1,0 +1,236 @@
+//! The read models: what the dashboard shows, one value per thing, stored in redb as MessagePack.
+//! They are rebuilt from events at will, so they carry no compatibility promise.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use proto::{CommitmentKind, OrgId, OrgType, Resource};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganisationView {
+    pub id: String,
+    pub name: String,
+    pub org_type: OrgType,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlueprintStatus {
+    Draft,
+    Published,
+    Closed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkstreamView {
+    pub id: String,
+    pub title: String,
+    pub lead_org: OrgId,
+    pub retired: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetView {
+    pub id: String,
+    pub title: String,
+    pub unit: String,
+    pub target_value: u64,
+    pub reported_value: Option<u64>,
+    pub reported_on: Option<NaiveDate>,
+}
+
+/// Milestones by life-cycle status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MilestoneCounts {
+    pub planned: u64,
+    pub in_progress: u64,
+    pub done: u64,
+    pub cancelled: u64,
+}
+
+/// Pledged, confirmed and disbursed totals of one resource.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FundingTotals {
+    pub pledged: u64,
+    pub confirmed: u64,
+    pub disbursed: u64,
+}
+
+/// Money (pence) and staff time (hundredths of a person-day).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Funding {
+    pub money: FundingTotals,
+    pub staff_time: FundingTotals,
+}
+
+/// Commitments by status, with quantities.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitmentCounts {
+    pub open: u64,
+    pub fulfilled: u64,
+    pub withdrawn: u64,
+}
+
+/// A blueprint with the totals the projector keeps up to date as its things change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlueprintView {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub lead_org: OrgId,
+    pub start_date: NaiveDate,
+    pub target_end_date: NaiveDate,
+    /// Pence.
+    pub funding_target: u64,
+    /// Hundredths of a person-day.
+    pub staff_time_target: Option<u64>,
+    pub status: BlueprintStatus,
+    pub workstreams: Vec<WorkstreamView>,
+    pub partners: Vec<OrgId>,
+    pub targets: Vec<TargetView>,
+    pub milestones: MilestoneCounts,
+    pub funding: Funding,
+    pub commitments: CommitmentCounts,
+    /// Stream sequence of the blueprint's own last commit.
+    pub version: u64,
+    /// Stream sequence of the last commit that changed this view or any of its things.
+    pub updated_seq: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MilestoneStatus {
+    Planned,
+    InProgress,
+    Done,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MilestoneView {
+    pub blueprint: String,
+    pub id: String,
+    pub workstream: String,
+    pub title: String,
+    pub owner: OrgId,
+    pub depends_on: Vec<String>,
+    pub baseline: NaiveDate,
+    pub forecast: NaiveDate,
+    pub status: MilestoneStatus,
+    pub percent: u8,
+    /// Whether work ever started, so a reopened milestone returns to in progress.
+    pub started: bool,
+    pub progress_note: String,
+    pub completed_on: Option<NaiveDate>,
+    pub evidence: Option<String>,
+    pub version: u64,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl MilestoneView {
+    /// Forecast minus baseline, in days (positive: late).
+    pub fn slippage_days(&self) -> i64 {
+        (self.forecast - self.baseline).num_days()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommitmentStatus {
+    Made,
+    Fulfilled,
+    Withdrawn,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitmentView {
+    pub blueprint: String,
+    pub id: String,
+    pub partner: OrgId,
+    pub kind: CommitmentKind,
+    pub description: String,
+    pub quantity: u64,
+    pub unit: String,
+    pub due: NaiveDate,
+    pub delivered: u64,
+    pub status: CommitmentStatus,
+    pub version: u64,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PledgeStatus {
+    Pledged,
+    Confirmed,
+    Withdrawn,
+    Closed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PledgeView {
+    pub blueprint: String,
+    pub id: String,
+    pub sponsor: OrgId,
+    pub resource: Resource,
+    pub workstream: Option<String>,
+    pub conditions: String,
+    pub pledged: u64,
+    pub confirmed: Option<u64>,
+    pub disbursed: u64,
+    pub status: PledgeStatus,
+    pub version: u64,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl PledgeView {
+    /// What this pledge adds to its blueprint's funding totals. A withdrawn pledge still counts
+    /// what was disbursed before it was withdrawn, as pledged, confirmed and disbursed.
+    pub fn contribution(&self) -> FundingTotals {
+        match self.status {
+            PledgeStatus::Pledged => FundingTotals {
+                pledged: self.pledged,
+                confirmed: 0,
+                disbursed: 0,
+            },
+            PledgeStatus::Confirmed | PledgeStatus::Closed => FundingTotals {
+                pledged: self.pledged,
+                confirmed: self.confirmed.unwrap_or(0),
+                disbursed: self.disbursed,
+            },
+            PledgeStatus::Withdrawn => FundingTotals {
+                pledged: self.disbursed,
+                confirmed: self.disbursed,
+                disbursed: self.disbursed,
+            },
+        }
+    }
+}
+
+/// One commit in the history of a thing: who recorded what, when, and what it changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub seq: u64,
+    pub recorded_at: DateTime<Utc>,
+    pub actor: String,
+    pub actor_org: Option<OrgId>,
+    pub events: Vec<HistoryEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEvent {
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub occurred_on: NaiveDate,
+    /// A sentence saying what changed, from what to what, and why.
+    pub summary: String,
+}
+
+/// A stored commit the projector could not decode or apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuarantineEntry {
+    pub seq: u64,
+    pub subject: String,
+    pub reason: String,
+    pub quarantined_at: DateTime<Utc>,
+}
