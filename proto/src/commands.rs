@@ -57,7 +57,7 @@ pub struct OrganisationCommand {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum OrganisationAction {
     Register { name: String, org_type: OrgType },
     Rename { name: String },
@@ -83,7 +83,7 @@ pub struct BlueprintCommand {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum BlueprintAction {
     Draft {
         title: String,
@@ -98,7 +98,7 @@ pub enum BlueprintAction {
         #[serde(default)]
         staff_time_target: Option<u64>,
     },
-    Publish,
+    Publish {},
     Close {
         reason: String,
     },
@@ -162,7 +162,7 @@ pub struct MilestoneCommand {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum MilestoneAction {
     Plan {
         workstream: WorkstreamId,
@@ -172,7 +172,7 @@ pub enum MilestoneAction {
         depends_on: Vec<MilestoneId>,
         due: NaiveDate,
     },
-    Start,
+    Start {},
     ReportProgress {
         percent: u32,
         #[serde(default)]
@@ -219,7 +219,7 @@ pub struct CommitmentCommand {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum CommitmentAction {
     Make {
         partner: OrgId,
@@ -241,7 +241,7 @@ pub enum CommitmentAction {
         due: Option<NaiveDate>,
         reason: String,
     },
-    Fulfil,
+    Fulfil {},
     Withdraw {
         reason: String,
     },
@@ -271,7 +271,7 @@ pub struct PledgeCommand {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum PledgeAction {
     Make {
         sponsor: OrgId,
@@ -293,7 +293,7 @@ pub enum PledgeAction {
     Withdraw {
         reason: String,
     },
-    Close,
+    Close {},
 }
 action_names!(PledgeAction {
     Make => "make", Confirm => "confirm", Disburse => "disburse", Withdraw => "withdraw",

@@ -810,11 +810,10 @@ fn a_command_written_as_wire_md_says_decodes() {
             ),
         ])
     };
-    let replan = command(map(vec![
-        ("action", "replan".into()),
-        ("to", "2026-11-30".into()),
-        ("reason", "Fit-out delayed by the landlord".into()),
-    ]));
+    let replan = command(map(vec![(
+        "replan",
+        map(vec![("to", "2026-11-30".into()), ("reason", "Fit-out delayed by the landlord".into())]),
+    )]));
     let decoded: CommandEnvelope<MilestoneCommand> = decode(&to_bytes(&replan)).unwrap();
     assert_eq!(
         decoded,
@@ -833,9 +832,9 @@ fn a_command_written_as_wire_md_says_decodes() {
             },
         }
     );
-    let start = command(map(vec![("action", "start".into())]));
+    let start = command(map(vec![("start", map(vec![]))]));
     let decoded: CommandEnvelope<MilestoneCommand> = decode(&to_bytes(&start)).unwrap();
-    assert_eq!(decoded.command.action, MilestoneAction::Start);
+    assert_eq!(decoded.command.action, MilestoneAction::Start {});
 }
 
 #[test]

@@ -1,1 +1,10 @@
-fn main() {}
+//! End-to-end tests: real nats-servers, the whole stack, driven over HTTP, NATS and the CLI.
+
+mod bad_input;
+mod browser;
+mod cli;
+mod concurrency;
+mod idempotency;
+mod metrics;
+mod projector;
+mod recording;

@@ -1,1 +1,184 @@
+//! The test harness: real nats-server processes on free ports with their own temporary folders,
+//! and the whole Waymark stack in-process against them, reached over HTTP.
 
+use std::path::PathBuf;
+use std::time::Duration;
+
+use cli::natsserver::{self, NatsServer};
+use cli::stack::Stack;
+use eventstore::NatsConfig;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// A nats-server with JetStream in a temporary folder, killed on drop.
+pub struct TestNats {
+    pub server: NatsServer,
+    _dir: TempDir,
+}
+
+impl TestNats {
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let binary = natsserver::locate(None).expect("a nats-server binary (see README)");
+        let server = NatsServer::start(&binary, dir.path(), 0).await.expect("nats-server starts");
+        Self { server, _dir: dir }
+    }
+
+    pub fn config(&self) -> NatsConfig {
+        NatsConfig::for_url(self.server.url())
+    }
+}
+
+/// A status and a JSON body.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The stream sequence of an accepted command.
+    pub fn seq(&self) -> u64 {
+        self.body["seq"].as_u64().unwrap_or_else(|| panic!("no seq in {self:?}"))
+    }
+}
+
+/// Waymark running in-process against its own nats-server, with its own read-model file.
+pub struct TestApp {
+    pub nats: TestNats,
+    pub stack: Option<Stack>,
+    pub base: String,
+    pub http: reqwest::Client,
+    db_dir: TempDir,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let nats = TestNats::start().await;
+        let db_dir = tempfile::tempdir().expect("temporary folder");
+        let mut app = Self { nats, stack: None, base: String::new(), http: reqwest::Client::new(), db_dir };
+        app.start_stack().await;
+        app
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.db_dir.path().join("read-models.redb")
+    }
+
+    /// Starts (or restarts) the services and the dashboard on a new port, over the same data.
+    pub async fn start_stack(&mut self) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let config = dashboard::DashboardConfig::with_db(self.db_path());
+        let stack = cli::stack::start(&self.nats.config(), &config, listener).await.expect("stack starts");
+        self.base = format!("http://{}", stack.dashboard.addr);
+        self.stack = Some(stack);
+    }
+
+    /// Stops the services and the dashboard, as a deploy would.
+    pub async fn stop_stack(&mut self) {
+        if let Some(stack) = self.stack.take() {
+            stack.shutdown().await;
+        }
+    }
+
+    pub fn store(&self) -> &eventstore::EventStore {
+        &self.stack.as_ref().expect("stack running").store
+    }
+
+    /// The projector's current checkpoint.
+    pub fn checkpoint(&self) -> u64 {
+        *self.stack.as_ref().expect("stack running").dashboard.checkpoint.borrow()
+    }
+
+    /// Waits until the projector has applied `seq`.
+    pub async fn wait_for_checkpoint(&self, seq: u64) {
+        let mut rx = self.stack.as_ref().expect("stack running").dashboard.checkpoint.clone();
+        tokio::time::timeout(Duration::from_secs(10), rx.wait_for(|cp| *cp >= seq))
+            .await
+            .expect("projector reaches the sequence in time")
+            .expect("projector alive");
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        self.post_with(path, body, &[]).await
+    }
+
+    pub async fn post_with(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> Answer {
+        let mut request = self.http.post(format!("{}{path}", self.base)).json(&body);
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        Self::answer(request.send().await.expect("request sent")).await
+    }
+
+    /// Posts raw bytes with a content type.
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: &'static str) -> Answer {
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body);
+        Self::answer(request.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        Self::answer(self.http.get(format!("{}{path}", self.base)).send().await.expect("request sent")).await
+    }
+
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let r = self.http.get(format!("{}{path}", self.base)).send().await.expect("request sent");
+        let status = r.status().as_u16();
+        (status, r.text().await.expect("body"))
+    }
+
+    async fn answer(response: reqwest::Response) -> Answer {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Answer { status, headers, body }
+    }
+
+    /// Registers an organisation, drafts and publishes a blueprint with one workstream and the
+    /// organisation as partner; returns the last sequence.
+    pub async fn given_blueprint(&self, bp: &str) -> u64 {
+        let ok = |a: Answer| {
+            assert!(a.status < 300, "setup step failed: {a:?}");
+            a.seq()
+        };
+        let org = self.get("/api/v1/organisations/gds").await;
+        if org.status == 404 {
+            ok(self
+                .post("/api/v1/organisations", serde_json::json!({"id": "gds", "name": "Government Digital Service", "org_type": "central_government"}))
+                .await);
+        }
+        ok(self
+            .post(
+                "/api/v1/blueprints",
+                serde_json::json!({
+                    "id": bp, "title": "West Midlands digital", "summary": "Join up teams", "lead_org": "gds",
+                    "start_date": "2026-01-01", "target_end_date": "2027-12-31", "funding_target": 100_000_000u64
+                }),
+            )
+            .await);
+        ok(self
+            .post(&format!("/api/v1/blueprints/{bp}/add-workstream"), serde_json::json!({"workstream": "skills", "title": "Skills pipeline", "lead_org": "gds"}))
+            .await);
+        ok(self.post(&format!("/api/v1/blueprints/{bp}/add-partner"), serde_json::json!({"org": "gds"})).await);
+        ok(self.post(&format!("/api/v1/blueprints/{bp}/publish"), serde_json::json!({})).await)
+    }
+
+    /// Plans a milestone in the `skills` workstream; returns the answer.
+    pub async fn plan_milestone(&self, bp: &str, id: &str, due: &str) -> Answer {
+        self.post(
+            &format!("/api/v1/blueprints/{bp}/milestones"),
+            serde_json::json!({"id": id, "workstream": "skills", "title": format!("Milestone {id}"), "owner": "gds", "due": due}),
+        )
+        .await
+    }
+}

@@ -161,7 +161,7 @@ pub fn decide(
                 format!("blueprint {id} already exists"),
             ));
         }
-        BlueprintAction::Publish => {
+        BlueprintAction::Publish {} => {
             if status == Some(BlueprintStatus::Published) {
                 return Err(Rejection::conflict(
                     "blueprint.already_published",
@@ -517,7 +517,7 @@ mod tests {
     fn every_action() -> Vec<BlueprintAction> {
         vec![
             draft(),
-            BlueprintAction::Publish,
+            BlueprintAction::Publish {},
             BlueprintAction::Close {
                 reason: "delivered".into(),
             },
@@ -712,27 +712,27 @@ mod tests {
 
     #[test]
     fn publish_a_draft() {
-        let events = then(&given(&drafted()), BlueprintAction::Publish).unwrap();
+        let events = then(&given(&drafted()), BlueprintAction::Publish {}).unwrap();
         assert_eq!(events, vec![BlueprintPublished {}.into()]);
         assert_eq!(given(&published()).status, Some(BlueprintStatus::Published));
     }
 
     #[test]
     fn publish_twice_is_rejected() {
-        let err = rejected(&given(&published()), BlueprintAction::Publish);
+        let err = rejected(&given(&published()), BlueprintAction::Publish {});
         assert_eq!(err.code, "blueprint.already_published");
         assert_eq!(err.kind, RejectionKind::Conflict);
     }
 
     #[test]
     fn publish_a_closed_blueprint_is_rejected() {
-        let err = rejected(&given(&closed()), BlueprintAction::Publish);
+        let err = rejected(&given(&closed()), BlueprintAction::Publish {});
         assert_eq!(err.code, "blueprint.closed");
     }
 
     #[test]
     fn publish_an_unknown_blueprint_is_rejected() {
-        let err = rejected(&given(&[]), BlueprintAction::Publish);
+        let err = rejected(&given(&[]), BlueprintAction::Publish {});
         assert_eq!(err.code, "blueprint.not_found");
         assert_eq!(err.kind, RejectionKind::NotFound);
         assert_eq!(err.message, "blueprint wm-digital does not exist");

@@ -208,7 +208,7 @@ pub fn decide(
             }
             .into()
         }
-        CommitmentAction::Fulfil => {
+        CommitmentAction::Fulfil {} => {
             require_made(bp, id, state, "be fulfilled")?;
             if state.delivered < state.quantity {
                 return Err(Rejection::conflict(
@@ -420,7 +420,7 @@ mod tests {
             (vec![], make_action()),
             (vec![made()], deliver(1)),
             (vec![made()], amend(Some(3), None)),
-            (vec![made(), delivered(2)], CommitmentAction::Fulfil),
+            (vec![made(), delivered(2)], CommitmentAction::Fulfil {}),
             (vec![made()], withdraw()),
         ] {
             let err = decide(&cmd(action), &given(&events), &ctx_of(&[])).unwrap_err();
@@ -443,7 +443,7 @@ mod tests {
             (vec![], make_action()),
             (vec![made()], deliver(1)),
             (vec![made()], amend(Some(3), None)),
-            (vec![made(), delivered(2)], CommitmentAction::Fulfil),
+            (vec![made(), delivered(2)], CommitmentAction::Fulfil {}),
             (vec![made()], withdraw()),
         ] {
             let err = decide(&cmd(action), &given(&events), &ctx_of(&closed)).unwrap_err();
@@ -592,7 +592,7 @@ mod tests {
         for action in [
             deliver(1),
             amend(Some(3), None),
-            CommitmentAction::Fulfil,
+            CommitmentAction::Fulfil {},
             withdraw(),
         ] {
             let err = rejected(&[], action);
@@ -809,7 +809,7 @@ mod tests {
         assert_eq!(
             when(
                 &[made(), delivered(1), delivered(1)],
-                CommitmentAction::Fulfil
+                CommitmentAction::Fulfil {}
             ),
             vec![fulfilled()]
         );
@@ -818,7 +818,7 @@ mod tests {
     #[test]
     fn fulfil_after_over_delivery() {
         assert_eq!(
-            when(&[made(), delivered(5)], CommitmentAction::Fulfil),
+            when(&[made(), delivered(5)], CommitmentAction::Fulfil {}),
             vec![fulfilled()]
         );
     }
@@ -832,14 +832,14 @@ mod tests {
         }
         .into();
         assert_eq!(
-            when(&[made(), delivered(1), amended], CommitmentAction::Fulfil),
+            when(&[made(), delivered(1), amended], CommitmentAction::Fulfil {}),
             vec![fulfilled()]
         );
     }
 
     #[test]
     fn fulfil_before_everything_is_delivered_is_rejected() {
-        let err = rejected(&[made(), delivered(1)], CommitmentAction::Fulfil);
+        let err = rejected(&[made(), delivered(1)], CommitmentAction::Fulfil {});
         assert_eq!(err.code, "commitment.not_delivered");
         assert_eq!(err.kind, RejectionKind::Conflict);
         assert!(
@@ -859,7 +859,7 @@ mod tests {
     fn fulfil_twice_is_rejected() {
         let err = rejected(
             &[made(), delivered(2), fulfilled()],
-            CommitmentAction::Fulfil,
+            CommitmentAction::Fulfil {},
         );
         assert_eq!(err.code, "commitment.closed");
     }
@@ -868,7 +868,7 @@ mod tests {
     fn a_withdrawn_commitment_cannot_be_fulfilled() {
         let err = rejected(
             &[made(), delivered(2), withdrawn()],
-            CommitmentAction::Fulfil,
+            CommitmentAction::Fulfil {},
         );
         assert_eq!(err.code, "commitment.closed");
         assert!(err.message.contains("is withdrawn"), "{}", err.message);
@@ -960,7 +960,7 @@ mod tests {
                     days.and_then(|d| date(2024, 1, 1)
                         .checked_add_signed(chrono::Duration::days(i64::from(d))))
                 )),
-            Just(CommitmentAction::Fulfil),
+            Just(CommitmentAction::Fulfil {}),
             Just(withdraw()),
         ]
     }

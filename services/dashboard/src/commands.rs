@@ -305,10 +305,11 @@ fn typed<C: DeserializeOwned>(request: &mut Request) -> Result<(C, Option<NaiveD
         }
     };
     let action = request.action.replace('-', "_");
-    let mut inner = std::mem::take(&mut request.body);
-    inner.insert("action".to_owned(), Value::String(action.clone()));
+    let inner = std::mem::take(&mut request.body);
+    let mut tagged = Map::new();
+    tagged.insert(action.clone(), Value::Object(inner));
     let mut whole = request.target.clone();
-    whole.insert("action".to_owned(), Value::Object(inner));
+    whole.insert("action".to_owned(), Value::Object(tagged));
     let command = serde_path_to_error::deserialize::<_, C>(Value::Object(whole)).map_err(|e| {
         let path = e.path().to_string();
         let message = e.inner().to_string();
@@ -321,7 +322,11 @@ fn typed<C: DeserializeOwned>(request: &mut Request) -> Result<(C, Option<NaiveD
                 ),
             );
         }
-        let field = path.strip_prefix("action.").unwrap_or(&path).to_owned();
+        // The path is `action.<name>.<field>` inside the action, or a target field.
+        let field = match path.strip_prefix("action.") {
+            Some(rest) => rest.split_once('.').map_or("", |(_, f)| f).to_owned(),
+            None => path.clone(),
+        };
         let field = if field.is_empty() || field == "." {
             None
         } else {

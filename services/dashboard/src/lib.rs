@@ -183,6 +183,8 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 /// A running dashboard's handles.
 pub struct Running {
     pub addr: SocketAddr,
+    /// The read models this replica serves.
+    pub db: Arc<redb::Database>,
     pub checkpoint: watch::Receiver<u64>,
     pub task: tokio::task::JoinHandle<()>,
 }
@@ -212,7 +214,7 @@ pub async fn start(
         });
     }
     let state = AppState {
-        db,
+        db: db.clone(),
         nats: store.client().clone(),
         checkpoint: checkpoint.clone(),
         registry,
@@ -244,6 +246,7 @@ pub async fn start(
     tracing::info!(%addr, "dashboard listening");
     Ok(Running {
         addr,
+        db,
         checkpoint,
         task,
     })

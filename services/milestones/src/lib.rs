@@ -192,7 +192,7 @@ pub fn decide(
     };
     let events: Vec<EventBody> = match &cmd.action {
         MilestoneAction::Plan { .. } => return Err(already_planned()),
-        MilestoneAction::Start => match status {
+        MilestoneAction::Start {} => match status {
             MilestoneStatus::Planned => vec![MilestoneStarted {}.into()],
             MilestoneStatus::InProgress => {
                 return Err(Rejection::conflict(

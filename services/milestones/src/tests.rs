@@ -149,7 +149,7 @@ fn any_command_on_a_closed_blueprint_is_rejected() {
     let mut c = ctx();
     c.blueprint.status = Some(BlueprintStatus::Closed);
     let err = decide(
-        &when(MilestoneAction::Start),
+        &when(MilestoneAction::Start {}),
         &given(&[planned_event()]),
         &c,
         d(TODAY),
@@ -240,7 +240,7 @@ fn dependencies_must_exist_be_distinct_and_not_self() {
 
 #[test]
 fn commands_on_an_unknown_milestone_are_rejected() {
-    let err = rejected(&given(&[]), MilestoneAction::Start);
+    let err = rejected(&given(&[]), MilestoneAction::Start {});
     assert_eq!(err.code, "milestone.not_found");
     assert_eq!(err.message, "milestone wm-digital/academy does not exist");
 }
@@ -248,7 +248,7 @@ fn commands_on_an_unknown_milestone_are_rejected() {
 #[test]
 fn start_a_planned_milestone() {
     assert_eq!(
-        then(&given(&[planned_event()]), MilestoneAction::Start).unwrap(),
+        then(&given(&[planned_event()]), MilestoneAction::Start {}).unwrap(),
         vec![MilestoneStarted {}.into()]
     );
 }
@@ -256,11 +256,11 @@ fn start_a_planned_milestone() {
 #[test]
 fn start_twice_or_after_done_is_rejected() {
     assert_eq!(
-        rejected(&given(&started()), MilestoneAction::Start).code,
+        rejected(&given(&started()), MilestoneAction::Start {}).code,
         "milestone.already_started"
     );
     assert_eq!(
-        rejected(&given(&done()), MilestoneAction::Start).code,
+        rejected(&given(&done()), MilestoneAction::Start {}).code,
         "milestone.closed"
     );
 }
@@ -549,7 +549,7 @@ fn reopen_an_open_milestone_or_without_reason_is_rejected() {
 fn any_action() -> impl Strategy<Value = MilestoneAction> {
     let date = (0i64..400).prop_map(|n| d("2026-01-01") + chrono::Days::new(n as u64));
     prop_oneof![
-        Just(MilestoneAction::Start),
+        Just(MilestoneAction::Start {}),
         (0u32..150).prop_map(|percent| MilestoneAction::ReportProgress {
             percent,
             note: String::new()

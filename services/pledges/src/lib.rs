@@ -214,7 +214,7 @@ pub fn decide(
             }
             .into()
         }
-        PledgeAction::Close => {
+        PledgeAction::Close {} => {
             let why = match require_pledge(&name, state)? {
                 PledgeStatus::Confirmed => None,
                 PledgeStatus::Pledged => {
@@ -690,7 +690,7 @@ mod tests {
             PledgeAction::Confirm { amount: 100 },
             disburse(100),
             withdraw(),
-            PledgeAction::Close,
+            PledgeAction::Close {},
         ] {
             let err = then_rejected(
                 when(&[], action),
@@ -1022,7 +1022,7 @@ mod tests {
     fn close_a_fully_disbursed_pledge() {
         let mut history = confirmed_50k();
         history.extend([disbursed(2_000_000), disbursed(3_000_000)]);
-        let events = when(&history, PledgeAction::Close).unwrap();
+        let events = when(&history, PledgeAction::Close {}).unwrap();
         assert_eq!(events, vec![closed()]);
     }
 
@@ -1031,7 +1031,7 @@ mod tests {
         let mut history = confirmed_50k();
         history.push(disbursed(1_000_000));
         let err = then_rejected(
-            when(&history, PledgeAction::Close),
+            when(&history, PledgeAction::Close {}),
             "pledge.not_fully_disbursed",
             RejectionKind::Conflict,
         );
@@ -1041,7 +1041,7 @@ mod tests {
             err.message
         );
         then_rejected(
-            when(&confirmed_50k(), PledgeAction::Close),
+            when(&confirmed_50k(), PledgeAction::Close {}),
             "pledge.not_fully_disbursed",
             RejectionKind::Conflict,
         );
@@ -1050,7 +1050,7 @@ mod tests {
     #[test]
     fn close_an_unconfirmed_pledge_is_rejected() {
         let err = then_rejected(
-            when(&[made(100)], PledgeAction::Close),
+            when(&[made(100)], PledgeAction::Close {}),
             "pledge.not_confirmed",
             RejectionKind::Conflict,
         );
@@ -1068,7 +1068,7 @@ mod tests {
             vec![made(100), confirmed(100), disbursed(100), closed()],
         ] {
             then_rejected(
-                when(&history, PledgeAction::Close),
+                when(&history, PledgeAction::Close {}),
                 "pledge.not_confirmed",
                 RejectionKind::Conflict,
             );
@@ -1161,7 +1161,7 @@ mod tests {
                     1 => amount().prop_map(|amount| PledgeAction::Confirm { amount }),
                     4 => amount().prop_map(disburse),
                     1 => Just(withdraw()),
-                    1 => Just(PledgeAction::Close),
+                    1 => Just(PledgeAction::Close {}),
                 ],
                 0..40,
             ),
