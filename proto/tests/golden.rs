@@ -812,7 +812,10 @@ fn a_command_written_as_wire_md_says_decodes() {
     };
     let replan = command(map(vec![(
         "replan",
-        map(vec![("to", "2026-11-30".into()), ("reason", "Fit-out delayed by the landlord".into())]),
+        map(vec![
+            ("to", "2026-11-30".into()),
+            ("reason", "Fit-out delayed by the landlord".into()),
+        ]),
     )]));
     let decoded: CommandEnvelope<MilestoneCommand> = decode(&to_bytes(&replan)).unwrap();
     assert_eq!(

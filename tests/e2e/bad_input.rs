@@ -3,12 +3,23 @@
 use serde_json::json;
 use tests::TestApp;
 
-async fn assert_nothing_written<F: std::future::Future<Output = tests::Answer>>(app: &TestApp, send: F) -> tests::Answer {
+async fn assert_nothing_written<F: std::future::Future<Output = tests::Answer>>(
+    app: &TestApp,
+    send: F,
+) -> tests::Answer {
     let before = app.store().stream_last_seq().await.unwrap();
     let answer = send.await;
-    assert_eq!(app.store().stream_last_seq().await.unwrap(), before, "nothing written for {answer:?}");
+    assert_eq!(
+        app.store().stream_last_seq().await.unwrap(),
+        before,
+        "nothing written for {answer:?}"
+    );
     assert!((400..500).contains(&answer.status), "{answer:?}");
-    assert_eq!(answer.header("content-type"), Some("application/problem+json"), "{answer:?}");
+    assert_eq!(
+        answer.header("content-type"),
+        Some("application/problem+json"),
+        "{answer:?}"
+    );
     answer
 }
 
@@ -17,45 +28,78 @@ async fn bad_input_is_named_and_nothing_is_written() {
     let app = TestApp::spawn().await;
     app.given_blueprint("wm").await;
 
-    let unknown = assert_nothing_written(&app, app.plan_milestone("nope", "academy", "2027-03-31")).await;
+    let unknown =
+        assert_nothing_written(&app, app.plan_milestone("nope", "academy", "2027-03-31")).await;
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.body["code"], "blueprint.not_found");
-    assert!(unknown.body["detail"].as_str().unwrap().contains("blueprint nope"));
+    assert!(
+        unknown.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("blueprint nope")
+    );
 
-    let dotted = assert_nothing_written(&app, app.plan_milestone("wm", "hub.roles", "2027-03-31")).await;
+    let dotted =
+        assert_nothing_written(&app, app.plan_milestone("wm", "hub.roles", "2027-03-31")).await;
     assert_eq!(dotted.status, 422);
     assert_eq!(dotted.body["field"], "milestone");
     let detail = dotted.body["detail"].as_str().unwrap();
-    assert!(detail.contains("\"hub.roles\"") && detail.contains("a dot"), "{detail}");
+    assert!(
+        detail.contains("\"hub.roles\"") && detail.contains("a dot"),
+        "{detail}"
+    );
 
     let negative = assert_nothing_written(
         &app,
-        app.post("/api/v1/blueprints/wm/pledges", json!({"id": "p", "sponsor": "gds", "resource": "money", "amount": -500})),
+        app.post(
+            "/api/v1/blueprints/wm/pledges",
+            json!({"id": "p", "sponsor": "gds", "resource": "money", "amount": -500}),
+        ),
     )
     .await;
     assert_eq!(negative.status, 422);
     assert_eq!(negative.body["field"], "amount");
-    assert!(negative.body["detail"].as_str().unwrap().contains("-500"), "{negative:?}");
+    assert!(
+        negative.body["detail"].as_str().unwrap().contains("-500"),
+        "{negative:?}"
+    );
 
     let zero = assert_nothing_written(
         &app,
-        app.post("/api/v1/blueprints/wm/pledges", json!({"id": "p", "sponsor": "gds", "resource": "money", "amount": 0})),
+        app.post(
+            "/api/v1/blueprints/wm/pledges",
+            json!({"id": "p", "sponsor": "gds", "resource": "money", "amount": 0}),
+        ),
     )
     .await;
     assert_eq!(zero.status, 422);
     assert_eq!(zero.body["code"], "input.not_positive");
 
-    let malformed = assert_nothing_written(&app, app.post_raw("/api/v1/blueprints/wm/milestones", "application/json", "{\"id\": \"x\",")).await;
+    let malformed = assert_nothing_written(
+        &app,
+        app.post_raw(
+            "/api/v1/blueprints/wm/milestones",
+            "application/json",
+            "{\"id\": \"x\",",
+        ),
+    )
+    .await;
     assert_eq!(malformed.status, 400);
     assert_eq!(malformed.body["code"], "request.malformed");
 
     let missing = assert_nothing_written(
         &app,
-        app.post("/api/v1/blueprints/wm/milestones", json!({"id": "x", "workstream": "skills", "owner": "gds", "due": "2027-03-31"})),
+        app.post(
+            "/api/v1/blueprints/wm/milestones",
+            json!({"id": "x", "workstream": "skills", "owner": "gds", "due": "2027-03-31"}),
+        ),
     )
     .await;
     assert_eq!(missing.status, 422);
-    assert!(missing.body["detail"].as_str().unwrap().contains("title"), "{missing:?}");
+    assert!(
+        missing.body["detail"].as_str().unwrap().contains("title"),
+        "{missing:?}"
+    );
 
     let bad_date = assert_nothing_written(
         &app,
@@ -65,24 +109,52 @@ async fn bad_input_is_named_and_nothing_is_written() {
     assert_eq!(bad_date.status, 422);
     assert_eq!(bad_date.body["field"], "due");
 
-    let wrong_type = assert_nothing_written(&app, app.post_raw("/api/v1/blueprints/wm/publish", "text/plain", "{}")).await;
+    let wrong_type = assert_nothing_written(
+        &app,
+        app.post_raw("/api/v1/blueprints/wm/publish", "text/plain", "{}"),
+    )
+    .await;
     assert_eq!(wrong_type.status, 415);
 
-    let big: &'static str = Box::leak(format!("{{\"id\": \"x\", \"title\": \"{}\"}}", "a".repeat(100_000)).into_boxed_str());
-    let too_big = app.post_raw("/api/v1/blueprints/wm/milestones", "application/json", big).await;
+    let big: &'static str = Box::leak(
+        format!("{{\"id\": \"x\", \"title\": \"{}\"}}", "a".repeat(100_000)).into_boxed_str(),
+    );
+    let too_big = app
+        .post_raw("/api/v1/blueprints/wm/milestones", "application/json", big)
+        .await;
     assert_eq!(too_big.status, 413, "{:?}", too_big.status);
 
-    let unknown_action = assert_nothing_written(&app, app.post("/api/v1/blueprints/wm/milestones/x/teleport", json!({}))).await;
+    let unknown_action = assert_nothing_written(
+        &app,
+        app.post("/api/v1/blueprints/wm/milestones/x/teleport", json!({})),
+    )
+    .await;
     assert_eq!(unknown_action.status, 404);
-    assert!(unknown_action.body["detail"].as_str().unwrap().contains("teleport"));
+    assert!(
+        unknown_action.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("teleport")
+    );
 
-    let unknown_milestone = assert_nothing_written(&app, app.post("/api/v1/blueprints/wm/milestones/ghost/start", json!({}))).await;
+    let unknown_milestone = assert_nothing_written(
+        &app,
+        app.post("/api/v1/blueprints/wm/milestones/ghost/start", json!({})),
+    )
+    .await;
     assert_eq!(unknown_milestone.status, 404);
     assert_eq!(unknown_milestone.body["code"], "milestone.not_found");
 
     let percent = {
         app.plan_milestone("wm", "real", "2027-03-31").await;
-        assert_nothing_written(&app, app.post("/api/v1/blueprints/wm/milestones/real/report-progress", json!({"percent": 140}))).await
+        assert_nothing_written(
+            &app,
+            app.post(
+                "/api/v1/blueprints/wm/milestones/real/report-progress",
+                json!({"percent": 140}),
+            ),
+        )
+        .await
     };
     assert_eq!(percent.status, 422);
     assert_eq!(percent.body["field"], "percent");
@@ -102,6 +174,9 @@ async fn bad_reads_are_named() {
     let nowhere = app.get("/api/v1/nothing-here").await;
     assert_eq!(nowhere.status, 404);
     let not_yet = app.get("/api/v1/blueprints?min_seq=999999").await;
-    assert_eq!(not_yet.status, 503, "a bounded wait that runs out says so: {not_yet:?}");
+    assert_eq!(
+        not_yet.status, 503,
+        "a bounded wait that runs out says so: {not_yet:?}"
+    );
     assert_eq!(not_yet.body["code"], "read.not_yet_projected");
 }

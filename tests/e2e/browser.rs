@@ -9,17 +9,36 @@ use tests::TestApp;
 fn dump_dom(url: &str) -> String {
     let binary = ["chromium", "chromium-browser", "google-chrome"]
         .into_iter()
-        .find(|b| Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success()))
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
         .expect("a headless Chromium (apt-get install chromium); .ci/run installs it");
     let profile = tempfile::tempdir().unwrap();
     let output = Command::new(binary)
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
-        .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+        ])
+        .args([
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .args(["--virtual-time-budget=2000", "--dump-dom", url])
         .output()
         .expect("chromium runs");
-    assert!(output.status.success(), "chromium failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout).unwrap()
 }
 
@@ -38,15 +57,23 @@ async fn the_blueprint_page_lists_milestones_commitments_and_pledges() {
     )
     .await;
     let last = app
-        .post("/api/v1/blueprints/wm/pledges", json!({"id": "fund", "sponsor": "gds", "resource": "money", "amount": 25_000_000u64}))
+        .post(
+            "/api/v1/blueprints/wm/pledges",
+            json!({"id": "fund", "sponsor": "gds", "resource": "money", "amount": 25_000_000u64}),
+        )
         .await
         .seq();
     app.wait_for_checkpoint(last).await;
     let url = format!("{}/blueprints/wm", app.base);
-    let dom = tokio::task::spawn_blocking(move || dump_dom(&url)).await.unwrap();
+    let dom = tokio::task::spawn_blocking(move || dump_dom(&url))
+        .await
+        .unwrap();
     assert!(dom.contains("<h1>West Midlands digital</h1>"), "{dom}");
     // What users typed is escaped, so the browser shows it as text, not markup.
-    assert!(dom.contains("Academy &lt;opens&gt; &amp; \"runs\""), "{dom}");
+    assert!(
+        dom.contains("Academy &lt;opens&gt; &amp; \"runs\""),
+        "{dom}"
+    );
     assert!(!dom.contains("<opens>"));
     assert!(dom.contains("rag-red"), "an overdue milestone is red");
     assert!(dom.contains("forecast date 2020-01-01 has passed"));

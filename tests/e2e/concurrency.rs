@@ -9,18 +9,26 @@ async fn racing_writers_on_one_milestone_lose_nothing() {
     let app = TestApp::spawn().await;
     app.given_blueprint("wm").await;
     app.plan_milestone("wm", "academy", "2027-03-31").await;
-    app.post("/api/v1/blueprints/wm/milestones/academy/start", json!({})).await;
+    app.post("/api/v1/blueprints/wm/milestones/academy/start", json!({}))
+        .await;
 
     // Twenty progress reports at once, from many connections: each is a separate command.
     let writes = (0..20u32).map(|i| {
         let app = &app;
         async move {
-            app.post("/api/v1/blueprints/wm/milestones/academy/report-progress", json!({"percent": i, "note": format!("report {i}")}))
-                .await
+            app.post(
+                "/api/v1/blueprints/wm/milestones/academy/report-progress",
+                json!({"percent": i, "note": format!("report {i}")}),
+            )
+            .await
         }
     });
     let answers = join_all(writes).await;
-    let accepted: Vec<u64> = answers.iter().filter(|a| a.status == 200).map(|a| a.seq()).collect();
+    let accepted: Vec<u64> = answers
+        .iter()
+        .filter(|a| a.status == 200)
+        .map(|a| a.seq())
+        .collect();
     for a in answers.iter().filter(|a| a.status != 200) {
         assert_eq!(a.status, 409, "a loser gets a named rejection: {a:?}");
         assert_eq!(a.body["code"], "command.contended");
@@ -28,24 +36,39 @@ async fn racing_writers_on_one_milestone_lose_nothing() {
     let mut unique = accepted.clone();
     unique.sort_unstable();
     unique.dedup();
-    assert_eq!(unique.len(), accepted.len(), "every accepted command has its own commit");
+    assert_eq!(
+        unique.len(),
+        accepted.len(),
+        "every accepted command has its own commit"
+    );
 
     let last = *unique.last().unwrap();
-    let m = app.get(&format!("/api/v1/blueprints/wm/milestones/academy?min_seq={last}")).await;
+    let m = app
+        .get(&format!(
+            "/api/v1/blueprints/wm/milestones/academy?min_seq={last}"
+        ))
+        .await;
     let reports = m.body["history"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|h| h["events"][0]["type"] == "milestone.progress_reported")
         .count();
-    assert_eq!(reports, accepted.len(), "every accepted write is in the history, none lost");
+    assert_eq!(
+        reports,
+        accepted.len(),
+        "every accepted write is in the history, none lost"
+    );
 }
 
 #[tokio::test]
 async fn two_racing_creates_of_one_milestone_store_one() {
     let app = TestApp::spawn().await;
     app.given_blueprint("wm").await;
-    let (a, b) = tokio::join!(app.plan_milestone("wm", "academy", "2027-03-31"), app.plan_milestone("wm", "academy", "2027-04-30"));
+    let (a, b) = tokio::join!(
+        app.plan_milestone("wm", "academy", "2027-03-31"),
+        app.plan_milestone("wm", "academy", "2027-04-30")
+    );
     let mut statuses = [a.status, b.status];
     statuses.sort_unstable();
     assert_eq!(statuses, [201, 409], "{a:?} {b:?}");
@@ -66,13 +89,21 @@ async fn racing_writers_through_the_store_cannot_both_win() {
         idempotency_key: key.to_owned(),
         actor: Actor::named("test"),
         recorded_at: chrono::Utc::now(),
-        events: vec![Event::new(&MilestoneStarted {}.into(), chrono::Utc::now().date_naive()).unwrap()],
+        events: vec![
+            Event::new(&MilestoneStarted {}.into(), chrono::Utc::now().date_naive()).unwrap(),
+        ],
     };
     let version = planned.seq();
     let (a, b) = (commit("a"), commit("b"));
-    let (one, two) = tokio::join!(app.store().append(&a, version), app.store().append(&b, version));
+    let (one, two) = tokio::join!(
+        app.store().append(&a, version),
+        app.store().append(&b, version)
+    );
     let wins = [one.is_ok(), two.is_ok()].iter().filter(|w| **w).count();
     assert_eq!(wins, 1, "exactly one writer wins: {one:?} {two:?}");
     let loser = if one.is_err() { one } else { two };
-    assert!(matches!(loser, Err(eventstore::AppendError::Conflict { .. })), "{loser:?}");
+    assert!(
+        matches!(loser, Err(eventstore::AppendError::Conflict { .. })),
+        "{loser:?}"
+    );
 }

@@ -11,7 +11,17 @@ fn progress_commit(bp: &str, id: &str, key: &str, percent: u8) -> Commit {
         idempotency_key: key.to_owned(),
         actor: Actor::named("test"),
         recorded_at: chrono::Utc::now(),
-        events: vec![Event::new(&MilestoneProgressReported { percent, note: key.to_owned() }.into(), chrono::Utc::now().date_naive()).unwrap()],
+        events: vec![
+            Event::new(
+                &MilestoneProgressReported {
+                    percent,
+                    note: key.to_owned(),
+                }
+                .into(),
+                chrono::Utc::now().date_naive(),
+            )
+            .unwrap(),
+        ],
     }
 }
 
@@ -26,27 +36,62 @@ async fn a_restarted_projector_resumes_at_its_checkpoint() {
     app.stop_stack().await;
 
     // Commits land while no projector runs.
-    let store = eventstore::EventStore::open(&app.nats.config(), "test-writer").await.unwrap();
-    let one = store.append(&progress_commit("wm", "a", "offline-1", 10), 0).await;
-    assert!(matches!(one, Err(eventstore::AppendError::Conflict { .. })), "the sequence check guards offline writers too");
-    let last_a = store.read_since(&ThingRef::milestone(&"wm".parse().unwrap(), &"a".parse().unwrap()), 0).await.unwrap();
+    let store = eventstore::EventStore::open(&app.nats.config(), "test-writer")
+        .await
+        .unwrap();
+    let one = store
+        .append(&progress_commit("wm", "a", "offline-1", 10), 0)
+        .await;
+    assert!(
+        matches!(one, Err(eventstore::AppendError::Conflict { .. })),
+        "the sequence check guards offline writers too"
+    );
+    let last_a = store
+        .read_since(
+            &ThingRef::milestone(&"wm".parse().unwrap(), &"a".parse().unwrap()),
+            0,
+        )
+        .await
+        .unwrap();
     let mut version = last_a.last().unwrap().seq;
     for (i, percent) in [10u8, 20, 30].into_iter().enumerate() {
-        version = store.append(&progress_commit("wm", "a", &format!("offline-{i}"), percent), version).await.unwrap().seq;
+        version = store
+            .append(
+                &progress_commit("wm", "a", &format!("offline-{i}"), percent),
+                version,
+            )
+            .await
+            .unwrap()
+            .seq;
     }
 
     app.start_stack().await;
-    assert!(app.checkpoint() >= before, "resumes from the stored checkpoint, not from zero");
+    assert!(
+        app.checkpoint() >= before,
+        "resumes from the stored checkpoint, not from zero"
+    );
     app.wait_for_checkpoint(version).await;
-    let summary = app.get(&format!("/api/v1/blueprints/wm?min_seq={version}")).await;
-    assert_eq!(summary.body["milestones"]["planned"], 2, "counted once each: {:?}", summary.body["milestones"]);
+    let summary = app
+        .get(&format!("/api/v1/blueprints/wm?min_seq={version}"))
+        .await;
+    assert_eq!(
+        summary.body["milestones"]["planned"], 2,
+        "counted once each: {:?}",
+        summary.body["milestones"]
+    );
     let a = app.get("/api/v1/blueprints/wm/milestones/a").await;
     assert_eq!(a.body["percent"], 30);
-    assert_eq!(a.body["history"].as_array().unwrap().len(), 4, "planned + three reports, nothing twice or skipped");
+    assert_eq!(
+        a.body["history"].as_array().unwrap().len(),
+        4,
+        "planned + three reports, nothing twice or skipped"
+    );
 
     // And once more, with new writes through the API after the restart.
     let c = app.plan_milestone("wm", "c", "2027-03-31").await;
-    let summary = app.get(&format!("/api/v1/blueprints/wm?min_seq={}", c.seq())).await;
+    let summary = app
+        .get(&format!("/api/v1/blueprints/wm?min_seq={}", c.seq()))
+        .await;
     assert_eq!(summary.body["milestones"]["planned"], 3);
 }
 
@@ -56,7 +101,10 @@ async fn unreadable_commits_are_quarantined_and_projection_goes_on() {
     app.given_blueprint("wm").await;
     let js = app.store().jetstream().clone();
     let garbage = js
-        .publish("waymark.evt.wm.milestone.garbage", bytes::Bytes::from_static(b"\xc1\xc1 not msgpack"))
+        .publish(
+            "waymark.evt.wm.milestone.garbage",
+            bytes::Bytes::from_static(b"\xc1\xc1 not msgpack"),
+        )
         .await
         .unwrap()
         .await
@@ -68,15 +116,29 @@ async fn unreadable_commits_are_quarantined_and_projection_goes_on() {
 
     let later = app.plan_milestone("wm", "after", "2027-03-31").await;
     assert_eq!(later.status, 201, "{later:?}");
-    let m = app.get(&format!("/api/v1/blueprints/wm/milestones/after?min_seq={}", later.seq())).await;
+    let m = app
+        .get(&format!(
+            "/api/v1/blueprints/wm/milestones/after?min_seq={}",
+            later.seq()
+        ))
+        .await;
     assert_eq!(m.status, 200, "later commits still project: {m:?}");
 
     let quarantined = projector::quarantined(&app.stack.as_ref().unwrap().dashboard.db).unwrap();
     let seqs: Vec<u64> = quarantined.iter().map(|q| q.seq).collect();
     assert_eq!(seqs, vec![garbage.sequence, unknown_seq]);
-    assert!(quarantined[1].reason.contains("milestone.teleported"), "{:?}", quarantined[1]);
+    assert!(
+        quarantined[1].reason.contains("milestone.teleported"),
+        "{:?}",
+        quarantined[1]
+    );
     let (_, metrics) = app.get_text("/metrics").await;
-    assert!(metrics.lines().any(|l| l == "waymark_projector_quarantined_total 2"), "{metrics}");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "waymark_projector_quarantined_total 2"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
@@ -89,11 +151,17 @@ async fn reapplying_a_batch_changes_nothing() {
         idempotency_key: "k".into(),
         actor: Actor::named("t"),
         recorded_at: chrono::Utc::now(),
-        events: vec![Event::new(
-            &proto::OrganisationRegistered { name: "GDS".into(), org_type: proto::OrgType::CentralGovernment }.into(),
-            chrono::Utc::now().date_naive(),
-        )
-        .unwrap()],
+        events: vec![
+            Event::new(
+                &proto::OrganisationRegistered {
+                    name: "GDS".into(),
+                    org_type: proto::OrgType::CentralGovernment,
+                }
+                .into(),
+                chrono::Utc::now().date_naive(),
+            )
+            .unwrap(),
+        ],
     };
     let received = projector::Received {
         seq: 1,
@@ -106,6 +174,45 @@ async fn reapplying_a_batch_changes_nothing() {
     let again = projector::apply_batch(&db, &[received]).unwrap();
     assert_eq!((first.applied, again.applied, again.skipped), (1, 0, 1));
     let reader = projector::read::Reader::new(&db).unwrap();
-    assert_eq!(reader.history("waymark.evt._org.organisation.gds").unwrap().len(), 1);
+    assert_eq!(
+        reader
+            .history("waymark.evt._org.organisation.gds")
+            .unwrap()
+            .len(),
+        1
+    );
     let _ = json!({});
+}
+
+#[tokio::test]
+async fn rebuild_and_verify_agree_with_the_live_read_models() {
+    let mut app = TestApp::spawn().await;
+    app.given_blueprint("wm").await;
+    app.plan_milestone("wm", "a", "2027-03-31").await;
+    let last = app
+        .post("/api/v1/blueprints/wm/milestones/a/start", json!({}))
+        .await
+        .seq();
+    app.wait_for_checkpoint(last).await;
+    let live = projector::offline::digest(&app.stack.as_ref().unwrap().dashboard.db).unwrap();
+    app.stop_stack().await;
+
+    let store = eventstore::EventStore::open(&app.nats.config(), "test-offline")
+        .await
+        .unwrap();
+    let (ours, fresh) = projector::offline::verify(&app.db_path(), &store)
+        .await
+        .unwrap();
+    assert_eq!(ours, live);
+    assert_eq!(
+        ours, fresh,
+        "a fresh projection to the same checkpoint has the same digest"
+    );
+
+    let checkpoint = projector::offline::rebuild(&app.db_path(), &store)
+        .await
+        .unwrap();
+    assert_eq!(checkpoint, last);
+    let rebuilt = projector::db::open(&app.db_path()).unwrap();
+    assert_eq!(projector::offline::digest(&rebuilt).unwrap(), live);
 }

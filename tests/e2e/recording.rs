@@ -9,7 +9,10 @@ async fn record_a_blueprint_and_read_it_back() {
     app.given_blueprint("wm").await;
     let planned = app.plan_milestone("wm", "academy", "2027-03-31").await;
     assert_eq!(planned.status, 201, "{planned:?}");
-    assert_eq!(planned.header("location"), Some("/api/v1/blueprints/wm/milestones/academy"));
+    assert_eq!(
+        planned.header("location"),
+        Some("/api/v1/blueprints/wm/milestones/academy")
+    );
     let dep = app
         .post(
             "/api/v1/blueprints/wm/milestones",
@@ -17,10 +20,15 @@ async fn record_a_blueprint_and_read_it_back() {
         )
         .await;
     assert_eq!(dep.status, 201, "{dep:?}");
-    let started = app.post("/api/v1/blueprints/wm/milestones/academy/start", json!({})).await;
+    let started = app
+        .post("/api/v1/blueprints/wm/milestones/academy/start", json!({}))
+        .await;
     assert_eq!(started.status, 200, "{started:?}");
     let replanned = app
-        .post("/api/v1/blueprints/wm/milestones/academy/replan", json!({"to": "2027-05-31", "reason": "venue moved"}))
+        .post(
+            "/api/v1/blueprints/wm/milestones/academy/replan",
+            json!({"to": "2027-05-31", "reason": "venue moved"}),
+        )
         .await;
     assert_eq!(replanned.status, 200, "{replanned:?}");
     let commitment = app
@@ -37,10 +45,17 @@ async fn record_a_blueprint_and_read_it_back() {
         )
         .await;
     assert_eq!(pledge.status, 201, "{pledge:?}");
-    let confirmed = app.post("/api/v1/blueprints/wm/pledges/academy-fund/confirm", json!({"amount": 20_000_000u64})).await;
+    let confirmed = app
+        .post(
+            "/api/v1/blueprints/wm/pledges/academy-fund/confirm",
+            json!({"amount": 20_000_000u64}),
+        )
+        .await;
     let last = confirmed.seq();
 
-    let summary = app.get(&format!("/api/v1/blueprints/wm?min_seq={last}")).await;
+    let summary = app
+        .get(&format!("/api/v1/blueprints/wm?min_seq={last}"))
+        .await;
     assert_eq!(summary.status, 200, "{summary:?}");
     let s = &summary.body;
     assert_eq!(s["milestones"]["in_progress"], 1);
@@ -51,7 +66,9 @@ async fn record_a_blueprint_and_read_it_back() {
     assert_eq!(s["status"], "published");
     assert!(s["checkpoint"].as_u64().unwrap() >= last);
 
-    let milestones = app.get(&format!("/api/v1/blueprints/wm/milestones?min_seq={last}")).await;
+    let milestones = app
+        .get(&format!("/api/v1/blueprints/wm/milestones?min_seq={last}"))
+        .await;
     let list = milestones.body.as_array().expect("a list");
     assert_eq!(list.len(), 2);
     let academy = list.iter().find(|m| m["id"] == "academy").unwrap();
@@ -59,17 +76,33 @@ async fn record_a_blueprint_and_read_it_back() {
     assert_eq!(academy["forecast"], "2027-05-31");
     assert_eq!(academy["slippage_days"], 61);
 
-    let one = app.get(&format!("/api/v1/blueprints/wm/milestones/academy?min_seq={last}")).await;
+    let one = app
+        .get(&format!(
+            "/api/v1/blueprints/wm/milestones/academy?min_seq={last}"
+        ))
+        .await;
     assert_eq!(one.status, 200);
     let history = one.body["history"].as_array().unwrap();
     assert_eq!(history.len(), 3);
     assert_eq!(history[2]["events"][0]["type"], "milestone.replanned");
-    assert!(history[2]["events"][0]["summary"].as_str().unwrap().contains("venue moved"));
-    assert_eq!(one.header("etag"), Some(format!("\"{}\"", replanned.seq()).as_str()));
+    assert!(
+        history[2]["events"][0]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("venue moved")
+    );
+    assert_eq!(
+        one.header("etag"),
+        Some(format!("\"{}\"", replanned.seq()).as_str())
+    );
 
-    let commitments = app.get(&format!("/api/v1/blueprints/wm/commitments?min_seq={last}")).await;
+    let commitments = app
+        .get(&format!("/api/v1/blueprints/wm/commitments?min_seq={last}"))
+        .await;
     assert_eq!(commitments.body[0]["id"], "secondees");
-    let pledges = app.get(&format!("/api/v1/blueprints/wm/pledges?min_seq={last}")).await;
+    let pledges = app
+        .get(&format!("/api/v1/blueprints/wm/pledges?min_seq={last}"))
+        .await;
     assert_eq!(pledges.body[0]["status"], "confirmed");
     let listed = app.get("/api/v1/blueprints").await;
     assert_eq!(listed.body[0]["id"], "wm");
@@ -80,16 +113,30 @@ async fn a_rule_broken_is_a_named_rejection_and_nothing_is_written() {
     let app = TestApp::spawn().await;
     app.given_blueprint("wm").await;
     app.plan_milestone("wm", "academy", "2026-03-31").await;
-    let done = app.post("/api/v1/blueprints/wm/milestones/academy/complete", json!({"on": "2026-01-15"})).await;
+    let done = app
+        .post(
+            "/api/v1/blueprints/wm/milestones/academy/complete",
+            json!({"on": "2026-01-15"}),
+        )
+        .await;
     assert_eq!(done.status, 200, "{done:?}");
     let before = app.store().stream_last_seq().await.unwrap();
     let replan = app
-        .post("/api/v1/blueprints/wm/milestones/academy/replan", json!({"to": "2026-09-30", "reason": "late"}))
+        .post(
+            "/api/v1/blueprints/wm/milestones/academy/replan",
+            json!({"to": "2026-09-30", "reason": "late"}),
+        )
         .await;
     assert_eq!(replan.status, 409, "{replan:?}");
     assert_eq!(replan.body["code"], "milestone.closed");
-    assert_eq!(replan.body["detail"], "milestone wm/academy is done; it cannot be replanned");
-    assert_eq!(replan.header("content-type"), Some("application/problem+json"));
+    assert_eq!(
+        replan.body["detail"],
+        "milestone wm/academy is done; it cannot be replanned"
+    );
+    assert_eq!(
+        replan.header("content-type"),
+        Some("application/problem+json")
+    );
     assert_eq!(app.store().stream_last_seq().await.unwrap(), before);
 }
 
@@ -99,10 +146,20 @@ async fn stale_if_match_is_refused() {
     app.given_blueprint("wm").await;
     let planned = app.plan_milestone("wm", "academy", "2027-03-31").await;
     let version = planned.header("etag").unwrap().to_owned();
-    let first = app.post_with("/api/v1/blueprints/wm/milestones/academy/start", json!({}), &[("if-match", &version)]).await;
+    let first = app
+        .post_with(
+            "/api/v1/blueprints/wm/milestones/academy/start",
+            json!({}),
+            &[("if-match", &version)],
+        )
+        .await;
     assert_eq!(first.status, 200, "{first:?}");
     let second = app
-        .post_with("/api/v1/blueprints/wm/milestones/academy/replan", json!({"to": "2027-04-30", "reason": "x"}), &[("if-match", &version)])
+        .post_with(
+            "/api/v1/blueprints/wm/milestones/academy/replan",
+            json!({"to": "2027-04-30", "reason": "x"}),
+            &[("if-match", &version)],
+        )
         .await;
     assert_eq!(second.status, 412, "{second:?}");
     assert_eq!(second.body["code"], "command.stale_version");

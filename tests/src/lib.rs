@@ -20,7 +20,9 @@ impl TestNats {
     pub async fn start() -> Self {
         let dir = tempfile::tempdir().expect("temporary folder");
         let binary = natsserver::locate(None).expect("a nats-server binary (see README)");
-        let server = NatsServer::start(&binary, dir.path(), 0).await.expect("nats-server starts");
+        let server = NatsServer::start(&binary, dir.path(), 0)
+            .await
+            .expect("nats-server starts");
         Self { server, _dir: dir }
     }
 
@@ -44,7 +46,9 @@ impl Answer {
 
     /// The stream sequence of an accepted command.
     pub fn seq(&self) -> u64 {
-        self.body["seq"].as_u64().unwrap_or_else(|| panic!("no seq in {self:?}"))
+        self.body["seq"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no seq in {self:?}"))
     }
 }
 
@@ -61,7 +65,13 @@ impl TestApp {
     pub async fn spawn() -> Self {
         let nats = TestNats::start().await;
         let db_dir = tempfile::tempdir().expect("temporary folder");
-        let mut app = Self { nats, stack: None, base: String::new(), http: reqwest::Client::new(), db_dir };
+        let mut app = Self {
+            nats,
+            stack: None,
+            base: String::new(),
+            http: reqwest::Client::new(),
+            db_dir,
+        };
         app.start_stack().await;
         app
     }
@@ -72,9 +82,13 @@ impl TestApp {
 
     /// Starts (or restarts) the services and the dashboard on a new port, over the same data.
     pub async fn start_stack(&mut self) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let config = dashboard::DashboardConfig::with_db(self.db_path());
-        let stack = cli::stack::start(&self.nats.config(), &config, listener).await.expect("stack starts");
+        let stack = cli::stack::start(&self.nats.config(), &config, listener)
+            .await
+            .expect("stack starts");
         self.base = format!("http://{}", stack.dashboard.addr);
         self.stack = Some(stack);
     }
@@ -92,12 +106,24 @@ impl TestApp {
 
     /// The projector's current checkpoint.
     pub fn checkpoint(&self) -> u64 {
-        *self.stack.as_ref().expect("stack running").dashboard.checkpoint.borrow()
+        *self
+            .stack
+            .as_ref()
+            .expect("stack running")
+            .dashboard
+            .checkpoint
+            .borrow()
     }
 
     /// Waits until the projector has applied `seq`.
     pub async fn wait_for_checkpoint(&self, seq: u64) {
-        let mut rx = self.stack.as_ref().expect("stack running").dashboard.checkpoint.clone();
+        let mut rx = self
+            .stack
+            .as_ref()
+            .expect("stack running")
+            .dashboard
+            .checkpoint
+            .clone();
         tokio::time::timeout(Duration::from_secs(10), rx.wait_for(|cp| *cp >= seq))
             .await
             .expect("projector reaches the sequence in time")
@@ -127,11 +153,23 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Answer {
-        Self::answer(self.http.get(format!("{}{path}", self.base)).send().await.expect("request sent")).await
+        Self::answer(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .send()
+                .await
+                .expect("request sent"),
+        )
+        .await
     }
 
     pub async fn get_text(&self, path: &str) -> (u16, String) {
-        let r = self.http.get(format!("{}{path}", self.base)).send().await.expect("request sent");
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request sent");
         let status = r.status().as_u16();
         (status, r.text().await.expect("body"))
     }
@@ -141,7 +179,11 @@ impl TestApp {
         let headers = response.headers().clone();
         let text = response.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Answer { status, headers, body }
+        Answer {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// Registers an organisation, drafts and publishes a blueprint with one workstream and the
@@ -169,8 +211,18 @@ impl TestApp {
         ok(self
             .post(&format!("/api/v1/blueprints/{bp}/add-workstream"), serde_json::json!({"workstream": "skills", "title": "Skills pipeline", "lead_org": "gds"}))
             .await);
-        ok(self.post(&format!("/api/v1/blueprints/{bp}/add-partner"), serde_json::json!({"org": "gds"})).await);
-        ok(self.post(&format!("/api/v1/blueprints/{bp}/publish"), serde_json::json!({})).await)
+        ok(self
+            .post(
+                &format!("/api/v1/blueprints/{bp}/add-partner"),
+                serde_json::json!({"org": "gds"}),
+            )
+            .await);
+        ok(self
+            .post(
+                &format!("/api/v1/blueprints/{bp}/publish"),
+                serde_json::json!({}),
+            )
+            .await)
     }
 
     /// Plans a milestone in the `skills` workstream; returns the answer.

@@ -832,7 +832,10 @@ mod tests {
         }
         .into();
         assert_eq!(
-            when(&[made(), delivered(1), amended], CommitmentAction::Fulfil {}),
+            when(
+                &[made(), delivered(1), amended],
+                CommitmentAction::Fulfil {}
+            ),
             vec![fulfilled()]
         );
     }

@@ -9,6 +9,7 @@ pub mod apply;
 pub mod db;
 pub mod describe;
 pub mod metrics;
+pub mod offline;
 pub mod read;
 pub mod status;
 pub mod views;

@@ -1,0 +1,25 @@
+# Each target is one obvious command; see README.md.
+.PHONY: run test bench lint fmt deps
+
+# Build and start Waymark with a private nats-server and the demo blueprint.
+run: deps
+	cargo run --release --locked -p cli --bin waymark -- dev
+
+# Every test: unit, golden vectors, end-to-end against real nats-servers, pages in Chromium.
+test: deps
+	./scripts/ensure-chromium
+	cargo test --workspace --locked
+
+# Benchmarks, reported as ratios against a raw baseline measured in the same run.
+bench: deps
+	cargo bench --locked -p tests --bench append
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+deps:
+	./scripts/ensure-nats-server

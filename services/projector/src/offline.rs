@@ -1,0 +1,169 @@
+//! Offline tools: project into a fresh file up to a sequence, and a digest of the read models so
+//! that replicas (or a replica and a fresh rebuild) at the same checkpoint can be compared.
+
+use std::path::Path;
+
+use async_nats::jetstream::consumer;
+use futures::StreamExt;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, TableHandle};
+use sha2::{Digest, Sha256};
+
+use crate::db::{self, DbError};
+use crate::views::QuarantineEntry;
+use crate::{MAX_BATCH, Received, apply_batch};
+
+/// Projects every commit up to `target` into `db`, which must be at a checkpoint below it.
+pub async fn project_until(
+    db: &Database,
+    store: &eventstore::EventStore,
+    target: u64,
+) -> anyhow::Result<u64> {
+    let mut checkpoint = db::checkpoint(db)?;
+    if checkpoint >= target {
+        return Ok(checkpoint);
+    }
+    let stream = store
+        .jetstream()
+        .get_stream(proto::subjects::STREAM)
+        .await?;
+    let consumer = stream
+        .create_consumer(consumer::pull::OrderedConfig {
+            filter_subject: proto::subjects::EVENTS_WILDCARD.to_owned(),
+            deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                start_sequence: checkpoint + 1,
+            },
+            ..Default::default()
+        })
+        .await?;
+    let mut chunks = consumer.messages().await?.ready_chunks(MAX_BATCH);
+    while checkpoint < target {
+        let Some(chunk) = chunks.next().await else {
+            anyhow::bail!("the stream ended at {checkpoint}, before {target}")
+        };
+        let mut batch = Vec::with_capacity(chunk.len());
+        for message in chunk {
+            let message = message.map_err(|e| anyhow::anyhow!("failed to read the stream: {e}"))?;
+            let info = message
+                .info()
+                .map_err(|e| anyhow::anyhow!("failed to read message metadata: {e}"))?;
+            if info.stream_sequence > target {
+                break;
+            }
+            batch.push(Received {
+                seq: info.stream_sequence,
+                subject: message.subject.to_string(),
+                payload: message.payload.clone(),
+                pending: info.pending,
+                published_unix: info.published.unix_timestamp(),
+            });
+        }
+        if batch.is_empty() {
+            break;
+        }
+        checkpoint = apply_batch(db, &batch)?.checkpoint;
+    }
+    Ok(checkpoint)
+}
+
+fn hash_table(
+    txn: &redb::ReadTransaction,
+    table: TableDefinition<&str, &[u8]>,
+    hasher: &mut Sha256,
+) -> Result<(), DbError> {
+    let t = txn.open_table(table)?;
+    hasher.update(table.name().as_bytes());
+    for entry in t.iter()? {
+        let (k, v) = entry?;
+        hasher.update((k.value().len() as u64).to_le_bytes());
+        hasher.update(k.value().as_bytes());
+        hasher.update((v.value().len() as u64).to_le_bytes());
+        hasher.update(v.value());
+    }
+    Ok(())
+}
+
+/// A digest of everything the read models hold at their checkpoint (quarantine entries without
+/// the wall-clock time they were quarantined at), as lower-case hex.
+pub fn digest(db: &Database) -> Result<String, DbError> {
+    let txn = db.begin_read()?;
+    let mut hasher = Sha256::new();
+    let checkpoint = txn
+        .open_table(db::META)?
+        .get(db::CHECKPOINT_KEY)?
+        .map(|v| v.value())
+        .unwrap_or(0);
+    hasher.update(checkpoint.to_le_bytes());
+    for table in [
+        db::ORGANISATIONS,
+        db::BLUEPRINTS,
+        db::MILESTONES,
+        db::COMMITMENTS,
+        db::PLEDGES,
+    ] {
+        hash_table(&txn, table, &mut hasher)?;
+    }
+    let history = txn.open_table(db::HISTORY)?;
+    for entry in history.iter()? {
+        let (k, v) = entry?;
+        let (subject, seq) = k.value();
+        hasher.update(subject.as_bytes());
+        hasher.update(seq.to_le_bytes());
+        hasher.update(v.value());
+    }
+    let quarantine = txn.open_table(db::QUARANTINE)?;
+    for entry in quarantine.iter()? {
+        let (_, v) = entry?;
+        let q: QuarantineEntry = db::decode(v.value())?;
+        hasher.update(q.seq.to_le_bytes());
+        hasher.update(q.subject.as_bytes());
+        hasher.update(q.reason.as_bytes());
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// Rebuilds the read models at `path` from sequence 1 into a fresh file, then swaps it in.
+/// The dashboard using `path` must be stopped first (redb allows one process per file).
+pub async fn rebuild(path: &Path, store: &eventstore::EventStore) -> anyhow::Result<u64> {
+    let fresh = path.with_extension("rebuild");
+    let _ = std::fs::remove_file(&fresh);
+    let target = store.stream_last_seq().await?;
+    let checkpoint = {
+        let db = db::open(&fresh)?;
+        project_until(&db, store, target).await?
+    };
+    std::fs::rename(&fresh, path)?;
+    Ok(checkpoint)
+}
+
+/// Compares the read models at `path` with a fresh projection to the same checkpoint; returns
+/// both digests.
+pub async fn verify(
+    path: &Path,
+    store: &eventstore::EventStore,
+) -> anyhow::Result<(String, String)> {
+    let existing = db::open(path)?;
+    let checkpoint = db::checkpoint(&existing)?;
+    let ours = digest(&existing)?;
+    drop(existing);
+    let dir = tempdir_near(path)?;
+    let fresh = db::open(&dir.join("verify.redb"))?;
+    project_until(&fresh, store, checkpoint).await?;
+    let theirs = digest(&fresh)?;
+    drop(fresh);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok((ours, theirs))
+}
+
+fn tempdir_near(path: &Path) -> std::io::Result<std::path::PathBuf> {
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let dir = parent.join(format!(".waymark-verify-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
