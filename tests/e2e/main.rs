@@ -4,6 +4,7 @@ mod bad_input;
 mod browser;
 mod cli;
 mod concurrency;
+mod dev;
 mod idempotency;
 mod metrics;
 mod projector;

@@ -164,3 +164,38 @@ async fn stale_if_match_is_refused() {
     assert_eq!(second.status, 412, "{second:?}");
     assert_eq!(second.body["code"], "command.stale_version");
 }
+
+#[tokio::test]
+async fn a_write_with_no_service_running_is_a_503() {
+    let nats = tests::TestNats::start().await;
+    let store = eventstore::EventStore::open(&nats.config(), "dashboard-only")
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = dashboard::DashboardConfig::with_db(dir.path().join("r.redb"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = dashboard::start(
+        &config,
+        listener,
+        store,
+        prometheus::Registry::new(),
+        async {
+            let _ = stopped.await;
+        },
+    )
+    .await
+    .unwrap();
+    let answer = reqwest::Client::new()
+        .post(format!("http://{}/api/v1/organisations", running.addr))
+        .json(&json!({"id": "gds", "name": "GDS", "org_type": "central_government"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 503);
+    assert_eq!(answer.headers().get("retry-after").unwrap(), "1");
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["code"], "service.unavailable");
+    let _ = stop.send(());
+    running.task.await.unwrap();
+}

@@ -33,8 +33,23 @@ pub struct DevArgs {
     pub no_demo: bool,
 }
 
-pub async fn run(args: DevArgs) -> anyhow::Result<()> {
-    eventstore::telemetry::init();
+/// A running dev environment.
+pub struct Dev {
+    pub url: String,
+    pub stack: stack::Stack,
+    pub server: NatsServer,
+}
+
+impl Dev {
+    /// Stops the services, the dashboard and the private nats-server.
+    pub async fn shutdown(self) {
+        self.stack.shutdown().await;
+        drop(self.server);
+    }
+}
+
+/// Starts the private nats-server, the stack and (unless told not to) records the demo once.
+pub async fn start(args: &DevArgs) -> anyhow::Result<Dev> {
     let binary = natsserver::locate(args.nats_server.as_deref())?;
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("failed to create {}", args.data_dir.display()))?;
@@ -62,6 +77,14 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             tracing::info!(commands = n, "demo blueprint recorded");
         }
     }
+    Ok(Dev { url, stack, server })
+}
+
+/// Runs until Ctrl-C or SIGTERM.
+pub async fn run(args: DevArgs) -> anyhow::Result<()> {
+    eventstore::telemetry::init();
+    let dev = start(&args).await?;
+    let url = &dev.url;
     println!();
     println!("  Waymark is running at {url}");
     println!(
@@ -77,7 +100,6 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     println!("  Press Ctrl-C to stop.");
     println!();
     eventstore::telemetry::shutdown_signal().await;
-    stack.shutdown().await;
-    drop(server);
+    dev.shutdown().await;
     Ok(())
 }

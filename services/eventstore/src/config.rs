@@ -14,9 +14,19 @@ pub struct NatsConfig {
         default_value = "nats://127.0.0.1:4222"
     )]
     pub url: String,
-    /// NATS credentials file (JWT and nkey seed), for servers that require one.
+    /// NATS credentials file (JWT and nkey seed), for servers in operator mode.
     #[arg(long = "nats-creds", env = "WAYMARK_NATS_CREDS")]
     pub credentials_file: Option<PathBuf>,
+    /// NATS user name, for servers with users and passwords (with `--nats-password`).
+    #[arg(long = "nats-user", env = "WAYMARK_NATS_USER", requires = "password")]
+    pub user: Option<String>,
+    /// NATS password; prefer the environment variable, which stays out of process listings.
+    #[arg(
+        long = "nats-password",
+        env = "WAYMARK_NATS_PASSWORD",
+        hide_env_values = true
+    )]
+    pub password: Option<Secret>,
     /// How long to wait for the first connection, in milliseconds.
     #[arg(long, env = "WAYMARK_NATS_CONNECT_TIMEOUT_MS", default_value_t = 5_000)]
     pub connect_timeout_ms: u64,
@@ -37,6 +47,8 @@ impl NatsConfig {
         Self {
             url: url.into(),
             credentials_file: None,
+            user: None,
+            password: None,
             connect_timeout_ms: 5_000,
             request_timeout_ms: 5_000,
             duplicate_window_secs: 600,
@@ -54,5 +66,56 @@ impl NatsConfig {
 
     pub fn duplicate_window(&self) -> Duration {
         Duration::from_secs(self.duplicate_window_secs)
+    }
+}
+
+/// A secret string: never printed by `Debug`, so it stays out of logs.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+/// Splits a comma-separated list of server URLs.
+pub fn server_urls(url: &str) -> Vec<String> {
+    url.split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn several_urls_are_split() {
+        assert_eq!(
+            server_urls("nats://a:4222, nats://b:4222,"),
+            vec!["nats://a:4222", "nats://b:4222"]
+        );
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s: Secret = "hunter2".parse().unwrap();
+        assert_eq!(format!("{s:?}"), "Secret(***)");
     }
 }

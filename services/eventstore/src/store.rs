@@ -111,10 +111,18 @@ pub async fn connect(config: &NatsConfig, name: &str) -> Result<async_nats::Clie
             ))
         })?;
     }
+    if let (Some(user), Some(password)) = (&config.user, &config.password) {
+        options = options.user_and_password(user.clone(), password.expose().to_owned());
+    }
+    let addrs = crate::config::server_urls(&config.url)
+        .iter()
+        .map(|u| u.parse::<async_nats::ServerAddr>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| fail(format!("invalid server URL: {e}")))?;
     // With retry_on_initial_connect the future returns at once; wait for the first connection
     // within the configured time so that a wrong URL is an error, not a silent hang.
     let client = options
-        .connect(config.url.as_str())
+        .connect(addrs)
         .await
         .map_err(|e| fail(e.to_string()))?;
     let deadline = tokio::time::Instant::now() + config.connect_timeout();

@@ -1,0 +1,74 @@
+//! `waymark dev`: a private nats-server, everything in one process, the demo recorded once.
+
+use cli::dev::{DevArgs, start};
+
+fn args(dir: &std::path::Path) -> DevArgs {
+    DevArgs {
+        data_dir: dir.to_path_buf(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        nats_server: None,
+        nats_port: 0,
+        no_demo: false,
+    }
+}
+
+#[tokio::test]
+async fn dev_records_the_demo_once_and_keeps_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = start(&args(dir.path())).await.expect("dev starts");
+    let http = reqwest::Client::new();
+    let summary: serde_json::Value = http
+        .get(format!("{}/api/v1/blueprints/wm-digital", dev.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        summary["title"],
+        "West Midlands public sector digital blueprint"
+    );
+    assert!(
+        summary["progress"]["total"].as_u64().unwrap() >= 10,
+        "{summary}"
+    );
+    assert!(summary["funding"]["money"]["confirmed"].as_u64().unwrap() > 0);
+    assert_eq!(
+        summary["rag"]["red"].as_u64(),
+        Some(1),
+        "the overdue secondment scheme is red: {summary}"
+    );
+    let commits = dev.stack.store.stream_last_seq().await.unwrap();
+    let page = http
+        .get(format!("{}/blueprints/wm-digital", dev.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("HMCTS digital hub opens in Birmingham"));
+    dev.shutdown().await;
+
+    let again = start(&args(dir.path())).await.expect("dev starts again");
+    assert_eq!(
+        again.stack.store.stream_last_seq().await.unwrap(),
+        commits,
+        "the demo is not recorded twice"
+    );
+    let summary: serde_json::Value = http
+        .get(format!("{}/api/v1/blueprints/wm-digital", again.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        summary["checkpoint"].as_u64(),
+        Some(commits),
+        "read models kept"
+    );
+    again.shutdown().await;
+}
