@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use proto::{Commit, EventBody, ThingKind};
-use redb::WriteTransaction;
+use redb::{TableDefinition, WriteTransaction};
 
 use crate::db::{
     self, BLUEPRINTS, COMMITMENTS, DbError, HISTORY, MILESTONES, ORGANISATIONS, PLEDGES,
@@ -49,9 +49,15 @@ pub fn apply_commit(
     match commit.thing.kind {
         ThingKind::Organisation => apply_organisation(txn, seq, commit, &bodies)?,
         ThingKind::Blueprint => apply_blueprint(txn, seq, commit, &bodies)?,
-        ThingKind::Milestone => apply_milestone(txn, seq, commit, &bodies, at)?,
-        ThingKind::Commitment => apply_commitment(txn, seq, commit, &bodies, at)?,
-        ThingKind::Pledge => resource = Some(apply_pledge(txn, seq, commit, &bodies, at)?),
+        ThingKind::Milestone => {
+            apply_thing::<MilestoneView>(txn, seq, commit, &bodies, at)?;
+        }
+        ThingKind::Commitment => {
+            apply_thing::<CommitmentView>(txn, seq, commit, &bodies, at)?;
+        }
+        ThingKind::Pledge => {
+            resource = Some(apply_thing::<PledgeView>(txn, seq, commit, &bodies, at)?.resource)
+        }
     }
     let entry = HistoryEntry {
         seq,
@@ -250,269 +256,277 @@ fn apply_blueprint(
     save_blueprint(txn, &view)
 }
 
-fn milestone_counts(counts: &mut MilestoneCounts, status: MilestoneStatus) -> &mut u64 {
-    match status {
-        MilestoneStatus::Planned => &mut counts.planned,
-        MilestoneStatus::InProgress => &mut counts.in_progress,
-        MilestoneStatus::Done => &mut counts.done,
-        MilestoneStatus::Cancelled => &mut counts.cancelled,
-    }
+/// A thing that belongs to a blueprint and adds to its totals: milestones, commitments, pledges.
+trait BlueprintThing: Sized + Clone + serde::Serialize + serde::de::DeserializeOwned {
+    const TABLE: TableDefinition<'static, &'static str, &'static [u8]>;
+    /// The kind, for messages.
+    const WHAT: &'static str;
+    /// What its first event does, for messages ("planned", "made").
+    const CREATED: &'static str;
+    /// The view the first event creates, or None when `body` does not create this kind of thing.
+    fn create(blueprint: &str, id: &str, body: &EventBody) -> Option<Self>;
+    /// Applies a later event; false when it does not apply to this kind of thing.
+    fn update(&mut self, body: &EventBody) -> bool;
+    fn stamp(&mut self, seq: u64, at: DateTime<Utc>);
+    /// Adds this thing's share to its blueprint's totals, or takes it away.
+    fn count(&self, blueprint: &mut BlueprintView, add: bool);
 }
 
-fn apply_milestone(
+fn adjust(total: &mut u64, amount: u64, add: bool) {
+    *total = if add {
+        total.saturating_add(amount)
+    } else {
+        total.saturating_sub(amount)
+    };
+}
+
+/// Applies a commit to a thing of a blueprint and moves the blueprint's totals from the thing's
+/// old share to its new one.
+fn apply_thing<V: BlueprintThing>(
     txn: &WriteTransaction,
     seq: u64,
     commit: &Commit,
     bodies: &[EventBody],
     at: DateTime<Utc>,
-) -> Result<(), ApplyError> {
+) -> Result<V, ApplyError> {
     let (bp, key) = thing_key(commit)?;
     let old = {
-        let table = txn.open_table(MILESTONES)?;
-        db::get::<MilestoneView>(&table, &key)?
+        let table = txn.open_table(V::TABLE)?;
+        db::get::<V>(&table, &key)?
     };
     let mut blueprint = load_blueprint(txn, &bp)?;
     let mut view = old.clone();
     for body in bodies {
-        if let (EventBody::MilestonePlanned(e), None) = (body, &view) {
-            view = Some(MilestoneView {
-                blueprint: bp.clone(),
-                id: commit.thing.id.clone(),
-                workstream: e.workstream.to_string(),
-                title: e.title.clone(),
-                owner: e.owner.clone(),
-                depends_on: e.depends_on.iter().map(ToString::to_string).collect(),
-                baseline: e.due,
-                forecast: e.due,
-                status: MilestoneStatus::Planned,
-                percent: 0,
-                started: false,
-                progress_note: String::new(),
-                completed_on: None,
-                evidence: None,
-                version: seq,
-                updated_at: at,
-            });
-            continue;
+        match view.as_mut() {
+            None => {
+                view = Some(V::create(&bp, &commit.thing.id, body).ok_or_else(|| {
+                    unusable(format!(
+                        "{} arrived before {} {key} was {}",
+                        body.type_name(),
+                        V::WHAT,
+                        V::CREATED
+                    ))
+                })?);
+            }
+            Some(v) => {
+                if !v.update(body) {
+                    return Err(unusable(format!(
+                        "{} does not apply to {} {key}",
+                        body.type_name(),
+                        V::WHAT
+                    )));
+                }
+            }
         }
-        let Some(v) = view.as_mut() else {
-            return Err(unusable(format!(
-                "{} arrived before milestone {key} was planned",
-                body.type_name()
-            )));
+    }
+    let mut view = view.ok_or_else(|| unusable(format!("no {}", V::WHAT)))?;
+    view.stamp(seq, at);
+    if let Some(old) = &old {
+        old.count(&mut blueprint, false);
+    }
+    view.count(&mut blueprint, true);
+    blueprint.updated_seq = seq;
+    txn.open_table(V::TABLE)?
+        .insert(key.as_str(), db::encode(&view)?.as_slice())?;
+    save_blueprint(txn, &blueprint)?;
+    Ok(view)
+}
+
+impl BlueprintThing for MilestoneView {
+    const TABLE: TableDefinition<'static, &'static str, &'static [u8]> = MILESTONES;
+    const WHAT: &'static str = "milestone";
+    const CREATED: &'static str = "planned";
+
+    fn create(blueprint: &str, id: &str, body: &EventBody) -> Option<Self> {
+        let EventBody::MilestonePlanned(e) = body else {
+            return None;
         };
+        Some(MilestoneView {
+            blueprint: blueprint.to_owned(),
+            id: id.to_owned(),
+            workstream: e.workstream.to_string(),
+            title: e.title.clone(),
+            owner: e.owner.clone(),
+            depends_on: e.depends_on.iter().map(ToString::to_string).collect(),
+            baseline: e.due,
+            forecast: e.due,
+            status: MilestoneStatus::Planned,
+            percent: 0,
+            started: false,
+            progress_note: String::new(),
+            completed_on: None,
+            evidence: None,
+            version: 0,
+            updated_at: DateTime::<Utc>::MIN_UTC,
+        })
+    }
+
+    fn update(&mut self, body: &EventBody) -> bool {
         match body {
             EventBody::MilestoneStarted(_) => {
-                v.status = MilestoneStatus::InProgress;
-                v.started = true;
+                self.status = MilestoneStatus::InProgress;
+                self.started = true;
             }
             EventBody::MilestoneProgressReported(e) => {
-                v.percent = e.percent;
-                v.progress_note = e.note.clone();
+                self.percent = e.percent;
+                self.progress_note = e.note.clone();
             }
-            EventBody::MilestoneReplanned(e) => v.forecast = e.to,
+            EventBody::MilestoneReplanned(e) => self.forecast = e.to,
             EventBody::MilestoneCompleted(e) => {
-                v.status = MilestoneStatus::Done;
-                v.percent = 100;
-                v.completed_on = Some(e.on);
-                v.evidence = e.evidence.clone();
+                self.status = MilestoneStatus::Done;
+                self.percent = 100;
+                self.completed_on = Some(e.on);
+                self.evidence = e.evidence.clone();
             }
-            EventBody::MilestoneCancelled(_) => v.status = MilestoneStatus::Cancelled,
+            EventBody::MilestoneCancelled(_) => self.status = MilestoneStatus::Cancelled,
             EventBody::MilestoneReopened(_) => {
-                v.status = if v.started {
+                self.status = if self.started {
                     MilestoneStatus::InProgress
                 } else {
                     MilestoneStatus::Planned
                 };
-                v.completed_on = None;
-                v.evidence = None;
+                self.completed_on = None;
+                self.evidence = None;
             }
-            other => {
-                return Err(unusable(format!(
-                    "{} does not apply to milestone {key}",
-                    other.type_name()
-                )));
-            }
+            _ => return false,
         }
+        true
     }
-    let mut view = view.ok_or_else(|| unusable("no milestone"))?;
-    view.version = seq;
-    view.updated_at = at;
-    if let Some(old) = &old {
-        let c = milestone_counts(&mut blueprint.milestones, old.status);
-        *c = c.saturating_sub(1);
-    }
-    *milestone_counts(&mut blueprint.milestones, view.status) += 1;
-    blueprint.updated_seq = seq;
-    txn.open_table(MILESTONES)?
-        .insert(key.as_str(), db::encode(&view)?.as_slice())?;
-    save_blueprint(txn, &blueprint)
-}
 
-fn commitment_counts(counts: &mut CommitmentCounts, status: CommitmentStatus) -> &mut u64 {
-    match status {
-        CommitmentStatus::Made => &mut counts.open,
-        CommitmentStatus::Fulfilled => &mut counts.fulfilled,
-        CommitmentStatus::Withdrawn => &mut counts.withdrawn,
+    fn stamp(&mut self, seq: u64, at: DateTime<Utc>) {
+        self.version = seq;
+        self.updated_at = at;
     }
-}
 
-fn apply_commitment(
-    txn: &WriteTransaction,
-    seq: u64,
-    commit: &Commit,
-    bodies: &[EventBody],
-    at: DateTime<Utc>,
-) -> Result<(), ApplyError> {
-    let (bp, key) = thing_key(commit)?;
-    let old = {
-        let table = txn.open_table(COMMITMENTS)?;
-        db::get::<CommitmentView>(&table, &key)?
-    };
-    let mut blueprint = load_blueprint(txn, &bp)?;
-    let mut view = old.clone();
-    for body in bodies {
-        if let (EventBody::CommitmentMade(e), None) = (body, &view) {
-            view = Some(CommitmentView {
-                blueprint: bp.clone(),
-                id: commit.thing.id.clone(),
-                partner: e.partner.clone(),
-                kind: e.kind,
-                description: e.description.clone(),
-                quantity: e.quantity,
-                unit: e.unit.clone(),
-                due: e.due,
-                delivered: 0,
-                status: CommitmentStatus::Made,
-                version: seq,
-                updated_at: at,
-            });
-            continue;
-        }
-        let Some(v) = view.as_mut() else {
-            return Err(unusable(format!(
-                "{} arrived before commitment {key} was made",
-                body.type_name()
-            )));
+    fn count(&self, blueprint: &mut BlueprintView, add: bool) {
+        let c = &mut blueprint.milestones;
+        let total = match self.status {
+            MilestoneStatus::Planned => &mut c.planned,
+            MilestoneStatus::InProgress => &mut c.in_progress,
+            MilestoneStatus::Done => &mut c.done,
+            MilestoneStatus::Cancelled => &mut c.cancelled,
         };
+        adjust(total, 1, add);
+    }
+}
+
+impl BlueprintThing for CommitmentView {
+    const TABLE: TableDefinition<'static, &'static str, &'static [u8]> = COMMITMENTS;
+    const WHAT: &'static str = "commitment";
+    const CREATED: &'static str = "made";
+
+    fn create(blueprint: &str, id: &str, body: &EventBody) -> Option<Self> {
+        let EventBody::CommitmentMade(e) = body else {
+            return None;
+        };
+        Some(CommitmentView {
+            blueprint: blueprint.to_owned(),
+            id: id.to_owned(),
+            partner: e.partner.clone(),
+            kind: e.kind,
+            description: e.description.clone(),
+            quantity: e.quantity,
+            unit: e.unit.clone(),
+            due: e.due,
+            delivered: 0,
+            status: CommitmentStatus::Made,
+            version: 0,
+            updated_at: DateTime::<Utc>::MIN_UTC,
+        })
+    }
+
+    fn update(&mut self, body: &EventBody) -> bool {
         match body {
             EventBody::CommitmentDeliveryRecorded(e) => {
-                v.delivered = v.delivered.saturating_add(e.quantity)
+                self.delivered = self.delivered.saturating_add(e.quantity)
             }
             EventBody::CommitmentAmended(e) => {
                 if let Some(q) = e.quantity {
-                    v.quantity = q;
+                    self.quantity = q;
                 }
                 if let Some(d) = e.due {
-                    v.due = d;
+                    self.due = d;
                 }
             }
-            EventBody::CommitmentFulfilled(_) => v.status = CommitmentStatus::Fulfilled,
-            EventBody::CommitmentWithdrawn(_) => v.status = CommitmentStatus::Withdrawn,
-            other => {
-                return Err(unusable(format!(
-                    "{} does not apply to commitment {key}",
-                    other.type_name()
-                )));
-            }
+            EventBody::CommitmentFulfilled(_) => self.status = CommitmentStatus::Fulfilled,
+            EventBody::CommitmentWithdrawn(_) => self.status = CommitmentStatus::Withdrawn,
+            _ => return false,
         }
+        true
     }
-    let mut view = view.ok_or_else(|| unusable("no commitment"))?;
-    view.version = seq;
-    view.updated_at = at;
-    if let Some(old) = &old {
-        let c = commitment_counts(&mut blueprint.commitments, old.status);
-        *c = c.saturating_sub(1);
-    }
-    *commitment_counts(&mut blueprint.commitments, view.status) += 1;
-    blueprint.updated_seq = seq;
-    txn.open_table(COMMITMENTS)?
-        .insert(key.as_str(), db::encode(&view)?.as_slice())?;
-    save_blueprint(txn, &blueprint)
-}
 
-fn funding_of(funding: &mut Funding, resource: proto::Resource) -> &mut FundingTotals {
-    match resource {
-        proto::Resource::Money => &mut funding.money,
-        proto::Resource::StaffTime => &mut funding.staff_time,
+    fn stamp(&mut self, seq: u64, at: DateTime<Utc>) {
+        self.version = seq;
+        self.updated_at = at;
     }
-}
 
-/// Returns the pledge's resource, which the history needs to describe amounts.
-fn apply_pledge(
-    txn: &WriteTransaction,
-    seq: u64,
-    commit: &Commit,
-    bodies: &[EventBody],
-    at: DateTime<Utc>,
-) -> Result<proto::Resource, ApplyError> {
-    let (bp, key) = thing_key(commit)?;
-    let old = {
-        let table = txn.open_table(PLEDGES)?;
-        db::get::<PledgeView>(&table, &key)?
-    };
-    let mut blueprint = load_blueprint(txn, &bp)?;
-    let mut view = old.clone();
-    for body in bodies {
-        if let (EventBody::PledgeMade(e), None) = (body, &view) {
-            view = Some(PledgeView {
-                blueprint: bp.clone(),
-                id: commit.thing.id.clone(),
-                sponsor: e.sponsor.clone(),
-                resource: e.resource,
-                workstream: e.workstream.as_ref().map(ToString::to_string),
-                conditions: e.conditions.clone(),
-                pledged: e.amount,
-                confirmed: None,
-                disbursed: 0,
-                status: PledgeStatus::Pledged,
-                version: seq,
-                updated_at: at,
-            });
-            continue;
-        }
-        let Some(v) = view.as_mut() else {
-            return Err(unusable(format!(
-                "{} arrived before pledge {key} was made",
-                body.type_name()
-            )));
+    fn count(&self, blueprint: &mut BlueprintView, add: bool) {
+        let c = &mut blueprint.commitments;
+        let total = match self.status {
+            CommitmentStatus::Made => &mut c.open,
+            CommitmentStatus::Fulfilled => &mut c.fulfilled,
+            CommitmentStatus::Withdrawn => &mut c.withdrawn,
         };
+        adjust(total, 1, add);
+    }
+}
+
+impl BlueprintThing for PledgeView {
+    const TABLE: TableDefinition<'static, &'static str, &'static [u8]> = PLEDGES;
+    const WHAT: &'static str = "pledge";
+    const CREATED: &'static str = "made";
+
+    fn create(blueprint: &str, id: &str, body: &EventBody) -> Option<Self> {
+        let EventBody::PledgeMade(e) = body else {
+            return None;
+        };
+        Some(PledgeView {
+            blueprint: blueprint.to_owned(),
+            id: id.to_owned(),
+            sponsor: e.sponsor.clone(),
+            resource: e.resource,
+            workstream: e.workstream.as_ref().map(ToString::to_string),
+            conditions: e.conditions.clone(),
+            pledged: e.amount,
+            confirmed: None,
+            disbursed: 0,
+            status: PledgeStatus::Pledged,
+            version: 0,
+            updated_at: DateTime::<Utc>::MIN_UTC,
+        })
+    }
+
+    fn update(&mut self, body: &EventBody) -> bool {
         match body {
             EventBody::PledgeConfirmed(e) => {
-                v.confirmed = Some(e.amount);
-                v.status = PledgeStatus::Confirmed;
+                self.confirmed = Some(e.amount);
+                self.status = PledgeStatus::Confirmed;
             }
-            EventBody::PledgeDisbursed(e) => v.disbursed = v.disbursed.saturating_add(e.amount),
-            EventBody::PledgeWithdrawn(_) => v.status = PledgeStatus::Withdrawn,
-            EventBody::PledgeClosed(_) => v.status = PledgeStatus::Closed,
-            other => {
-                return Err(unusable(format!(
-                    "{} does not apply to pledge {key}",
-                    other.type_name()
-                )));
+            EventBody::PledgeDisbursed(e) => {
+                self.disbursed = self.disbursed.saturating_add(e.amount)
             }
+            EventBody::PledgeWithdrawn(_) => self.status = PledgeStatus::Withdrawn,
+            EventBody::PledgeClosed(_) => self.status = PledgeStatus::Closed,
+            _ => return false,
         }
+        true
     }
-    let mut view = view.ok_or_else(|| unusable("no pledge"))?;
-    view.version = seq;
-    view.updated_at = at;
-    if let Some(old) = &old {
-        let before = old.contribution();
-        let totals = funding_of(&mut blueprint.funding, old.resource);
-        totals.pledged = totals.pledged.saturating_sub(before.pledged);
-        totals.confirmed = totals.confirmed.saturating_sub(before.confirmed);
-        totals.disbursed = totals.disbursed.saturating_sub(before.disbursed);
+
+    fn stamp(&mut self, seq: u64, at: DateTime<Utc>) {
+        self.version = seq;
+        self.updated_at = at;
     }
-    let after = view.contribution();
-    let totals = funding_of(&mut blueprint.funding, view.resource);
-    totals.pledged = totals.pledged.saturating_add(after.pledged);
-    totals.confirmed = totals.confirmed.saturating_add(after.confirmed);
-    totals.disbursed = totals.disbursed.saturating_add(after.disbursed);
-    blueprint.updated_seq = seq;
-    txn.open_table(PLEDGES)?
-        .insert(key.as_str(), db::encode(&view)?.as_slice())?;
-    save_blueprint(txn, &blueprint)?;
-    Ok(view.resource)
+
+    fn count(&self, blueprint: &mut BlueprintView, add: bool) {
+        let share = self.contribution();
+        let totals = match self.resource {
+            proto::Resource::Money => &mut blueprint.funding.money,
+            proto::Resource::StaffTime => &mut blueprint.funding.staff_time,
+        };
+        adjust(&mut totals.pledged, share.pledged, add);
+        adjust(&mut totals.confirmed, share.confirmed, add);
+        adjust(&mut totals.disbursed, share.disbursed, add);
+    }
 }
 
 macro_rules! storage_errors {
