@@ -54,6 +54,8 @@ impl Answer {
 
 /// Waymark running in-process against its own nats-server, with its own read-model file.
 pub struct TestApp {
+    /// A token with the admin role, sent with every request of the helpers below.
+    pub admin_token: String,
     pub nats: TestNats,
     pub stack: Option<Stack>,
     pub base: String,
@@ -66,6 +68,7 @@ impl TestApp {
         let nats = TestNats::start().await;
         let db_dir = tempfile::tempdir().expect("temporary folder");
         let mut app = Self {
+            admin_token: "wm_test_admin".to_owned(),
             nats,
             stack: None,
             base: String::new(),

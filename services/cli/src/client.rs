@@ -34,6 +34,7 @@ pub struct ApiClient {
     base: String,
     http: reqwest::Client,
     actor: String,
+    token: Option<String>,
 }
 
 impl ApiClient {
@@ -45,6 +46,20 @@ impl ApiClient {
                 .build()
                 .unwrap_or_default(),
             actor: actor.to_owned(),
+            token: None,
+        }
+    }
+
+    /// Sends `token` as a bearer token with every request.
+    pub fn with_token(mut self, token: Option<String>) -> Self {
+        self.token = token.filter(|t| !t.is_empty());
+        self
+    }
+
+    fn authorised(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.token {
+            Some(t) => request.bearer_auth(t),
+            None => request,
         }
     }
 
@@ -56,8 +71,7 @@ impl ApiClient {
     pub async fn post(&self, path: &str, body: &Value, key: &str) -> Result<Value, ClientError> {
         let url = format!("{}{path}", self.base);
         let response = self
-            .http
-            .post(&url)
+            .authorised(self.http.post(&url))
             .header("idempotency-key", key)
             .header("waymark-actor", &self.actor)
             .json(body)
@@ -73,8 +87,7 @@ impl ApiClient {
     pub async fn get(&self, path: &str) -> Result<Value, ClientError> {
         let url = format!("{}{path}", self.base);
         let response = self
-            .http
-            .get(&url)
+            .authorised(self.http.get(&url))
             .send()
             .await
             .map_err(|e| ClientError::Transport {

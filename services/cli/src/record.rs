@@ -19,6 +19,9 @@ pub struct Common {
         global = true
     )]
     pub url: String,
+    /// API token (printed by `waymark dev`, or made with `waymark token create`).
+    #[arg(long, env = "WAYMARK_TOKEN", global = true, hide_env_values = true)]
+    pub token: Option<String>,
     /// Who is recording (shown in every history).
     #[arg(long, env = "WAYMARK_ACTOR", default_value = "cli", global = true)]
     pub actor: String,
@@ -431,7 +434,8 @@ pub async fn run(recording: Recording) -> i32 {
     if let Some(on) = post.common.occurred_on {
         body["occurred_on"] = json!(on);
     }
-    let client = ApiClient::new(&post.common.url, &post.common.actor);
+    let client =
+        ApiClient::new(&post.common.url, &post.common.actor).with_token(post.common.token.clone());
     let key = post
         .common
         .idempotency_key
