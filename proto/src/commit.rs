@@ -169,6 +169,10 @@ pub struct Commit {
     pub thing: ThingRef,
     /// The caller's idempotency key of the command that made this commit.
     pub idempotency_key: String,
+    /// A digest of the command (hex), so that a key reused for a different command is told
+    /// apart from a retry. Absent on commits written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_hash: Option<String>,
     pub actor: Actor,
     /// When the commit was recorded (UTC).
     pub recorded_at: DateTime<Utc>,

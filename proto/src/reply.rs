@@ -36,6 +36,9 @@ pub enum RejectionKind {
     Conflict,
     /// The thing changed since the version the caller read: read again, then decide.
     Stale,
+    /// The caller may not make this change (for example a partner recording for another
+    /// organisation): use a token that may.
+    Forbidden,
     /// The service could not complete the command (storage failed): it is safe to retry with the
     /// same idempotency key.
     Unavailable,

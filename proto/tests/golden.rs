@@ -397,6 +397,7 @@ fn commit(thing: ThingRef, idempotency_key: &str, events: Vec<Event>) -> Commit 
         format: FORMAT_VERSION,
         thing,
         idempotency_key: idempotency_key.to_owned(),
+        request_hash: None,
         actor: actor(),
         recorded_at: recorded_at(),
         events,
@@ -492,6 +493,7 @@ fn python_vector() -> Vector {
         format: 1,
         thing: hub_milestone(),
         idempotency_key: "py-import-2026-01-19-0001".into(),
+        request_hash: None,
         actor: Actor {
             name: "csv-import".into(),
             org: Some(org("wmca")),

@@ -44,6 +44,7 @@ fn progress_commit(key: &str) -> Commit {
         format: FORMAT_VERSION,
         thing: ThingRef::milestone(&"bench".parse().unwrap(), &"m".parse().unwrap()),
         idempotency_key: key.to_owned(),
+        request_hash: None,
         actor: Actor::named("bench"),
         recorded_at: chrono::Utc::now(),
         events: vec![
@@ -167,6 +168,7 @@ async fn main() {
             format: FORMAT_VERSION,
             thing: ThingRef::organisation(&"gds".parse().unwrap()),
             idempotency_key: "org".into(),
+            request_hash: None,
             actor: Actor::named("bench"),
             recorded_at: chrono::Utc::now(),
             events: vec![

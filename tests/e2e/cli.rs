@@ -6,7 +6,7 @@ use tests::TestApp;
 async fn waymark(app: &TestApp, args: &[&str]) -> i32 {
     let mut argv = vec!["waymark"];
     argv.extend_from_slice(args);
-    argv.extend_from_slice(&["--url", &app.base, "--actor", "pm-test"]);
+    argv.extend_from_slice(&["--url", &app.base, "--token", &app.tokens.recorder]);
     cli::main_with(cli::Cli::try_parse_from(argv).expect("valid arguments")).await
 }
 
@@ -110,7 +110,7 @@ async fn the_cli_records_a_milestone_a_commitment_and_a_pledge() {
     assert_eq!(summary.body["funding"]["money"]["confirmed"], 20_000_050u64);
     let m = app.get("/api/v1/blueprints/wm/milestones/academy").await;
     assert_eq!(m.body["forecast"], "2027-04-30");
-    assert_eq!(m.body["history"][1]["actor"], "pm-test");
+    assert_eq!(m.body["history"][1]["actor"], "test-recorder");
     let c = app.get("/api/v1/blueprints/wm/commitments/secondees").await;
     assert_eq!(c.body["delivered"], 1);
 

@@ -87,6 +87,7 @@ async fn racing_writers_through_the_store_cannot_both_win() {
         format: FORMAT_VERSION,
         thing: thing.clone(),
         idempotency_key: key.to_owned(),
+        request_hash: None,
         actor: Actor::named("test"),
         recorded_at: chrono::Utc::now(),
         events: vec![

@@ -17,8 +17,12 @@ async fn dev_records_the_demo_once_and_keeps_the_data() {
     let dir = tempfile::tempdir().unwrap();
     let dev = start(&args(dir.path())).await.expect("dev starts");
     let http = reqwest::Client::new();
+    let commits = dev.stack.store.stream_last_seq().await.unwrap();
     let summary: serde_json::Value = http
-        .get(format!("{}/api/v1/blueprints/wm-digital", dev.url))
+        .get(format!(
+            "{}/api/v1/blueprints/wm-digital?min_seq={commits}",
+            dev.url
+        ))
         .send()
         .await
         .unwrap()
@@ -39,7 +43,6 @@ async fn dev_records_the_demo_once_and_keeps_the_data() {
         Some(1),
         "the overdue secondment scheme is red: {summary}"
     );
-    let commits = dev.stack.store.stream_last_seq().await.unwrap();
     let page = http
         .get(format!("{}/blueprints/wm-digital", dev.url))
         .send()

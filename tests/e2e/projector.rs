@@ -9,6 +9,7 @@ fn progress_commit(bp: &str, id: &str, key: &str, percent: u8) -> Commit {
         format: FORMAT_VERSION,
         thing: ThingRef::milestone(&bp.parse().unwrap(), &id.parse().unwrap()),
         idempotency_key: key.to_owned(),
+        request_hash: None,
         actor: Actor::named("test"),
         recorded_at: chrono::Utc::now(),
         events: vec![
@@ -149,6 +150,7 @@ async fn reapplying_a_batch_changes_nothing() {
         format: FORMAT_VERSION,
         thing: ThingRef::organisation(&"gds".parse().unwrap()),
         idempotency_key: "k".into(),
+        request_hash: None,
         actor: Actor::named("t"),
         recorded_at: chrono::Utc::now(),
         events: vec![

@@ -173,7 +173,13 @@ async fn a_write_with_no_service_running_is_a_503() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let config = dashboard::DashboardConfig::with_db(dir.path().join("r.redb"));
+    let mut file = dashboard::auth::TokenFile::default();
+    let token = file
+        .create("admin", dashboard::auth::Role::Admin, None, vec![])
+        .unwrap();
+    file.write(&dir.path().join("tokens.json")).unwrap();
+    let mut config = dashboard::DashboardConfig::with_db(dir.path().join("r.redb"));
+    config.tokens_file = Some(dir.path().join("tokens.json"));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = dashboard::start(
         &config,
@@ -188,6 +194,7 @@ async fn a_write_with_no_service_running_is_a_503() {
     .unwrap();
     let answer = reqwest::Client::new()
         .post(format!("http://{}/api/v1/organisations", running.addr))
+        .bearer_auth(&token)
         .json(&json!({"id": "gds", "name": "GDS", "org_type": "central_government"}))
         .send()
         .await

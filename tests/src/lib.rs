@@ -56,6 +56,8 @@ impl Answer {
 pub struct TestApp {
     /// A token with the admin role, sent with every request of the helpers below.
     pub admin_token: String,
+    /// Tokens with other roles and limits.
+    pub tokens: TestTokens,
     pub nats: TestNats,
     pub stack: Option<Stack>,
     pub base: String,
@@ -67,8 +69,10 @@ impl TestApp {
     pub async fn spawn() -> Self {
         let nats = TestNats::start().await;
         let db_dir = tempfile::tempdir().expect("temporary folder");
+        let (admin_token, tokens) = TestTokens::write(&db_dir.path().join("tokens.json"));
         let mut app = Self {
-            admin_token: "wm_test_admin".to_owned(),
+            admin_token,
+            tokens,
             nats,
             stack: None,
             base: String::new(),
@@ -88,7 +92,8 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
-        let config = dashboard::DashboardConfig::with_db(self.db_path());
+        let mut config = dashboard::DashboardConfig::with_db(self.db_path());
+        config.tokens_file = Some(self.db_dir.path().join("tokens.json"));
         let stack = cli::stack::start(&self.nats.config(), &config, listener)
             .await
             .expect("stack starts");
@@ -138,7 +143,22 @@ impl TestApp {
     }
 
     pub async fn post_with(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> Answer {
+        self.post_as(Some(&self.admin_token), path, body, headers)
+            .await
+    }
+
+    /// Posts with `token` (or none).
+    pub async fn post_as(
+        &self,
+        token: Option<&str>,
+        path: &str,
+        body: Value,
+        headers: &[(&str, &str)],
+    ) -> Answer {
         let mut request = self.http.post(format!("{}{path}", self.base)).json(&body);
+        if let Some(t) = token {
+            request = request.bearer_auth(t);
+        }
         for (k, v) in headers {
             request = request.header(*k, *v);
         }
@@ -150,26 +170,30 @@ impl TestApp {
         let request = self
             .http
             .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.admin_token)
             .header("content-type", content_type)
             .body(body);
         Self::answer(request.send().await.expect("request sent")).await
     }
 
     pub async fn get(&self, path: &str) -> Answer {
-        Self::answer(
-            self.http
-                .get(format!("{}{path}", self.base))
-                .send()
-                .await
-                .expect("request sent"),
-        )
-        .await
+        self.get_as(Some(&self.admin_token), path).await
+    }
+
+    /// Reads with `token` (or none).
+    pub async fn get_as(&self, token: Option<&str>, path: &str) -> Answer {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            request = request.bearer_auth(t);
+        }
+        Self::answer(request.send().await.expect("request sent")).await
     }
 
     pub async fn get_text(&self, path: &str) -> (u16, String) {
         let r = self
             .http
             .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.admin_token)
             .send()
             .await
             .expect("request sent");
@@ -235,5 +259,53 @@ impl TestApp {
             serde_json::json!({"id": id, "workstream": "skills", "title": format!("Milestone {id}"), "owner": "gds", "due": due}),
         )
         .await
+    }
+}
+
+/// API tokens of every role and limit, made before the stack starts.
+#[derive(Debug, Clone)]
+pub struct TestTokens {
+    pub recorder: String,
+    pub viewer: String,
+    /// A recorder limited to organisation `gds`.
+    pub gds_partner: String,
+    /// A recorder limited to blueprint `wm`.
+    pub wm_only: String,
+}
+
+impl TestTokens {
+    /// Writes a tokens file; returns the admin token and the others.
+    fn write(path: &std::path::Path) -> (String, Self) {
+        use dashboard::auth::{Role, TokenFile};
+        let mut file = TokenFile::default();
+        let admin = file
+            .create("test-admin", Role::Admin, None, vec![])
+            .expect("token");
+        let tokens = Self {
+            recorder: file
+                .create("test-recorder", Role::Recorder, None, vec![])
+                .expect("token"),
+            viewer: file
+                .create("test-viewer", Role::Viewer, None, vec![])
+                .expect("token"),
+            gds_partner: file
+                .create(
+                    "gds-partner",
+                    Role::Recorder,
+                    Some("gds".parse().expect("slug")),
+                    vec![],
+                )
+                .expect("token"),
+            wm_only: file
+                .create(
+                    "wm-only",
+                    Role::Recorder,
+                    None,
+                    vec!["wm".parse().expect("slug")],
+                )
+                .expect("token"),
+        };
+        file.write(path).expect("tokens file written");
+        (admin, tokens)
     }
 }

@@ -101,3 +101,43 @@ pub fn require_active_workstream(
         Some(_) => Ok(()),
     }
 }
+
+/// An actor limited to one organisation may only change what belongs to that organisation.
+pub fn require_actor_org(
+    actor: &proto::Actor,
+    owner: Option<&OrgId>,
+    thing: &str,
+) -> Result<(), Rejection> {
+    match (&actor.org, owner) {
+        (Some(mine), Some(theirs)) if mine != theirs => Err(Rejection::new(
+            proto::RejectionKind::Forbidden,
+            "actor.other_organisation",
+            format!(
+                "{} records for {mine} only; {thing} belongs to {theirs}",
+                actor.name
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proto::{Actor, RejectionKind};
+
+    #[test]
+    fn a_limited_actor_may_change_only_its_own_organisations_things() {
+        let gds = OrgId::new("gds").unwrap();
+        let wmca = OrgId::new("wmca").unwrap();
+        let limited = Actor {
+            name: "gds-partner".into(),
+            org: Some(gds.clone()),
+        };
+        assert!(require_actor_org(&limited, Some(&gds), "commitment wm/x").is_ok());
+        let err = require_actor_org(&limited, Some(&wmca), "commitment wm/x").unwrap_err();
+        assert_eq!(err.kind, RejectionKind::Forbidden);
+        assert_eq!(err.code, "actor.other_organisation");
+        assert!(require_actor_org(&Actor::named("pm"), Some(&wmca), "commitment wm/x").is_ok());
+    }
+}

@@ -38,6 +38,7 @@ pub struct Dev {
     pub url: String,
     pub stack: stack::Stack,
     pub server: NatsServer,
+    pub tokens: DevTokens,
 }
 
 impl Dev {
@@ -64,10 +65,12 @@ pub async fn start(args: &DevArgs) -> anyhow::Result<Dev> {
             )
         })?;
     let nats = NatsConfig::for_url(server.url());
-    let config = dashboard::DashboardConfig::with_db(args.data_dir.join("read-models.redb"));
+    let tokens = dev_tokens(&args.data_dir)?;
+    let mut config = dashboard::DashboardConfig::with_db(args.data_dir.join("read-models.redb"));
+    config.tokens_file = Some(args.data_dir.join("tokens.json"));
     let stack = stack::start(&nats, &config, listener).await?;
     let url = format!("http://{}", stack.dashboard.addr);
-    let client = ApiClient::new(&url, "waymark-dev-demo");
+    let client = ApiClient::new(&url, "waymark-dev-demo").with_token(Some(tokens.admin.clone()));
     client.wait_ready(Duration::from_secs(60)).await?;
     if !args.no_demo {
         if demo::exists(&client).await? {
@@ -77,7 +80,44 @@ pub async fn start(args: &DevArgs) -> anyhow::Result<Dev> {
             tracing::info!(commands = n, "demo blueprint recorded");
         }
     }
-    Ok(Dev { url, stack, server })
+    Ok(Dev {
+        url,
+        stack,
+        server,
+        tokens,
+    })
+}
+
+/// The tokens of a dev environment. Kept in plain text in the data folder (readable by its owner
+/// only) so that every `waymark dev` can print them: for a laptop, never for production.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct DevTokens {
+    pub admin: String,
+    pub recorder: String,
+}
+
+fn dev_tokens(data_dir: &std::path::Path) -> anyhow::Result<DevTokens> {
+    let plain = data_dir.join("dev-tokens.json");
+    if let Ok(bytes) = std::fs::read(&plain) {
+        return Ok(serde_json::from_slice(&bytes)?);
+    }
+    use dashboard::auth::{Role, TokenFile};
+    let path = data_dir.join("tokens.json");
+    let mut file = TokenFile::read(&path)?;
+    file.tokens
+        .retain(|t| t.name != "dev-admin" && t.name != "dev-recorder");
+    let tokens = DevTokens {
+        admin: file.create("dev-admin", Role::Admin, None, vec![])?,
+        recorder: file.create("dev-recorder", Role::Recorder, None, vec![])?,
+    };
+    file.write(&path)?;
+    std::fs::write(&plain, serde_json::to_vec_pretty(&tokens)?)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(tokens)
 }
 
 /// Runs until Ctrl-C or SIGTERM.
@@ -96,6 +136,11 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         demo::DEMO_BLUEPRINT
     );
     println!("  Metrics:              {url}/metrics");
+    println!("  Recorder token:       {}", dev.tokens.recorder);
+    println!(
+        "                        (export WAYMARK_TOKEN=... for the CLI; admin token in {})",
+        args.data_dir.join("dev-tokens.json").display()
+    );
     println!("  Data folder:          {}", args.data_dir.display());
     println!("  Press Ctrl-C to stop.");
     println!();

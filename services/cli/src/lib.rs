@@ -8,6 +8,7 @@ pub mod dev;
 pub mod natsserver;
 pub mod record;
 pub mod stack;
+pub mod token;
 
 use clap::{Parser, Subcommand};
 
@@ -38,6 +39,9 @@ pub enum Commands {
     /// Record sponsors' investment pledges: make, confirm, disburse.
     #[command(subcommand)]
     Pledge(record::PledgeCmd),
+    /// Make, list and revoke API tokens.
+    #[command(subcommand)]
+    Token(token::TokenCmd),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -53,5 +57,6 @@ pub async fn main_with(cli: Cli) -> i32 {
         Commands::Milestone(cmd) => record::run(record::Recording::Milestone(cmd)).await,
         Commands::Commitment(cmd) => record::run(record::Recording::Commitment(cmd)).await,
         Commands::Pledge(cmd) => record::run(record::Recording::Pledge(cmd)).await,
+        Commands::Token(cmd) => token::run(cmd),
     }
 }

@@ -242,10 +242,36 @@ pub struct CommitmentHandler {
     directory: Directory,
 }
 
+/// A partner's token (limited to one organisation) may record only that organisation's commitments.
+pub fn authorise(
+    actor: &proto::Actor,
+    command: &CommitmentCommand,
+    state: &CommitmentState,
+) -> Result<(), Rejection> {
+    let owner = match &command.action {
+        CommitmentAction::Make { partner, .. } => Some(partner),
+        _ => state.partner.as_ref(),
+    };
+    blueprints::directory::require_actor_org(
+        actor,
+        owner,
+        &format!("commitment {}/{}", command.blueprint, command.commitment),
+    )
+}
+
 impl Handler for CommitmentHandler {
     type Command = CommitmentCommand;
     type State = CommitmentState;
     type Context = CommitmentContext;
+
+    fn authorise(
+        &self,
+        actor: &proto::Actor,
+        command: &CommitmentCommand,
+        state: &CommitmentState,
+    ) -> Result<(), Rejection> {
+        authorise(actor, command, state)
+    }
 
     async fn context(
         &self,

@@ -7,11 +7,12 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
 use projector::read::Reader;
-use projector::views::HistoryEntry;
+use projector::views::{BlueprintStatus, BlueprintView, HistoryEntry};
 use proto::{BlueprintId, CommitmentId, MilestoneId, OrgId, PledgeId, ThingRef};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
+use crate::auth::Caller;
 use crate::problem::ApiError;
 
 /// Query parameters every read accepts.
@@ -100,19 +101,30 @@ pub async fn organisation(
     ))
 }
 
-pub async fn blueprints(State(state): State<AppState>, p: Params) -> Result<Response, ApiError> {
+pub async fn blueprints(
+    State(state): State<AppState>,
+    caller: Caller,
+    p: Params,
+) -> Result<Response, ApiError> {
     let reader = state.reader(&params(p)?).await?;
-    Ok(Json(reader.blueprints()?).into_response())
+    let visible: Vec<BlueprintView> = reader
+        .blueprints()?
+        .into_iter()
+        .filter(|b| caller.may_read(&b.id, is_public(b)))
+        .collect();
+    Ok(Json(visible).into_response())
 }
 
 pub async fn blueprint(
     State(state): State<AppState>,
     Path(bp): Path<String>,
+    caller: Caller,
     p: Params,
 ) -> Result<Response, ApiError> {
     let id: BlueprintId = parse_id(&bp)?;
     let params = params(p)?;
     let reader = state.reader(&params).await?;
+    require_readable(&reader, &caller, &id)?;
     let summary = reader
         .summary(id.as_str(), view_date(&params), &state.rules)?
         .ok_or_else(|| blueprint_not_found(&id))?;
@@ -127,22 +139,47 @@ fn blueprint_not_found(id: &BlueprintId) -> ApiError {
     )
 }
 
-fn require_blueprint(reader: &Reader, id: &BlueprintId) -> Result<(), ApiError> {
-    reader
+/// Whether a blueprint is public: published or closed blueprints can be read without a token.
+pub fn is_public(view: &BlueprintView) -> bool {
+    view.status != BlueprintStatus::Draft
+}
+
+/// The blueprint, if it exists and the caller may read it.
+pub fn require_readable(
+    reader: &Reader,
+    caller: &Caller,
+    id: &BlueprintId,
+) -> Result<BlueprintView, ApiError> {
+    let view = reader
         .blueprint(id.as_str())?
-        .map(|_| ())
-        .ok_or_else(|| blueprint_not_found(id))
+        .ok_or_else(|| blueprint_not_found(id))?;
+    if caller.may_read(id.as_str(), is_public(&view)) {
+        return Ok(view);
+    }
+    match caller.0 {
+        None => Err(ApiError::new(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "auth.unauthenticated",
+            format!("blueprint {id} is not published; reading it needs a viewer token"),
+        )),
+        Some(_) => Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "auth.forbidden",
+            format!("this token does not reach blueprint {id}"),
+        )),
+    }
 }
 
 pub async fn milestones(
     State(state): State<AppState>,
     Path(bp): Path<String>,
+    caller: Caller,
     p: Params,
 ) -> Result<Response, ApiError> {
     let id: BlueprintId = parse_id(&bp)?;
     let params = params(p)?;
     let reader = state.reader(&params).await?;
-    require_blueprint(&reader, &id)?;
+    require_readable(&reader, &caller, &id)?;
     Ok(
         Json(reader.assessed_milestones(id.as_str(), view_date(&params), &state.rules)?)
             .into_response(),
@@ -152,23 +189,25 @@ pub async fn milestones(
 pub async fn commitments(
     State(state): State<AppState>,
     Path(bp): Path<String>,
+    caller: Caller,
     p: Params,
 ) -> Result<Response, ApiError> {
     let id: BlueprintId = parse_id(&bp)?;
     let params = params(p)?;
     let reader = state.reader(&params).await?;
-    require_blueprint(&reader, &id)?;
+    require_readable(&reader, &caller, &id)?;
     Ok(Json(reader.assessed_commitments(id.as_str(), view_date(&params))?).into_response())
 }
 
 pub async fn pledges(
     State(state): State<AppState>,
     Path(bp): Path<String>,
+    caller: Caller,
     p: Params,
 ) -> Result<Response, ApiError> {
     let id: BlueprintId = parse_id(&bp)?;
     let reader = state.reader(&params(p)?).await?;
-    require_blueprint(&reader, &id)?;
+    require_readable(&reader, &caller, &id)?;
     Ok(Json(reader.pledges(id.as_str())?).into_response())
 }
 
@@ -183,11 +222,13 @@ struct WithHistory<'a, T: Serialize> {
 pub async fn milestone(
     State(state): State<AppState>,
     Path((bp, id)): Path<(String, String)>,
+    caller: Caller,
     p: Params,
 ) -> Result<Response, ApiError> {
     let (bp, id): (BlueprintId, MilestoneId) = (parse_id(&bp)?, parse_id(&id)?);
     let params = params(p)?;
     let reader = state.reader(&params).await?;
+    require_readable(&reader, &caller, &bp)?;
     let all = reader.assessed_milestones(bp.as_str(), view_date(&params), &state.rules)?;
     let m = all
         .into_iter()
@@ -208,11 +249,13 @@ pub async fn milestone(
 pub async fn commitment(
     State(state): State<AppState>,
     Path((bp, id)): Path<(String, String)>,
+    caller: Caller,
     p: Params,
 ) -> Result<Response, ApiError> {
     let (bp, id): (BlueprintId, CommitmentId) = (parse_id(&bp)?, parse_id(&id)?);
     let params = params(p)?;
     let reader = state.reader(&params).await?;
+    require_readable(&reader, &caller, &bp)?;
     let c = reader
         .assessed_commitments(bp.as_str(), view_date(&params))?
         .into_iter()
@@ -233,10 +276,12 @@ pub async fn commitment(
 pub async fn pledge(
     State(state): State<AppState>,
     Path((bp, id)): Path<(String, String)>,
+    caller: Caller,
     p: Params,
 ) -> Result<Response, ApiError> {
     let (bp, id): (BlueprintId, PledgeId) = (parse_id(&bp)?, parse_id(&id)?);
     let reader = state.reader(&params(p)?).await?;
+    require_readable(&reader, &caller, &bp)?;
     let view = reader.pledge(bp.as_str(), id.as_str())?.ok_or_else(|| {
         ApiError::not_found(
             "pledge.not_found",

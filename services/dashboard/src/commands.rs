@@ -24,12 +24,11 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::AppState;
+use crate::auth::Caller;
 use crate::problem::ApiError;
 
 /// Header carrying the caller's idempotency key.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
-/// Header naming who records (until tokens name them).
-pub const ACTOR: &str = "waymark-actor";
 
 /// What a write request asks for, before it is typed.
 struct Request {
@@ -114,6 +113,7 @@ fn require_json(headers: &HeaderMap, bytes: &Bytes) -> Result<(), ApiError> {
 
 async fn create(
     state: &AppState,
+    caller: &Caller,
     headers: &HeaderMap,
     bytes: &Bytes,
     kind: ThingKind,
@@ -129,6 +129,7 @@ async fn create(
     target.insert(id_field(kind).to_owned(), id);
     dispatch(
         state,
+        caller,
         headers,
         Request {
             kind,
@@ -141,14 +142,25 @@ async fn create(
     .await
 }
 
-async fn act(
-    state: &AppState,
-    headers: &HeaderMap,
-    bytes: &Bytes,
+/// The thing a write acts on, as named in the path.
+struct Target {
     kind: ThingKind,
     blueprint: Option<String>,
     id: String,
     action: String,
+}
+
+async fn act(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+    Target {
+        kind,
+        blueprint,
+        id,
+        action,
+    }: Target,
 ) -> Result<Response, ApiError> {
     require_json(headers, bytes)?;
     let body = parse_body(bytes)?;
@@ -159,6 +171,7 @@ async fn act(
     target.insert(id_field(kind).to_owned(), Value::String(id));
     dispatch(
         state,
+        caller,
         headers,
         Request {
             kind,
@@ -174,57 +187,71 @@ async fn act(
 /// `POST /api/v1/organisations`: register an organisation.
 pub async fn create_organisation(
     State(state): State<AppState>,
+    caller: Caller,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    create(&state, &headers, &bytes, ThingKind::Organisation, None).await
+    create(
+        &state,
+        &caller,
+        &headers,
+        &bytes,
+        ThingKind::Organisation,
+        None,
+    )
+    .await
 }
 
 /// `POST /api/v1/organisations/{org}/{action}`.
 pub async fn act_organisation(
     State(state): State<AppState>,
     Path((id, action)): Path<(String, String)>,
+    caller: Caller,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    act(
-        &state,
-        &headers,
-        &bytes,
-        ThingKind::Organisation,
-        None,
+    let target = Target {
+        kind: ThingKind::Organisation,
+        blueprint: None,
         id,
         action,
-    )
-    .await
+    };
+    act(&state, &caller, &headers, &bytes, target).await
 }
 
 /// `POST /api/v1/blueprints`: draft a blueprint.
 pub async fn create_blueprint(
     State(state): State<AppState>,
+    caller: Caller,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    create(&state, &headers, &bytes, ThingKind::Blueprint, None).await
+    create(
+        &state,
+        &caller,
+        &headers,
+        &bytes,
+        ThingKind::Blueprint,
+        None,
+    )
+    .await
 }
 
 /// `POST /api/v1/blueprints/{bp}/{action}`.
 pub async fn act_blueprint(
     State(state): State<AppState>,
     Path((bp, action)): Path<(String, String)>,
+    caller: Caller,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    act(
-        &state,
-        &headers,
-        &bytes,
-        ThingKind::Blueprint,
-        None,
-        bp,
+    let target = Target {
+        kind: ThingKind::Blueprint,
+        blueprint: None,
+        id: bp,
         action,
-    )
-    .await
+    };
+    act(&state, &caller, &headers, &bytes, target).await
 }
 
 macro_rules! in_blueprint {
@@ -233,20 +260,28 @@ macro_rules! in_blueprint {
         pub async fn $create(
             State(state): State<AppState>,
             Path(bp): Path<String>,
+            caller: Caller,
             headers: HeaderMap,
             bytes: Bytes,
         ) -> Result<Response, ApiError> {
-            create(&state, &headers, &bytes, $kind, Some(bp)).await
+            create(&state, &caller, &headers, &bytes, $kind, Some(bp)).await
         }
 
         #[doc = concat!("`POST /api/v1/blueprints/{bp}/", $what, "/{id}/{action}`.")]
         pub async fn $act(
             State(state): State<AppState>,
             Path((bp, id, action)): Path<(String, String, String)>,
+            caller: Caller,
             headers: HeaderMap,
             bytes: Bytes,
         ) -> Result<Response, ApiError> {
-            act(&state, &headers, &bytes, $kind, Some(bp), id, action).await
+            let target = Target {
+                kind: $kind,
+                blueprint: Some(bp),
+                id,
+                action,
+            };
+            act(&state, &caller, &headers, &bytes, target).await
         }
     };
 }
@@ -275,15 +310,18 @@ fn take_id(body: &mut Map<String, Value>) -> Result<Value, ApiError> {
 
 async fn dispatch(
     state: &AppState,
+    caller: &Caller,
     headers: &HeaderMap,
     request: Request,
 ) -> Result<Response, ApiError> {
     match request.kind {
-        ThingKind::Organisation => send::<OrganisationCommand>(state, headers, request).await,
-        ThingKind::Blueprint => send::<BlueprintCommand>(state, headers, request).await,
-        ThingKind::Milestone => send::<MilestoneCommand>(state, headers, request).await,
-        ThingKind::Commitment => send::<CommitmentCommand>(state, headers, request).await,
-        ThingKind::Pledge => send::<PledgeCommand>(state, headers, request).await,
+        ThingKind::Organisation => {
+            send::<OrganisationCommand>(state, caller, headers, request).await
+        }
+        ThingKind::Blueprint => send::<BlueprintCommand>(state, caller, headers, request).await,
+        ThingKind::Milestone => send::<MilestoneCommand>(state, caller, headers, request).await,
+        ThingKind::Commitment => send::<CommitmentCommand>(state, caller, headers, request).await,
+        ThingKind::Pledge => send::<PledgeCommand>(state, caller, headers, request).await,
     }
 }
 
@@ -366,28 +404,30 @@ fn expected_version(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
 
 async fn send<C>(
     state: &AppState,
+    caller: &Caller,
     headers: &HeaderMap,
     mut request: Request,
 ) -> Result<Response, ApiError>
 where
     C: Command + Serialize + DeserializeOwned,
 {
+    let action = request.action.replace('-', "_");
+    let blueprint = request
+        .target
+        .get("blueprint")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let principal = caller.authorise_write(request.kind, &action, blueprint.as_deref())?;
     let (command, occurred_on) = typed::<C>(&mut request)?;
     let idempotency_key =
         header_text(headers, IDEMPOTENCY_KEY)?.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let actor_name = header_text(headers, ACTOR)?
-        .filter(|a| !a.is_empty())
-        .unwrap_or_else(|| "api".to_owned());
-    if actor_name.chars().count() > 100 {
-        return Err(ApiError::invalid(
-            None,
-            "the Waymark-Actor header is longer than 100 characters",
-        ));
-    }
     let thing = command.target();
     let envelope = CommandEnvelope {
         idempotency_key,
-        actor: Actor::named(actor_name),
+        actor: Actor {
+            name: principal.name.clone(),
+            org: principal.org.clone(),
+        },
         expected_version: expected_version(headers)?,
         occurred_on,
         command,

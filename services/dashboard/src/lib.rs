@@ -4,6 +4,7 @@
 //! services over NATS; the dashboard never appends events itself.
 
 pub mod api;
+pub mod auth;
 pub mod commands;
 pub mod metrics;
 pub mod pages;
@@ -46,6 +47,13 @@ pub struct DashboardConfig {
     /// How long a write waits for the owning service, in milliseconds.
     #[arg(long, env = "WAYMARK_COMMAND_TIMEOUT_MS", default_value_t = 10_000)]
     pub command_timeout_ms: u64,
+    /// JSON file of API tokens (hashes only); made with `waymark token create`. Without it,
+    /// every write is refused and only published blueprints can be read.
+    #[arg(long, env = "WAYMARK_TOKENS_FILE")]
+    pub tokens_file: Option<PathBuf>,
+    /// Require a viewer token to scrape `/metrics`.
+    #[arg(long, env = "WAYMARK_METRICS_NEED_TOKEN")]
+    pub metrics_need_token: bool,
     /// `/readyz` fails while the projector is more than this many commits behind.
     #[arg(long, env = "WAYMARK_READY_MAX_LAG", default_value_t = 1_000)]
     pub ready_max_lag: i64,
@@ -60,6 +68,8 @@ impl DashboardConfig {
             min_seq_wait_ms: 5_000,
             command_timeout_ms: 10_000,
             ready_max_lag: 1_000,
+            tokens_file: None,
+            metrics_need_token: false,
         }
     }
 }
@@ -78,6 +88,8 @@ pub struct AppState {
     pub ready_max_lag: i64,
     /// Set once the projector has reached the end of the stream as it was at start-up.
     pub caught_up: Arc<AtomicBool>,
+    pub tokens: Arc<auth::Tokens>,
+    pub metrics_need_token: bool,
 }
 
 /// Builds the router over `state`.
@@ -150,11 +162,17 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
-    (
+async fn metrics_text(
+    State(state): State<AppState>,
+    caller: auth::Caller,
+) -> Result<impl IntoResponse, problem::ApiError> {
+    if state.metrics_need_token {
+        caller.require()?;
+    }
+    Ok((
         [(header::CONTENT_TYPE, eventstore::ops::METRICS_CONTENT_TYPE)],
         eventstore::ops::render_metrics(&state.registry),
-    )
+    ))
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
@@ -224,6 +242,8 @@ pub async fn start(
         command_timeout: Duration::from_millis(config.command_timeout_ms),
         ready_max_lag: config.ready_max_lag,
         caught_up,
+        tokens: Arc::new(auth::Tokens::load(config.tokens_file.clone())?),
+        metrics_need_token: config.metrics_need_token,
     };
     let addr = listener.local_addr()?;
     let app = router(state);

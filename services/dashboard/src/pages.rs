@@ -9,8 +9,10 @@ use projector::views::{BlueprintView, PledgeView};
 use proto::{BlueprintId, Resource};
 
 use crate::AppState;
-use crate::api::{ReadParams, view_date};
+use crate::api::{ReadParams, is_public, require_readable, view_date};
+use crate::auth::Caller;
 use crate::problem::ApiError;
+use projector::read::Reader;
 
 #[derive(Template)]
 #[template(path = "index.html")]
@@ -68,12 +70,14 @@ fn askama_escape(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-pub async fn index(State(state): State<AppState>) -> Response {
-    match state
-        .reader(&ReadParams::default())
-        .await
-        .and_then(|r| Ok(r.blueprints()?))
-    {
+pub async fn index(State(state): State<AppState>, caller: Caller) -> Response {
+    let visible = |r: Reader| -> Result<Vec<BlueprintView>, ApiError> {
+        Ok(r.blueprints()?
+            .into_iter()
+            .filter(|b| caller.may_read(&b.id, is_public(b)))
+            .collect())
+    };
+    match state.reader(&ReadParams::default()).await.and_then(visible) {
         Ok(blueprints) => render(IndexPage { blueprints }),
         Err(e) => page_error(e.status, &e.detail),
     }
@@ -82,6 +86,7 @@ pub async fn index(State(state): State<AppState>) -> Response {
 pub async fn blueprint(
     State(state): State<AppState>,
     Path(bp): Path<String>,
+    caller: Caller,
     q: Result<Query<ReadParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(Query(params)) = q else {
@@ -98,6 +103,10 @@ pub async fn blueprint(
     };
     let result: Result<Option<BlueprintPage>, ApiError> = async {
         let reader = state.reader(&params).await?;
+        if reader.blueprint(id.as_str())?.is_none() {
+            return Ok(None);
+        }
+        require_readable(&reader, &caller, &id)?;
         let today = view_date(&params);
         let Some(s) = reader.summary(id.as_str(), today, &state.rules)? else {
             return Ok(None);

@@ -92,6 +92,7 @@ impl From<Rejection> for ApiError {
             RejectionKind::NotFound => StatusCode::NOT_FOUND,
             RejectionKind::Conflict => StatusCode::CONFLICT,
             RejectionKind::Stale => StatusCode::PRECONDITION_FAILED,
+            RejectionKind::Forbidden => StatusCode::FORBIDDEN,
             RejectionKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         };
         Self {

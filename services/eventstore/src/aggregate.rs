@@ -21,7 +21,15 @@ pub struct Folded<A> {
     pub version: u64,
     /// The result of every command stored on this thing, by idempotency key, so that a retry long
     /// after the server's duplicate window is still answered with the original result.
-    pub results: HashMap<String, Accepted>,
+    pub results: HashMap<String, PastResult>,
+}
+
+/// What a past command on a thing produced, and a digest of that command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PastResult {
+    pub accepted: Accepted,
+    /// None for commits stored before digests were recorded.
+    pub request_hash: Option<String>,
 }
 
 impl<A: Aggregate> Folded<A> {
@@ -36,24 +44,39 @@ impl<A: Aggregate> Folded<A> {
                     seq: stored.seq,
                     reason: e.to_string(),
                 })?;
-            self.record(stored.seq, &stored.commit.idempotency_key, &bodies);
+            self.record(
+                stored.seq,
+                &stored.commit.idempotency_key,
+                stored.commit.request_hash.clone(),
+                &bodies,
+            );
         }
         Ok(())
     }
 
     /// Applies the events of one commit stored at `seq` under `key`.
-    pub fn record(&mut self, seq: u64, key: &str, bodies: &[EventBody]) {
+    pub fn record(
+        &mut self,
+        seq: u64,
+        key: &str,
+        request_hash: Option<String>,
+        bodies: &[EventBody],
+    ) {
         for body in bodies {
             self.state.evolve(body);
         }
         self.version = seq;
+        let accepted = Accepted {
+            seq,
+            version: seq,
+            events: bodies.iter().map(|b| b.type_name().to_owned()).collect(),
+            duplicate: true,
+        };
         self.results.insert(
             key.to_owned(),
-            Accepted {
-                seq,
-                version: seq,
-                events: bodies.iter().map(|b| b.type_name().to_owned()).collect(),
-                duplicate: true,
+            PastResult {
+                accepted,
+                request_hash,
             },
         );
     }

@@ -9,11 +9,13 @@ use async_nats::service::ServiceExt;
 use chrono::{NaiveDate, Utc};
 use futures::StreamExt;
 use proto::commands::{Command, CommandEnvelope, IDEMPOTENCY_KEY_MAX};
-use proto::{Accepted, Commit, Event, EventBody, FORMAT_VERSION, Rejection, RejectionKind, Reply};
+use proto::{
+    Accepted, Actor, Commit, Event, EventBody, FORMAT_VERSION, Rejection, RejectionKind, Reply,
+};
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 
-use crate::aggregate::{Aggregate, Folded, StateCache};
+use crate::aggregate::{Aggregate, Folded, PastResult, StateCache};
 use crate::metrics::CommandMetrics;
 use crate::store::{AppendError, EventStore, StoreError};
 
@@ -23,7 +25,7 @@ const MAX_ATTEMPTS: usize = 5;
 /// The rules of one kind of thing, plugged into the runtime.
 pub trait Handler: Send + Sync + 'static {
     /// The command type; its `KIND` names the subject the service listens on.
-    type Command: Command + DeserializeOwned + Send + Sync + 'static;
+    type Command: Command + DeserializeOwned + serde::Serialize + Send + Sync + 'static;
     /// The folded state of one thing.
     type State: Aggregate;
     /// Other things the rules look at (the blueprint, organisations, ...), loaded before deciding.
@@ -35,6 +37,16 @@ pub trait Handler: Send + Sync + 'static {
         store: &EventStore,
         command: &Self::Command,
     ) -> impl Future<Output = Result<Self::Context, StoreError>> + Send;
+
+    /// Whether `actor` may make this change; the default lets anyone the dashboard let through.
+    fn authorise(
+        &self,
+        _actor: &Actor,
+        _command: &Self::Command,
+        _state: &Self::State,
+    ) -> Result<(), Rejection> {
+        Ok(())
+    }
 
     /// The pure rules: the events `command` produces on `state`, or the rule it breaks.
     fn decide(
@@ -194,6 +206,7 @@ impl<H: Handler> Runtime<H> {
 
     async fn execute(&self, envelope: &CommandEnvelope<H::Command>) -> Result<Accepted, Rejection> {
         check_key(&envelope.idempotency_key)?;
+        let request_hash = request_hash(envelope);
         let thing = envelope.command.target();
         let subject = thing.subject();
         let today = Utc::now().date_naive();
@@ -214,7 +227,7 @@ impl<H: Handler> Runtime<H> {
                 )
             };
             if let Some(done) = folded.results.get(&envelope.idempotency_key) {
-                return Ok(done.clone());
+                return answer_repeat(done, &request_hash);
             }
             if let Some(expected) = envelope.expected_version {
                 if expected != folded.version {
@@ -234,6 +247,8 @@ impl<H: Handler> Runtime<H> {
                     ));
                 }
             }
+            self.handler
+                .authorise(&envelope.actor, &envelope.command, &folded.state)?;
             let context = self
                 .handler
                 .context(&self.store, &envelope.command)
@@ -271,6 +286,7 @@ impl<H: Handler> Runtime<H> {
                 format: FORMAT_VERSION,
                 thing: thing.clone(),
                 idempotency_key: envelope.idempotency_key.clone(),
+                request_hash: Some(request_hash.clone()),
                 actor: envelope.actor.clone(),
                 recorded_at: Utc::now(),
                 events,
@@ -291,16 +307,16 @@ impl<H: Handler> Runtime<H> {
                         .load_fresh(&self.store, &thing)
                         .await
                         .map_err(unavailable)?;
-                    return fresh
+                    let done = fresh
                         .results
                         .get(&envelope.idempotency_key)
-                        .cloned()
                         .ok_or_else(|| {
                             unavailable(StoreError::JetStream {
                                 action: "find the earlier result",
                                 reason: "not on the thing's subject".into(),
                             })
-                        });
+                        })?;
+                    return answer_repeat(done, &request_hash);
                 }
                 Ok(appended) => {
                     self.metrics
@@ -308,7 +324,12 @@ impl<H: Handler> Runtime<H> {
                         .with_label_values(&[&self.name])
                         .inc();
                     let mut next: Folded<H::State> = (*folded).clone();
-                    next.record(appended.seq, &envelope.idempotency_key, &bodies);
+                    next.record(
+                        appended.seq,
+                        &envelope.idempotency_key,
+                        Some(request_hash.clone()),
+                        &bodies,
+                    );
                     self.cache.put(subject.clone(), Arc::new(next));
                     tracing::info!(service = %self.name, thing = %thing.display_name(), seq = appended.seq, events = bodies.len(), "commit appended");
                     return Ok(Accepted {
@@ -350,6 +371,33 @@ impl<H: Handler> Runtime<H> {
                 thing.display_name()
             ),
         ))
+    }
+}
+
+/// A digest of what a command asks for (the command and the date it happened), in hex.
+fn request_hash<C: serde::Serialize>(envelope: &CommandEnvelope<C>) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = proto::encode(&(&envelope.command, envelope.occurred_on)).unwrap_or_default();
+    Sha256::digest(&bytes)
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The answer to a command whose idempotency key was used before: the original result when it is
+/// the same command, a rejection when the key was reused for a different one.
+fn answer_repeat(done: &PastResult, request_hash: &str) -> Result<Accepted, Rejection> {
+    match &done.request_hash {
+        Some(stored) if stored != request_hash => Err(Rejection::invalid(
+            "command.idempotency_key_reused",
+            "idempotency_key",
+            format!(
+                "this idempotency key was used for a different command (stored at commit {}); use a new key for a new command",
+                done.accepted.seq
+            ),
+        )),
+        _ => Ok(done.accepted.clone()),
     }
 }
 

@@ -257,10 +257,36 @@ pub struct PledgeHandler {
     directory: Directory,
 }
 
+/// A partner's token (limited to one organisation) may record only that organisation's pledges.
+pub fn authorise(
+    actor: &proto::Actor,
+    command: &PledgeCommand,
+    state: &PledgeState,
+) -> Result<(), Rejection> {
+    let owner = match &command.action {
+        PledgeAction::Make { sponsor, .. } => Some(sponsor),
+        _ => state.sponsor.as_ref(),
+    };
+    blueprints::directory::require_actor_org(
+        actor,
+        owner,
+        &format!("pledge {}/{}", command.blueprint, command.pledge),
+    )
+}
+
 impl Handler for PledgeHandler {
     type Command = PledgeCommand;
     type State = PledgeState;
     type Context = PledgeContext;
+
+    fn authorise(
+        &self,
+        actor: &proto::Actor,
+        command: &PledgeCommand,
+        state: &PledgeState,
+    ) -> Result<(), Rejection> {
+        authorise(actor, command, state)
+    }
 
     async fn context(
         &self,

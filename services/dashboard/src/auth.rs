@@ -1,0 +1,445 @@
+//! Who may do what. API tokens carry a role (viewer, recorder, admin), optionally limited to one
+//! organisation (a partner records only its own commitments and pledges) and to chosen
+//! blueprints. Tokens are random, shown once, and stored only as SHA-256 hashes in a JSON file the
+//! dashboard reads (and reads again when it changes); a presented token is hashed and compared in
+//! constant time.
+//!
+//! Reads of a published (or closed) blueprint need no token; drafts need a viewer token.
+
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+use std::time::SystemTime;
+
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use proto::{BlueprintId, OrgId, ThingKind};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::problem::ApiError;
+
+/// What a token allows, in increasing order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Read drafts as well as published blueprints.
+    Viewer,
+    /// Record milestones, commitments, pledges, workstreams, partners and targets.
+    Recorder,
+    /// Also register organisations and draft, publish and close blueprints.
+    Admin,
+}
+
+impl Role {
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Recorder => "recorder",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// One token as stored: never the token itself, only its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    /// Recorded as the actor of every event written with the token.
+    pub name: String,
+    pub role: Role,
+    /// When set, the token records only for this organisation.
+    #[serde(default)]
+    pub org: Option<OrgId>,
+    /// When not empty, the token reaches only these blueprints.
+    #[serde(default)]
+    pub blueprints: Vec<BlueprintId>,
+    /// Lower-case hex SHA-256 of the token.
+    pub sha256: String,
+}
+
+/// The file of tokens.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenFile {
+    pub tokens: Vec<TokenRecord>,
+}
+
+/// Failures reading or writing the tokens file.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenFileError {
+    #[error("failed to read tokens file {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("failed to write tokens file {path}: {reason}")]
+    Write { path: String, reason: String },
+    #[error("a token named {0:?} already exists")]
+    Duplicate(String),
+    #[error("failed to make a random token: {0}")]
+    Random(String),
+}
+
+impl TokenFile {
+    /// Reads the file; a missing file is an empty one.
+    pub fn read(path: &Path) -> Result<Self, TokenFileError> {
+        let fail = |reason: String| TokenFileError::Read {
+            path: path.display().to_string(),
+            reason,
+        };
+        match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| fail(e.to_string())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(e) => Err(fail(e.to_string())),
+        }
+    }
+
+    /// Writes the file atomically, readable by its owner only.
+    pub fn write(&self, path: &Path) -> Result<(), TokenFileError> {
+        let fail = |reason: String| TokenFileError::Write {
+            path: path.display().to_string(),
+            reason,
+        };
+        let json = serde_json::to_vec_pretty(self).map_err(|e| fail(e.to_string()))?;
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, json).map_err(|e| fail(e.to_string()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| fail(e.to_string()))?;
+        }
+        std::fs::rename(&tmp, path).map_err(|e| fail(e.to_string()))
+    }
+
+    /// Adds a new random token; returns the token, which is not stored anywhere.
+    pub fn create(
+        &mut self,
+        name: &str,
+        role: Role,
+        org: Option<OrgId>,
+        blueprints: Vec<BlueprintId>,
+    ) -> Result<String, TokenFileError> {
+        if self.tokens.iter().any(|t| t.name == name) {
+            return Err(TokenFileError::Duplicate(name.to_owned()));
+        }
+        let token = new_token().map_err(TokenFileError::Random)?;
+        self.tokens.push(TokenRecord {
+            name: name.to_owned(),
+            role,
+            org,
+            blueprints,
+            sha256: hash_token(&token),
+        });
+        Ok(token)
+    }
+}
+
+/// A new random token: `wm_` and 32 random bytes in hex.
+pub fn new_token() -> Result<String, String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| e.to_string())?;
+    Ok(format!("wm_{}", hex(&bytes)))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Lower-case hex SHA-256 of a token.
+pub fn hash_token(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// Equal in time that depends only on the lengths.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The tokens the dashboard accepts, reloaded when the file changes.
+pub struct Tokens {
+    path: Option<PathBuf>,
+    loaded: RwLock<(Option<SystemTime>, TokenFile)>,
+}
+
+impl Tokens {
+    /// Reads the tokens file; with no file, no token is accepted (every write is refused).
+    pub fn load(path: Option<PathBuf>) -> Result<Self, TokenFileError> {
+        let (modified, file) = match &path {
+            Some(p) => (modified(p), TokenFile::read(p)?),
+            None => (None, TokenFile::default()),
+        };
+        Ok(Self {
+            path,
+            loaded: RwLock::new((modified, file)),
+        })
+    }
+
+    fn refresh(&self) {
+        let Some(path) = &self.path else { return };
+        let now = modified(path);
+        let stale = self.loaded.read().map(|l| l.0 != now).unwrap_or(false);
+        if stale {
+            match TokenFile::read(path) {
+                Ok(file) => {
+                    if let Ok(mut l) = self.loaded.write() {
+                        *l = (now, file);
+                        tracing::info!(path = %path.display(), "tokens file reloaded");
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "tokens file not reloaded; keeping the previous tokens")
+                }
+            }
+        }
+    }
+
+    /// The principal a presented token stands for, if any.
+    pub fn authenticate(&self, token: &str) -> Option<Principal> {
+        self.refresh();
+        let presented = hash_token(token);
+        let loaded = self.loaded.read().ok()?;
+        // Compare against every record so the time taken does not say which one matched.
+        let mut found = None;
+        for record in &loaded.1.tokens {
+            if constant_time_eq(record.sha256.as_bytes(), presented.as_bytes()) {
+                found = Some(record);
+            }
+        }
+        found.map(|r| Principal {
+            name: r.name.clone(),
+            role: r.role,
+            org: r.org.clone(),
+            blueprints: r.blueprints.clone(),
+        })
+    }
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// Who is calling, as proven by a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub name: String,
+    pub role: Role,
+    pub org: Option<OrgId>,
+    pub blueprints: Vec<BlueprintId>,
+}
+
+impl Principal {
+    fn reaches(&self, blueprint: Option<&str>) -> bool {
+        match blueprint {
+            Some(bp) if !self.blueprints.is_empty() => {
+                self.blueprints.iter().any(|b| b.as_str() == bp)
+            }
+            _ => true,
+        }
+    }
+}
+
+/// The caller of a request: a principal, or nobody (no `Authorization` header).
+#[derive(Debug, Clone)]
+pub struct Caller(pub Option<Principal>);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+            return Ok(Caller(None));
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .ok_or_else(|| unauthorised("the Authorization header must be `Bearer <token>`"))?;
+        match state.tokens.authenticate(token) {
+            Some(p) => Ok(Caller(Some(p))),
+            None => {
+                tracing::warn!("request with an unknown token refused");
+                Err(unauthorised(
+                    "the token is not valid; ask an administrator for a new one",
+                ))
+            }
+        }
+    }
+}
+
+fn unauthorised(detail: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "auth.unauthenticated", detail)
+}
+
+fn forbidden(detail: String) -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "auth.forbidden", detail)
+}
+
+/// Actions only an administrator may take.
+fn admin_only(kind: ThingKind, action: &str) -> bool {
+    match kind {
+        ThingKind::Organisation => true,
+        ThingKind::Blueprint => matches!(action, "draft" | "publish" | "close"),
+        _ => false,
+    }
+}
+
+impl Caller {
+    /// The principal, or 401.
+    pub fn require(&self) -> Result<&Principal, ApiError> {
+        self.0.as_ref().ok_or_else(|| {
+            unauthorised("recording needs a token: send `Authorization: Bearer <token>`")
+        })
+    }
+
+    /// Whether the caller may write `action` on a thing of `kind` in `blueprint`.
+    pub fn authorise_write(
+        &self,
+        kind: ThingKind,
+        action: &str,
+        blueprint: Option<&str>,
+    ) -> Result<&Principal, ApiError> {
+        let p = self.require()?;
+        let needed = if admin_only(kind, action) {
+            Role::Admin
+        } else {
+            Role::Recorder
+        };
+        if p.role < needed {
+            return Err(forbidden(format!(
+                "token {} has the {} role; this needs the {} role",
+                p.name,
+                p.role.label(),
+                needed.label()
+            )));
+        }
+        if !p.reaches(blueprint) {
+            return Err(forbidden(format!(
+                "token {} does not reach blueprint {}",
+                p.name,
+                blueprint.unwrap_or("")
+            )));
+        }
+        if let Some(org) = &p.org {
+            if !matches!(kind, ThingKind::Commitment | ThingKind::Pledge) {
+                return Err(forbidden(format!(
+                    "token {} records for {org} only: its own commitments and pledges",
+                    p.name
+                )));
+            }
+        }
+        Ok(p)
+    }
+
+    /// Whether the caller may read a blueprint in the given state (`public`: published or closed).
+    pub fn may_read(&self, blueprint: &str, public: bool) -> bool {
+        match &self.0 {
+            Some(p) => public || p.reaches(Some(blueprint)),
+            None => public,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_stored_as_hashes() {
+        let mut file = TokenFile::default();
+        let a = file.create("alice", Role::Recorder, None, vec![]).unwrap();
+        let b = file.create("bob", Role::Viewer, None, vec![]).unwrap();
+        assert_ne!(a, b);
+        assert!(a.starts_with("wm_") && a.len() == 67);
+        let json = serde_json::to_string(&file).unwrap();
+        assert!(!json.contains(&a[3..]), "the token itself is never stored");
+        assert!(matches!(
+            file.create("alice", Role::Admin, None, vec![]),
+            Err(TokenFileError::Duplicate(_))
+        ));
+    }
+
+    #[test]
+    fn authentication_matches_the_hash_only() {
+        let dir = std::env::temp_dir().join(format!("waymark-tokens-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tokens.json");
+        let mut file = TokenFile::default();
+        let token = file
+            .create(
+                "alice",
+                Role::Recorder,
+                Some("gds".parse().unwrap()),
+                vec![],
+            )
+            .unwrap();
+        file.write(&path).unwrap();
+        let tokens = Tokens::load(Some(path.clone())).unwrap();
+        let p = tokens.authenticate(&token).unwrap();
+        assert_eq!((p.name.as_str(), p.role), ("alice", Role::Recorder));
+        assert!(tokens.authenticate("wm_not-a-token").is_none());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn roles_and_limits() {
+        let caller = |role, org: Option<&str>, bps: &[&str]| {
+            Caller(Some(Principal {
+                name: "t".into(),
+                role,
+                org: org.map(|o| o.parse().unwrap()),
+                blueprints: bps.iter().map(|b| b.parse().unwrap()).collect(),
+            }))
+        };
+        assert!(
+            Caller(None)
+                .authorise_write(ThingKind::Milestone, "plan", Some("wm"))
+                .is_err()
+        );
+        assert!(
+            caller(Role::Viewer, None, &[])
+                .authorise_write(ThingKind::Milestone, "plan", Some("wm"))
+                .is_err()
+        );
+        assert!(
+            caller(Role::Recorder, None, &[])
+                .authorise_write(ThingKind::Milestone, "plan", Some("wm"))
+                .is_ok()
+        );
+        assert!(
+            caller(Role::Recorder, None, &[])
+                .authorise_write(ThingKind::Blueprint, "draft", Some("wm"))
+                .is_err()
+        );
+        assert!(
+            caller(Role::Recorder, None, &[])
+                .authorise_write(ThingKind::Blueprint, "add_workstream", Some("wm"))
+                .is_ok()
+        );
+        assert!(
+            caller(Role::Admin, None, &[])
+                .authorise_write(ThingKind::Organisation, "register", None)
+                .is_ok()
+        );
+        assert!(
+            caller(Role::Recorder, None, &["other"])
+                .authorise_write(ThingKind::Milestone, "plan", Some("wm"))
+                .is_err()
+        );
+        assert!(
+            caller(Role::Recorder, Some("gds"), &[])
+                .authorise_write(ThingKind::Milestone, "plan", Some("wm"))
+                .is_err()
+        );
+        assert!(
+            caller(Role::Recorder, Some("gds"), &[])
+                .authorise_write(ThingKind::Pledge, "make", Some("wm"))
+                .is_ok()
+        );
+        assert!(Caller(None).may_read("wm", true));
+        assert!(!Caller(None).may_read("wm", false));
+        assert!(caller(Role::Viewer, None, &[]).may_read("wm", false));
+        assert!(!caller(Role::Viewer, None, &["other"]).may_read("wm", false));
+    }
+}
