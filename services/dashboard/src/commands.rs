@@ -37,10 +37,9 @@ struct Request {
     target: Map<String, Value>,
     action: String,
     body: Map<String, Value>,
-    created: bool,
 }
 
-fn id_field(kind: ThingKind) -> &'static str {
+pub fn id_field(kind: ThingKind) -> &'static str {
     match kind {
         ThingKind::Organisation => "organisation",
         ThingKind::Blueprint => "blueprint",
@@ -50,7 +49,7 @@ fn id_field(kind: ThingKind) -> &'static str {
     }
 }
 
-fn create_action(kind: ThingKind) -> &'static str {
+pub fn create_action(kind: ThingKind) -> &'static str {
     match kind {
         ThingKind::Organisation => "register",
         ThingKind::Blueprint => "draft",
@@ -59,7 +58,7 @@ fn create_action(kind: ThingKind) -> &'static str {
     }
 }
 
-fn plural(kind: ThingKind) -> &'static str {
+pub fn plural(kind: ThingKind) -> &'static str {
     match kind {
         ThingKind::Organisation => "organisations",
         ThingKind::Blueprint => "blueprints",
@@ -111,6 +110,82 @@ fn require_json(headers: &HeaderMap, bytes: &Bytes) -> Result<(), ApiError> {
     }
 }
 
+/// One write, as the JSON API and the HTML forms both describe it.
+pub struct Write {
+    pub kind: ThingKind,
+    /// The blueprint of a milestone, commitment or pledge (for a blueprint: its own id).
+    pub blueprint: Option<String>,
+    pub id: String,
+    /// The action's name (`replan`; `-` is read as `_`).
+    pub action: String,
+    /// The action's fields, plus `occurred_on` when given.
+    pub body: Map<String, Value>,
+}
+
+/// How a write is retried and guarded.
+#[derive(Debug, Clone, Default)]
+pub struct WriteMeta {
+    /// Generated when absent.
+    pub idempotency_key: Option<String>,
+    /// The version the caller last read (`If-Match`).
+    pub expected_version: Option<u64>,
+}
+
+/// A stored write.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub accepted: Accepted,
+    /// The API path of the thing written.
+    pub location: String,
+}
+
+/// The one path every door takes: authorise, type, send to the owning service, map the reply.
+pub async fn execute(
+    state: &AppState,
+    caller: &Caller,
+    write: Write,
+    meta: WriteMeta,
+) -> Result<Written, ApiError> {
+    let action = write.action.replace('-', "_");
+    let blueprint = match write.kind {
+        ThingKind::Blueprint => Some(write.id.clone()),
+        _ => write.blueprint.clone(),
+    };
+    let principal = caller.authorise_write(write.kind, &action, blueprint.as_deref())?;
+    let mut target = Map::new();
+    if let (Some(bp), false) = (&write.blueprint, write.kind == ThingKind::Blueprint) {
+        target.insert("blueprint".to_owned(), Value::String(bp.clone()));
+    }
+    target.insert(
+        id_field(write.kind).to_owned(),
+        Value::String(write.id.clone()),
+    );
+    let request = Request {
+        kind: write.kind,
+        target,
+        action,
+        body: write.body,
+    };
+    let actor = Actor {
+        name: principal.name.clone(),
+        org: principal.org.clone(),
+    };
+    match write.kind {
+        ThingKind::Organisation => send::<OrganisationCommand>(state, actor, request, meta).await,
+        ThingKind::Blueprint => send::<BlueprintCommand>(state, actor, request, meta).await,
+        ThingKind::Milestone => send::<MilestoneCommand>(state, actor, request, meta).await,
+        ThingKind::Commitment => send::<CommitmentCommand>(state, actor, request, meta).await,
+        ThingKind::Pledge => send::<PledgeCommand>(state, actor, request, meta).await,
+    }
+}
+
+fn meta_from_headers(headers: &HeaderMap) -> Result<WriteMeta, ApiError> {
+    Ok(WriteMeta {
+        idempotency_key: header_text(headers, IDEMPOTENCY_KEY)?,
+        expected_version: expected_version(headers)?,
+    })
+}
+
 async fn create(
     state: &AppState,
     caller: &Caller,
@@ -122,24 +197,15 @@ async fn create(
     require_json(headers, bytes)?;
     let mut body = parse_body(bytes)?;
     let id = take_id(&mut body)?;
-    let mut target = Map::new();
-    if let Some(bp) = blueprint {
-        target.insert("blueprint".to_owned(), Value::String(bp));
-    }
-    target.insert(id_field(kind).to_owned(), id);
-    dispatch(
-        state,
-        caller,
-        headers,
-        Request {
-            kind,
-            target,
-            action: create_action(kind).to_owned(),
-            body,
-            created: true,
-        },
-    )
-    .await
+    let write = Write {
+        kind,
+        blueprint,
+        id,
+        action: create_action(kind).to_owned(),
+        body,
+    };
+    let written = execute(state, caller, write, meta_from_headers(headers)?).await?;
+    Ok(accepted_response(written, true))
 }
 
 /// The thing a write acts on, as named in the path.
@@ -164,24 +230,15 @@ async fn act(
 ) -> Result<Response, ApiError> {
     require_json(headers, bytes)?;
     let body = parse_body(bytes)?;
-    let mut target = Map::new();
-    if let Some(bp) = blueprint {
-        target.insert("blueprint".to_owned(), Value::String(bp));
-    }
-    target.insert(id_field(kind).to_owned(), Value::String(id));
-    dispatch(
-        state,
-        caller,
-        headers,
-        Request {
-            kind,
-            target,
-            action,
-            body,
-            created: false,
-        },
-    )
-    .await
+    let write = Write {
+        kind,
+        blueprint,
+        id,
+        action,
+        body,
+    };
+    let written = execute(state, caller, write, meta_from_headers(headers)?).await?;
+    Ok(accepted_response(written, false))
 }
 
 /// `POST /api/v1/organisations`: register an organisation.
@@ -300,28 +357,11 @@ in_blueprint!(
 );
 in_blueprint!(create_pledge, act_pledge, ThingKind::Pledge, "pledges");
 
-fn take_id(body: &mut Map<String, Value>) -> Result<Value, ApiError> {
+fn take_id(body: &mut Map<String, Value>) -> Result<String, ApiError> {
     match body.remove("id") {
-        Some(id @ Value::String(_)) => Ok(id),
+        Some(Value::String(id)) => Ok(id),
         Some(_) => Err(ApiError::invalid(Some("id".into()), "id must be a string")),
         None => Err(ApiError::invalid(Some("id".into()), "missing field `id`")),
-    }
-}
-
-async fn dispatch(
-    state: &AppState,
-    caller: &Caller,
-    headers: &HeaderMap,
-    request: Request,
-) -> Result<Response, ApiError> {
-    match request.kind {
-        ThingKind::Organisation => {
-            send::<OrganisationCommand>(state, caller, headers, request).await
-        }
-        ThingKind::Blueprint => send::<BlueprintCommand>(state, caller, headers, request).await,
-        ThingKind::Milestone => send::<MilestoneCommand>(state, caller, headers, request).await,
-        ThingKind::Commitment => send::<CommitmentCommand>(state, caller, headers, request).await,
-        ThingKind::Pledge => send::<PledgeCommand>(state, caller, headers, request).await,
     }
 }
 
@@ -404,47 +444,40 @@ fn expected_version(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
 
 async fn send<C>(
     state: &AppState,
-    caller: &Caller,
-    headers: &HeaderMap,
+    actor: Actor,
     mut request: Request,
-) -> Result<Response, ApiError>
+    meta: WriteMeta,
+) -> Result<Written, ApiError>
 where
     C: Command + Serialize + DeserializeOwned,
 {
-    let action = request.action.replace('-', "_");
-    let blueprint = request
-        .target
-        .get("blueprint")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    let principal = caller.authorise_write(request.kind, &action, blueprint.as_deref())?;
     let (command, occurred_on) = typed::<C>(&mut request)?;
-    let idempotency_key =
-        header_text(headers, IDEMPOTENCY_KEY)?.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let thing = command.target();
     let envelope = CommandEnvelope {
-        idempotency_key,
-        actor: Actor {
-            name: principal.name.clone(),
-            org: principal.org.clone(),
-        },
-        expected_version: expected_version(headers)?,
+        idempotency_key: meta
+            .idempotency_key
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        actor,
+        expected_version: meta.expected_version,
         occurred_on,
         command,
     };
     let accepted = state.send_command(C::KIND, &envelope).await?;
     let location = match &thing.blueprint {
-        Some(bp) if thing.kind != ThingKind::Blueprint => format!(
-            "/api/v1/blueprints/{bp}/{}/{}",
-            plural(thing.kind),
-            thing.id
-        ),
+        Some(bp) if thing.kind != ThingKind::Blueprint => {
+            format!(
+                "/api/v1/blueprints/{bp}/{}/{}",
+                plural(thing.kind),
+                thing.id
+            )
+        }
         _ => format!("/api/v1/{}/{}", plural(thing.kind), thing.id),
     };
-    Ok(accepted_response(accepted, request.created, &location))
+    Ok(Written { accepted, location })
 }
 
-fn accepted_response(accepted: Accepted, created: bool, location: &str) -> Response {
+fn accepted_response(Written { accepted, location }: Written, created: bool) -> Response {
+    let location = location.as_str();
     let status = if created && !accepted.duplicate {
         StatusCode::CREATED
     } else {
