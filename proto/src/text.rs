@@ -87,3 +87,56 @@ pub fn link(field: &str, value: &str) -> Result<(), Rejection> {
     }
     Ok(())
 }
+
+/// Parses an amount people type, `1250`, `1,250.5` or `£1,250.50`, into hundredths (pence, or
+/// hundredths of a person-day). No floats: the digits are read as they are.
+pub fn parse_hundredths(input: &str) -> Result<u64, String> {
+    let cleaned: String = input
+        .trim()
+        .trim_start_matches('£')
+        .chars()
+        .filter(|c| *c != ',' && *c != '_')
+        .collect();
+    let bad = || {
+        format!(
+            "{input:?} is not an amount: use digits with at most two decimal places, like 1250.50"
+        )
+    };
+    let (whole, frac) = cleaned.split_once('.').unwrap_or((cleaned.as_str(), ""));
+    if whole.is_empty()
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || frac.len() > 2
+        || !frac.chars().all(|c| c.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let whole: u64 = whole.parse().map_err(|_| bad())?;
+    let frac: u64 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
+    whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(frac))
+        .ok_or_else(|| format!("{input:?} is too large"))
+}
+
+/// Formats hundredths with two decimals and no grouping (`1250.50`), the form
+/// [`parse_hundredths`] reads back.
+pub fn format_hundredths(amount: u64) -> String {
+    format!("{}.{:02}", amount / 100, amount % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_parse_without_floats() {
+        assert_eq!(parse_hundredths("1250"), Ok(125_000));
+        assert_eq!(parse_hundredths("£1,250.5"), Ok(125_050));
+        assert_eq!(parse_hundredths("0.07"), Ok(7));
+        assert!(parse_hundredths("-5").is_err());
+        assert!(parse_hundredths("1.234").is_err());
+        assert!(parse_hundredths("").is_err());
+        assert!(parse_hundredths("99999999999999999999").is_err());
+        assert_eq!(parse_hundredths(&format_hundredths(123_456)), Ok(123_456));
+    }
+}

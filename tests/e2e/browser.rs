@@ -80,4 +80,23 @@ async fn the_blueprint_page_lists_milestones_commitments_and_pledges() {
     assert!(dom.contains("Two secondees"));
     assert!(dom.contains("£250,000.00"));
     assert!(dom.contains("Delivery confidence"));
+
+    let url = format!("{}/blueprints/wm/milestones/academy", app.base);
+    let dom = tokio::task::spawn_blocking(move || dump_dom(&url))
+        .await
+        .unwrap();
+    assert!(dom.contains("id=\"history\""), "{dom}");
+    assert!(
+        dom.contains("Planned \"Academy &lt;opens&gt; &amp; \"runs\"\" for 2020-01-01"),
+        "{dom}"
+    );
+    assert!(
+        dom.contains("test-admin"),
+        "the history names who recorded it"
+    );
+    assert!(dom.contains("Baseline date"));
+    assert!(
+        !dom.contains("action=\"/blueprints/wm/milestones/academy/replan\""),
+        "no forms for an anonymous reader"
+    );
 }

@@ -6,6 +6,7 @@ mod browser;
 mod cli;
 mod concurrency;
 mod dev;
+mod forms;
 mod idempotency;
 mod metrics;
 mod projector;

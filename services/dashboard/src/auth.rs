@@ -193,8 +193,12 @@ impl Tokens {
 
     /// The principal a presented token stands for, if any.
     pub fn authenticate(&self, token: &str) -> Option<Principal> {
+        self.principal_for_hash(&hash_token(token))
+    }
+
+    /// The principal of the token with this hash, if it is still in the file.
+    pub fn principal_for_hash(&self, presented: &str) -> Option<Principal> {
         self.refresh();
-        let presented = hash_token(token);
         let loaded = self.loaded.read().ok()?;
         // Compare against every record so the time taken does not say which one matched.
         let mut found = None;

@@ -6,9 +6,11 @@
 pub mod api;
 pub mod auth;
 pub mod commands;
+pub mod forms;
 pub mod metrics;
 pub mod pages;
 pub mod problem;
+pub mod session;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -51,6 +53,9 @@ pub struct DashboardConfig {
     /// every write is refused and only published blueprints can be read.
     #[arg(long, env = "WAYMARK_TOKENS_FILE")]
     pub tokens_file: Option<PathBuf>,
+    /// Mark session cookies Secure even without `X-Forwarded-Proto: https` (serve over TLS).
+    #[arg(long, env = "WAYMARK_SECURE_COOKIES")]
+    pub secure_cookies: bool,
     /// Require a viewer token to scrape `/metrics`.
     #[arg(long, env = "WAYMARK_METRICS_NEED_TOKEN")]
     pub metrics_need_token: bool,
@@ -69,6 +74,7 @@ impl DashboardConfig {
             command_timeout_ms: 10_000,
             ready_max_lag: 1_000,
             tokens_file: None,
+            secure_cookies: false,
             metrics_need_token: false,
         }
     }
@@ -89,6 +95,8 @@ pub struct AppState {
     /// Set once the projector has reached the end of the stream as it was at start-up.
     pub caught_up: Arc<AtomicBool>,
     pub tokens: Arc<auth::Tokens>,
+    pub sessions: Arc<session::Sessions>,
+    pub secure_cookies: bool,
     pub metrics_need_token: bool,
 }
 
@@ -98,7 +106,21 @@ pub fn router(state: AppState) -> Router {
         HttpMetrics::register(&state.registry).unwrap_or_else(|_| HttpMetrics::unregistered());
     Router::new()
         .route("/", get(pages::index))
+        .route("/sign-in", get(pages::sign_in_form).post(pages::sign_in))
+        .route("/sign-out", post(pages::sign_out))
+        .route(
+            "/organisations",
+            get(pages::organisations).post(pages::post_register),
+        )
+        .route("/organisations/{id}/{action}", post(pages::post_org_action))
+        .route("/blueprints", post(pages::post_draft))
         .route("/blueprints/{bp}", get(pages::blueprint))
+        .route("/blueprints/{bp}/{segment}", post(pages::post_in_blueprint))
+        .route("/blueprints/{bp}/{things}/{id}", get(pages::thing))
+        .route(
+            "/blueprints/{bp}/{things}/{id}/{action}",
+            post(pages::post_thing),
+        )
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
@@ -243,6 +265,8 @@ pub async fn start(
         ready_max_lag: config.ready_max_lag,
         caught_up,
         tokens: Arc::new(auth::Tokens::load(config.tokens_file.clone())?),
+        sessions: Arc::new(session::Sessions::default()),
+        secure_cookies: config.secure_cookies,
         metrics_need_token: config.metrics_need_token,
     };
     let addr = listener.local_addr()?;
@@ -253,7 +277,11 @@ pub async fn start(
             let _ = rx.wait_for(|s| *s).await;
         };
         let projection = tokio::spawn(projector.run(stopped(stop_rx.clone())));
-        let server = axum::serve(listener, app).with_graceful_shutdown(stopped(stop_rx));
+        let server = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stopped(stop_rx));
         tokio::spawn(async move {
             shutdown.await;
             let _ = stop_tx.send(true);

@@ -1,0 +1,238 @@
+//! Browser sessions: a person signs in with a token and gets a session cookie (HttpOnly,
+//! SameSite=Strict, Secure over TLS, a new id at every sign-in, cleared at sign-out) and a CSRF
+//! token that every form carries. Sessions hold the token's hash, not the token, and are checked
+//! against the tokens file on every request, so revoking a token ends its sessions. Failed
+//! sign-ins are logged and limited per client address.
+//!
+//! Sessions live in this dashboard replica's memory: a restart signs people out, and a load
+//! balancer in front of several replicas needs sticky sessions for browsers (the JSON API uses
+//! bearer tokens and needs none).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+
+use crate::AppState;
+use crate::auth::{Caller, Principal, new_token};
+use crate::problem::ApiError;
+
+/// Name of the session cookie.
+pub const COOKIE: &str = "waymark_session";
+/// How long a session lasts without being used.
+const IDLE: Duration = Duration::from_secs(8 * 60 * 60);
+/// Failed sign-ins allowed per address per window.
+const MAX_FAILURES: u32 = 5;
+const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// Sessions kept at most; the least recently used go first.
+const MAX_SESSIONS: usize = 10_000;
+
+#[derive(Debug, Clone)]
+struct Session {
+    token_sha256: String,
+    csrf: String,
+    last_used: Instant,
+}
+
+/// The sessions of this replica.
+#[derive(Default)]
+pub struct Sessions {
+    sessions: Mutex<HashMap<String, Session>>,
+    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+}
+
+/// A signed-in browser.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub id: String,
+    pub csrf: String,
+    pub principal: Principal,
+}
+
+impl Sessions {
+    /// Starts a session for a token's hash; returns its id and CSRF token.
+    pub fn create(&self, token_sha256: String) -> Result<(String, String), String> {
+        let id = new_token()?;
+        let csrf = new_token()?;
+        let mut sessions = self.sessions.lock().map_err(|e| e.to_string())?;
+        sessions.retain(|_, s| s.last_used.elapsed() < IDLE);
+        if sessions.len() >= MAX_SESSIONS {
+            if let Some(oldest) = sessions
+                .iter()
+                .min_by_key(|(_, s)| s.last_used)
+                .map(|(k, _)| k.clone())
+            {
+                sessions.remove(&oldest);
+            }
+        }
+        sessions.insert(
+            id.clone(),
+            Session {
+                token_sha256,
+                csrf: csrf.clone(),
+                last_used: Instant::now(),
+            },
+        );
+        Ok((id, csrf))
+    }
+
+    fn touch(&self, id: &str) -> Option<Session> {
+        let mut sessions = self.sessions.lock().ok()?;
+        let session = sessions.get_mut(id)?;
+        if session.last_used.elapsed() >= IDLE {
+            sessions.remove(id);
+            return None;
+        }
+        session.last_used = Instant::now();
+        Some(session.clone())
+    }
+
+    pub fn remove(&self, id: &str) {
+        if let Ok(mut sessions) = self.sessions.lock() {
+            sessions.remove(id);
+        }
+    }
+
+    /// How long `ip` must wait before trying again, if it failed too often.
+    pub fn blocked(&self, ip: IpAddr) -> Option<Duration> {
+        let failures = self.failures.lock().ok()?;
+        let (count, since) = failures.get(&ip)?;
+        let elapsed = since.elapsed();
+        (*count >= MAX_FAILURES && elapsed < FAILURE_WINDOW).then(|| FAILURE_WINDOW - elapsed)
+    }
+
+    pub fn note_failure(&self, ip: IpAddr) {
+        if let Ok(mut failures) = self.failures.lock() {
+            let entry = failures.entry(ip).or_insert((0, Instant::now()));
+            if entry.1.elapsed() >= FAILURE_WINDOW {
+                *entry = (0, Instant::now());
+            }
+            entry.0 += 1;
+        }
+    }
+
+    pub fn note_success(&self, ip: IpAddr) {
+        if let Ok(mut failures) = self.failures.lock() {
+            failures.remove(&ip);
+        }
+    }
+}
+
+/// The session id in a request's cookies.
+pub fn session_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == COOKIE && !value.is_empty()).then(|| value.to_owned())
+        })
+}
+
+/// A `Set-Cookie` value for a new session, or one that clears it.
+pub fn cookie(value: Option<&str>, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    match value {
+        Some(v) => format!("{COOKIE}={v}; Path=/; HttpOnly; SameSite=Strict{secure}"),
+        None => format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
+    }
+}
+
+/// Whether the request came over TLS (directly, or through a proxy that says so).
+pub fn is_tls(headers: &HeaderMap, config_says: bool) -> bool {
+    config_says
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+/// Compares two CSRF tokens in constant time.
+pub fn csrf_matches(expected: &str, given: &str) -> bool {
+    expected.len() == given.len()
+        && expected
+            .bytes()
+            .zip(given.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// Who is looking at a page: a signed-in browser, a bearer token, or nobody.
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    pub caller: Caller,
+    pub session: Option<SignedIn>,
+}
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(id) = session_id(&parts.headers) {
+            if let Some(session) = state.sessions.touch(&id) {
+                if let Some(principal) = state.tokens.principal_for_hash(&session.token_sha256) {
+                    let signed_in = SignedIn {
+                        id,
+                        csrf: session.csrf,
+                        principal: principal.clone(),
+                    };
+                    return Ok(Visitor {
+                        caller: Caller(Some(principal)),
+                        session: Some(signed_in),
+                    });
+                }
+                state.sessions.remove(&id);
+            }
+        }
+        let caller = Caller::from_request_parts(parts, state).await?;
+        Ok(Visitor {
+            caller,
+            session: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_strict_and_http_only() {
+        let c = cookie(Some("abc"), true);
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict") && c.contains("Secure"));
+        assert!(!cookie(Some("abc"), false).contains("Secure"));
+        assert!(cookie(None, false).contains("Max-Age=0"));
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            "a=1; waymark_session=xyz; b=2".parse().unwrap(),
+        );
+        assert_eq!(session_id(&headers).as_deref(), Some("xyz"));
+    }
+
+    #[test]
+    fn failed_sign_ins_are_limited() {
+        let s = Sessions::default();
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        for _ in 0..MAX_FAILURES {
+            assert!(s.blocked(ip).is_none());
+            s.note_failure(ip);
+        }
+        assert!(s.blocked(ip).is_some());
+        s.note_success(ip);
+        assert!(s.blocked(ip).is_none());
+    }
+
+    #[test]
+    fn csrf_comparison() {
+        assert!(csrf_matches("abc", "abc"));
+        assert!(!csrf_matches("abc", "abd"));
+        assert!(!csrf_matches("abc", "ab"));
+    }
+}

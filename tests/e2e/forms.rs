@@ -1,0 +1,285 @@
+//! Browsers: sign in with a token, record and correct a milestone through forms that work without
+//! JavaScript, see every change with the recorder's name, and CSRF and roles enforced.
+
+use reqwest::redirect::Policy;
+use serde_json::json;
+use tests::TestApp;
+
+/// A browser-like client: no redirects followed, cookies kept by hand.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookie: Option<String>,
+}
+
+struct Page {
+    status: u16,
+    location: Option<String>,
+    html: String,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+            base: app.base.clone(),
+            cookie: None,
+        }
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let request = match &self.cookie {
+            Some(c) => request.header("cookie", c),
+            None => request,
+        };
+        let response = request.send().await.unwrap();
+        if let Some(set) = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+        {
+            let pair = set.split(';').next().unwrap().to_owned();
+            self.cookie = if pair.ends_with('=') {
+                None
+            } else {
+                Some(pair)
+            };
+        }
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Page {
+            status,
+            location,
+            html: response.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let r = self.http.get(format!("{}{path}", self.base));
+        self.send(r).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let r = self.http.post(format!("{}{path}", self.base)).form(form);
+        self.send(r).await
+    }
+
+    async fn sign_in(&mut self, token: &str) -> Page {
+        self.post("/sign-in", &[("token", token), ("next", "/")])
+            .await
+    }
+}
+
+/// The value of the first hidden input named `name` in a form posting to `action`.
+fn hidden(html: &str, action: &str, name: &str) -> String {
+    let form = &html[html
+        .find(&format!("action=\"{action}\""))
+        .unwrap_or_else(|| panic!("no form posting to {action}"))..];
+    let needle = format!("name=\"{name}\" value=\"");
+    let start = form
+        .find(&needle)
+        .unwrap_or_else(|| panic!("no {name} in the form to {action}"))
+        + needle.len();
+    form[start..start + form[start..].find('"').unwrap()].to_owned()
+}
+
+#[tokio::test]
+async fn a_recorder_records_and_corrects_a_milestone_through_forms() {
+    let app = TestApp::spawn().await;
+    app.given_blueprint("wm").await;
+    let mut browser = Browser::new(&app);
+
+    let signed_in = browser.sign_in(&app.tokens.recorder).await;
+    assert_eq!(signed_in.status, 303);
+    let cookie = browser.cookie.clone().expect("a session cookie");
+    assert!(cookie.starts_with("waymark_session="));
+
+    let page = browser.get("/blueprints/wm").await;
+    assert!(
+        page.html.contains("test-recorder"),
+        "signed in as the recorder"
+    );
+    let csrf = hidden(&page.html, "/blueprints/wm/milestones", "csrf");
+    let key = hidden(&page.html, "/blueprints/wm/milestones", "idempotency_key");
+    let planned = browser
+        .post(
+            "/blueprints/wm/milestones",
+            &[
+                ("csrf", &csrf),
+                ("idempotency_key", &key),
+                ("id", "academy"),
+                ("title", "GDS academy"),
+                ("workstream", "skills"),
+                ("owner", "gds"),
+                ("due", "2027-03-31"),
+                ("depends_on", ""),
+            ],
+        )
+        .await;
+    assert_eq!(planned.status, 303, "{}", planned.html);
+    let to = planned.location.unwrap();
+    assert!(
+        to.starts_with("/blueprints/wm/milestones/academy?min_seq="),
+        "{to}"
+    );
+
+    // A refused correction comes back with the message by the field and what was typed.
+    let page = browser.get(&to).await;
+    assert!(page.html.contains("GDS academy"));
+    let url = "/blueprints/wm/milestones/academy/replan";
+    let (csrf, key, version) = (
+        hidden(&page.html, url, "csrf"),
+        hidden(&page.html, url, "idempotency_key"),
+        hidden(&page.html, url, "version"),
+    );
+    let refused = browser
+        .post(
+            url,
+            &[
+                ("csrf", &csrf),
+                ("idempotency_key", &key),
+                ("version", &version),
+                ("to", "2027-03-31"),
+                ("reason", "Trainers <booked> late"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 409, "{}", refused.html);
+    assert!(
+        refused.html.contains("is already forecast for 2027-03-31"),
+        "the rule is shown: {}",
+        refused.html
+    );
+    assert!(
+        refused.html.contains("Trainers &lt;booked&gt; late")
+            || refused.html.contains("Trainers &#60;booked&#62; late"),
+        "what was typed is kept, escaped"
+    );
+    assert!(
+        refused.html.contains("aria-invalid=\"true\""),
+        "the field is marked"
+    );
+
+    let corrected = browser
+        .post(
+            url,
+            &[
+                ("csrf", &csrf),
+                ("idempotency_key", &key),
+                ("version", &version),
+                ("to", "2027-04-30"),
+                ("reason", "Trainers booked late"),
+            ],
+        )
+        .await;
+    assert_eq!(corrected.status, 303, "{}", corrected.html);
+    let page = browser.get(&corrected.location.unwrap()).await;
+    assert!(
+        page.html
+            .contains("Replanned from 2027-03-31 to 2027-04-30: Trainers booked late")
+    );
+    assert!(
+        page.html.matches("test-recorder").count() >= 3,
+        "every change carries the recorder's name"
+    );
+
+    // The same form sent again with an old version is refused, not applied twice.
+    let stale = browser
+        .post(
+            url,
+            &[
+                ("csrf", &csrf),
+                ("idempotency_key", "another-key"),
+                ("version", &version),
+                ("to", "2027-05-31"),
+                ("reason", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status, 412, "{}", stale.html);
+
+    // Without the CSRF token nothing is recorded.
+    let before = app.store().stream_last_seq().await.unwrap();
+    let forged = browser
+        .post(url, &[("to", "2027-06-30"), ("reason", "forged")])
+        .await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(app.store().stream_last_seq().await.unwrap(), before);
+
+    // Signing out ends the session: the old cookie no longer works.
+    let page = browser.get("/blueprints/wm").await;
+    let csrf = hidden(&page.html, "/sign-out", "csrf");
+    let out = browser.post("/sign-out", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, 303);
+    assert!(browser.cookie.is_none(), "the cookie is cleared");
+    browser.cookie = Some(cookie);
+    let after = browser.get("/blueprints/wm").await;
+    assert!(
+        !after.html.contains("test-recorder"),
+        "the old session is gone"
+    );
+    let _ = json!({});
+}
+
+#[tokio::test]
+async fn a_viewer_gets_no_forms_and_cannot_post() {
+    let app = TestApp::spawn().await;
+    app.given_blueprint("wm").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&app.tokens.viewer).await;
+    let page = browser.get("/blueprints/wm").await;
+    assert!(page.html.contains("test-viewer"));
+    assert!(
+        !page.html.contains("action=\"/blueprints/wm/milestones\""),
+        "no recording forms for a viewer"
+    );
+    let csrf = hidden(&page.html, "/sign-out", "csrf");
+    let before = app.store().stream_last_seq().await.unwrap();
+    let tried = browser
+        .post(
+            "/blueprints/wm/milestones",
+            &[
+                ("csrf", &csrf),
+                ("id", "x"),
+                ("title", "X"),
+                ("workstream", "skills"),
+                ("owner", "gds"),
+                ("due", "2027-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(tried.status, 403, "{}", tried.html);
+    assert_eq!(app.store().stream_last_seq().await.unwrap(), before);
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_limited_and_each_sign_in_gets_a_new_session() {
+    let app = TestApp::spawn().await;
+    let mut browser = Browser::new(&app);
+    let first = browser.sign_in(&app.tokens.recorder).await;
+    assert_eq!(first.status, 303);
+    let one = browser.cookie.clone().unwrap();
+    browser.sign_in(&app.tokens.recorder).await;
+    assert_ne!(
+        browser.cookie.clone().unwrap(),
+        one,
+        "a new session id at every sign-in"
+    );
+
+    let mut stranger = Browser::new(&app);
+    for _ in 0..5 {
+        assert_eq!(stranger.sign_in("wm_wrong").await.status, 401);
+    }
+    let limited = stranger.sign_in(&app.tokens.recorder).await;
+    assert_eq!(
+        limited.status, 429,
+        "even a good token waits once the limit is reached"
+    );
+}
