@@ -214,7 +214,8 @@ impl TestApp {
     }
 
     /// Registers an organisation, drafts and publishes a blueprint with one workstream and the
-    /// organisation as partner; returns the last sequence.
+    /// organisation as partner, and waits until the read models show it; returns the last
+    /// sequence.
     pub async fn given_blueprint(&self, bp: &str) -> u64 {
         let ok = |a: Answer| {
             assert!(a.status < 300, "setup step failed: {a:?}");
@@ -244,12 +245,15 @@ impl TestApp {
                 serde_json::json!({"org": "gds"}),
             )
             .await);
-        ok(self
+        let last = ok(self
             .post(
                 &format!("/api/v1/blueprints/{bp}/publish"),
                 serde_json::json!({}),
             )
-            .await)
+            .await);
+        // Pages and reads without min_seq see the blueprint from here on.
+        self.wait_for_checkpoint(last).await;
+        last
     }
 
     /// Plans a milestone in the `skills` workstream; returns the answer.
