@@ -12,6 +12,8 @@ pub enum ClientError {
         code: String,
         detail: String,
         field: Option<String>,
+        /// The problem document as the API sent it.
+        problem: Value,
     },
     /// The dashboard could not be reached or answered something that is not the API.
     #[error("failed to reach {url}: {reason}")]
@@ -113,6 +115,7 @@ impl ApiClient {
             detail: text("detail")
                 .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned()),
             field: text("field"),
+            problem: body,
         })
     }
 
