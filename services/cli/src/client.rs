@@ -12,6 +12,8 @@ pub enum ClientError {
         code: String,
         detail: String,
         field: Option<String>,
+        /// The problem document as the API sent it.
+        problem: Value,
     },
     /// The dashboard could not be reached or answered something that is not the API.
     #[error("failed to reach {url}: {reason}")]
@@ -33,19 +35,17 @@ impl ClientError {
 pub struct ApiClient {
     base: String,
     http: reqwest::Client,
-    actor: String,
     token: Option<String>,
 }
 
 impl ApiClient {
-    pub fn new(base: &str, actor: &str) -> Self {
+    pub fn new(base: &str) -> Self {
         Self {
             base: base.trim_end_matches('/').to_owned(),
             http: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(30))
                 .build()
                 .unwrap_or_default(),
-            actor: actor.to_owned(),
             token: None,
         }
     }
@@ -73,7 +73,6 @@ impl ApiClient {
         let response = self
             .authorised(self.http.post(&url))
             .header("idempotency-key", key)
-            .header("waymark-actor", &self.actor)
             .json(body)
             .send()
             .await
@@ -113,6 +112,7 @@ impl ApiClient {
             detail: text("detail")
                 .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned()),
             field: text("field"),
+            problem: body,
         })
     }
 

@@ -70,7 +70,7 @@ pub async fn start(args: &DevArgs) -> anyhow::Result<Dev> {
     config.tokens_file = Some(args.data_dir.join("tokens.json"));
     let stack = stack::start(&nats, &config, listener).await?;
     let url = format!("http://{}", stack.dashboard.addr);
-    let client = ApiClient::new(&url, "waymark-dev-demo").with_token(Some(tokens.admin.clone()));
+    let client = ApiClient::new(&url).with_token(Some(tokens.admin.clone()));
     client.wait_ready(Duration::from_secs(60)).await?;
     if !args.no_demo {
         if demo::exists(&client).await? {

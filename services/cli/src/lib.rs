@@ -20,6 +20,10 @@ pub const EXIT_UNAVAILABLE: i32 = 4;
 /// Waymark: an event-sourced progress tracker for public sector blueprints.
 #[derive(Debug, Parser)]
 #[command(name = "waymark", version, about, long_about = None, after_help = "\
+Ids are slugs (a-z, 0-9 and '-'); a thing inside a blueprint is named <blueprint>/<id>, like
+wm-digital/hub-100-roles. Money is given in pounds, staff time in person-days.
+Start with `waymark organisation register --help`, then blueprint, milestone, commitment, pledge.
+
 Exit codes: 0 done, 2 bad usage, 3 rejected by a rule or invalid input, 4 Waymark unreachable (retry).")]
 pub struct Cli {
     #[command(subcommand)]
@@ -28,17 +32,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Commands {
+    /// Record organisations, blueprints, milestones, commitments and pledges through the API.
+    #[command(flatten)]
+    Record(record::Recording),
     /// Run a private nats-server, every service and the dashboard in one process, with demo data.
     Dev(dev::DevArgs),
-    /// Record milestones: plan, start, progress, replan, complete, cancel, reopen.
-    #[command(subcommand)]
-    Milestone(record::MilestoneCmd),
-    /// Record partners' commitments: make, deliver.
-    #[command(subcommand)]
-    Commitment(record::CommitmentCmd),
-    /// Record sponsors' investment pledges: make, confirm, disburse.
-    #[command(subcommand)]
-    Pledge(record::PledgeCmd),
     /// Make, list and revoke API tokens.
     #[command(subcommand)]
     Token(token::TokenCmd),
@@ -54,9 +52,7 @@ pub async fn main_with(cli: Cli) -> i32 {
                 1
             }
         },
-        Commands::Milestone(cmd) => record::run(record::Recording::Milestone(cmd)).await,
-        Commands::Commitment(cmd) => record::run(record::Recording::Commitment(cmd)).await,
-        Commands::Pledge(cmd) => record::run(record::Recording::Pledge(cmd)).await,
+        Commands::Record(recording) => record::run(recording).await.emit(),
         Commands::Token(cmd) => token::run(cmd),
     }
 }
