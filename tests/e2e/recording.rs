@@ -206,3 +206,57 @@ async fn a_write_with_no_service_running_is_a_503() {
     let _ = stop.send(());
     running.task.await.unwrap();
 }
+
+#[tokio::test]
+async fn history_says_what_changed_from_what_to_what_and_why() {
+    let app = TestApp::spawn().await;
+    app.given_blueprint("wm").await;
+    app.post(
+        "/api/v1/blueprints/wm/commitments",
+        json!({"id": "secondees", "partner": "gds", "kind": "secondment", "description": "Two secondees", "quantity": 2, "unit": "people", "due": "2027-01-31"}),
+    )
+    .await;
+    app.post(
+        "/api/v1/blueprints/wm/commitments/secondees/record-delivery",
+        json!({"quantity": 1}),
+    )
+    .await;
+    let amended = app
+        .post(
+            "/api/v1/blueprints/wm/commitments/secondees/amend",
+            json!({"quantity": 3, "due": "2027-02-28", "reason": "A third secondee offered"}),
+        )
+        .await;
+    let renamed = app
+        .post("/api/v1/organisations/gds/rename", json!({"name": "GDS"}))
+        .await;
+    let last = renamed.seq().max(amended.seq());
+    let c = app
+        .get(&format!(
+            "/api/v1/blueprints/wm/commitments/secondees?min_seq={last}"
+        ))
+        .await;
+    let summaries: Vec<&str> = c.body["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["events"][0]["summary"].as_str().unwrap())
+        .collect();
+    assert_eq!(summaries[1], "Delivered 1, bringing people to 1 of 2");
+    assert_eq!(
+        summaries[2],
+        "Amended quantity from 2 to 3 people and due date from 2027-01-31 to 2027-02-28: A third secondee offered"
+    );
+    let org = app.get("/api/v1/organisations/gds").await;
+    let last = org.body["history"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        last["events"][0]["summary"],
+        "Renamed from Government Digital Service to GDS"
+    );
+    assert_eq!(last["actor"], "test-admin");
+}

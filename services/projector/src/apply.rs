@@ -9,7 +9,7 @@ use redb::{TableDefinition, WriteTransaction};
 use crate::db::{
     self, BLUEPRINTS, COMMITMENTS, DbError, HISTORY, MILESTONES, ORGANISATIONS, PLEDGES,
 };
-use crate::describe::describe;
+use crate::describe::{Before, describe};
 use crate::views::*;
 
 /// Why a commit was not applied.
@@ -45,20 +45,13 @@ pub fn apply_commit(
         return Err(unusable("the commit has no events"));
     }
     let at = commit.recorded_at;
-    let mut resource = None;
-    match commit.thing.kind {
+    let summaries = match commit.thing.kind {
         ThingKind::Organisation => apply_organisation(txn, seq, commit, &bodies)?,
         ThingKind::Blueprint => apply_blueprint(txn, seq, commit, &bodies)?,
-        ThingKind::Milestone => {
-            apply_thing::<MilestoneView>(txn, seq, commit, &bodies, at)?;
-        }
-        ThingKind::Commitment => {
-            apply_thing::<CommitmentView>(txn, seq, commit, &bodies, at)?;
-        }
-        ThingKind::Pledge => {
-            resource = Some(apply_thing::<PledgeView>(txn, seq, commit, &bodies, at)?.resource)
-        }
-    }
+        ThingKind::Milestone => apply_thing::<MilestoneView>(txn, seq, commit, &bodies, at)?,
+        ThingKind::Commitment => apply_thing::<CommitmentView>(txn, seq, commit, &bodies, at)?,
+        ThingKind::Pledge => apply_thing::<PledgeView>(txn, seq, commit, &bodies, at)?,
+    };
     let entry = HistoryEntry {
         seq,
         recorded_at: at,
@@ -67,11 +60,11 @@ pub fn apply_commit(
         events: commit
             .events
             .iter()
-            .zip(&bodies)
-            .map(|(e, b)| HistoryEvent {
+            .zip(summaries)
+            .map(|(e, summary)| HistoryEvent {
                 event_type: e.event_type.clone(),
                 occurred_on: e.occurred_on,
-                summary: describe(b, resource),
+                summary,
             })
             .collect(),
     };
@@ -106,13 +99,18 @@ fn apply_organisation(
     seq: u64,
     commit: &Commit,
     bodies: &[EventBody],
-) -> Result<(), ApplyError> {
+) -> Result<Vec<String>, ApplyError> {
     let id = commit.thing.id.as_str();
     let mut view = {
         let table = txn.open_table(ORGANISATIONS)?;
         db::get::<OrganisationView>(&table, id)?
     };
+    let mut summaries = Vec::with_capacity(bodies.len());
     for body in bodies {
+        summaries.push(describe(
+            body,
+            view.as_ref().map_or(Before::Nothing, Before::Organisation),
+        ));
         match (body, &mut view) {
             (EventBody::OrganisationRegistered(e), None) => {
                 view = Some(OrganisationView {
@@ -135,7 +133,7 @@ fn apply_organisation(
     view.version = seq;
     txn.open_table(ORGANISATIONS)?
         .insert(id, db::encode(&view)?.as_slice())?;
-    Ok(())
+    Ok(summaries)
 }
 
 fn apply_blueprint(
@@ -143,14 +141,19 @@ fn apply_blueprint(
     seq: u64,
     commit: &Commit,
     bodies: &[EventBody],
-) -> Result<(), ApplyError> {
+) -> Result<Vec<String>, ApplyError> {
     let id = commit.thing.id.as_str();
     let mut view = {
         let table = txn.open_table(BLUEPRINTS)?;
         db::get::<BlueprintView>(&table, id)?
     };
+    let mut summaries = Vec::with_capacity(bodies.len());
     let events = commit.events.iter().zip(bodies);
     for (event, body) in events {
+        summaries.push(describe(
+            body,
+            view.as_ref().map_or(Before::Nothing, Before::Blueprint),
+        ));
         if let (EventBody::BlueprintDrafted(e), None) = (body, &view) {
             view = Some(BlueprintView {
                 id: id.to_owned(),
@@ -253,7 +256,8 @@ fn apply_blueprint(
     let mut view = view.ok_or_else(|| unusable("no blueprint"))?;
     view.version = seq;
     view.updated_seq = seq;
-    save_blueprint(txn, &view)
+    save_blueprint(txn, &view)?;
+    Ok(summaries)
 }
 
 /// A thing that belongs to a blueprint and adds to its totals: milestones, commitments, pledges.
@@ -270,6 +274,8 @@ trait BlueprintThing: Sized + Clone + serde::Serialize + serde::de::DeserializeO
     fn stamp(&mut self, seq: u64, at: DateTime<Utc>);
     /// Adds this thing's share to its blueprint's totals, or takes it away.
     fn count(&self, blueprint: &mut BlueprintView, add: bool);
+    /// The view as history sentences see it before an event.
+    fn before(&self) -> Before<'_>;
 }
 
 fn adjust(total: &mut u64, amount: u64, add: bool) {
@@ -288,7 +294,7 @@ fn apply_thing<V: BlueprintThing>(
     commit: &Commit,
     bodies: &[EventBody],
     at: DateTime<Utc>,
-) -> Result<V, ApplyError> {
+) -> Result<Vec<String>, ApplyError> {
     let (bp, key) = thing_key(commit)?;
     let old = {
         let table = txn.open_table(V::TABLE)?;
@@ -296,7 +302,12 @@ fn apply_thing<V: BlueprintThing>(
     };
     let mut blueprint = load_blueprint(txn, &bp)?;
     let mut view = old.clone();
+    let mut summaries = Vec::with_capacity(bodies.len());
     for body in bodies {
+        summaries.push(describe(
+            body,
+            view.as_ref().map_or(Before::Nothing, V::before),
+        ));
         match view.as_mut() {
             None => {
                 view = Some(V::create(&bp, &commit.thing.id, body).ok_or_else(|| {
@@ -329,10 +340,14 @@ fn apply_thing<V: BlueprintThing>(
     txn.open_table(V::TABLE)?
         .insert(key.as_str(), db::encode(&view)?.as_slice())?;
     save_blueprint(txn, &blueprint)?;
-    Ok(view)
+    Ok(summaries)
 }
 
 impl BlueprintThing for MilestoneView {
+    fn before(&self) -> Before<'_> {
+        Before::Milestone(self)
+    }
+
     const TABLE: TableDefinition<'static, &'static str, &'static [u8]> = MILESTONES;
     const WHAT: &'static str = "milestone";
     const CREATED: &'static str = "planned";
@@ -411,6 +426,10 @@ impl BlueprintThing for MilestoneView {
 }
 
 impl BlueprintThing for CommitmentView {
+    fn before(&self) -> Before<'_> {
+        Before::Commitment(self)
+    }
+
     const TABLE: TableDefinition<'static, &'static str, &'static [u8]> = COMMITMENTS;
     const WHAT: &'static str = "commitment";
     const CREATED: &'static str = "made";
@@ -472,6 +491,10 @@ impl BlueprintThing for CommitmentView {
 }
 
 impl BlueprintThing for PledgeView {
+    fn before(&self) -> Before<'_> {
+        Before::Pledge(self)
+    }
+
     const TABLE: TableDefinition<'static, &'static str, &'static [u8]> = PLEDGES;
     const WHAT: &'static str = "pledge";
     const CREATED: &'static str = "made";
