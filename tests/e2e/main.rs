@@ -11,3 +11,4 @@ mod idempotency;
 mod metrics;
 mod projector;
 mod recording;
+mod rules;
