@@ -283,3 +283,214 @@ async fn failed_sign_ins_are_limited_and_each_sign_in_gets_a_new_session() {
         "even a good token waits once the limit is reached"
     );
 }
+
+#[tokio::test]
+async fn every_command_works_through_a_form() {
+    let app = TestApp::spawn().await;
+    app.given_blueprint("wm").await;
+    let mut browser = Browser::new(&app);
+    assert_eq!(browser.sign_in(&app.admin_token).await.status, 303);
+    let page = browser.get("/").await;
+    let csrf = hidden(&page.html, "/blueprints", "csrf");
+    let steps: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        (
+            "/organisations",
+            vec![
+                ("id", "wmca"),
+                ("name", "WMCA"),
+                ("org_type", "combined_authority"),
+            ],
+        ),
+        (
+            "/organisations/wmca/rename",
+            vec![("name", "West Midlands Combined Authority")],
+        ),
+        (
+            "/blueprints",
+            vec![
+                ("id", "fb"),
+                ("title", "Forms blueprint"),
+                ("summary", ""),
+                ("lead_org", "gds"),
+                ("start_date", "2026-01-01"),
+                ("target_end_date", "2027-12-31"),
+                ("funding_target", "1,000,000"),
+                ("staff_time_target", ""),
+            ],
+        ),
+        (
+            "/blueprints/fb/add_workstream",
+            vec![
+                ("workstream", "hubs"),
+                ("title", "Hubs"),
+                ("lead_org", "gds"),
+            ],
+        ),
+        (
+            "/blueprints/fb/rename_workstream",
+            vec![("workstream", "hubs"), ("title", "Digital hubs")],
+        ),
+        ("/blueprints/fb/add_partner", vec![("org", "gds")]),
+        ("/blueprints/fb/add_partner", vec![("org", "wmca")]),
+        (
+            "/blueprints/fb/remove_partner",
+            vec![("org", "wmca"), ("reason", "Joined another blueprint")],
+        ),
+        (
+            "/blueprints/fb/set_target",
+            vec![
+                ("target", "roles"),
+                ("title", "Roles"),
+                ("unit", "roles"),
+                ("target_value", "100"),
+            ],
+        ),
+        (
+            "/blueprints/fb/report_target",
+            vec![("target", "roles"), ("value", "22"), ("note", "")],
+        ),
+        ("/blueprints/fb/publish", vec![]),
+        (
+            "/blueprints/fb/milestones",
+            vec![
+                ("id", "m"),
+                ("title", "Hub opens"),
+                ("workstream", "hubs"),
+                ("owner", "gds"),
+                ("due", "2027-03-31"),
+                ("depends_on", ""),
+            ],
+        ),
+        ("/blueprints/fb/milestones/m/start", vec![]),
+        (
+            "/blueprints/fb/milestones/m/report_progress",
+            vec![("percent", "40"), ("note", "Fit-out")],
+        ),
+        (
+            "/blueprints/fb/milestones/m/replan",
+            vec![("to", "2027-04-30"), ("reason", "Landlord")],
+        ),
+        (
+            "/blueprints/fb/milestones/m/complete",
+            vec![
+                ("on", "2026-06-01"),
+                ("evidence", "https://example.org/hub"),
+            ],
+        ),
+        (
+            "/blueprints/fb/milestones/m/reopen",
+            vec![("reason", "Evidence was for another hub")],
+        ),
+        (
+            "/blueprints/fb/milestones/m/cancel",
+            vec![("reason", "Merged into the Birmingham hub")],
+        ),
+        (
+            "/blueprints/fb/commitments",
+            vec![
+                ("id", "c"),
+                ("partner", "gds"),
+                ("kind", "secondment"),
+                ("description", "Two secondees"),
+                ("quantity", "2"),
+                ("unit", "people"),
+                ("due", "2027-01-31"),
+            ],
+        ),
+        (
+            "/blueprints/fb/commitments/c/record_delivery",
+            vec![("quantity", "1"), ("note", "")],
+        ),
+        (
+            "/blueprints/fb/commitments/c/amend",
+            vec![
+                ("quantity", "1"),
+                ("due", ""),
+                ("reason", "One secondee is enough"),
+            ],
+        ),
+        ("/blueprints/fb/commitments/c/fulfil", vec![]),
+        (
+            "/blueprints/fb/commitments",
+            vec![
+                ("id", "c2"),
+                ("partner", "gds"),
+                ("kind", "event_hosting"),
+                ("description", "Host"),
+                ("quantity", "1"),
+                ("unit", "event"),
+                ("due", "2027-01-31"),
+            ],
+        ),
+        (
+            "/blueprints/fb/commitments/c2/withdraw",
+            vec![("reason", "Venue closed")],
+        ),
+        (
+            "/blueprints/fb/pledges",
+            vec![
+                ("id", "p"),
+                ("sponsor", "gds"),
+                ("resource", "money"),
+                ("amount", "250,000"),
+                ("workstream", "hubs"),
+                ("conditions", "Illustrative"),
+            ],
+        ),
+        (
+            "/blueprints/fb/pledges/p/confirm",
+            vec![("amount", "200000")],
+        ),
+        (
+            "/blueprints/fb/pledges/p/disburse",
+            vec![("amount", "200000.00"), ("note", "")],
+        ),
+        ("/blueprints/fb/pledges/p/close", vec![]),
+        (
+            "/blueprints/fb/pledges",
+            vec![
+                ("id", "p2"),
+                ("sponsor", "gds"),
+                ("resource", "staff_time"),
+                ("amount", "12.5"),
+                ("workstream", ""),
+                ("conditions", ""),
+            ],
+        ),
+        (
+            "/blueprints/fb/pledges/p2/withdraw",
+            vec![("reason", "Team reassigned")],
+        ),
+        (
+            "/blueprints/fb/retire_workstream",
+            vec![("workstream", "hubs"), ("reason", "Done")],
+        ),
+        ("/blueprints/fb/close", vec![("reason", "Delivered")]),
+    ];
+    for (path, fields) in &steps {
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend(fields.iter().copied());
+        let answer = browser.post(path, &form).await;
+        assert_eq!(answer.status, 303, "{path}: {}", answer.html);
+    }
+    let last = app.store().stream_last_seq().await.unwrap();
+    let summary = app
+        .get(&format!("/api/v1/blueprints/fb?min_seq={last}"))
+        .await;
+    assert_eq!(summary.body["status"], "closed");
+    assert_eq!(summary.body["funding"]["money"]["disbursed"], 20_000_000u64);
+    assert_eq!(
+        summary.body["funding"]["staff_time"]["pledged"], 0,
+        "a withdrawn pledge with nothing paid counts nothing"
+    );
+    assert_eq!(summary.body["milestones"]["cancelled"], 1);
+    assert_eq!(summary.body["commitments"]["fulfilled"], 1);
+    assert_eq!(summary.body["commitments"]["withdrawn"], 1);
+    assert_eq!(summary.body["targets"][0]["reported_value"], 22);
+    let m = app.get("/api/v1/blueprints/fb/milestones/m").await;
+    assert_eq!(
+        m.body["history"].as_array().unwrap().len(),
+        7,
+        "every form left its event"
+    );
+}
