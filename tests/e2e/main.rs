@@ -6,6 +6,7 @@ mod cli;
 mod concurrency;
 mod dev;
 mod idempotency;
+mod import;
 mod metrics;
 mod projector;
 mod recording;

@@ -3,6 +3,7 @@
 
 pub mod amounts;
 pub mod client;
+pub mod csvio;
 pub mod demo;
 pub mod dev;
 pub mod natsserver;
@@ -38,6 +39,10 @@ pub enum Commands {
     /// Record sponsors' investment pledges: make, confirm, disburse.
     #[command(subcommand)]
     Pledge(record::PledgeCmd),
+    /// Import a register (milestones, commitments or pledges) from a CSV file.
+    Import(csvio::ImportArgs),
+    /// Export a register (milestones, commitments or pledges) as CSV.
+    Export(csvio::ExportArgs),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -53,5 +58,7 @@ pub async fn main_with(cli: Cli) -> i32 {
         Commands::Milestone(cmd) => record::run(record::Recording::Milestone(cmd)).await,
         Commands::Commitment(cmd) => record::run(record::Recording::Commitment(cmd)).await,
         Commands::Pledge(cmd) => record::run(record::Recording::Pledge(cmd)).await,
+        Commands::Import(args) => csvio::run_import(args).await,
+        Commands::Export(args) => csvio::run_export(args).await,
     }
 }
