@@ -8,6 +8,7 @@ mod concurrency;
 mod dev;
 mod forms;
 mod idempotency;
+mod import;
 mod metrics;
 mod projector;
 mod recording;

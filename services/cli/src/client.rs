@@ -1,6 +1,7 @@
 //! A small client of the dashboard's HTTP API, used by the CLI's recording commands and the demo.
 
 use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +85,11 @@ impl ApiClient {
     }
 
     pub async fn get(&self, path: &str) -> Result<Value, ClientError> {
+        self.get_as(path).await
+    }
+
+    /// Reads JSON straight into `T`, without building a [`Value`] first (for long lists).
+    pub async fn get_as<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         let url = format!("{}{path}", self.base);
         let response = self
             .authorised(self.http.get(&url))
@@ -96,15 +102,23 @@ impl ApiClient {
         Self::read(url, response).await
     }
 
-    async fn read(url: String, response: reqwest::Response) -> Result<Value, ClientError> {
+    async fn read<T: DeserializeOwned>(
+        url: String,
+        response: reqwest::Response,
+    ) -> Result<T, ClientError> {
         let status = response.status();
-        let body: Value = response.json().await.map_err(|e| ClientError::Transport {
+        let bytes = response.bytes().await.map_err(|e| ClientError::Transport {
             url: url.clone(),
-            reason: format!("the answer is not JSON: {e}"),
+            reason: e.to_string(),
         })?;
+        let not_json = |e: serde_json::Error| ClientError::Transport {
+            url: url.clone(),
+            reason: format!("the answer is not the JSON expected: {e}"),
+        };
         if status.is_success() {
-            return Ok(body);
+            return serde_json::from_slice(&bytes).map_err(not_json);
         }
+        let body: Value = serde_json::from_slice(&bytes).map_err(not_json)?;
         let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
         Err(ClientError::Rejected {
             status: status.as_u16(),

@@ -3,6 +3,7 @@
 
 pub mod amounts;
 pub mod client;
+pub mod csvio;
 pub mod demo;
 pub mod dev;
 pub mod natsserver;
@@ -40,6 +41,10 @@ pub enum Commands {
     /// Make, list and revoke API tokens.
     #[command(subcommand)]
     Token(token::TokenCmd),
+    /// Import a register (milestones, commitments or pledges) from a CSV file.
+    Import(csvio::ImportArgs),
+    /// Export a register (milestones, commitments or pledges) as CSV.
+    Export(csvio::ExportArgs),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -54,5 +59,7 @@ pub async fn main_with(cli: Cli) -> i32 {
         },
         Commands::Record(recording) => record::run(recording).await.emit(),
         Commands::Token(cmd) => token::run(cmd),
+        Commands::Import(args) => csvio::run_import(args).await,
+        Commands::Export(args) => csvio::run_export(args).await,
     }
 }
