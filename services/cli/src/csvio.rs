@@ -8,7 +8,6 @@
 
 pub mod export;
 pub mod import;
-pub mod rows;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -16,7 +15,7 @@ use std::path::PathBuf;
 use clap::Args;
 use proto::BlueprintId;
 
-pub use rows::{Register, Row, RowError};
+pub use dashboard::registers::rows::{Register, Row, RowError};
 
 use crate::client::ApiClient;
 use crate::{EXIT_REJECTED, EXIT_UNAVAILABLE};

@@ -10,6 +10,7 @@ pub mod forms;
 pub mod metrics;
 pub mod pages;
 pub mod problem;
+pub mod registers;
 pub mod session;
 
 use std::net::SocketAddr;

@@ -12,8 +12,8 @@ use proto::{
 };
 use serde::Deserialize;
 
-use super::rows::{CommitmentRow, MilestoneRow, PledgeRow, Register, Row};
 use crate::client::{ApiClient, ClientError};
+use dashboard::registers::rows::{CommitmentRow, MilestoneRow, PledgeRow, Register, Row};
 
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]

@@ -16,15 +16,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use csv::{ByteRecord, Position, ReaderBuilder};
+use csv::{ByteRecord, Position};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use proto::BlueprintId;
 use tokio::sync::OnceCell;
 
 use super::export;
-use super::rows::{Header, Register, Row, RowError};
 use crate::client::{ApiClient, ClientError};
+pub use dashboard::registers::check::{CheckError, Checked, check, reader_builder};
+use dashboard::registers::rows::{Header, Register, Row, RowError};
 
 /// Rows sent at once unless told otherwise.
 pub const DEFAULT_CONCURRENCY: u16 = 16;
@@ -32,40 +33,6 @@ pub const DEFAULT_CONCURRENCY: u16 = 16;
 const PROGRESS_MIN_ROWS: u64 = 200;
 /// Attempts at a row while the dashboard or a service is unavailable.
 const ATTEMPTS: u32 = 4;
-
-/// Why a file cannot be imported.
-#[derive(Debug)]
-pub enum CheckError {
-    /// The file cannot be read.
-    Unreadable(String),
-    /// Rows (or the header) break rules; every problem is listed, in file order.
-    Invalid(Vec<RowError>),
-}
-
-/// A file whose every row passed the checks, and the order to send its rows in.
-#[derive(Debug)]
-pub struct Checked {
-    pub register: Register,
-    /// Data rows in the file.
-    pub rows: u64,
-    /// Rows (by row number) that must wait for other rows of the file.
-    deferred: HashSet<u64>,
-    /// The waiting rows by wave (wave 1 first), with where each starts in the file.
-    waves: Vec<Vec<(u64, Position)>>,
-}
-
-impl Checked {
-    /// How many waves the rows are sent in.
-    pub fn waves(&self) -> usize {
-        1 + self.waves.len()
-    }
-}
-
-fn reader_builder() -> ReaderBuilder {
-    let mut builder = ReaderBuilder::new();
-    builder.has_headers(true).flexible(true);
-    builder
-}
 
 fn unreadable(path: &Path, e: impl std::fmt::Display) -> CheckError {
     CheckError::Unreadable(format!("cannot read {}: {e}", path.display()))
@@ -78,173 +45,6 @@ pub fn check_file(register: Register, path: &Path) -> Result<Checked, CheckError
         CheckError::Unreadable(reason) => unreadable(path, reason),
         other => other,
     })
-}
-
-/// A milestone with dependencies on rows of the same file.
-struct Waiting {
-    id: String,
-    row: u64,
-    position: Position,
-    depends_on: Vec<String>,
-}
-
-/// Checks every row read from `input`; sends nothing.
-pub fn check(register: Register, input: impl io::Read) -> Result<Checked, CheckError> {
-    let mut reader = reader_builder().from_reader(input);
-    let header_record = reader
-        .byte_headers()
-        .map_err(|e| CheckError::Unreadable(e.to_string()))?
-        .clone();
-    let (header, mut errors) = Header::parse(register, &header_record);
-    // Ids seen, with the row they are on.
-    let mut ids: HashMap<String, u64> = HashMap::new();
-    let mut waiting: Vec<Waiting> = Vec::new();
-    let mut record = ByteRecord::new();
-    let mut rows = 0;
-    while reader
-        .read_byte_record(&mut record)
-        .map_err(|e| CheckError::Unreadable(e.to_string()))?
-    {
-        rows += 1;
-        let position = record.position().cloned().unwrap_or_else(Position::new);
-        let row = position.line();
-        if let Some(id) = header.raw_id(&record).filter(|id| !id.is_empty()) {
-            match ids.get(id) {
-                Some(first) => errors.push(RowError::at(
-                    row,
-                    "id",
-                    format!("{id} is already on row {first}; each id may appear once"),
-                )),
-                None => {
-                    ids.insert(id.to_owned(), row);
-                }
-            }
-        }
-        match header.parse_row(&record, row) {
-            Ok(Row::Milestone(m)) if !m.depends_on.is_empty() => waiting.push(Waiting {
-                id: m.id.to_string(),
-                row,
-                position,
-                depends_on: m.depends_on.iter().map(ToString::to_string).collect(),
-            }),
-            Ok(_) => {}
-            Err(problems) => errors.extend(problems),
-        }
-    }
-    let waves = order_waves(&waiting, &ids, &mut errors);
-    if !errors.is_empty() {
-        errors.sort_by_key(|e| e.row);
-        return Err(CheckError::Invalid(errors));
-    }
-    let mut by_wave: Vec<Vec<(u64, Position)>> = Vec::new();
-    let mut deferred = HashSet::new();
-    for (w, wave) in waiting.into_iter().zip(waves) {
-        if wave == 0 {
-            continue;
-        }
-        if by_wave.len() < wave {
-            by_wave.resize_with(wave, Vec::new);
-        }
-        deferred.insert(w.row);
-        by_wave[wave - 1].push((w.row, w.position));
-    }
-    Ok(Checked {
-        register,
-        rows,
-        deferred,
-        waves: by_wave,
-    })
-}
-
-/// The wave of each waiting milestone: 0 when none of its dependencies is in the file, else one
-/// more than the latest wave among them. Circular dependencies are reported on each row of the
-/// circle.
-fn order_waves(
-    waiting: &[Waiting],
-    ids: &HashMap<String, u64>,
-    errors: &mut Vec<RowError>,
-) -> Vec<usize> {
-    #[derive(Clone, Copy, PartialEq)]
-    enum Mark {
-        New,
-        Open,
-        Done(usize),
-    }
-    let index: HashMap<&str, usize> = waiting
-        .iter()
-        .enumerate()
-        .map(|(i, w)| (w.id.as_str(), i))
-        .collect();
-    let mut marks = vec![Mark::New; waiting.len()];
-    let mut in_circle = vec![false; waiting.len()];
-    for start in 0..waiting.len() {
-        if marks[start] != Mark::New {
-            continue;
-        }
-        marks[start] = Mark::Open;
-        // Depth-first, without recursion: (node, next dependency to look at).
-        let mut stack = vec![(start, 0usize)];
-        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
-            let deps = &waiting[node].depends_on;
-            if *next < deps.len() {
-                let dep = deps[*next].as_str();
-                *next += 1;
-                let Some(&d) = index.get(dep) else {
-                    continue;
-                };
-                match marks[d] {
-                    Mark::New => {
-                        marks[d] = Mark::Open;
-                        stack.push((d, 0));
-                    }
-                    Mark::Open => {
-                        let from = stack.iter().position(|&(n, _)| n == d).unwrap_or(0);
-                        let circle: Vec<usize> = stack[from..].iter().map(|&(n, _)| n).collect();
-                        let path = circle
-                            .iter()
-                            .chain(std::iter::once(&d))
-                            .map(|&n| waiting[n].id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(" -> ");
-                        for &n in &circle {
-                            if !in_circle[n] {
-                                in_circle[n] = true;
-                                errors.push(RowError::at(
-                                    waiting[n].row,
-                                    "depends_on",
-                                    format!(
-                                        "the dependencies go round in a circle ({path}), so none of them can be planned first"
-                                    ),
-                                ));
-                            }
-                        }
-                    }
-                    Mark::Done(_) => {}
-                }
-            } else {
-                let mut wave = 0;
-                for dep in deps {
-                    if !ids.contains_key(dep) {
-                        continue;
-                    }
-                    let before = match index.get(dep.as_str()).map(|&d| marks[d]) {
-                        Some(Mark::Done(w)) => w,
-                        _ => 0,
-                    };
-                    wave = wave.max(before + 1);
-                }
-                marks[node] = Mark::Done(wave);
-                stack.pop();
-            }
-        }
-    }
-    marks
-        .into_iter()
-        .map(|m| match m {
-            Mark::Done(w) => w,
-            _ => 0,
-        })
-        .collect()
 }
 
 /// Writes one line per row saying what would be recorded; returns the number of rows.
