@@ -494,3 +494,119 @@ async fn every_command_works_through_a_form() {
         "every form left its event"
     );
 }
+
+/// A multipart form body, as a browser sends a file upload.
+fn multipart(fields: &[(&str, &str)], file: &str) -> (String, Vec<u8>) {
+    let boundary = "waymark-test-boundary-7d1f";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\ncontent-disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!(
+        "--{boundary}\r\ncontent-disposition: form-data; name=\"file\"; filename=\"register.csv\"\r\ncontent-type: text/csv\r\n\r\n{file}\r\n--{boundary}--\r\n"
+    ));
+    (
+        format!("multipart/form-data; boundary={boundary}"),
+        body.into_bytes(),
+    )
+}
+
+#[tokio::test]
+async fn a_csv_upload_is_checked_whole_and_reported_by_row() {
+    let app = TestApp::spawn().await;
+    app.given_blueprint("wm").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&app.tokens.recorder).await;
+    let page = browser.get("/blueprints/wm").await;
+    let csrf = hidden(&page.html, "/blueprints/wm/import", "csrf");
+    let mut csv = String::from("id,workstream,title,owner,due,depends_on\n");
+    for i in 1..=50 {
+        let due = if i == 27 {
+            "2027-02-30".to_owned()
+        } else {
+            format!("2027-03-{:02}", 1 + i % 28)
+        };
+        let deps = if i > 1 && i % 10 == 0 {
+            format!("m{}", i - 1)
+        } else {
+            String::new()
+        };
+        csv.push_str(&format!("m{i},skills,Milestone {i},gds,{due},{deps}\n"));
+    }
+    let upload = |csv: String, browser_csrf: String| {
+        let (content_type, body) =
+            multipart(&[("csrf", &browser_csrf), ("register", "milestones")], &csv);
+        (content_type, body)
+    };
+    let before = app.store().stream_last_seq().await.unwrap();
+    let (ct, body) = upload(csv.clone(), csrf.clone());
+    let r = browser
+        .http
+        .post(format!("{}/blueprints/wm/import", app.base))
+        .header("content-type", ct)
+        .body(body);
+    let report = browser.send(r).await;
+    assert_eq!(report.status, 422, "{}", report.html);
+    assert!(
+        report.html.contains("Nothing was recorded."),
+        "{}",
+        report.html
+    );
+    assert!(
+        report
+            .html
+            .contains("row 28, column due: &#34;2027-02-30&#34; is not a date")
+            || report
+                .html
+                .contains("row 28, column due: &quot;2027-02-30&quot; is not a date"),
+        "{}",
+        report.html
+    );
+    assert_eq!(
+        app.store().stream_last_seq().await.unwrap(),
+        before,
+        "a file with a bad row records nothing"
+    );
+
+    let fixed = csv.replace("2027-02-30", "2027-02-28");
+    let (ct, body) = upload(fixed.clone(), csrf.clone());
+    let r = browser
+        .http
+        .post(format!("{}/blueprints/wm/import", app.base))
+        .header("content-type", ct)
+        .body(body);
+    let report = browser.send(r).await;
+    assert_eq!(report.status, 200, "{}", report.html);
+    assert!(
+        report
+            .html
+            .contains("50 rows: 50 recorded, 0 already recorded."),
+        "{}",
+        report.html
+    );
+
+    let (ct, body) = upload(fixed, csrf);
+    let r = browser
+        .http
+        .post(format!("{}/blueprints/wm/import", app.base))
+        .header("content-type", ct)
+        .body(body);
+    let again = browser.send(r).await;
+    assert!(
+        again
+            .html
+            .contains("50 rows: 0 recorded, 50 already recorded."),
+        "{}",
+        again.html
+    );
+    let last = app.store().stream_last_seq().await.unwrap();
+    let m = app
+        .get(&format!(
+            "/api/v1/blueprints/wm/milestones/m20?min_seq={last}"
+        ))
+        .await;
+    assert_eq!(m.body["depends_on"], json!(["m19"]));
+    assert_eq!(m.body["history"][0]["actor"], "test-recorder");
+}

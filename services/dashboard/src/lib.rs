@@ -12,6 +12,7 @@ pub mod pages;
 pub mod problem;
 pub mod registers;
 pub mod session;
+pub mod upload;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -116,6 +117,10 @@ pub fn router(state: AppState) -> Router {
         .route("/organisations/{id}/{action}", post(pages::post_org_action))
         .route("/blueprints", post(pages::post_draft))
         .route("/blueprints/{bp}", get(pages::blueprint))
+        .route(
+            "/blueprints/{bp}/import",
+            post(upload::upload).layer(DefaultBodyLimit::max(upload::UPLOAD_LIMIT)),
+        )
         .route("/blueprints/{bp}/{segment}", post(pages::post_in_blueprint))
         .route("/blueprints/{bp}/{things}/{id}", get(pages::thing))
         .route(

@@ -29,7 +29,7 @@ pub struct Nav {
 }
 
 impl Nav {
-    fn of(visitor: &Visitor) -> Self {
+    pub fn of(visitor: &Visitor) -> Self {
         match &visitor.session {
             Some(s) => Nav {
                 user: Some(s.principal.name.clone()),
@@ -64,6 +64,8 @@ struct BlueprintPage {
     money: FundingRow,
     staff: FundingRow,
     forms: Vec<FormView>,
+    /// The CSRF token for the upload form, when the visitor may import.
+    import_csrf: Option<String>,
 }
 
 #[derive(Template)]
@@ -145,6 +147,11 @@ fn page_error(visitor: Option<&Visitor>, status: StatusCode, message: &str) -> R
             message: message.to_owned(),
         },
     )
+}
+
+/// An error page for a visitor.
+pub fn error_page(visitor: &Visitor, status: StatusCode, message: &str) -> Response {
+    page_error(Some(visitor), status, message)
 }
 
 fn from_api(visitor: &Visitor, e: ApiError) -> Response {
@@ -405,6 +412,8 @@ async fn blueprint_page(
                 refused_for(refusal, spec.action),
             ));
         }
+        let import_csrf = may_write(visitor, ThingKind::Milestone, "plan", Some(id.as_str()))
+            .then(|| nav.csrf.clone());
         Ok(BlueprintPage {
             nav,
             s,
@@ -414,6 +423,7 @@ async fn blueprint_page(
             money,
             staff,
             forms,
+            import_csrf,
         })
     }
     .await;

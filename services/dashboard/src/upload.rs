@@ -1,0 +1,262 @@
+//! The upload form: a register (milestones, commitments or pledges) as a CSV file, checked row by
+//! row exactly as `waymark import` checks it, then recorded through the same `execute` path as
+//! every other write, each row with an idempotency key derived from its content (so uploading the
+//! same file again records nothing new). Nothing is recorded when any row has a problem.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use csv::ByteRecord;
+use futures::StreamExt;
+use proto::{BlueprintId, ThingKind};
+
+use crate::AppState;
+use crate::commands::{Write, WriteMeta, create_action, execute};
+use crate::pages::Nav;
+use crate::registers::check::{CheckError, check, reader_builder};
+use crate::registers::rows::{Header, Register, Row, RowError};
+use crate::session::{Visitor, csrf_matches};
+
+/// Largest file accepted, in bytes.
+pub const UPLOAD_LIMIT: usize = 20 * 1024 * 1024;
+/// Rows recorded at once.
+const IN_FLIGHT: usize = 16;
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportPage {
+    nav: Nav,
+    blueprint: String,
+    register: String,
+    check_only: bool,
+    rows: u64,
+    recorded: u64,
+    already: u64,
+    problems: Vec<String>,
+}
+
+fn page(status: StatusCode, p: ImportPage) -> Response {
+    match p.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => crate::problem::ApiError::internal("render the page", e).into_response(),
+    }
+}
+
+fn register_of(name: &str) -> Option<Register> {
+    match name {
+        "milestones" => Some(Register::Milestones),
+        "commitments" => Some(Register::Commitments),
+        "pledges" => Some(Register::Pledges),
+        _ => None,
+    }
+}
+
+fn kind_of(register: Register) -> ThingKind {
+    match register {
+        Register::Milestones => ThingKind::Milestone,
+        Register::Commitments => ThingKind::Commitment,
+        Register::Pledges => ThingKind::Pledge,
+    }
+}
+
+/// Every row of a checked file with its row number, in the order to record them: rows with no
+/// dependency in the file first, then each wave of rows that depend on earlier ones.
+fn rows_in_order(
+    register: Register,
+    bytes: &[u8],
+    deferred_waves: &[Vec<u64>],
+) -> Result<Vec<Vec<(u64, Row)>>, String> {
+    let mut reader = reader_builder().from_reader(bytes);
+    let header_record = reader.byte_headers().map_err(|e| e.to_string())?.clone();
+    let (header, _) = Header::parse(register, &header_record);
+    let later: HashMap<u64, usize> = deferred_waves
+        .iter()
+        .enumerate()
+        .flat_map(|(w, rows)| rows.iter().map(move |r| (*r, w + 1)))
+        .collect();
+    let mut waves: Vec<Vec<(u64, Row)>> = vec![Vec::new(); deferred_waves.len() + 1];
+    let mut record = ByteRecord::new();
+    while reader
+        .read_byte_record(&mut record)
+        .map_err(|e| e.to_string())?
+    {
+        let row_no = record.position().map_or(0, |p| p.line());
+        let row = header.parse_row(&record, row_no).map_err(|e| {
+            e.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        })?;
+        waves[later.get(&row_no).copied().unwrap_or(0)].push((row_no, row));
+    }
+    Ok(waves)
+}
+
+/// `POST /blueprints/{bp}/import`.
+pub async fn upload(
+    State(state): State<AppState>,
+    Path(bp): Path<String>,
+    visitor: Visitor,
+    mut multipart: Multipart,
+) -> Response {
+    let mut fields: HashMap<String, String> = HashMap::new();
+    let mut file: Vec<u8> = Vec::new();
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or("").to_owned();
+                match field.bytes().await {
+                    Ok(bytes) if name == "file" => file = bytes.to_vec(),
+                    Ok(bytes) => {
+                        fields.insert(name, String::from_utf8_lossy(&bytes).into_owned());
+                    }
+                    Err(e) => {
+                        return crate::pages::error_page(
+                            &visitor,
+                            e.status(),
+                            &format!("the upload could not be read: {}", e.body_text()),
+                        );
+                    }
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                return crate::pages::error_page(
+                    &visitor,
+                    e.status(),
+                    &format!("the upload could not be read: {}", e.body_text()),
+                );
+            }
+        }
+    }
+    let Some(session) = &visitor.session else {
+        return crate::pages::error_page(&visitor, StatusCode::UNAUTHORIZED, "sign in to import");
+    };
+    if !csrf_matches(
+        &session.csrf,
+        fields.get("csrf").map(String::as_str).unwrap_or(""),
+    ) {
+        return crate::pages::error_page(
+            &visitor,
+            StatusCode::FORBIDDEN,
+            "the form has expired or did not come from this site; reload the page and try again",
+        );
+    }
+    let Ok(blueprint) = bp.parse::<BlueprintId>() else {
+        return crate::pages::error_page(
+            &visitor,
+            StatusCode::NOT_FOUND,
+            &format!("there is no blueprint {bp:?}"),
+        );
+    };
+    let Some(register) = fields.get("register").and_then(|r| register_of(r)) else {
+        return crate::pages::error_page(
+            &visitor,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "choose milestones, commitments or pledges",
+        );
+    };
+    if let Err(e) = visitor.caller.authorise_write(
+        kind_of(register),
+        create_action(kind_of(register)),
+        Some(blueprint.as_str()),
+    ) {
+        return crate::pages::error_page(&visitor, e.status, &e.detail);
+    }
+    let check_only = fields.get("check_only").is_some_and(|v| !v.is_empty());
+    let mut result = ImportPage {
+        nav: Nav::of(&visitor),
+        blueprint: blueprint.to_string(),
+        register: register.name().to_owned(),
+        check_only,
+        rows: 0,
+        recorded: 0,
+        already: 0,
+        problems: Vec::new(),
+    };
+    let checked = match check(register, file.as_slice()) {
+        Ok(c) => c,
+        Err(CheckError::Unreadable(why)) => {
+            result
+                .problems
+                .push(format!("the file could not be read: {why}"));
+            return page(StatusCode::UNPROCESSABLE_ENTITY, result);
+        }
+        Err(CheckError::Invalid(errors)) => {
+            result.problems = errors.iter().map(ToString::to_string).collect();
+            return page(StatusCode::UNPROCESSABLE_ENTITY, result);
+        }
+    };
+    result.rows = checked.rows;
+    if check_only {
+        return page(StatusCode::OK, result);
+    }
+    let deferred: Vec<Vec<u64>> = checked
+        .waves
+        .iter()
+        .map(|w| w.iter().map(|(row, _)| *row).collect())
+        .collect();
+    let waves = match rows_in_order(register, &file, &deferred) {
+        Ok(w) => w,
+        Err(why) => {
+            result.problems.push(why);
+            return page(StatusCode::UNPROCESSABLE_ENTITY, result);
+        }
+    };
+    for wave in waves {
+        let outcomes: Vec<(u64, Result<bool, RowError>)> = futures::stream::iter(wave)
+            .map(|(row_no, row)| {
+                let (state, caller, blueprint) = (&state, &visitor.caller, &blueprint);
+                async move {
+                    let mut body = match row.body() {
+                        serde_json::Value::Object(map) => map,
+                        _ => serde_json::Map::new(),
+                    };
+                    body.remove("id");
+                    let write = Write {
+                        kind: kind_of(register),
+                        blueprint: Some(blueprint.to_string()),
+                        id: row.id().to_owned(),
+                        action: create_action(kind_of(register)).to_owned(),
+                        body,
+                    };
+                    let meta = WriteMeta {
+                        idempotency_key: Some(row.idempotency_key(blueprint)),
+                        expected_version: None,
+                    };
+                    let outcome = match execute(state, caller, write, meta).await {
+                        Ok(w) => Ok(w.accepted.duplicate),
+                        Err(e) => Err(match e.field {
+                            Some(f) => RowError::at(row_no, &f, e.detail),
+                            None => RowError::row(row_no, e.detail),
+                        }),
+                    };
+                    (row_no, outcome)
+                }
+            })
+            .buffer_unordered(IN_FLIGHT)
+            .collect()
+            .await;
+        let mut problems: Vec<RowError> = Vec::new();
+        for (_, outcome) in outcomes {
+            match outcome {
+                Ok(true) => result.already += 1,
+                Ok(false) => result.recorded += 1,
+                Err(e) => problems.push(e),
+            }
+        }
+        problems.sort_by_key(|e| e.row);
+        result
+            .problems
+            .extend(problems.iter().map(ToString::to_string));
+    }
+    let status = if result.problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    page(status, result)
+}
