@@ -9,5 +9,6 @@ mod dev;
 mod forms;
 mod idempotency;
 mod metrics;
+mod openapi;
 mod projector;
 mod recording;
