@@ -1,5 +1,5 @@
 # Each target is one obvious command; see README.md.
-.PHONY: run test bench lint fmt deps
+.PHONY: run test bench lint fmt deps fuzz-api
 
 # Build and start Waymark with a private nats-server and the demo blueprint.
 run: deps
@@ -13,6 +13,11 @@ test: deps
 # Benchmarks, reported as ratios against a raw baseline measured in the same run.
 bench: deps
 	cargo bench --locked -p tests --bench append
+
+# Schemathesis against a private `waymark dev`, driven by the API's OpenAPI document: fails on any
+# 5xx or any answer the document does not describe. Installs Schemathesis into ~/.cache/waymark.
+fuzz-api: deps
+	./scripts/fuzz-api
 
 lint:
 	cargo fmt --all -- --check

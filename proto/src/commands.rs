@@ -58,6 +58,7 @@ pub struct OrganisationCommand {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum OrganisationAction {
     Register { name: String, org_type: OrgType },
     Rename { name: String },
@@ -84,6 +85,7 @@ pub struct BlueprintCommand {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum BlueprintAction {
     Draft {
         title: String,
@@ -163,6 +165,7 @@ pub struct MilestoneCommand {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum MilestoneAction {
     Plan {
         workstream: WorkstreamId,
@@ -220,6 +223,7 @@ pub struct CommitmentCommand {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CommitmentAction {
     Make {
         partner: OrgId,
@@ -272,6 +276,7 @@ pub struct PledgeCommand {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PledgeAction {
     Make {
         sponsor: OrgId,

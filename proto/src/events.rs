@@ -11,6 +11,7 @@ use crate::ids::{MilestoneId, OrgId, TargetId, WorkstreamId};
 /// The kinds of organisation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum OrgType {
     CentralGovernment,
     LocalGovernment,
@@ -40,6 +41,7 @@ impl OrgType {
 /// What a partner commits to contribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CommitmentKind {
     Secondment,
     EventHosting,
@@ -63,6 +65,7 @@ impl CommitmentKind {
 /// What a pledge offers: money in pence, or staff time in hundredths of a person-day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Resource {
     Money,
     StaffTime,

@@ -57,7 +57,7 @@ pub fn check_slug(value: &str) -> Result<(), SlugProblem> {
 }
 
 macro_rules! slug_id {
-    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $example:literal) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -112,36 +112,65 @@ macro_rules! slug_id {
                 &self.0
             }
         }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                slug_schema($what, $example)
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
     };
+}
+
+/// The JSON schema of a slug id: what [`check_slug`] accepts.
+#[cfg(feature = "openapi")]
+fn slug_schema(
+    what: &str,
+    example: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(format!(
+            "The {what}'s id: 1 to {MAX_SLUG_LEN} lower-case ASCII letters, digits and '-'."
+        )))
+        .pattern(Some("^[a-z0-9-]+$"))
+        .min_length(Some(1))
+        .max_length(Some(MAX_SLUG_LEN))
+        .examples([example])
+        .into()
 }
 
 slug_id!(
     /// An organisation, unique across all blueprints.
-    OrgId, "organisation"
+    OrgId, "organisation", "gds"
 );
 slug_id!(
     /// A blueprint.
-    BlueprintId, "blueprint"
+    BlueprintId, "blueprint", "wm-digital"
 );
 slug_id!(
     /// A workstream, unique within its blueprint.
-    WorkstreamId, "workstream"
+    WorkstreamId, "workstream", "skills"
 );
 slug_id!(
     /// A milestone, unique within its blueprint.
-    MilestoneId, "milestone"
+    MilestoneId, "milestone", "academy"
 );
 slug_id!(
     /// A partner's commitment, unique within its blueprint.
-    CommitmentId, "commitment"
+    CommitmentId, "commitment", "secondees"
 );
 slug_id!(
     /// A sponsor's investment pledge, unique within its blueprint.
-    PledgeId, "pledge"
+    PledgeId, "pledge", "academy-fund"
 );
 slug_id!(
     /// A measurable target of a blueprint, unique within it.
-    TargetId, "target"
+    TargetId, "target", "tech-roles"
 );
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub enum Reply {
 
 /// A command that was stored (or had been stored before under the same idempotency key).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Accepted {
     /// Stream sequence of the commit; pass it back as `min_seq` to read your own write.
     pub seq: u64,

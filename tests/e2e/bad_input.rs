@@ -123,6 +123,7 @@ async fn bad_input_is_named_and_nothing_is_written() {
         .post_raw("/api/v1/blueprints/wm/milestones", "application/json", big)
         .await;
     assert_eq!(too_big.status, 413, "{:?}", too_big.status);
+    assert_eq!(too_big.body["code"], "request.too_large", "{too_big:?}");
 
     let unknown_action = assert_nothing_written(
         &app,
@@ -173,10 +174,58 @@ async fn bad_reads_are_named() {
     assert_eq!(bad_query.status, 400);
     let nowhere = app.get("/api/v1/nothing-here").await;
     assert_eq!(nowhere.status, 404);
-    let not_yet = app.get("/api/v1/blueprints?min_seq=999999").await;
+    let ahead = app.get("/api/v1/blueprints?min_seq=999999").await;
+    assert_eq!(
+        ahead.status, 400,
+        "a min_seq past the end of the stream names no commit: {ahead:?}"
+    );
+    assert_eq!(ahead.body["code"], "read.min_seq_ahead");
+
+    // A commit stored but not projected yet (the projector waits for this write lock).
+    let db = app.stack.as_ref().unwrap().dashboard.db.clone();
+    let hold = db.begin_write().unwrap();
+    let written = app
+        .post(
+            "/api/v1/organisations",
+            json!({"id": "gds", "name": "GDS", "org_type": "central_government"}),
+        )
+        .await;
+    let not_yet = app
+        .get(&format!("/api/v1/organisations?min_seq={}", written.seq()))
+        .await;
+    drop(hold);
     assert_eq!(
         not_yet.status, 503,
         "a bounded wait that runs out says so: {not_yet:?}"
     );
     assert_eq!(not_yet.body["code"], "read.not_yet_projected");
+}
+
+#[tokio::test]
+async fn the_largest_amounts_are_read_back() {
+    let app = TestApp::spawn().await;
+    app.given_blueprint("wm").await;
+    let made = app
+        .post(
+            "/api/v1/blueprints/wm/pledges",
+            json!({"id": "p", "sponsor": "gds", "resource": "money", "amount": u64::MAX}),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{made:?}");
+    let confirmed = app
+        .post(
+            "/api/v1/blueprints/wm/pledges/p/confirm",
+            json!({"amount": u64::MAX}),
+        )
+        .await;
+    assert_eq!(confirmed.status, 200, "{confirmed:?}");
+    let summary = app
+        .get(&format!(
+            "/api/v1/blueprints/wm?min_seq={}",
+            confirmed.seq()
+        ))
+        .await;
+    assert_eq!(summary.status, 200, "{summary:?}");
+    assert_eq!(summary.body["funding"]["money"]["confirmed"], u64::MAX);
+    assert_eq!(summary.body["confidence"]["rag"], "green", "{summary:?}");
 }

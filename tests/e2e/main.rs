@@ -10,6 +10,7 @@ mod forms;
 mod idempotency;
 mod import;
 mod metrics;
+mod openapi;
 mod projector;
 mod recording;
 mod rules;

@@ -2,33 +2,56 @@
 //! projector has applied commit N, so a client reads its own writes without sticky sessions.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
 use projector::read::Reader;
-use projector::views::{BlueprintStatus, BlueprintView, HistoryEntry};
+use projector::read::{AssessedCommitment, AssessedMilestone, BlueprintSummary};
+use projector::views::{
+    BlueprintStatus, BlueprintView, HistoryEntry, OrganisationView, PledgeView,
+};
 use proto::{BlueprintId, CommitmentId, MilestoneId, OrgId, PledgeId, ThingRef};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::problem::ApiError;
+use crate::openapi::examples;
+use crate::problem::{ApiError, Path};
 
 /// Query parameters every read accepts.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ReadParams {
-    /// Wait until the projector has applied this stream sequence.
+    /// Wait (a few seconds at most) until the read models include this stream sequence: the
+    /// `seq` a write answered with, to read your own write.
+    #[param(example = 42)]
     pub min_seq: Option<u64>,
-    /// The date time-dependent status is computed for (default today).
+    /// The date time-dependent status (RAG, overdue, confidence) is computed for; today when
+    /// absent.
+    #[param(example = "2026-06-30")]
     pub on: Option<NaiveDate>,
 }
 
 impl AppState {
-    /// Waits until the projector reached `min_seq`, then opens a read transaction.
+    /// Waits until the projector reached `min_seq`, then opens a read transaction. A `min_seq`
+    /// past the end of the stream names no commit: it is refused at once rather than waited for.
     pub async fn reader(&self, params: &ReadParams) -> Result<Reader, ApiError> {
-        if let Some(min_seq) = params.min_seq {
+        if let Some(min_seq) = params.min_seq.filter(|s| *s > *self.checkpoint.borrow()) {
+            let last = self.store.stream_last_seq().await.map_err(|e| {
+                ApiError::unavailable("read.stream_unavailable", format!("{e}; retry shortly"))
+            })?;
+            if min_seq > last {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::BAD_REQUEST,
+                    "read.min_seq_ahead",
+                    format!(
+                        "min_seq {min_seq} is past the last commit stored ({last}); pass the seq \
+                         a write answered with"
+                    ),
+                ));
+            }
             let mut rx = self.checkpoint.clone();
             let reached =
                 tokio::time::timeout(self.min_seq_wait, rx.wait_for(|cp| *cp >= min_seq)).await;
@@ -46,6 +69,15 @@ impl AppState {
     }
 }
 
+/// The path of a blueprint, and of everything in it.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct InBlueprint {
+    /// The blueprint's id.
+    #[param(value_type = BlueprintId, example = "wm-digital")]
+    pub bp: String,
+}
+
 /// The date a view is computed for.
 pub fn view_date(params: &ReadParams) -> NaiveDate {
     params.on.unwrap_or_else(|| Utc::now().date_naive())
@@ -57,7 +89,7 @@ fn parse_id<T: std::str::FromStr<Err = proto::IdError>>(value: &str) -> Result<T
         .map_err(|e| ApiError::not_found("read.invalid_id", e.to_string()))
 }
 
-fn json_with_version<T: Serialize>(value: &T, version: u64) -> Response {
+fn json_with_version<T: Serialize>(version: u64, value: &T) -> Response {
     let mut response = Json(value).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
         response.headers_mut().insert(header::ETAG, v);
@@ -73,11 +105,31 @@ fn params(p: Params) -> Result<ReadParams, ApiError> {
     })
 }
 
+/// Every organisation registered.
+#[utoipa::path(
+    get,
+    path = "/api/v1/organisations",
+    tag = "organisations",
+    params(ReadParams),
+    responses((status = 200, description = "The organisations.", body = Vec<OrganisationView>,
+        example = json!([examples::organisation()])))
+)]
 pub async fn organisations(State(state): State<AppState>, p: Params) -> Result<Response, ApiError> {
     let reader = state.reader(&params(p)?).await?;
     Ok(Json(reader.organisations()?).into_response())
 }
 
+/// One organisation, with its history.
+#[utoipa::path(
+    get,
+    path = "/api/v1/organisations/{id}",
+    tag = "organisations",
+    params(("id" = OrgId, Path, description = "The organisation's id.", example = "gds"), ReadParams),
+    responses((status = 200, description = "The organisation and its history.",
+        body = WithHistory<OrganisationView>,
+        example = json!(examples::with_history(examples::organisation(), "organisation.registered",
+            "Registered Government Digital Service (central government)"))))
+)]
 pub async fn organisation(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -93,14 +145,23 @@ pub async fn organisation(
     })?;
     let history = reader.history(&ThingRef::organisation(&org).subject())?;
     Ok(json_with_version(
+        view.version,
         &WithHistory {
-            thing: &view,
+            thing: view,
             history,
         },
-        view.version,
     ))
 }
 
+/// The blueprints the caller may read: published and closed ones, and drafts its token reaches.
+#[utoipa::path(
+    get,
+    path = "/api/v1/blueprints",
+    tag = "blueprints",
+    params(ReadParams),
+    responses((status = 200, description = "The blueprints.", body = Vec<BlueprintView>,
+        example = json!([examples::blueprint()])))
+)]
 pub async fn blueprints(
     State(state): State<AppState>,
     caller: Caller,
@@ -115,9 +176,17 @@ pub async fn blueprints(
     Ok(Json(visible).into_response())
 }
 
+/// A blueprint's summary as of a date: totals, RAG counts, delivery confidence and progress.
+#[utoipa::path(
+    get,
+    path = "/api/v1/blueprints/{bp}",
+    tag = "blueprints",
+    params(InBlueprint, ReadParams),
+    responses((status = 200, description = "The blueprint's summary.", body = BlueprintSummary, example = json!(examples::summary())))
+)]
 pub async fn blueprint(
     State(state): State<AppState>,
-    Path(bp): Path<String>,
+    Path(InBlueprint { bp }): Path<InBlueprint>,
     caller: Caller,
     p: Params,
 ) -> Result<Response, ApiError> {
@@ -128,8 +197,7 @@ pub async fn blueprint(
     let summary = reader
         .summary(id.as_str(), view_date(&params), &state.rules)?
         .ok_or_else(|| blueprint_not_found(&id))?;
-    let version = summary.blueprint.version;
-    Ok(json_with_version(&summary, version))
+    Ok(json_with_version(summary.blueprint.version, &summary))
 }
 
 fn blueprint_not_found(id: &BlueprintId) -> ApiError {
@@ -170,9 +238,18 @@ pub fn require_readable(
     }
 }
 
+/// A blueprint's milestones, with their RAG status as of a date.
+#[utoipa::path(
+    get,
+    path = "/api/v1/blueprints/{bp}/milestones",
+    tag = "milestones",
+    params(InBlueprint, ReadParams),
+    responses((status = 200, description = "The milestones.", body = Vec<AssessedMilestone>,
+        example = json!([examples::milestone()])))
+)]
 pub async fn milestones(
     State(state): State<AppState>,
-    Path(bp): Path<String>,
+    Path(InBlueprint { bp }): Path<InBlueprint>,
     caller: Caller,
     p: Params,
 ) -> Result<Response, ApiError> {
@@ -186,9 +263,18 @@ pub async fn milestones(
     )
 }
 
+/// A blueprint's commitments, with whether each is overdue as of a date.
+#[utoipa::path(
+    get,
+    path = "/api/v1/blueprints/{bp}/commitments",
+    tag = "commitments",
+    params(InBlueprint, ReadParams),
+    responses((status = 200, description = "The commitments.", body = Vec<AssessedCommitment>,
+        example = json!([examples::commitment()])))
+)]
 pub async fn commitments(
     State(state): State<AppState>,
-    Path(bp): Path<String>,
+    Path(InBlueprint { bp }): Path<InBlueprint>,
     caller: Caller,
     p: Params,
 ) -> Result<Response, ApiError> {
@@ -199,9 +285,18 @@ pub async fn commitments(
     Ok(Json(reader.assessed_commitments(id.as_str(), view_date(&params))?).into_response())
 }
 
+/// A blueprint's pledges.
+#[utoipa::path(
+    get,
+    path = "/api/v1/blueprints/{bp}/pledges",
+    tag = "pledges",
+    params(InBlueprint, ReadParams),
+    responses((status = 200, description = "The pledges.", body = Vec<PledgeView>,
+        example = json!([examples::pledge()])))
+)]
 pub async fn pledges(
     State(state): State<AppState>,
-    Path(bp): Path<String>,
+    Path(InBlueprint { bp }): Path<InBlueprint>,
     caller: Caller,
     p: Params,
 ) -> Result<Response, ApiError> {
@@ -212,13 +307,25 @@ pub async fn pledges(
 }
 
 /// One thing with its full history.
-#[derive(Serialize)]
-struct WithHistory<'a, T: Serialize> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct WithHistory<T> {
     #[serde(flatten)]
-    thing: &'a T,
-    history: Vec<HistoryEntry>,
+    pub thing: T,
+    /// Every commit on the thing, oldest first: who recorded what, when.
+    pub history: Vec<HistoryEntry>,
 }
 
+/// One milestone with its RAG status as of a date and its history.
+#[utoipa::path(
+    get,
+    path = "/api/v1/blueprints/{bp}/milestones/{id}",
+    tag = "milestones",
+    params(InBlueprint, ("id" = MilestoneId, Path, description = "The milestone's id.", example = "academy"), ReadParams),
+    responses((status = 200, description = "The milestone and its history.",
+        body = WithHistory<AssessedMilestone>,
+        example = json!(examples::with_history(examples::milestone(), "milestone.replanned",
+            "Forecast moved from 2027-03-31 to 2027-05-31: The venue moved."))))
+)]
 pub async fn milestone(
     State(state): State<AppState>,
     Path((bp, id)): Path<(String, String)>,
@@ -241,11 +348,22 @@ pub async fn milestone(
         })?;
     let history = reader.history(&ThingRef::milestone(&bp, &id).subject())?;
     Ok(json_with_version(
-        &WithHistory { thing: &m, history },
         m.milestone.version,
+        &WithHistory { thing: m, history },
     ))
 }
 
+/// One commitment with its history.
+#[utoipa::path(
+    get,
+    path = "/api/v1/blueprints/{bp}/commitments/{id}",
+    tag = "commitments",
+    params(InBlueprint, ("id" = CommitmentId, Path, description = "The commitment's id.", example = "secondees"), ReadParams),
+    responses((status = 200, description = "The commitment and its history.",
+        body = WithHistory<AssessedCommitment>,
+        example = json!(examples::with_history(examples::commitment(), "commitment.delivery_recorded",
+            "Delivered 1 people: First secondee started."))))
+)]
 pub async fn commitment(
     State(state): State<AppState>,
     Path((bp, id)): Path<(String, String)>,
@@ -268,11 +386,22 @@ pub async fn commitment(
         })?;
     let history = reader.history(&ThingRef::commitment(&bp, &id).subject())?;
     Ok(json_with_version(
-        &WithHistory { thing: &c, history },
         c.commitment.version,
+        &WithHistory { thing: c, history },
     ))
 }
 
+/// One pledge with its history.
+#[utoipa::path(
+    get,
+    path = "/api/v1/blueprints/{bp}/pledges/{id}",
+    tag = "pledges",
+    params(InBlueprint, ("id" = PledgeId, Path, description = "The pledge's id.", example = "academy-fund"), ReadParams),
+    responses((status = 200, description = "The pledge and its history.",
+        body = WithHistory<PledgeView>,
+        example = json!(examples::with_history(examples::pledge(), "pledge.confirmed",
+            "Confirmed £200,000.00"))))
+)]
 pub async fn pledge(
     State(state): State<AppState>,
     Path((bp, id)): Path<(String, String)>,
@@ -290,11 +419,11 @@ pub async fn pledge(
     })?;
     let history = reader.history(&ThingRef::pledge(&bp, &id).subject())?;
     Ok(json_with_version(
+        view.version,
         &WithHistory {
-            thing: &view,
+            thing: view,
             history,
         },
-        view.version,
     ))
 }
 
@@ -303,5 +432,14 @@ pub async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found(
         "route.not_found",
         format!("there is nothing at {}", uri.path()),
+    )
+}
+
+/// A path served, with another method.
+pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "route.method_not_allowed",
+        format!("{} does not answer {method}", uri.path()),
     )
 }

@@ -10,22 +10,23 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use proto::commands::{Command, CommandEnvelope};
 use proto::{
-    Accepted, Actor, BlueprintCommand, CommitmentCommand, MilestoneCommand, OrganisationCommand,
-    PledgeCommand, Reply, ThingKind,
+    Accepted, Actor, BlueprintCommand, CommitmentCommand, MilestoneCommand, OrgId,
+    OrganisationCommand, PledgeCommand, Reply, ThingKind,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::AppState;
+use crate::api::InBlueprint;
 use crate::auth::Caller;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Body, Path};
 
 /// Header carrying the caller's idempotency key.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -241,12 +242,13 @@ async fn act(
     Ok(accepted_response(written, false))
 }
 
-/// `POST /api/v1/organisations`: register an organisation.
+/// Register an organisation.
+#[utoipa::path(post, path = "/api/v1/organisations", tag = "organisations")]
 pub async fn create_organisation(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    bytes: Bytes,
+    Body(bytes): Body,
 ) -> Result<Response, ApiError> {
     create(
         &state,
@@ -259,13 +261,19 @@ pub async fn create_organisation(
     .await
 }
 
-/// `POST /api/v1/organisations/{org}/{action}`.
+/// Record an action on an organisation.
+#[utoipa::path(
+    post,
+    path = "/api/v1/organisations/{id}/{action}",
+    tag = "organisations",
+    params(("id" = OrgId, Path, description = "The organisation's id.", example = "gds"))
+)]
 pub async fn act_organisation(
     State(state): State<AppState>,
     Path((id, action)): Path<(String, String)>,
     caller: Caller,
     headers: HeaderMap,
-    bytes: Bytes,
+    Body(bytes): Body,
 ) -> Result<Response, ApiError> {
     let target = Target {
         kind: ThingKind::Organisation,
@@ -276,12 +284,13 @@ pub async fn act_organisation(
     act(&state, &caller, &headers, &bytes, target).await
 }
 
-/// `POST /api/v1/blueprints`: draft a blueprint.
+/// Draft a blueprint.
+#[utoipa::path(post, path = "/api/v1/blueprints", tag = "blueprints")]
 pub async fn create_blueprint(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    bytes: Bytes,
+    Body(bytes): Body,
 ) -> Result<Response, ApiError> {
     create(
         &state,
@@ -294,13 +303,19 @@ pub async fn create_blueprint(
     .await
 }
 
-/// `POST /api/v1/blueprints/{bp}/{action}`.
+/// Record an action on a blueprint: publish, close, or change workstreams, partners, targets.
+#[utoipa::path(
+    post,
+    path = "/api/v1/blueprints/{bp}/{action}",
+    tag = "blueprints",
+    params(InBlueprint)
+)]
 pub async fn act_blueprint(
     State(state): State<AppState>,
     Path((bp, action)): Path<(String, String)>,
     caller: Caller,
     headers: HeaderMap,
-    bytes: Bytes,
+    Body(bytes): Body,
 ) -> Result<Response, ApiError> {
     let target = Target {
         kind: ThingKind::Blueprint,
@@ -312,25 +327,43 @@ pub async fn act_blueprint(
 }
 
 macro_rules! in_blueprint {
-    ($create:ident, $act:ident, $kind:expr, $what:literal) => {
-        #[doc = concat!("`POST /api/v1/blueprints/{bp}/", $what, "`: create one.")]
+    ($create:ident, $act:ident, $kind:expr, $what:literal, $tag:literal, $id:ty,
+     $create_path:literal, $act_path:literal, $example:literal) => {
+        #[doc = concat!("Record a new ", $what, ".")]
+        #[utoipa::path(
+            post,
+            path = $create_path,
+            summary = concat!("Record a new ", $what, "."),
+            tag = $tag,
+            params(InBlueprint)
+        )]
         pub async fn $create(
             State(state): State<AppState>,
             Path(bp): Path<String>,
             caller: Caller,
             headers: HeaderMap,
-            bytes: Bytes,
+            Body(bytes): Body,
         ) -> Result<Response, ApiError> {
             create(&state, &caller, &headers, &bytes, $kind, Some(bp)).await
         }
 
-        #[doc = concat!("`POST /api/v1/blueprints/{bp}/", $what, "/{id}/{action}`.")]
+        #[doc = concat!("Record an action on a ", $what, ".")]
+        #[utoipa::path(
+            post,
+            path = $act_path,
+            summary = concat!("Record an action on a ", $what, "."),
+            tag = $tag,
+            params(
+                InBlueprint,
+                ("id" = $id, Path, description = concat!("The ", $what, "'s id."), example = $example),
+            )
+        )]
         pub async fn $act(
             State(state): State<AppState>,
             Path((bp, id, action)): Path<(String, String, String)>,
             caller: Caller,
             headers: HeaderMap,
-            bytes: Bytes,
+            Body(bytes): Body,
         ) -> Result<Response, ApiError> {
             let target = Target {
                 kind: $kind,
@@ -347,15 +380,35 @@ in_blueprint!(
     create_milestone,
     act_milestone,
     ThingKind::Milestone,
-    "milestones"
+    "milestone",
+    "milestones",
+    proto::MilestoneId,
+    "/api/v1/blueprints/{bp}/milestones",
+    "/api/v1/blueprints/{bp}/milestones/{id}/{action}",
+    "academy"
 );
 in_blueprint!(
     create_commitment,
     act_commitment,
     ThingKind::Commitment,
-    "commitments"
+    "commitment",
+    "commitments",
+    proto::CommitmentId,
+    "/api/v1/blueprints/{bp}/commitments",
+    "/api/v1/blueprints/{bp}/commitments/{id}/{action}",
+    "secondees"
 );
-in_blueprint!(create_pledge, act_pledge, ThingKind::Pledge, "pledges");
+in_blueprint!(
+    create_pledge,
+    act_pledge,
+    ThingKind::Pledge,
+    "pledge",
+    "pledges",
+    proto::PledgeId,
+    "/api/v1/blueprints/{bp}/pledges",
+    "/api/v1/blueprints/{bp}/pledges/{id}/{action}",
+    "academy-fund"
+);
 
 fn take_id(body: &mut Map<String, Value>) -> Result<String, ApiError> {
     match body.remove("id") {
@@ -476,26 +529,28 @@ where
     Ok(Written { accepted, location })
 }
 
+/// The answer to a stored write.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AcceptedBody {
+    #[serde(flatten)]
+    pub accepted: Accepted,
+    /// The API path of the thing written.
+    pub location: String,
+}
+
 fn accepted_response(Written { accepted, location }: Written, created: bool) -> Response {
-    let location = location.as_str();
     let status = if created && !accepted.duplicate {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    let etag = format!("\"{}\"", accepted.version);
-    let body = serde_json::json!({
-        "seq": accepted.seq,
-        "version": accepted.version,
-        "events": accepted.events,
-        "duplicate": accepted.duplicate,
-        "location": location,
-    });
-    let mut response = (status, Json(body)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&etag) {
+    let etag = HeaderValue::from_str(&format!("\"{}\"", accepted.version));
+    let location_value = HeaderValue::from_str(&location);
+    let mut response = (status, Json(AcceptedBody { accepted, location })).into_response();
+    if let Ok(v) = etag {
         response.headers_mut().insert(header::ETAG, v);
     }
-    if let Ok(v) = HeaderValue::from_str(location) {
+    if let Ok(v) = location_value {
         response.headers_mut().insert(header::LOCATION, v);
     }
     response

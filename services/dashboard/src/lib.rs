@@ -8,6 +8,7 @@ pub mod auth;
 pub mod commands;
 pub mod forms;
 pub mod metrics;
+pub mod openapi;
 pub mod pages;
 pub mod problem;
 pub mod registers;
@@ -22,9 +23,9 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{MethodFilter, MethodRouter, get, on, post};
 use eventstore::EventStore;
 use projector::status::RagRules;
 use projector::{Projector, ProjectorMetrics};
@@ -87,6 +88,8 @@ impl DashboardConfig {
 pub struct AppState {
     pub db: Arc<redb::Database>,
     pub nats: async_nats::Client,
+    /// Read only for the stream's last sequence: the dashboard never appends.
+    pub store: EventStore,
     pub checkpoint: watch::Receiver<u64>,
     pub registry: Registry,
     pub projector_metrics: ProjectorMetrics,
@@ -100,6 +103,112 @@ pub struct AppState {
     pub sessions: Arc<session::Sessions>,
     pub secure_cookies: bool,
     pub metrics_need_token: bool,
+}
+
+/// One route of the JSON API: the table below is the only list of them, read by the router and by
+/// the test that compares it with the OpenAPI document.
+pub struct ApiRoute {
+    pub method: Method,
+    /// The path template, as axum and OpenAPI both write it (`/api/v1/blueprints/{bp}`).
+    pub path: &'static str,
+    handler: fn(MethodFilter) -> MethodRouter<AppState>,
+}
+
+const fn route(
+    method: Method,
+    path: &'static str,
+    handler: fn(MethodFilter) -> MethodRouter<AppState>,
+) -> ApiRoute {
+    ApiRoute {
+        method,
+        path,
+        handler,
+    }
+}
+
+/// Every route under `/api/v1`.
+pub const API_ROUTES: &[ApiRoute] = &[
+    route(Method::GET, "/api/v1/openapi.json", |m| {
+        on(m, openapi::document)
+    }),
+    route(Method::GET, "/api/v1/organisations", |m| {
+        on(m, api::organisations)
+    }),
+    route(Method::POST, "/api/v1/organisations", |m| {
+        on(m, commands::create_organisation)
+    }),
+    route(Method::GET, "/api/v1/organisations/{id}", |m| {
+        on(m, api::organisation)
+    }),
+    route(Method::POST, "/api/v1/organisations/{id}/{action}", |m| {
+        on(m, commands::act_organisation)
+    }),
+    route(Method::GET, "/api/v1/blueprints", |m| {
+        on(m, api::blueprints)
+    }),
+    route(Method::POST, "/api/v1/blueprints", |m| {
+        on(m, commands::create_blueprint)
+    }),
+    route(Method::GET, "/api/v1/blueprints/{bp}", |m| {
+        on(m, api::blueprint)
+    }),
+    route(Method::POST, "/api/v1/blueprints/{bp}/{action}", |m| {
+        on(m, commands::act_blueprint)
+    }),
+    route(Method::GET, "/api/v1/blueprints/{bp}/milestones", |m| {
+        on(m, api::milestones)
+    }),
+    route(Method::POST, "/api/v1/blueprints/{bp}/milestones", |m| {
+        on(m, commands::create_milestone)
+    }),
+    route(
+        Method::GET,
+        "/api/v1/blueprints/{bp}/milestones/{id}",
+        |m| on(m, api::milestone),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/blueprints/{bp}/milestones/{id}/{action}",
+        |m| on(m, commands::act_milestone),
+    ),
+    route(Method::GET, "/api/v1/blueprints/{bp}/commitments", |m| {
+        on(m, api::commitments)
+    }),
+    route(Method::POST, "/api/v1/blueprints/{bp}/commitments", |m| {
+        on(m, commands::create_commitment)
+    }),
+    route(
+        Method::GET,
+        "/api/v1/blueprints/{bp}/commitments/{id}",
+        |m| on(m, api::commitment),
+    ),
+    route(
+        Method::POST,
+        "/api/v1/blueprints/{bp}/commitments/{id}/{action}",
+        |m| on(m, commands::act_commitment),
+    ),
+    route(Method::GET, "/api/v1/blueprints/{bp}/pledges", |m| {
+        on(m, api::pledges)
+    }),
+    route(Method::POST, "/api/v1/blueprints/{bp}/pledges", |m| {
+        on(m, commands::create_pledge)
+    }),
+    route(Method::GET, "/api/v1/blueprints/{bp}/pledges/{id}", |m| {
+        on(m, api::pledge)
+    }),
+    route(
+        Method::POST,
+        "/api/v1/blueprints/{bp}/pledges/{id}/{action}",
+        |m| on(m, commands::act_pledge),
+    ),
+];
+
+/// The JSON API's routes, from [`API_ROUTES`] (routes of one path merge).
+fn api_router() -> Router<AppState> {
+    API_ROUTES.iter().fold(Router::new(), |router, r| {
+        let filter = MethodFilter::try_from(r.method.clone()).expect("GET or POST");
+        router.route(r.path, (r.handler)(filter))
+    })
 }
 
 /// Builds the router over `state`.
@@ -130,58 +239,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
-        .route(
-            "/api/v1/organisations",
-            get(api::organisations).post(commands::create_organisation),
-        )
-        .route("/api/v1/organisations/{id}", get(api::organisation))
-        .route(
-            "/api/v1/organisations/{id}/{action}",
-            post(commands::act_organisation),
-        )
-        .route(
-            "/api/v1/blueprints",
-            get(api::blueprints).post(commands::create_blueprint),
-        )
-        .route("/api/v1/blueprints/{bp}", get(api::blueprint))
-        .route(
-            "/api/v1/blueprints/{bp}/{action}",
-            post(commands::act_blueprint),
-        )
-        .route(
-            "/api/v1/blueprints/{bp}/milestones",
-            get(api::milestones).post(commands::create_milestone),
-        )
-        .route(
-            "/api/v1/blueprints/{bp}/milestones/{id}",
-            get(api::milestone),
-        )
-        .route(
-            "/api/v1/blueprints/{bp}/milestones/{id}/{action}",
-            post(commands::act_milestone),
-        )
-        .route(
-            "/api/v1/blueprints/{bp}/commitments",
-            get(api::commitments).post(commands::create_commitment),
-        )
-        .route(
-            "/api/v1/blueprints/{bp}/commitments/{id}",
-            get(api::commitment),
-        )
-        .route(
-            "/api/v1/blueprints/{bp}/commitments/{id}/{action}",
-            post(commands::act_commitment),
-        )
-        .route(
-            "/api/v1/blueprints/{bp}/pledges",
-            get(api::pledges).post(commands::create_pledge),
-        )
-        .route("/api/v1/blueprints/{bp}/pledges/{id}", get(api::pledge))
-        .route(
-            "/api/v1/blueprints/{bp}/pledges/{id}/{action}",
-            post(commands::act_pledge),
-        )
+        .merge(api_router())
         .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             http_metrics,
             metrics::track,
@@ -262,6 +322,7 @@ pub async fn start(
     let state = AppState {
         db: db.clone(),
         nats: store.client().clone(),
+        store: store.clone(),
         checkpoint: checkpoint.clone(),
         registry,
         projector_metrics,

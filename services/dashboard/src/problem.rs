@@ -1,19 +1,26 @@
 //! Every error the HTTP API returns, mapped to a status and an RFC 9457 problem document in this one
 //! place. Messages tell the client what it did wrong; internals go to the log, not the response.
 
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use proto::{Rejection, RejectionKind};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
-/// An `application/problem+json` body.
-#[derive(Debug, Clone, Serialize)]
+/// An `application/problem+json` body (RFC 9457).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     /// `urn:waymark:problem:<code>`; the code is stable and clients may match on it.
     #[serde(rename = "type")]
     pub problem_type: String,
+    /// The HTTP status's reason phrase.
     pub title: String,
+    /// The HTTP status.
     pub status: u16,
+    /// One sentence saying what was wrong, naming the thing and the rule or field.
     pub detail: String,
     /// The stable code alone, such as `milestone.closed`.
     pub code: String,
@@ -82,6 +89,45 @@ impl ApiError {
             code: self.code.clone(),
             field: self.field.clone(),
         }
+    }
+}
+
+impl ApiError {
+    /// One of axum's own rejections (a body too large or unreadable, a path not valid UTF-8).
+    fn rejected(status: StatusCode, detail: String) -> Self {
+        let code = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => "request.too_large",
+            _ => "request.malformed",
+        };
+        Self::new(status, code, detail)
+    }
+}
+
+/// The path parameters, as `axum::extract::Path` reads them, refused as a problem.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(t)| Path(t))
+            .map_err(|e| ApiError::rejected(e.status(), e.body_text()))
+    }
+}
+
+/// The request body's bytes, refused as a problem when too large or unreadable.
+pub struct Body(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        Bytes::from_request(request, state)
+            .await
+            .map(Body)
+            .map_err(|e| ApiError::rejected(e.status(), e.body_text()))
     }
 }
 

@@ -15,6 +15,7 @@ use crate::views::*;
 
 /// A blueprint with its milestones' RAG counts and delivery confidence as of a date.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BlueprintSummary {
     #[serde(flatten)]
     pub blueprint: BlueprintView,
@@ -29,6 +30,7 @@ pub struct BlueprintSummary {
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Progress {
     pub done: u64,
     pub total: u64,
@@ -36,6 +38,7 @@ pub struct Progress {
 
 /// A milestone with its RAG as of a date.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssessedMilestone {
     #[serde(flatten)]
     pub milestone: MilestoneView,
@@ -46,6 +49,7 @@ pub struct AssessedMilestone {
 
 /// A commitment with whether it is overdue as of a date.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssessedCommitment {
     #[serde(flatten)]
     pub commitment: CommitmentView,

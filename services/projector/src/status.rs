@@ -42,6 +42,7 @@ impl Default for RagRules {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Rag {
     Red,
@@ -65,6 +66,7 @@ impl Rag {
 
 /// A status with the reasons for it, so a sponsor can see why something is amber.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Assessed {
     pub rag: Rag,
     pub reasons: Vec<String>,
@@ -174,7 +176,7 @@ pub fn confidence(
     if share(red) {
         red_reasons.push(format!("{red} of {n} open milestones are red"));
     }
-    if confirmed * 2 < bp.funding_target && days_left < rules.funding_days_left {
+    if confirmed.saturating_mul(2) < bp.funding_target && days_left < rules.funding_days_left {
         red_reasons.push(format!(
             "confirmed funding is below half the target with {days_left} days left"
         ));

@@ -6,6 +6,7 @@ use proto::{CommitmentKind, OrgId, OrgType, Resource};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrganisationView {
     pub id: String,
     pub name: String,
@@ -14,6 +15,7 @@ pub struct OrganisationView {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BlueprintStatus {
     Draft,
@@ -22,6 +24,7 @@ pub enum BlueprintStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WorkstreamView {
     pub id: String,
     pub title: String,
@@ -30,6 +33,7 @@ pub struct WorkstreamView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TargetView {
     pub id: String,
     pub title: String,
@@ -41,6 +45,7 @@ pub struct TargetView {
 
 /// Milestones by life-cycle status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MilestoneCounts {
     pub planned: u64,
     pub in_progress: u64,
@@ -50,6 +55,7 @@ pub struct MilestoneCounts {
 
 /// Pledged, confirmed and disbursed totals of one resource.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FundingTotals {
     pub pledged: u64,
     pub confirmed: u64,
@@ -58,6 +64,7 @@ pub struct FundingTotals {
 
 /// Money (pence) and staff time (hundredths of a person-day).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Funding {
     pub money: FundingTotals,
     pub staff_time: FundingTotals,
@@ -65,6 +72,7 @@ pub struct Funding {
 
 /// Commitments by status, with quantities.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommitmentCounts {
     pub open: u64,
     pub fulfilled: u64,
@@ -73,6 +81,7 @@ pub struct CommitmentCounts {
 
 /// A blueprint with the totals the projector keeps up to date as its things change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BlueprintView {
     pub id: String,
     pub title: String,
@@ -98,6 +107,7 @@ pub struct BlueprintView {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MilestoneStatus {
     Planned,
@@ -107,6 +117,7 @@ pub enum MilestoneStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MilestoneView {
     pub blueprint: String,
     pub id: String,
@@ -135,6 +146,7 @@ impl MilestoneView {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CommitmentStatus {
     Made,
@@ -143,6 +155,7 @@ pub enum CommitmentStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommitmentView {
     pub blueprint: String,
     pub id: String,
@@ -159,6 +172,7 @@ pub struct CommitmentView {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PledgeStatus {
     Pledged,
@@ -168,6 +182,7 @@ pub enum PledgeStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PledgeView {
     pub blueprint: String,
     pub id: String,
@@ -209,6 +224,7 @@ impl PledgeView {
 
 /// One commit in the history of a thing: who recorded what, when, and what it changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryEntry {
     pub seq: u64,
     pub recorded_at: DateTime<Utc>,
@@ -218,6 +234,7 @@ pub struct HistoryEntry {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryEvent {
     #[serde(rename = "type")]
     pub event_type: String,

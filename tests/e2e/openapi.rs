@@ -1,0 +1,165 @@
+//! The OpenAPI document at `/api/v1/openapi.json` describes exactly the routes the server serves,
+//! and the write bodies it gives as examples are accepted.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+use tests::{Answer, TestApp};
+
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+async fn document(app: &TestApp) -> Value {
+    let answer = app.get_as(None, "/api/v1/openapi.json").await;
+    assert_eq!(answer.status, 200, "served without a token: {answer:?}");
+    answer.body
+}
+
+/// Every (method, path template) the document describes, with its operation.
+fn operations(doc: &Value) -> Vec<(String, String, &Value)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("a path item") {
+            if METHODS.contains(&method.as_str()) {
+                out.push((method.to_uppercase(), path.clone(), op));
+            }
+        }
+    }
+    out
+}
+
+/// The names an `{action}` parameter may take.
+fn actions(op: &Value) -> Vec<String> {
+    op["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"] == "action" && p["in"] == "path")
+        .and_then(|p| p["schema"]["enum"].as_array())
+        .map(|names| {
+            names
+                .iter()
+                .map(|n| n.as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A concrete path for a template, with the ids of the story the examples tell.
+fn fill(template: &str, action: Option<&str>) -> String {
+    let id = if template.starts_with("/api/v1/organisations") {
+        "gds"
+    } else if template.contains("/milestones/") {
+        "academy"
+    } else if template.contains("/commitments/") {
+        "secondees"
+    } else {
+        "academy-fund"
+    };
+    template
+        .replace("{bp}", "wm-digital")
+        .replace("{id}", id)
+        .replace("{action}", action.unwrap_or("none"))
+}
+
+async fn send(app: &TestApp, method: &str, path: &str, body: Value) -> Answer {
+    match method {
+        "GET" => app.get(path).await,
+        "POST" => app.post(path, body).await,
+        other => panic!("the API has no {other} routes"),
+    }
+}
+
+#[tokio::test]
+async fn the_document_describes_exactly_the_routes_served() {
+    let app = TestApp::spawn().await;
+    let doc = document(&app).await;
+    let version = doc["openapi"].as_str().expect("openapi version");
+    assert!(version.starts_with("3.1."), "OpenAPI 3.1.x, not {version}");
+
+    let documented: BTreeSet<(String, String)> = operations(&doc)
+        .into_iter()
+        .map(|(method, path, _)| (method, path))
+        .collect();
+    let served: BTreeSet<(String, String)> = dashboard::API_ROUTES
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.to_owned()))
+        .collect();
+    let only_documented: Vec<_> = documented.difference(&served).collect();
+    let only_served: Vec<_> = served.difference(&documented).collect();
+    assert!(
+        only_documented.is_empty() && only_served.is_empty(),
+        "documented but not in API_ROUTES: {only_documented:?}; in API_ROUTES but not documented: \
+         {only_served:?}"
+    );
+
+    // Every reference resolves.
+    let text = doc.to_string();
+    for reference in text.split("\"$ref\":\"").skip(1) {
+        let name = reference.split('"').next().unwrap();
+        let name = name.strip_prefix("#/components/schemas/").expect(name);
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "{name} is referred to but not defined"
+        );
+    }
+
+    // Each documented route is really routed: an unrouted path is a `route.not_found` problem.
+    for (method, path, op) in operations(&doc) {
+        let action = actions(op).into_iter().next();
+        let answer = send(&app, &method, &fill(&path, action.as_deref()), json!({})).await;
+        assert!(
+            answer.body["code"] != "route.not_found" && answer.status != 405,
+            "{method} {path} is documented but not served: {answer:?}"
+        );
+        if method == "POST" {
+            assert!(op["requestBody"]["content"]["application/json"]["schema"].is_object());
+            assert!(op["responses"]["422"].is_object() && op["security"].is_array());
+        }
+    }
+    let unrouted = app
+        .post("/api/v1/blueprints/wm/milestones/a/start/again", json!({}))
+        .await;
+    assert_eq!(unrouted.body["code"], "route.not_found", "{unrouted:?}");
+}
+
+#[tokio::test]
+async fn every_documented_write_body_is_accepted() {
+    let app = TestApp::spawn().await;
+    app.given_blueprint("wm-digital").await;
+    let doc = document(&app).await;
+    let mut posted = 0;
+    for (method, path, op) in operations(&doc) {
+        if method != "POST" {
+            continue;
+        }
+        let examples = op["requestBody"]["content"]["application/json"]["examples"]
+            .as_object()
+            .unwrap_or_else(|| panic!("POST {path} has examples"));
+        let names = actions(op);
+        for name in &names {
+            assert!(
+                examples.contains_key(name),
+                "POST {path}: no example of {name}"
+            );
+        }
+        for (name, example) in examples {
+            let action = path.ends_with("/{action}").then_some(name.as_str());
+            let answer = app
+                .post(&fill(&path, action), example["value"].clone())
+                .await;
+            // A rule may refuse it in this state (404, 409); its shape must never be refused.
+            let refused_shape = matches!(answer.status, 400 | 415)
+                || answer.body["code"] == "request.invalid"
+                || answer.body["code"] == "route.unknown_action";
+            assert!(!refused_shape, "POST {path} example {name}: {answer:?}");
+            assert!(
+                answer.status < 500,
+                "POST {path} example {name}: {answer:?}"
+            );
+            posted += 1;
+        }
+    }
+    assert!(posted >= 29, "every action has an example; posted {posted}");
+}
