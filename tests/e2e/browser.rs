@@ -69,8 +69,15 @@ async fn the_blueprint_page_lists_milestones_commitments_and_pledges() {
         .await
         .unwrap();
     assert!(dom.contains("<h1>West Midlands digital</h1>"), "{dom}");
-    assert!(dom.contains("<title>West Midlands digital · Waymark</title>"), "{dom}");
-    assert_eq!(dom.matches("<h2>").count(), 4, "funding, milestones, commitments, pledges; no forms for a reader");
+    assert!(
+        dom.contains("<title>West Midlands digital · Waymark</title>"),
+        "{dom}"
+    );
+    assert_eq!(
+        dom.matches("<h2>").count(),
+        4,
+        "funding, milestones, commitments, pledges; no forms for a reader"
+    );
     // What users typed is escaped, so the browser shows it as text, not markup.
     assert!(
         dom.contains("Academy &lt;opens&gt; &amp; \"runs\""),

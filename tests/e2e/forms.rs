@@ -133,6 +133,7 @@ async fn a_recorder_records_and_corrects_a_milestone_through_forms() {
     // A refused correction comes back with the message by the field and what was typed.
     let page = browser.get(&to).await;
     assert!(page.html.contains("GDS academy"));
+    assert!(page.html.contains("Status: planned"), "{}", page.html);
     let url = "/blueprints/wm/milestones/academy/replan";
     let (csrf, key, version) = (
         hidden(&page.html, url, "csrf"),

@@ -149,6 +149,14 @@ fn page_error(visitor: Option<&Visitor>, status: StatusCode, message: &str) -> R
     )
 }
 
+/// A status as people read it: `in progress`, `fulfilled`.
+fn status_label<T: serde::Serialize>(status: &T) -> String {
+    serde_json::to_value(status)
+        .ok()
+        .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+        .unwrap_or_default()
+}
+
 /// An error page for a visitor.
 pub fn error_page(visitor: &Visitor, status: StatusCode, message: &str) -> Response {
     page_error(Some(visitor), status, message)
@@ -528,7 +536,7 @@ async fn thing_page(
                 ];
                 (
                     v.title.clone(),
-                    format!("{:?}", v.status).to_lowercase(),
+                    status_label(&v.status),
                     Some(m.rag.label().to_owned()),
                     m.rag_reasons.clone(),
                     facts,
@@ -557,7 +565,7 @@ async fn thing_page(
                 ];
                 (
                     v.description.clone(),
-                    format!("{:?}", v.status).to_lowercase(),
+                    status_label(&v.status),
                     None,
                     vec![],
                     facts,
@@ -586,7 +594,7 @@ async fn thing_page(
                 ];
                 (
                     format!("Pledge {} from {}", v.id, v.sponsor),
-                    format!("{:?}", v.status).to_lowercase(),
+                    status_label(&v.status),
                     None,
                     vec![],
                     facts,
