@@ -306,6 +306,33 @@ pub async fn pledges(
     Ok(Json(reader.pledges(id.as_str())?).into_response())
 }
 
+/// Answers with one thing of a blueprint and its history, or 404 naming it.
+fn one_with_history<T: Serialize>(
+    reader: &Reader,
+    thing: ThingRef,
+    found: Option<T>,
+    version: impl Fn(&T) -> u64,
+) -> Result<Response, ApiError> {
+    let found = found.ok_or_else(|| {
+        ApiError::not_found(
+            format!("{}.not_found", thing.kind.token()),
+            format!(
+                "{} {} does not exist",
+                thing.kind.token(),
+                thing.display_name()
+            ),
+        )
+    })?;
+    let history = reader.history(&thing.subject())?;
+    Ok(json_with_version(
+        version(&found),
+        &WithHistory {
+            thing: found,
+            history,
+        },
+    ))
+}
+
 /// One thing with its full history.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct WithHistory<T> {
@@ -336,21 +363,13 @@ pub async fn milestone(
     let params = params(p)?;
     let reader = state.reader(&params).await?;
     require_readable(&reader, &caller, &bp)?;
-    let all = reader.assessed_milestones(bp.as_str(), view_date(&params), &state.rules)?;
-    let m = all
+    let found = reader
+        .assessed_milestones(bp.as_str(), view_date(&params), &state.rules)?
         .into_iter()
-        .find(|m| m.milestone.id == id.as_str())
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "milestone.not_found",
-                format!("milestone {bp}/{id} does not exist"),
-            )
-        })?;
-    let history = reader.history(&ThingRef::milestone(&bp, &id).subject())?;
-    Ok(json_with_version(
-        m.milestone.version,
-        &WithHistory { thing: m, history },
-    ))
+        .find(|m| m.milestone.id == id.as_str());
+    one_with_history(&reader, ThingRef::milestone(&bp, &id), found, |m| {
+        m.milestone.version
+    })
 }
 
 /// One commitment with its history.
@@ -374,21 +393,13 @@ pub async fn commitment(
     let params = params(p)?;
     let reader = state.reader(&params).await?;
     require_readable(&reader, &caller, &bp)?;
-    let c = reader
+    let found = reader
         .assessed_commitments(bp.as_str(), view_date(&params))?
         .into_iter()
-        .find(|c| c.commitment.id == id.as_str())
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "commitment.not_found",
-                format!("commitment {bp}/{id} does not exist"),
-            )
-        })?;
-    let history = reader.history(&ThingRef::commitment(&bp, &id).subject())?;
-    Ok(json_with_version(
-        c.commitment.version,
-        &WithHistory { thing: c, history },
-    ))
+        .find(|c| c.commitment.id == id.as_str());
+    one_with_history(&reader, ThingRef::commitment(&bp, &id), found, |c| {
+        c.commitment.version
+    })
 }
 
 /// One pledge with its history.
@@ -411,20 +422,8 @@ pub async fn pledge(
     let (bp, id): (BlueprintId, PledgeId) = (parse_id(&bp)?, parse_id(&id)?);
     let reader = state.reader(&params(p)?).await?;
     require_readable(&reader, &caller, &bp)?;
-    let view = reader.pledge(bp.as_str(), id.as_str())?.ok_or_else(|| {
-        ApiError::not_found(
-            "pledge.not_found",
-            format!("pledge {bp}/{id} does not exist"),
-        )
-    })?;
-    let history = reader.history(&ThingRef::pledge(&bp, &id).subject())?;
-    Ok(json_with_version(
-        view.version,
-        &WithHistory {
-            thing: view,
-            history,
-        },
-    ))
+    let found = reader.pledge(bp.as_str(), id.as_str())?;
+    one_with_history(&reader, ThingRef::pledge(&bp, &id), found, |p| p.version)
 }
 
 /// Any other path.
