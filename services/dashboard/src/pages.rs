@@ -814,14 +814,13 @@ async fn post_organisation(
     id: Option<String>,
     action: String,
 ) -> Response {
-    let (state, visitor) = (state.clone(), visitor.clone());
-    let fields = match check_form(&visitor, fields) {
+    let fields = match check_form(visitor, fields) {
         Ok(f) => f,
-        Err((status, message)) => return page_error(Some(&visitor), status, message),
+        Err((status, message)) => return page_error(Some(visitor), status, message),
     };
     match submit(
-        &state,
-        &visitor,
+        state,
+        visitor,
         fields,
         ThingKind::Organisation,
         None,
@@ -833,8 +832,8 @@ async fn post_organisation(
         Ok(to) => see_other(&to),
         Err((status, refused)) => {
             organisations_page(
-                &state,
-                &visitor,
+                state,
+                visitor,
                 Some((id.as_deref().unwrap_or(""), &action, &refused)),
                 status,
             )
