@@ -398,6 +398,21 @@ pub fn action_specs(kind: ThingKind) -> impl Iterator<Item = &'static ActionSpec
         .filter(move |s| s.kind == kind && s.fields.first().is_none_or(|f| f.name != "id"))
 }
 
+/// Whether a thing in `status` (as shown on its page: `planned`, `in progress`, ...) is offered
+/// the form for `action`. This only spares people forms their thing's state will refuse; the
+/// services' rules decide, and a refusal still explains itself.
+pub fn offered(kind: ThingKind, status: &str, action: &str) -> bool {
+    match (kind, status) {
+        (T::Milestone, "planned") => action != "reopen",
+        (T::Milestone, "in progress") => !matches!(action, "start" | "reopen"),
+        (T::Milestone, _) => action == "reopen",
+        (T::Commitment, "made") => true,
+        (T::Pledge, "pledged") => matches!(action, "confirm" | "withdraw"),
+        (T::Pledge, "confirmed") => matches!(action, "disburse" | "withdraw" | "close"),
+        _ => false,
+    }
+}
+
 /// Converts submitted fields to the JSON body of the action. Returns the field errors found.
 pub fn to_body(
     spec: &ActionSpec,
@@ -627,6 +642,33 @@ mod tests {
         expect(
             ThingKind::Pledge,
             &["make", "confirm", "disburse", "withdraw", "close"],
+        );
+    }
+
+    #[test]
+    fn forms_follow_the_life_cycle() {
+        let offered = |kind, status| {
+            action_specs(kind)
+                .filter(|s| super::offered(kind, status, s.action))
+                .map(|s| s.action)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            offered(ThingKind::Milestone, "planned"),
+            ["start", "report_progress", "replan", "complete", "cancel"]
+        );
+        assert_eq!(
+            offered(ThingKind::Milestone, "in progress"),
+            ["report_progress", "replan", "complete", "cancel"]
+        );
+        assert_eq!(offered(ThingKind::Milestone, "done"), ["reopen"]);
+        assert_eq!(
+            offered(ThingKind::Commitment, "withdrawn"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            offered(ThingKind::Pledge, "confirmed"),
+            ["disburse", "withdraw", "close"]
         );
     }
 

@@ -606,6 +606,10 @@ async fn thing_page(
         let nav = Nav::of(visitor);
         let choices = choices(&reader, Some(&bpv))?;
         let forms = forms::action_specs(kind)
+            .filter(|sp| {
+                forms::offered(kind, &status, sp.action)
+                    || refused_for(refusal, sp.action).is_some()
+            })
             .filter(|sp| may_write(visitor, kind, sp.action, Some(bp)))
             .map(|sp| {
                 forms::render(
