@@ -134,8 +134,16 @@ async fn a_recorder_records_and_corrects_a_milestone_through_forms() {
     let page = browser.get(&to).await;
     assert!(page.html.contains("GDS academy"));
     assert!(page.html.contains("Status: planned"), "{}", page.html);
-    assert!(page.html.contains("action=\"/blueprints/wm/milestones/academy/start\""));
-    assert!(!page.html.contains("action=\"/blueprints/wm/milestones/academy/reopen\""), "no form the state would refuse");
+    assert!(
+        page.html
+            .contains("action=\"/blueprints/wm/milestones/academy/start\"")
+    );
+    assert!(
+        !page
+            .html
+            .contains("action=\"/blueprints/wm/milestones/academy/reopen\""),
+        "no form the state would refuse"
+    );
     let url = "/blueprints/wm/milestones/academy/replan";
     let (csrf, key, version) = (
         hidden(&page.html, url, "csrf"),

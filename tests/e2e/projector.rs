@@ -218,3 +218,47 @@ async fn rebuild_and_verify_agree_with_the_live_read_models() {
     let rebuilt = projector::db::open(&app.db_path()).unwrap();
     assert_eq!(projector::offline::digest(&rebuilt).unwrap(), live);
 }
+
+#[tokio::test]
+async fn acknowledged_commits_survive_a_nats_server_crash() {
+    let mut app = TestApp::spawn().await;
+    app.given_blueprint("wm").await;
+    let before = app.plan_milestone("wm", "a", "2027-03-31").await.seq();
+
+    // The server dies without warning and comes back on the same port and data folder.
+    app.nats
+        .server
+        .restart()
+        .await
+        .expect("nats-server restarts");
+
+    // Clients reconnect by themselves; a command may need a retry while they do.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    let after = loop {
+        let a = app.plan_milestone("wm", "b", "2027-03-31").await;
+        if a.status == 201 || a.status == 200 {
+            break a.seq();
+        }
+        assert_eq!(
+            a.status, 503,
+            "only unavailability while reconnecting: {a:?}"
+        );
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no reconnection in time"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(after > before);
+    // The projector starts a fresh consumer as soon as its connection is back.
+    app.wait_for_checkpoint(after).await;
+    let summary = app
+        .get(&format!("/api/v1/blueprints/wm?min_seq={after}"))
+        .await;
+    assert_eq!(summary.status, 200, "{summary:?}");
+    assert_eq!(
+        summary.body["milestones"]["planned"], 2,
+        "the commit acknowledged before the crash is still there"
+    );
+    app.stop_stack().await;
+}

@@ -89,10 +89,21 @@ pub struct EventStore {
     js: jetstream::Context,
     stream: stream::Stream,
     config: NatsConfig,
+    /// Counts reconnections to NATS, so that long-lived readers can resume at once.
+    reconnects: tokio::sync::watch::Receiver<u64>,
 }
 
 /// Connects to NATS as `config` says.
 pub async fn connect(config: &NatsConfig, name: &str) -> Result<async_nats::Client, StoreError> {
+    connect_watching(config, name, tokio::sync::watch::channel(0).0).await
+}
+
+/// Connects, counting every (re)connection in `connections`.
+async fn connect_watching(
+    config: &NatsConfig,
+    name: &str,
+    connections: tokio::sync::watch::Sender<u64>,
+) -> Result<async_nats::Client, StoreError> {
     let fail = |reason: String| StoreError::Connect {
         url: config.url.clone(),
         reason,
@@ -102,6 +113,19 @@ pub async fn connect(config: &NatsConfig, name: &str) -> Result<async_nats::Clie
         .connection_timeout(config.connect_timeout())
         .request_timeout(Some(config.request_timeout()))
         .retry_on_initial_connect()
+        .event_callback(move |event| {
+            let connections = connections.clone();
+            async move {
+                match event {
+                    async_nats::Event::Connected => {
+                        connections.send_modify(|n| *n += 1);
+                        tracing::info!("connected to NATS");
+                    }
+                    async_nats::Event::Disconnected => tracing::warn!("disconnected from NATS"),
+                    other => tracing::debug!(event = %other, "NATS event"),
+                }
+            }
+        })
         .max_reconnects(None);
     if let Some(path) = &config.credentials_file {
         options = options.credentials_file(path).await.map_err(|e| {
@@ -151,8 +175,11 @@ fn parse_version(v: &str) -> Option<(u64, u64, u64)> {
 impl EventStore {
     /// Connects and creates (or verifies) the event stream.
     pub async fn open(config: &NatsConfig, name: &str) -> Result<Self, StoreError> {
-        let client = connect(config, name).await?;
-        Self::with_client(client, config).await
+        let (connections, reconnects) = tokio::sync::watch::channel(0);
+        let client = connect_watching(config, name, connections).await?;
+        let mut store = Self::with_client(client, config).await?;
+        store.reconnects = reconnects;
+        Ok(store)
     }
 
     /// Uses an existing connection; creates or verifies the event stream.
@@ -181,7 +208,13 @@ impl EventStore {
             js,
             stream,
             config: config.clone(),
+            reconnects: tokio::sync::watch::channel(0).1,
         })
+    }
+
+    /// Changes each time the connection to NATS is made again (after [`EventStore::open`]).
+    pub fn reconnects(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.reconnects.clone()
     }
 
     pub fn client(&self) -> &async_nats::Client {

@@ -135,6 +135,7 @@ impl Projector {
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send) {
         tokio::pin!(shutdown);
         let mut backoff = Duration::from_millis(100);
+        let mut checkpoint_before = *self.checkpoint.borrow();
         loop {
             tokio::select! {
                 () = &mut shutdown => break,
@@ -142,6 +143,10 @@ impl Projector {
                     if let Err(e) = result {
                         tracing::warn!(error = %e, "projection interrupted; resuming from the checkpoint");
                     }
+                    if *self.checkpoint.borrow() > checkpoint_before {
+                        backoff = Duration::from_millis(100);
+                    }
+                    checkpoint_before = *self.checkpoint.borrow();
                     tokio::select! {
                         () = &mut shutdown => break,
                         () = tokio::time::sleep(backoff) => {},
@@ -175,7 +180,16 @@ impl Projector {
         let messages = consumer.messages().await.map_err(|e| e.to_string())?;
         tracing::info!(from, "projector following the event stream");
         let mut chunks = messages.ready_chunks(MAX_BATCH);
-        while let Some(chunk) = chunks.next().await {
+        // A reconnection may leave the consumer waiting on heartbeats for many seconds; start a
+        // fresh one from the checkpoint instead.
+        let mut reconnects = self.store.reconnects();
+        reconnects.borrow_and_update();
+        loop {
+            let chunk = tokio::select! {
+                chunk = chunks.next() => chunk,
+                _ = reconnects.changed() => return Err("reconnected to NATS".to_owned()),
+            };
+            let Some(chunk) = chunk else { break };
             let mut batch = Vec::with_capacity(chunk.len());
             for message in chunk {
                 let message = message.map_err(|e| e.to_string())?;
