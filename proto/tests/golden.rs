@@ -611,13 +611,13 @@ fn every_event_type_has_a_golden_vector() {
             )),
             Err(e) => problems.push(format!("{}: {e}", vector.path)),
         }
-        if let Some(expected) = &vector.commit {
-            if &decoded != expected {
-                problems.push(format!(
-                    "{}: commit is {decoded:?}, expected {expected:?}",
-                    vector.path
-                ));
-            }
+        if let Some(expected) = &vector.commit
+            && &decoded != expected
+        {
+            problems.push(format!(
+                "{}: commit is {decoded:?}, expected {expected:?}",
+                vector.path
+            ));
         }
         if vector.written_by_waymark && decoded.encode().unwrap() != bytes {
             problems.push(format!(

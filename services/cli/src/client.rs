@@ -135,10 +135,10 @@ impl ApiClient {
         let url = format!("{}/readyz", self.base);
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            if let Ok(r) = self.http.get(&url).send().await {
-                if r.status() == StatusCode::OK {
-                    return Ok(());
-                }
+            if let Ok(r) = self.http.get(&url).send().await
+                && r.status() == StatusCode::OK
+            {
+                return Ok(());
             }
             if tokio::time::Instant::now() >= deadline {
                 return Err(ClientError::Transport {

@@ -325,13 +325,13 @@ impl Caller {
                 blueprint.unwrap_or("")
             )));
         }
-        if let Some(org) = &p.org {
-            if !matches!(kind, ThingKind::Commitment | ThingKind::Pledge) {
-                return Err(forbidden(format!(
-                    "token {} records for {org} only: its own commitments and pledges",
-                    p.name
-                )));
-            }
+        if let Some(org) = &p.org
+            && !matches!(kind, ThingKind::Commitment | ThingKind::Pledge)
+        {
+            return Err(forbidden(format!(
+                "token {} records for {org} only: its own commitments and pledges",
+                p.name
+            )));
         }
         Ok(p)
     }

@@ -60,14 +60,13 @@ impl Sessions {
         let csrf = new_token()?;
         let mut sessions = self.sessions.lock().map_err(|e| e.to_string())?;
         sessions.retain(|_, s| s.last_used.elapsed() < IDLE);
-        if sessions.len() >= MAX_SESSIONS {
-            if let Some(oldest) = sessions
+        if sessions.len() >= MAX_SESSIONS
+            && let Some(oldest) = sessions
                 .iter()
                 .min_by_key(|(_, s)| s.last_used)
                 .map(|(k, _)| k.clone())
-            {
-                sessions.remove(&oldest);
-            }
+        {
+            sessions.remove(&oldest);
         }
         sessions.insert(
             id.clone(),
@@ -174,21 +173,21 @@ impl FromRequestParts<AppState> for Visitor {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if let Some(id) = session_id(&parts.headers) {
-            if let Some(session) = state.sessions.touch(&id) {
-                if let Some(principal) = state.tokens.principal_for_hash(&session.token_sha256) {
-                    let signed_in = SignedIn {
-                        id,
-                        csrf: session.csrf,
-                        principal: principal.clone(),
-                    };
-                    return Ok(Visitor {
-                        caller: Caller(Some(principal)),
-                        session: Some(signed_in),
-                    });
-                }
-                state.sessions.remove(&id);
+        if let Some(id) = session_id(&parts.headers)
+            && let Some(session) = state.sessions.touch(&id)
+        {
+            if let Some(principal) = state.tokens.principal_for_hash(&session.token_sha256) {
+                let signed_in = SignedIn {
+                    id,
+                    csrf: session.csrf,
+                    principal: principal.clone(),
+                };
+                return Ok(Visitor {
+                    caller: Caller(Some(principal)),
+                    session: Some(signed_in),
+                });
             }
+            state.sessions.remove(&id);
         }
         let caller = Caller::from_request_parts(parts, state).await?;
         Ok(Visitor {

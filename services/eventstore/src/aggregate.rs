@@ -114,10 +114,11 @@ impl<A: Aggregate> StateCache<A> {
     /// Stores a folded state. When full, an arbitrary entry is dropped: a miss only costs a reload.
     pub fn put(&self, subject: String, folded: Arc<Folded<A>>) {
         let mut entries = self.entries.lock().expect("cache lock");
-        if entries.len() >= self.capacity && !entries.contains_key(&subject) {
-            if let Some(victim) = entries.keys().next().cloned() {
-                entries.remove(&victim);
-            }
+        if entries.len() >= self.capacity
+            && !entries.contains_key(&subject)
+            && let Some(victim) = entries.keys().next().cloned()
+        {
+            entries.remove(&victim);
         }
         entries.insert(subject, folded);
     }

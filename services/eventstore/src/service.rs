@@ -229,23 +229,23 @@ impl<H: Handler> Runtime<H> {
             if let Some(done) = folded.results.get(&envelope.idempotency_key) {
                 return answer_repeat(done, &request_hash);
             }
-            if let Some(expected) = envelope.expected_version {
-                if expected != folded.version {
-                    if from_cache {
-                        use_cache = false;
-                        continue;
-                    }
-                    return Err(Rejection::new(
-                        RejectionKind::Stale,
-                        "command.stale_version",
-                        format!(
-                            "{} {} is at version {}, not {expected}: read it again before changing it",
-                            thing.kind.token(),
-                            thing.display_name(),
-                            folded.version
-                        ),
-                    ));
+            if let Some(expected) = envelope.expected_version
+                && expected != folded.version
+            {
+                if from_cache {
+                    use_cache = false;
+                    continue;
                 }
+                return Err(Rejection::new(
+                    RejectionKind::Stale,
+                    "command.stale_version",
+                    format!(
+                        "{} {} is at version {}, not {expected}: read it again before changing it",
+                        thing.kind.token(),
+                        thing.display_name(),
+                        folded.version
+                    ),
+                ));
             }
             self.handler
                 .authorise(&envelope.actor, &envelope.command, &folded.state)?;

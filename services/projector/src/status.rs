@@ -93,12 +93,12 @@ pub fn assess_milestones(
         if red_deps.is_empty() {
             continue;
         }
-        if let Some(a) = out.get_mut(&m.id) {
-            if matches!(a.rag, Rag::Green | Rag::Amber) {
-                a.rag = Rag::Amber;
-                for d in red_deps {
-                    a.reasons.push(format!("depends on {d}, which is red"));
-                }
+        if let Some(a) = out.get_mut(&m.id)
+            && matches!(a.rag, Rag::Green | Rag::Amber)
+        {
+            a.rag = Rag::Amber;
+            for d in red_deps {
+                a.reasons.push(format!("depends on {d}, which is red"));
             }
         }
     }

@@ -643,13 +643,13 @@ fn milestone(cells: &mut Cells<'_>) -> Option<MilestoneRow> {
         }
         Ok(ids)
     });
-    if let (Some(id), Some(deps)) = (&id, &depends_on) {
-        if deps.contains(id) {
-            cells.fail(
-                "depends_on",
-                format!("milestone {id} cannot depend on itself"),
-            );
-        }
+    if let (Some(id), Some(deps)) = (&id, &depends_on)
+        && deps.contains(id)
+    {
+        cells.fail(
+            "depends_on",
+            format!("milestone {id} cannot depend on itself"),
+        );
     }
     Some(MilestoneRow {
         id: id?,
