@@ -28,3 +28,4 @@ fmt:
 
 deps:
 	./scripts/ensure-nats-server
+	./scripts/ensure-assets
