@@ -1,5 +1,6 @@
 //! End-to-end tests: real nats-servers, the whole stack, driven over HTTP, NATS and the CLI.
 
+mod as_of;
 mod auth;
 mod bad_input;
 mod browser;

@@ -3,7 +3,7 @@
 //! pledges. It is recorded through the HTTP API like any other data, with dates spread over the
 //! past months. Every pledge amount is illustrative, and says so in its conditions.
 
-use chrono::{Days, NaiveDate};
+use chrono::{Days, NaiveDate, Timelike};
 use serde_json::{Value, json};
 
 use crate::client::{ApiClient, ClientError};
@@ -545,10 +545,58 @@ pub async fn exists(client: &ApiClient) -> Result<bool, ClientError> {
     }
 }
 
+/// Facts recorded after the rest of the demo although they happened weeks before: a programme
+/// office catching up, so that "as known at" an earlier instant differs from "as of" a date.
+fn corrections() -> Vec<Step> {
+    let bp = "/api/v1/blueprints/wm-digital";
+    vec![
+        step(
+            format!("{bp}/commitments/gds-secondees/record-delivery"),
+            25,
+            json!({"quantity": 1, "note": "Second secondee started; recorded late"}),
+        ),
+        step(
+            format!("{bp}/milestones/gds-academy/report-progress"),
+            45,
+            json!({"percent": 55, "note": "Trainers booked; recorded late"}),
+        ),
+    ]
+}
+
+/// What recording the demo did.
+#[derive(Debug, Clone, Copy)]
+pub struct Recorded {
+    /// Commands sent.
+    pub commands: usize,
+    /// An instant after the main history was recorded and before the back-dated corrections:
+    /// `known_at` for a view without them.
+    pub before_corrections: chrono::DateTime<chrono::Utc>,
+}
+
 /// Records the demo through the API. Each step has a fixed idempotency key, so an interrupted run
-/// can be repeated without recording anything twice. Returns the number of commands sent.
-pub async fn record(client: &ApiClient, today: NaiveDate) -> Result<usize, ClientError> {
+/// can be repeated without recording anything twice. The back-dated corrections go last, in a
+/// later second than the rest, so that a whole-second `known_at` tells them apart.
+pub async fn record(client: &ApiClient, today: NaiveDate) -> Result<Recorded, ClientError> {
     let steps = steps(today);
+    send(client, today, &steps, "demo-v1").await?;
+    let now = chrono::Utc::now();
+    let before_corrections = now.with_nanosecond(0).unwrap_or(now) + chrono::Duration::seconds(1);
+    let wait = (before_corrections - now).to_std().unwrap_or_default();
+    tokio::time::sleep(wait + std::time::Duration::from_millis(10)).await;
+    let corrections = corrections();
+    send(client, today, &corrections, "demo-v1-correction").await?;
+    Ok(Recorded {
+        commands: steps.len() + corrections.len(),
+        before_corrections,
+    })
+}
+
+async fn send(
+    client: &ApiClient,
+    today: NaiveDate,
+    steps: &[Step],
+    key_prefix: &str,
+) -> Result<(), ClientError> {
     for (i, s) in steps.iter().enumerate() {
         let mut body = s.body.clone();
         if let Value::Object(map) = &mut body {
@@ -557,7 +605,9 @@ pub async fn record(client: &ApiClient, today: NaiveDate) -> Result<usize, Clien
                 Value::String(date(today, -(s.days_ago as i64))),
             );
         }
-        client.post(&s.path, &body, &format!("demo-v1-{i}")).await?;
+        client
+            .post(&s.path, &body, &format!("{key_prefix}-{i}"))
+            .await?;
     }
-    Ok(steps.len())
+    Ok(())
 }

@@ -76,8 +76,12 @@ pub async fn start(args: &DevArgs) -> anyhow::Result<Dev> {
         if demo::exists(&client).await? {
             tracing::info!("demo blueprint already recorded");
         } else {
-            let n = demo::record(&client, chrono::Utc::now().date_naive()).await?;
-            tracing::info!(commands = n, "demo blueprint recorded");
+            let recorded = demo::record(&client, chrono::Utc::now().date_naive()).await?;
+            tracing::info!(
+                commands = recorded.commands,
+                before_corrections = %recorded.before_corrections.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "demo blueprint recorded; its back-dated corrections were recorded last"
+            );
         }
     }
     Ok(Dev {

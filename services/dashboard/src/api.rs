@@ -5,7 +5,8 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use projector::fold::Window;
 use projector::read::Reader;
 use projector::read::{AssessedCommitment, AssessedMilestone, BlueprintSummary};
 use projector::views::{
@@ -28,10 +29,62 @@ pub struct ReadParams {
     /// `seq` a write answered with, to read your own write.
     #[param(example = 42)]
     pub min_seq: Option<u64>,
-    /// The date time-dependent status (RAG, overdue, confidence) is computed for; today when
-    /// absent.
+    /// Show the blueprint as it stood at the end of this day: only facts that had happened by
+    /// then (each event's `occurred_on`) count, and RAG, overdue and delivery confidence are
+    /// computed for this date. Today when absent (or the date of `known_at`, when that is
+    /// given). Not in the future.
+    #[param(example = "2026-06-30")]
+    pub as_of: Option<NaiveDate>,
+    /// Count only what had been recorded by this instant (RFC 3339, each commit's
+    /// `recorded_at`), to reproduce what was shown then, even after back-dated corrections.
+    /// Everything recorded so far when absent.
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-09-30T09:00:00Z")]
+    pub known_at: Option<DateTime<Utc>>,
+    /// The former name of `as_of`, still accepted.
     #[param(example = "2026-06-30")]
     pub on: Option<NaiveDate>,
+}
+
+impl ReadParams {
+    /// The window of time the read shows. A date or instant in the future is refused: a view
+    /// shows what has happened and been recorded, not a forecast.
+    pub fn window(&self) -> Result<Window, ApiError> {
+        let now = Utc::now();
+        if let Some(k) = self.known_at
+            && k > now
+        {
+            return Err(ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "read.known_at_in_future",
+                format!(
+                    "known_at {} is in the future; pass an instant up to now",
+                    k.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+            ));
+        }
+        let as_of = match (self.as_of, self.on) {
+            (Some(a), Some(o)) if a != o => {
+                return Err(ApiError::malformed(
+                    "as_of and its old name on disagree; pass as_of only",
+                ));
+            }
+            (a, o) => a.or(o),
+        };
+        let as_of = as_of.unwrap_or_else(|| self.known_at.unwrap_or(now).date_naive());
+        if as_of > now.date_naive() {
+            return Err(ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "read.as_of_in_future",
+                format!(
+                    "as_of {as_of} is in the future; a view shows what had happened by a date up to today"
+                ),
+            ));
+        }
+        Ok(Window {
+            as_of,
+            known_at: self.known_at,
+        })
+    }
 }
 
 impl AppState {
@@ -76,11 +129,6 @@ pub struct InBlueprint {
     /// The blueprint's id.
     #[param(value_type = BlueprintId, example = "wm-digital")]
     pub bp: String,
-}
-
-/// The date a view is computed for.
-pub fn view_date(params: &ReadParams) -> NaiveDate {
-    params.on.unwrap_or_else(|| Utc::now().date_naive())
 }
 
 fn parse_id<T: std::str::FromStr<Err = proto::IdError>>(value: &str) -> Result<T, ApiError> {
@@ -192,12 +240,31 @@ pub async fn blueprint(
 ) -> Result<Response, ApiError> {
     let id: BlueprintId = parse_id(&bp)?;
     let params = params(p)?;
+    let window = params.window()?;
     let reader = state.reader(&params).await?;
     require_readable(&reader, &caller, &id)?;
     let summary = reader
-        .summary(id.as_str(), view_date(&params), &state.rules)?
-        .ok_or_else(|| blueprint_not_found(&id))?;
+        .summary(id.as_str(), &window, &state.rules)?
+        .ok_or_else(|| not_in_window(&id, &window))?;
     Ok(json_with_version(summary.blueprint.version, &summary))
+}
+
+/// A blueprint that exists now but had not been drafted in the window asked for.
+pub fn not_in_window(id: &BlueprintId, window: &Window) -> ApiError {
+    ApiError::not_found(
+        "blueprint.not_yet_drafted",
+        format!(
+            "blueprint {id} had not been drafted by {}{}",
+            window.as_of,
+            window
+                .known_at
+                .map(|k| format!(
+                    " as recorded by {}",
+                    k.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ))
+                .unwrap_or_default()
+        ),
+    )
 }
 
 fn blueprint_not_found(id: &BlueprintId) -> ApiError {
@@ -205,6 +272,75 @@ fn blueprint_not_found(id: &BlueprintId) -> ApiError {
         "blueprint.not_found",
         format!("blueprint {id} does not exist"),
     )
+}
+
+/// The portfolio page's figures: every blueprint the caller may read, with its delivery
+/// confidence, progress, confirmed funding, overdue items and direction of travel against 30
+/// days earlier, as of the window.
+#[utoipa::path(
+    get,
+    path = "/api/v1/portfolio",
+    tag = "blueprints",
+    params(ReadParams),
+    responses((status = 200, description = "Every readable blueprint, as of the window.",
+        body = Vec<projector::figures::PortfolioEntry>))
+)]
+pub async fn portfolio(
+    State(state): State<AppState>,
+    caller: Caller,
+    p: Params,
+) -> Result<Response, ApiError> {
+    let params = params(p)?;
+    let window = params.window()?;
+    let reader = state.reader(&params).await?;
+    let entries = reader.portfolio(&window, &state.rules, |b| {
+        caller.may_read(&b.id, is_public(b))
+    })?;
+    Ok(Json(entries).into_response())
+}
+
+/// Everything the blueprint page shows.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Dashboard {
+    /// Figures as of the window.
+    pub figures: projector::figures::BlueprintFigures,
+    /// Which way the headline figures moved since 30 days before the window's date.
+    pub trend: projector::figures::Trend,
+    /// The figures day by day up to the window's date: what the charts draw.
+    pub progression: projector::figures::Progression,
+}
+
+/// The blueprint page's figures: headline figures with their direction of travel, delivery
+/// confidence with its reasons, milestones with their RAG, due and overdue items, workstreams,
+/// funding by sponsor, commitments by partner, and the figures the charts draw.
+#[utoipa::path(
+    get,
+    path = "/api/v1/blueprints/{bp}/dashboard",
+    tag = "blueprints",
+    params(InBlueprint, ReadParams),
+    responses((status = 200, description = "The blueprint page's figures, as of the window.", body = Dashboard))
+)]
+pub async fn dashboard(
+    State(state): State<AppState>,
+    Path(InBlueprint { bp }): Path<InBlueprint>,
+    caller: Caller,
+    p: Params,
+) -> Result<Response, ApiError> {
+    let id: BlueprintId = parse_id(&bp)?;
+    let params = params(p)?;
+    let window = params.window()?;
+    let reader = state.reader(&params).await?;
+    require_readable(&reader, &caller, &id)?;
+    let (figures, trend) = reader
+        .figures_with_trend(id.as_str(), &window, &state.rules)?
+        .ok_or_else(|| not_in_window(&id, &window))?;
+    let progression = reader.progression(id.as_str(), &window)?;
+    Ok(Json(Dashboard {
+        figures,
+        trend,
+        progression,
+    })
+    .into_response())
 }
 
 /// Whether a blueprint is public: published or closed blueprints can be read without a token.
@@ -255,12 +391,10 @@ pub async fn milestones(
 ) -> Result<Response, ApiError> {
     let id: BlueprintId = parse_id(&bp)?;
     let params = params(p)?;
+    let window = params.window()?;
     let reader = state.reader(&params).await?;
     require_readable(&reader, &caller, &id)?;
-    Ok(
-        Json(reader.assessed_milestones(id.as_str(), view_date(&params), &state.rules)?)
-            .into_response(),
-    )
+    Ok(Json(reader.assessed_milestones(id.as_str(), &window, &state.rules)?).into_response())
 }
 
 /// A blueprint's commitments, with whether each is overdue as of a date.
@@ -280,9 +414,10 @@ pub async fn commitments(
 ) -> Result<Response, ApiError> {
     let id: BlueprintId = parse_id(&bp)?;
     let params = params(p)?;
+    let window = params.window()?;
     let reader = state.reader(&params).await?;
     require_readable(&reader, &caller, &id)?;
-    Ok(Json(reader.assessed_commitments(id.as_str(), view_date(&params))?).into_response())
+    Ok(Json(reader.assessed_commitments(id.as_str(), &window)?).into_response())
 }
 
 /// A blueprint's pledges.
@@ -301,14 +436,17 @@ pub async fn pledges(
     p: Params,
 ) -> Result<Response, ApiError> {
     let id: BlueprintId = parse_id(&bp)?;
-    let reader = state.reader(&params(p)?).await?;
+    let params = params(p)?;
+    let window = params.window()?;
+    let reader = state.reader(&params).await?;
     require_readable(&reader, &caller, &id)?;
-    Ok(Json(reader.pledges(id.as_str())?).into_response())
+    Ok(Json(reader.pledges_in(id.as_str(), &window)?).into_response())
 }
 
 /// Answers with one thing of a blueprint and its history, or 404 naming it.
 fn one_with_history<T: Serialize>(
     reader: &Reader,
+    window: &Window,
     thing: ThingRef,
     found: Option<T>,
     version: impl Fn(&T) -> u64,
@@ -323,7 +461,7 @@ fn one_with_history<T: Serialize>(
             ),
         )
     })?;
-    let history = reader.history(&thing.subject())?;
+    let history = reader.history_in(&thing.subject(), window)?;
     Ok(json_with_version(
         version(&found),
         &WithHistory {
@@ -361,15 +499,20 @@ pub async fn milestone(
 ) -> Result<Response, ApiError> {
     let (bp, id): (BlueprintId, MilestoneId) = (parse_id(&bp)?, parse_id(&id)?);
     let params = params(p)?;
+    let window = params.window()?;
     let reader = state.reader(&params).await?;
     require_readable(&reader, &caller, &bp)?;
     let found = reader
-        .assessed_milestones(bp.as_str(), view_date(&params), &state.rules)?
+        .assessed_milestones(bp.as_str(), &window, &state.rules)?
         .into_iter()
         .find(|m| m.milestone.id == id.as_str());
-    one_with_history(&reader, ThingRef::milestone(&bp, &id), found, |m| {
-        m.milestone.version
-    })
+    one_with_history(
+        &reader,
+        &window,
+        ThingRef::milestone(&bp, &id),
+        found,
+        |m| m.milestone.version,
+    )
 }
 
 /// One commitment with its history.
@@ -391,15 +534,20 @@ pub async fn commitment(
 ) -> Result<Response, ApiError> {
     let (bp, id): (BlueprintId, CommitmentId) = (parse_id(&bp)?, parse_id(&id)?);
     let params = params(p)?;
+    let window = params.window()?;
     let reader = state.reader(&params).await?;
     require_readable(&reader, &caller, &bp)?;
     let found = reader
-        .assessed_commitments(bp.as_str(), view_date(&params))?
+        .assessed_commitments(bp.as_str(), &window)?
         .into_iter()
         .find(|c| c.commitment.id == id.as_str());
-    one_with_history(&reader, ThingRef::commitment(&bp, &id), found, |c| {
-        c.commitment.version
-    })
+    one_with_history(
+        &reader,
+        &window,
+        ThingRef::commitment(&bp, &id),
+        found,
+        |c| c.commitment.version,
+    )
 }
 
 /// One pledge with its history.
@@ -420,10 +568,17 @@ pub async fn pledge(
     p: Params,
 ) -> Result<Response, ApiError> {
     let (bp, id): (BlueprintId, PledgeId) = (parse_id(&bp)?, parse_id(&id)?);
-    let reader = state.reader(&params(p)?).await?;
+    let params = params(p)?;
+    let window = params.window()?;
+    let reader = state.reader(&params).await?;
     require_readable(&reader, &caller, &bp)?;
-    let found = reader.pledge(bp.as_str(), id.as_str())?;
-    one_with_history(&reader, ThingRef::pledge(&bp, &id), found, |p| p.version)
+    let found = reader
+        .pledges_in(bp.as_str(), &window)?
+        .into_iter()
+        .find(|p| p.id == id.as_str());
+    one_with_history(&reader, &window, ThingRef::pledge(&bp, &id), found, |p| {
+        p.version
+    })
 }
 
 /// Any other path.

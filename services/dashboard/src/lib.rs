@@ -4,8 +4,11 @@
 //! services over NATS; the dashboard never appends events itself.
 
 pub mod api;
+pub mod assets;
 pub mod auth;
+pub mod charts;
 pub mod commands;
+pub mod components;
 pub mod forms;
 pub mod metrics;
 pub mod openapi;
@@ -155,6 +158,10 @@ pub const API_ROUTES: &[ApiRoute] = &[
     route(Method::POST, "/api/v1/blueprints/{bp}/{action}", |m| {
         on(m, commands::act_blueprint)
     }),
+    route(Method::GET, "/api/v1/portfolio", |m| on(m, api::portfolio)),
+    route(Method::GET, "/api/v1/blueprints/{bp}/dashboard", |m| {
+        on(m, api::dashboard)
+    }),
     route(Method::GET, "/api/v1/blueprints/{bp}/milestones", |m| {
         on(m, api::milestones)
     }),
@@ -236,6 +243,7 @@ pub fn router(state: AppState) -> Router {
             "/blueprints/{bp}/{things}/{id}/{action}",
             post(pages::post_thing),
         )
+        .route("/assets/{name}", get(assets::serve))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))

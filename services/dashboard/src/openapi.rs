@@ -54,6 +54,8 @@ use crate::{BODY_LIMIT, api, commands};
         commands::create_blueprint,
         api::blueprint,
         commands::act_blueprint,
+        api::portfolio,
+        api::dashboard,
         api::milestones,
         commands::create_milestone,
         api::milestone,

@@ -13,10 +13,19 @@ pub const COMMITMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("comm
 pub const PLEDGES: TableDefinition<&str, &[u8]> = TableDefinition::new("pledges");
 /// Keyed by (subject of the thing, stream sequence of the commit).
 pub const HISTORY: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("history");
+/// Every commit on a blueprint or one of its things, as stored in the stream, keyed by
+/// (blueprint, stream sequence): what "as of" views fold.
+pub const BLUEPRINT_LOG: TableDefinition<(&str, u64), &[u8]> =
+    TableDefinition::new("blueprint_log");
 /// Keyed by stream sequence.
 pub const QUARANTINE: TableDefinition<u64, &[u8]> = TableDefinition::new("quarantine");
 
 pub const CHECKPOINT_KEY: &str = "checkpoint";
+/// `META` key of the layout the tables were written in.
+pub const SCHEMA_KEY: &str = "schema";
+/// The layout of the read models. Read models are derived, so a file written in another layout
+/// is emptied when opened and projected again from the stream, never read or migrated.
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// Failures of the read-model database.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +70,18 @@ pub fn open(path: &std::path::Path) -> Result<redb::Database, DbError> {
         reason: e.to_string(),
     })?;
     let txn = db.begin_write()?;
+    let schema = txn.open_table(META)?.get(SCHEMA_KEY)?.map(|v| v.value());
+    if schema != Some(SCHEMA_VERSION) {
+        let stale: Vec<_> = txn.list_tables()?.collect();
+        let had_tables = !stale.is_empty();
+        for table in stale {
+            txn.delete_table(table)?;
+        }
+        if had_tables {
+            tracing::info!(from = ?schema, to = SCHEMA_VERSION, "read models in an older layout; projecting again from the stream");
+        }
+        txn.open_table(META)?.insert(SCHEMA_KEY, SCHEMA_VERSION)?;
+    }
     {
         txn.open_table(META)?;
         txn.open_table(ORGANISATIONS)?;
@@ -69,6 +90,7 @@ pub fn open(path: &std::path::Path) -> Result<redb::Database, DbError> {
         txn.open_table(COMMITMENTS)?;
         txn.open_table(PLEDGES)?;
         txn.open_table(HISTORY)?;
+        txn.open_table(BLUEPRINT_LOG)?;
         txn.open_table(QUARANTINE)?;
     }
     txn.commit()?;

@@ -26,7 +26,7 @@ fn with_note(text: String, note: &str) -> String {
 }
 
 /// Describes an event for people reading a history.
-pub fn describe(event: &EventBody, before: Before<'_>) -> String {
+pub fn describe(event: &EventBody, before: Before<'_>, occurred_on: chrono::NaiveDate) -> String {
     use EventBody as E;
     let resource = match before {
         Before::Pledge(p) => Some(p.resource),
@@ -98,6 +98,10 @@ pub fn describe(event: &EventBody, before: Before<'_>) -> String {
         E::MilestoneStarted(_) => "Started".to_owned(),
         E::MilestoneProgressReported(e) => {
             let text = match before {
+                Before::Milestone(m) if m.progress_on.is_some_and(|d| d > occurred_on) => format!(
+                    "Progress reported at {}%, dated before the {}% report that stands",
+                    e.percent, m.percent
+                ),
                 Before::Milestone(m) if m.percent != e.percent => {
                     format!("Progress from {}% to {}%", m.percent, e.percent)
                 }

@@ -8,6 +8,8 @@
 pub mod apply;
 pub mod db;
 pub mod describe;
+pub mod figures;
+pub mod fold;
 pub mod metrics;
 pub mod offline;
 pub mod read;
@@ -73,7 +75,15 @@ pub fn apply_batch(db: &Database, batch: &[Received]) -> Result<BatchOutcome, Db
             }
             let result = Commit::decode(&received.payload)
                 .map_err(|e| ApplyError::Unusable(e.to_string()))
-                .and_then(|commit| apply_commit(&txn, received.seq, &received.subject, &commit));
+                .and_then(|commit| {
+                    apply_commit(
+                        &txn,
+                        received.seq,
+                        &received.subject,
+                        &commit,
+                        &received.payload,
+                    )
+                });
             match result {
                 Ok(()) => outcome.applied += 1,
                 Err(ApplyError::Unusable(reason)) => {

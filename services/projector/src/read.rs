@@ -1,5 +1,6 @@
 //! Queries over the read models, each in one MVCC read transaction (so a page never mixes two
-//! checkpoints), with the time-dependent status computed for the date asked.
+//! checkpoints), for a window of time: the facts that had happened by a date and, optionally,
+//! been recorded by an instant (see [`Window`]).
 
 use std::collections::BTreeMap;
 
@@ -7,10 +8,16 @@ use chrono::NaiveDate;
 use redb::{Database, ReadableDatabase};
 use serde::{Deserialize, Serialize};
 
+use chrono::{DateTime, Utc};
+use proto::Commit;
+
 use crate::db::{
-    self, BLUEPRINTS, COMMITMENTS, DbError, HISTORY, META, MILESTONES, ORGANISATIONS, PLEDGES,
+    self, BLUEPRINT_LOG, BLUEPRINTS, COMMITMENTS, DbError, HISTORY, META, MILESTONES,
+    ORGANISATIONS, PLEDGES,
 };
-use crate::status::{Assessed, Rag, RagRules, assess_milestones, confidence};
+use crate::figures::{self, BlueprintFigures, Trend};
+use crate::fold::{self, BlueprintModel, Window};
+use crate::status::{Assessed, Rag, RagRules};
 use crate::views::*;
 
 /// A blueprint with its milestones' RAG counts and delivery confidence as of a date.
@@ -19,7 +26,10 @@ use crate::views::*;
 pub struct BlueprintSummary {
     #[serde(flatten)]
     pub blueprint: BlueprintView,
+    /// The figures are as they stood at the end of this day.
     pub as_of: NaiveDate,
+    /// When given, only what had been recorded by this instant is counted.
+    pub known_at: Option<DateTime<Utc>>,
     pub rag: BTreeMap<String, u64>,
     pub confidence: Assessed,
     /// Sum of forecast minus baseline over open and done milestones, in days.
@@ -29,7 +39,7 @@ pub struct BlueprintSummary {
     pub checkpoint: u64,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Progress {
     pub done: u64,
@@ -128,87 +138,190 @@ impl Reader {
         Ok(out)
     }
 
-    /// Milestones of a blueprint with their RAG as of `today`.
-    pub fn assessed_milestones(
-        &self,
-        bp: &str,
-        today: NaiveDate,
-        rules: &RagRules,
-    ) -> Result<Vec<AssessedMilestone>, DbError> {
-        let milestones = self.milestones(bp)?;
-        let mut assessed = assess_milestones(&milestones, today, rules);
-        Ok(milestones
-            .into_iter()
-            .map(|m| {
-                let a = assessed.remove(&m.id).unwrap_or(Assessed {
-                    rag: Rag::Green,
-                    reasons: vec![],
-                });
-                let slippage_days = m.slippage_days();
-                AssessedMilestone {
-                    milestone: m,
-                    rag: a.rag,
-                    rag_reasons: a.reasons,
-                    slippage_days,
-                }
-            })
-            .collect())
+    /// Every commit logged for a blueprint and its things, decoded, in stream order.
+    pub fn log(&self, bp: &str) -> Result<Vec<(u64, Commit)>, DbError> {
+        let table = self.txn.open_table(BLUEPRINT_LOG)?;
+        let mut out = Vec::new();
+        for entry in table.range((bp, 0u64)..=(bp, u64::MAX))? {
+            let (k, v) = entry?;
+            let commit = Commit::decode(v.value()).map_err(|e| DbError::Corrupt(e.to_string()))?;
+            out.push((k.value().1, commit));
+        }
+        Ok(out)
     }
 
-    pub fn assessed_commitments(
-        &self,
-        bp: &str,
-        today: NaiveDate,
-    ) -> Result<Vec<AssessedCommitment>, DbError> {
-        Ok(self
-            .commitments(bp)?
-            .into_iter()
-            .map(|c| {
-                let overdue =
-                    c.status == CommitmentStatus::Made && c.due < today && c.delivered < c.quantity;
-                AssessedCommitment {
-                    commitment: c,
-                    overdue,
-                }
-            })
-            .collect())
-    }
-
-    /// The summary of a blueprint as of `today`.
-    pub fn summary(
-        &self,
-        bp: &str,
-        today: NaiveDate,
-        rules: &RagRules,
-    ) -> Result<Option<BlueprintSummary>, DbError> {
+    /// The blueprint and its things for `window`: the stored views when the window sees every
+    /// fact recorded (today's view, or a date after the last fact), otherwise a fold of the
+    /// blueprint's log. `None` when the blueprint does not exist, or had not been drafted in
+    /// the window.
+    pub fn model(&self, bp: &str, window: &Window) -> Result<Option<BlueprintModel>, DbError> {
         let Some(blueprint) = self.blueprint(bp)? else {
             return Ok(None);
         };
-        let milestones = self.milestones(bp)?;
-        let assessed = assess_milestones(&milestones, today, rules);
-        let mut rag = BTreeMap::new();
-        for a in assessed.values() {
-            *rag.entry(a.rag.label().to_owned()).or_insert(0) += 1;
+        if !window.sees_all_of(&blueprint) {
+            let log = self.log(bp)?;
+            return Ok(fold::fold(log.iter().map(|(s, c)| (*s, c)), window));
         }
-        let confidence = confidence(&blueprint, &assessed, today, rules);
-        let total_slippage_days = milestones
-            .iter()
-            .filter(|m| m.status != MilestoneStatus::Cancelled)
-            .map(MilestoneView::slippage_days)
-            .sum();
-        let counts = blueprint.milestones;
-        let progress = Progress {
-            done: counts.done,
-            total: counts.planned + counts.in_progress + counts.done,
-        };
-        Ok(Some(BlueprintSummary {
+        Ok(Some(BlueprintModel {
+            milestones: self
+                .milestones(bp)?
+                .into_iter()
+                .map(|m| (m.id.clone(), m))
+                .collect(),
+            commitments: self
+                .commitments(bp)?
+                .into_iter()
+                .map(|c| (c.id.clone(), c))
+                .collect(),
+            pledges: self
+                .pledges(bp)?
+                .into_iter()
+                .map(|p| (p.id.clone(), p))
+                .collect(),
             blueprint,
-            as_of: today,
-            rag,
-            confidence,
-            total_slippage_days,
-            progress,
-            checkpoint: self.checkpoint()?,
         }))
+    }
+
+    /// The history of the thing on `subject` as the window sees it: commits recorded by
+    /// `known_at`, and in them the events that had happened by `as_of`.
+    pub fn history_in(&self, subject: &str, window: &Window) -> Result<Vec<HistoryEntry>, DbError> {
+        Ok(self
+            .history(subject)?
+            .into_iter()
+            .filter(|h| window.known_at.is_none_or(|k| h.recorded_at <= k))
+            .filter_map(|mut h| {
+                h.events.retain(|e| e.occurred_on <= window.as_of);
+                (!h.events.is_empty()).then_some(h)
+            })
+            .collect())
+    }
+
+    /// Milestones of a blueprint with their RAG, as of the window.
+    pub fn assessed_milestones(
+        &self,
+        bp: &str,
+        window: &Window,
+        rules: &RagRules,
+    ) -> Result<Vec<AssessedMilestone>, DbError> {
+        Ok(self
+            .model(bp, window)?
+            .map(|m| figures::assessed_milestones(&m, window.as_of, rules))
+            .unwrap_or_default())
+    }
+
+    /// Commitments of a blueprint with whether each is overdue, as of the window.
+    pub fn assessed_commitments(
+        &self,
+        bp: &str,
+        window: &Window,
+    ) -> Result<Vec<AssessedCommitment>, DbError> {
+        Ok(self
+            .model(bp, window)?
+            .map(|m| figures::assessed_commitments(&m, window.as_of))
+            .unwrap_or_default())
+    }
+
+    /// Pledges of a blueprint, as of the window.
+    pub fn pledges_in(&self, bp: &str, window: &Window) -> Result<Vec<PledgeView>, DbError> {
+        Ok(self
+            .model(bp, window)?
+            .map(|m| m.pledges.into_values().collect())
+            .unwrap_or_default())
+    }
+
+    /// The summary of a blueprint, as of the window.
+    pub fn summary(
+        &self,
+        bp: &str,
+        window: &Window,
+        rules: &RagRules,
+    ) -> Result<Option<BlueprintSummary>, DbError> {
+        let checkpoint = self.checkpoint()?;
+        Ok(self
+            .model(bp, window)?
+            .map(|m| figures::summary(&m, window, rules, checkpoint)))
+    }
+
+    /// Everything the blueprint page shows, as of the window.
+    pub fn figures(
+        &self,
+        bp: &str,
+        window: &Window,
+        rules: &RagRules,
+    ) -> Result<Option<BlueprintFigures>, DbError> {
+        let checkpoint = self.checkpoint()?;
+        Ok(self
+            .model(bp, window)?
+            .map(|m| figures::blueprint_figures(&m, window, rules, checkpoint)))
+    }
+
+    /// How the blueprint's figures moved up to the window's date, for charts.
+    pub fn progression(&self, bp: &str, window: &Window) -> Result<figures::Progression, DbError> {
+        Ok(figures::progression(&self.log(bp)?, window))
+    }
+
+    /// The latest `limit` commits on a blueprint and its things that the window sees, newest
+    /// first, as history entries.
+    pub fn recent_activity(
+        &self,
+        bp: &str,
+        window: &Window,
+        limit: usize,
+    ) -> Result<Vec<(proto::ThingRef, HistoryEntry)>, DbError> {
+        let history = self.txn.open_table(HISTORY)?;
+        let mut out = Vec::new();
+        for (seq, commit) in self.log(bp)?.into_iter().rev() {
+            if out.len() == limit {
+                break;
+            }
+            if window.known_at.is_some_and(|k| commit.recorded_at > k) {
+                continue;
+            }
+            let subject = commit.thing.subject();
+            let Some(v) = history.get((subject.as_str(), seq))? else {
+                continue;
+            };
+            let mut entry: HistoryEntry = db::decode(v.value())?;
+            entry.events.retain(|e| e.occurred_on <= window.as_of);
+            if !entry.events.is_empty() {
+                out.push((commit.thing, entry));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The portfolio: every blueprint `visible` lets through that had been drafted in the
+    /// window, with its headline figures and direction of travel, in title order.
+    pub fn portfolio(
+        &self,
+        window: &Window,
+        rules: &RagRules,
+        visible: impl Fn(&BlueprintView) -> bool,
+    ) -> Result<Vec<figures::PortfolioEntry>, DbError> {
+        let mut out = Vec::new();
+        for b in self.blueprints()?.iter().filter(|b| visible(b)) {
+            if let Some((f, trend)) = self.figures_with_trend(&b.id, window, rules)? {
+                out.push(figures::portfolio_entry(&f, trend));
+            }
+        }
+        out.sort_by(|a, b| a.title.cmp(&b.title));
+        Ok(out)
+    }
+
+    /// A blueprint's figures for the window and the direction of travel against `TREND_DAYS`
+    /// earlier.
+    pub fn figures_with_trend(
+        &self,
+        bp: &str,
+        window: &Window,
+        rules: &RagRules,
+    ) -> Result<Option<(BlueprintFigures, Trend)>, DbError> {
+        let Some(now) = self.figures(bp, window, rules)? else {
+            return Ok(None);
+        };
+        let earlier = figures::earlier(window, figures::TREND_DAYS);
+        let before = self.figures(bp, &earlier, rules)?;
+        let trend = figures::trend(&now, before.as_ref(), earlier.as_of);
+        Ok(Some((now, trend)))
     }
 }

@@ -239,6 +239,8 @@ mod tests {
             percent,
             started: status != MilestoneStatus::Planned,
             progress_note: String::new(),
+            progress_on: None,
+            forecast_on: None,
             completed_on: None,
             evidence: None,
             version: 1,

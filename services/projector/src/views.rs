@@ -104,6 +104,10 @@ pub struct BlueprintView {
     pub version: u64,
     /// Stream sequence of the last commit that changed this view or any of its things.
     pub updated_seq: u64,
+    /// The latest date any fact of the blueprint or its things happened on.
+    pub last_occurred_on: Option<NaiveDate>,
+    /// When the last commit on the blueprint or its things was recorded.
+    pub last_recorded_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,6 +136,10 @@ pub struct MilestoneView {
     /// Whether work ever started, so a reopened milestone returns to in progress.
     pub started: bool,
     pub progress_note: String,
+    /// The date of the progress report shown.
+    pub progress_on: Option<NaiveDate>,
+    /// The date of the replan that set the forecast (none while it is the baseline).
+    pub forecast_on: Option<NaiveDate>,
     pub completed_on: Option<NaiveDate>,
     pub evidence: Option<String>,
     pub version: u64,
@@ -166,6 +174,8 @@ pub struct CommitmentView {
     pub unit: String,
     pub due: NaiveDate,
     pub delivered: u64,
+    /// The date of the amendment that set the quantity and due date shown, if any.
+    pub amended_on: Option<NaiveDate>,
     pub status: CommitmentStatus,
     pub version: u64,
     pub updated_at: DateTime<Utc>,

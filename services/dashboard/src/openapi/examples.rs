@@ -269,6 +269,12 @@ pub fn blueprint() -> BlueprintView {
         },
         version: 12,
         updated_seq: 57,
+        last_occurred_on: Some(day("2026-05-28")),
+        last_recorded_at: Some(
+            chrono::DateTime::parse_from_rfc3339("2026-05-28T10:15:00Z")
+                .map(|t| t.to_utc())
+                .unwrap_or_default(),
+        ),
     }
 }
 
@@ -276,6 +282,7 @@ pub fn summary() -> BlueprintSummary {
     BlueprintSummary {
         blueprint: blueprint(),
         as_of: day("2026-06-01"),
+        known_at: None,
         rag: [("amber", 1), ("done", 1), ("green", 4)]
             .map(|(k, v)| (k.to_owned(), v))
             .into(),
@@ -304,6 +311,8 @@ pub fn milestone() -> AssessedMilestone {
             percent: 40,
             started: true,
             progress_note: "Venue booked, first cohort selected.".into(),
+            progress_on: None,
+            forecast_on: None,
             completed_on: None,
             evidence: None,
             version: 41,
@@ -327,6 +336,7 @@ pub fn commitment() -> AssessedCommitment {
             unit: "people".into(),
             due: day("2027-01-31"),
             delivered: 1,
+            amended_on: None,
             status: CommitmentStatus::Made,
             version: 35,
             updated_at: at("2026-04-02T14:00:00Z"),

@@ -1,0 +1,164 @@
+//! What every page shares when it shows a figure: status tags (always with words, never colour
+//! alone), the direction of travel, dates and amounts as people read them, and the banner that
+//! says a page shows the past.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use projector::figures::Direction;
+use projector::fold::Window;
+use projector::status::Rag;
+
+/// A GOV.UK tag: its colour modifier and its words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    pub class: &'static str,
+    pub text: &'static str,
+}
+
+/// The tag of a RAG status.
+pub fn rag_tag(rag: Rag) -> Tag {
+    let (class, text) = match rag {
+        Rag::Red => ("govuk-tag--red", "Red"),
+        Rag::Amber => ("govuk-tag--orange", "Amber"),
+        Rag::Green => ("govuk-tag--green", "Green"),
+        Rag::Done => ("govuk-tag--grey", "Done"),
+        Rag::Cancelled => ("govuk-tag--grey", "Cancelled"),
+    };
+    Tag { class, text }
+}
+
+/// The tag of a life-cycle status, from its serialised name (`in_progress`: "In progress").
+pub fn status_tag(status: &str) -> Tag {
+    let (class, text) = match status {
+        "draft" => ("govuk-tag--grey", "Draft"),
+        "published" => ("", "Published"),
+        "closed" => ("govuk-tag--grey", "Closed"),
+        "planned" => ("govuk-tag--teal", "Planned"),
+        "in_progress" => ("", "In progress"),
+        "done" => ("govuk-tag--green", "Done"),
+        "cancelled" => ("govuk-tag--grey", "Cancelled"),
+        "made" => ("", "Made"),
+        "fulfilled" => ("govuk-tag--green", "Fulfilled"),
+        "withdrawn" => ("govuk-tag--grey", "Withdrawn"),
+        "pledged" => ("govuk-tag--teal", "Pledged"),
+        "confirmed" => ("", "Confirmed"),
+        _ => ("govuk-tag--grey", "Unknown"),
+    };
+    Tag { class, text }
+}
+
+/// The serialised name of a status enum (`in_progress`).
+pub fn status_name<T: serde::Serialize>(status: &T) -> String {
+    serde_json::to_value(status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// A direction of travel in words, with the class that adds colour to them.
+pub fn trend(direction: Direction) -> Tag {
+    match direction {
+        Direction::Better => Tag {
+            class: "wm-trend--better",
+            text: "Better",
+        },
+        Direction::Same => Tag {
+            class: "wm-trend--same",
+            text: "Same",
+        },
+        Direction::Worse => Tag {
+            class: "wm-trend--worse",
+            text: "Worse",
+        },
+    }
+}
+
+/// A date as GOV.UK writes it: "3 August 2026".
+pub fn long_date(date: NaiveDate) -> String {
+    date.format("%-d %B %Y").to_string()
+}
+
+/// An instant as people read it: "1 October 2026 at 09:00 UTC".
+pub fn long_instant(at: DateTime<Utc>) -> String {
+    at.format("%-d %B %Y at %H:%M UTC").to_string()
+}
+
+/// Money in pence as pounds: "£220,000.00".
+pub fn money(pence: u64) -> String {
+    proto::Resource::Money.format(pence)
+}
+
+/// What a page shows: today, or the past, with links that keep or leave the window.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub window: Window,
+    /// Whether the page shows anything but today's figures.
+    pub past: bool,
+    /// `as_of=...&known_at=...` to keep the window on links, or empty for today (templates
+    /// escape it).
+    pub query: String,
+    pub as_of_text: String,
+    pub known_at_text: Option<String>,
+}
+
+impl Shown {
+    pub fn of(window: Window) -> Self {
+        let today = Utc::now().date_naive();
+        let past = window.as_of < today || window.known_at.is_some();
+        let mut query = Vec::new();
+        if window.as_of < today {
+            query.push(format!("as_of={}", window.as_of));
+        }
+        if let Some(k) = window.known_at {
+            query.push(format!(
+                "known_at={}",
+                k.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ));
+        }
+        Self {
+            past,
+            query: query.join("&"),
+            as_of_text: long_date(window.as_of),
+            known_at_text: window.known_at.map(long_instant),
+            window,
+        }
+    }
+
+    /// `path` with the window kept: `/blueprints/wm?as_of=...`.
+    pub fn link(&self, path: &str) -> String {
+        if self.query.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{}", self.query)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tag_has_words() {
+        for rag in [Rag::Red, Rag::Amber, Rag::Green, Rag::Done, Rag::Cancelled] {
+            assert!(!rag_tag(rag).text.is_empty());
+        }
+        assert_eq!(status_tag("in_progress").text, "In progress");
+    }
+
+    #[test]
+    fn a_past_window_is_kept_on_links() {
+        let shown = Shown::of(Window {
+            as_of: "2026-08-03".parse().unwrap(),
+            known_at: None,
+        });
+        assert!(shown.past);
+        assert_eq!(
+            shown.link("/blueprints/wm"),
+            "/blueprints/wm?as_of=2026-08-03"
+        );
+        assert_eq!(shown.as_of_text, "3 August 2026");
+        let today = Shown::of(Window::today());
+        assert!(!today.past);
+        assert_eq!(today.link("/x"), "/x");
+    }
+}

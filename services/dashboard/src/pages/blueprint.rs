@@ -1,0 +1,793 @@
+//! The blueprint page: how a blueprint is doing, why, and how that changed. Every figure comes
+//! from `projector::figures`; this module only picks, filters, sorts and formats them.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use projector::figures::{BlueprintFigures, Progression, Trend, WorkstreamProgress};
+use projector::read::AssessedMilestone;
+use projector::views::MilestoneStatus;
+use proto::{BlueprintId, Resource, ThingKind};
+use serde::Deserialize;
+
+use super::*;
+use crate::AppState;
+use crate::api::{ReadParams, require_readable};
+use crate::charts;
+use crate::commands::plural;
+use crate::components::{Shown, Tag, long_date, money, rag_tag, status_name, status_tag, trend};
+use crate::forms::{self, FormView};
+use crate::problem::ApiError;
+use crate::session::Visitor;
+
+/// The blueprint page's query: the window, and how the milestone table is filtered and sorted.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlueprintQuery {
+    min_seq: Option<u64>,
+    as_of: Option<chrono::NaiveDate>,
+    known_at: Option<chrono::DateTime<chrono::Utc>>,
+    on: Option<chrono::NaiveDate>,
+    workstream: Option<String>,
+    status: Option<String>,
+    owner: Option<String>,
+    sort: Option<String>,
+}
+
+impl BlueprintQuery {
+    fn read_params(&self) -> ReadParams {
+        ReadParams {
+            min_seq: self.min_seq,
+            as_of: self.as_of,
+            known_at: self.known_at,
+            on: self.on,
+        }
+    }
+}
+
+/// How the milestone table can be sorted: the query value and the column heading.
+const SORTS: &[(&str, &str)] = &[
+    ("forecast", "Forecast"),
+    ("title", "Milestone"),
+    ("status", "Status"),
+    ("slippage", "Slippage"),
+];
+
+pub struct Headline {
+    pub id: &'static str,
+    pub label: &'static str,
+    pub value: String,
+    pub detail: String,
+    pub trend: Tag,
+    pub before: String,
+}
+
+pub struct MilestoneRow {
+    pub m: AssessedMilestone,
+    pub tag: Tag,
+    pub status: Tag,
+    pub owner: String,
+    pub workstream: String,
+}
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub struct SortLink {
+    pub label: &'static str,
+    pub href: String,
+    pub current: bool,
+}
+
+pub struct TargetRow {
+    pub title: String,
+    pub text: String,
+    pub reported_on: String,
+    pub chart: String,
+}
+
+pub struct FundingRow {
+    pub label: String,
+    pub pledged: String,
+    pub confirmed: String,
+    pub disbursed: String,
+}
+
+pub struct PartnerRow {
+    pub partner: String,
+    pub delivered: String,
+    pub commitments: u64,
+    pub fulfilled: u64,
+    pub overdue: u64,
+}
+
+pub struct CommitmentRow {
+    pub id: String,
+    pub partner: String,
+    pub description: String,
+    pub delivered: String,
+    pub due: String,
+    pub overdue: bool,
+    pub status: Tag,
+}
+
+pub struct PledgeRow {
+    pub id: String,
+    pub sponsor: String,
+    pub resource: &'static str,
+    pub pledged: String,
+    pub confirmed: String,
+    pub disbursed: String,
+    pub status: Tag,
+    pub conditions: String,
+}
+
+pub struct ActivityRow {
+    pub when: String,
+    pub happened: String,
+    pub who: String,
+    pub href: String,
+    pub thing: String,
+    pub summary: String,
+}
+
+/// A chart and the accessible table of the same figures.
+pub struct ChartBlock {
+    pub svg: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<(String, Vec<String>)>,
+}
+
+#[derive(Template)]
+#[template(path = "blueprint.html")]
+struct BlueprintPage {
+    nav: Nav,
+    shown: Shown,
+    f: BlueprintFigures,
+    status: Tag,
+    confidence: Tag,
+    since: String,
+    headlines: Vec<Headline>,
+    lead: String,
+    at_risk: Vec<MilestoneRow>,
+    milestones: Vec<MilestoneRow>,
+    milestone_count: usize,
+    filters: Vec<(&'static str, &'static str, Vec<Choice>)>,
+    filtered: bool,
+    sorts: Vec<SortLink>,
+    due_30: Vec<MilestoneRow>,
+    due_90: Vec<MilestoneRow>,
+    overdue: Vec<MilestoneRow>,
+    workstreams: Vec<(WorkstreamProgress, String)>,
+    targets: Vec<TargetRow>,
+    funding: Vec<FundingRow>,
+    sponsors: Vec<(String, FundingRow, FundingRow)>,
+    partners: Vec<PartnerRow>,
+    commitments: Vec<CommitmentRow>,
+    pledges: Vec<PledgeRow>,
+    activity: Vec<ActivityRow>,
+    burn_up: ChartBlock,
+    money_chart: ChartBlock,
+    timeline: String,
+    forms: Vec<FormView>,
+    /// The CSRF token for the upload form, when the visitor may import.
+    import_csrf: Option<String>,
+}
+
+impl BlueprintPage {
+    /// The page of one thing of this blueprint, in the same window.
+    fn href(&self, things: &str, id: &str) -> String {
+        self.shown.link(&format!(
+            "/blueprints/{}/{things}/{id}",
+            self.f.summary.blueprint.id
+        ))
+    }
+}
+
+pub async fn blueprint(
+    State(state): State<AppState>,
+    Path(bp): Path<String>,
+    visitor: Visitor,
+    q: Result<Query<BlueprintQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(query)) = q else {
+        return page_error(
+            Some(&visitor),
+            StatusCode::BAD_REQUEST,
+            "the query string is not valid: use as_of=<YYYY-MM-DD>, known_at=<RFC 3339 instant>, \
+             workstream, status, owner and sort",
+        );
+    };
+    blueprint_page(&state, &visitor, &bp, &query, None, StatusCode::OK).await
+}
+
+fn milestone_row(
+    m: &AssessedMilestone,
+    names: &BTreeMap<String, String>,
+    ws: &BTreeMap<String, String>,
+) -> MilestoneRow {
+    MilestoneRow {
+        tag: rag_tag(m.rag),
+        status: status_tag(&status_name(&m.milestone.status)),
+        owner: name_of(names, m.milestone.owner.as_str()),
+        workstream: ws
+            .get(&m.milestone.workstream)
+            .cloned()
+            .unwrap_or_else(|| m.milestone.workstream.clone()),
+        m: m.clone(),
+    }
+}
+
+fn name_of(names: &BTreeMap<String, String>, id: &str) -> String {
+    names.get(id).cloned().unwrap_or_else(|| id.to_owned())
+}
+
+fn headlines(f: &BlueprintFigures, t: &Trend) -> Vec<Headline> {
+    let s = &f.summary;
+    let b = &s.blueprint;
+    let before = |v: Option<u64>, fmt: fn(u64) -> String| {
+        v.map_or_else(|| "not yet drafted".to_owned(), fmt)
+    };
+    vec![
+        Headline {
+            id: "milestones-done",
+            label: "Milestones done",
+            value: format!("{} of {}", s.progress.done, s.progress.total),
+            detail: format!("{} days of slippage in all", s.total_slippage_days),
+            trend: trend(t.milestones_done.direction),
+            before: before(t.milestones_done.before, |v| v.to_string()),
+        },
+        Headline {
+            id: "funding-confirmed",
+            label: "Funding confirmed",
+            value: money(b.funding.money.confirmed),
+            detail: format!("of a {} target", money(b.funding_target)),
+            trend: trend(t.money_confirmed.direction),
+            before: before(t.money_confirmed.before, money),
+        },
+        Headline {
+            id: "funding-disbursed",
+            label: "Funding disbursed",
+            value: money(b.funding.money.disbursed),
+            detail: format!("{} pledged", money(b.funding.money.pledged)),
+            trend: trend(t.money_disbursed.direction),
+            before: before(t.money_disbursed.before, money),
+        },
+        Headline {
+            id: "overdue",
+            label: "Overdue items",
+            value: t.overdue.now.to_string(),
+            detail: format!(
+                "{} milestones, {} commitments",
+                f.overdue_milestones.len(),
+                f.overdue_commitments.len()
+            ),
+            trend: trend(t.overdue.direction),
+            before: before(t.overdue.before, |v| v.to_string()),
+        },
+    ]
+}
+
+/// The milestone table after the visitor's filters and sort.
+fn filter_and_sort(rows: &[MilestoneRow], q: &BlueprintQuery) -> Vec<MilestoneRow> {
+    let keep = |want: &Option<String>, have: &str| {
+        want.as_deref().is_none_or(|w| w.is_empty() || w == have)
+    };
+    let mut out: Vec<MilestoneRow> = rows
+        .iter()
+        .filter(|r| keep(&q.workstream, &r.m.milestone.workstream))
+        .filter(|r| keep(&q.owner, r.m.milestone.owner.as_str()))
+        .filter(|r| {
+            q.status.as_deref().is_none_or(|s| {
+                s.is_empty() || s == status_name(&r.m.milestone.status) || s == r.m.rag.label()
+            })
+        })
+        .map(|r| MilestoneRow {
+            m: r.m.clone(),
+            tag: r.tag.clone(),
+            status: r.status.clone(),
+            owner: r.owner.clone(),
+            workstream: r.workstream.clone(),
+        })
+        .collect();
+    match q.sort.as_deref() {
+        Some("title") => out.sort_by(|a, b| a.m.milestone.title.cmp(&b.m.milestone.title)),
+        Some("status") => out.sort_by_key(|r| (r.m.rag as u8, r.m.milestone.forecast)),
+        Some("slippage") => out.sort_by_key(|r| std::cmp::Reverse(r.m.slippage_days)),
+        _ => out.sort_by_key(|r| (r.m.milestone.forecast, r.m.milestone.id.clone())),
+    }
+    out
+}
+
+fn burn_up(p: &Progression, id: &str) -> ChartBlock {
+    let series = vec![
+        charts::Series {
+            label: "Planned scope".into(),
+            points: p.points.iter().map(|x| (x.date, x.scope)).collect(),
+        },
+        charts::Series {
+            label: "Done".into(),
+            points: p.points.iter().map(|x| (x.date, x.done)).collect(),
+        },
+    ];
+    chart_block(
+        id,
+        "Burn-up: milestones planned and done",
+        series,
+        charts::plain_number,
+        charts::plain_number,
+    )
+}
+
+fn money_chart(p: &Progression, id: &str) -> ChartBlock {
+    let series = vec![
+        charts::Series {
+            label: "Pledged".into(),
+            points: p.points.iter().map(|x| (x.date, x.pledged)).collect(),
+        },
+        charts::Series {
+            label: "Confirmed".into(),
+            points: p.points.iter().map(|x| (x.date, x.confirmed)).collect(),
+        },
+        charts::Series {
+            label: "Disbursed".into(),
+            points: p.points.iter().map(|x| (x.date, x.disbursed)).collect(),
+        },
+    ];
+    chart_block(
+        id,
+        "Funding over time: money pledged, confirmed and disbursed",
+        series,
+        money,
+        charts::compact_pounds,
+    )
+}
+
+/// A step chart of `series` and the table of the same figures: `format` writes the table's
+/// cells, `axis` the chart's tick labels.
+fn chart_block(
+    id: &str,
+    title: &str,
+    series: Vec<charts::Series>,
+    format: fn(u64) -> String,
+    axis: fn(u64) -> String,
+) -> ChartBlock {
+    let columns = series.iter().map(|s| s.label.clone()).collect();
+    let (dates, values) = charts::series_table_rows(&series, true);
+    let rows = dates
+        .iter()
+        .zip(values)
+        .map(|(d, vs)| {
+            (
+                d.to_string(),
+                vs.into_iter()
+                    .map(|v| v.map_or_else(|| "—".to_owned(), format))
+                    .collect(),
+            )
+        })
+        .collect();
+    let chart = charts::LineChart {
+        id,
+        title: title.to_owned(),
+        desc: String::new(),
+        series,
+        format: axis,
+        step: true,
+    };
+    ChartBlock {
+        svg: charts::line_chart(&chart),
+        columns,
+        rows,
+    }
+}
+
+pub(super) async fn blueprint_page(
+    state: &AppState,
+    visitor: &Visitor,
+    bp: &str,
+    query: &BlueprintQuery,
+    refusal: Refusal<'_>,
+    status: StatusCode,
+) -> Response {
+    let Ok(id) = bp.parse::<BlueprintId>() else {
+        return page_error(
+            Some(visitor),
+            StatusCode::NOT_FOUND,
+            &format!("there is no blueprint {bp:?}"),
+        );
+    };
+    let params = query.read_params();
+    let result: Result<BlueprintPage, ApiError> = async {
+        let window = params.window()?;
+        let reader = state.reader(&params).await?;
+        let view = require_readable(&reader, &visitor.caller, &id)?;
+        let (f, t) = reader
+            .figures_with_trend(id.as_str(), &window, &state.rules)?
+            .ok_or_else(|| crate::api::not_in_window(&id, &window))?;
+        let shown = Shown::of(window);
+        let names: BTreeMap<String, String> = reader
+            .organisations()?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect();
+        let b = &f.summary.blueprint;
+        let ws: BTreeMap<String, String> = b
+            .workstreams
+            .iter()
+            .map(|w| (w.id.clone(), w.title.clone()))
+            .collect();
+        let rows: Vec<MilestoneRow> = f
+            .milestones
+            .iter()
+            .map(|m| milestone_row(m, &names, &ws))
+            .collect();
+        let by_id = |ids: &[String]| -> Vec<MilestoneRow> {
+            ids.iter()
+                .filter_map(|id| rows.iter().find(|r| &r.m.milestone.id == id))
+                .map(|r| milestone_row(&r.m, &names, &ws))
+                .collect()
+        };
+        let at_risk = by_id(&f.at_risk);
+        let due_30 = by_id(&f.due_30);
+        let due_90 = by_id(&f.due_90);
+        let overdue = by_id(&f.overdue_milestones);
+        let milestones = filter_and_sort(&rows, query);
+        let filtered = milestones.len() != rows.len();
+        let choice = |value: String, label: String, current: &Option<String>| Choice {
+            selected: current.as_deref() == Some(value.as_str()),
+            value,
+            label,
+        };
+        let mut owners: Vec<String> = rows
+            .iter()
+            .map(|r| r.m.milestone.owner.to_string())
+            .collect();
+        owners.sort();
+        owners.dedup();
+        let any = |label: &str| Choice {
+            value: String::new(),
+            label: label.to_owned(),
+            selected: false,
+        };
+        let filters = vec![
+            (
+                "workstream",
+                "Workstream",
+                std::iter::once(any("All workstreams"))
+                    .chain(
+                        b.workstreams
+                            .iter()
+                            .map(|w| choice(w.id.clone(), w.title.clone(), &query.workstream)),
+                    )
+                    .collect(),
+            ),
+            (
+                "status",
+                "Status",
+                std::iter::once(any("Any status"))
+                    .chain(
+                        [
+                            "red",
+                            "amber",
+                            "green",
+                            "planned",
+                            "in_progress",
+                            "done",
+                            "cancelled",
+                        ]
+                        .into_iter()
+                        .map(|s| {
+                            let label = match s {
+                                "red" | "amber" | "green" => rag_label(s),
+                                other => status_tag(other).text.to_owned(),
+                            };
+                            choice(s.to_owned(), label, &query.status)
+                        }),
+                    )
+                    .collect(),
+            ),
+            (
+                "owner",
+                "Owner",
+                std::iter::once(any("Any owner"))
+                    .chain(
+                        owners
+                            .iter()
+                            .map(|o| choice(o.clone(), name_of(&names, o), &query.owner)),
+                    )
+                    .collect(),
+            ),
+        ];
+        let base = format!("/blueprints/{id}");
+        let sorts = SORTS
+            .iter()
+            .map(|(key, label)| {
+                let mut q = vec![format!("sort={key}")];
+                for (k, v) in [
+                    ("workstream", &query.workstream),
+                    ("status", &query.status),
+                    ("owner", &query.owner),
+                ] {
+                    if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                        q.push(format!("{k}={v}"));
+                    }
+                }
+                if !shown.query.is_empty() {
+                    q.push(shown.query.clone());
+                }
+                SortLink {
+                    label,
+                    href: format!("{base}?{}#milestones", q.join("&")),
+                    current: query.sort.as_deref().unwrap_or("forecast") == *key,
+                }
+            })
+            .collect();
+        let workstreams = f
+            .workstreams
+            .iter()
+            .map(|w| (w.clone(), name_of(&names, w.lead_org.as_str())))
+            .collect();
+        let progression = reader.progression(id.as_str(), &window)?;
+        let targets = b
+            .targets
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let series = vec![charts::Series {
+                    label: t.title.clone(),
+                    points: progression
+                        .points
+                        .iter()
+                        .filter_map(|p| p.targets.get(i).copied().flatten().map(|v| (p.date, v)))
+                        .collect(),
+                }];
+                TargetRow {
+                    title: t.title.clone(),
+                    text: match t.reported_value {
+                        Some(v) => format!("{v} of {} {}", t.target_value, t.unit),
+                        None => format!("not reported yet, of {} {}", t.target_value, t.unit),
+                    },
+                    reported_on: t.reported_on.map(long_date).unwrap_or_default(),
+                    chart: if series[0].points.is_empty() {
+                        String::new()
+                    } else {
+                        charts::line_chart(&charts::LineChart {
+                            id: &format!("target-{}", t.id),
+                            title: format!("{}: reported value over time", t.title),
+                            desc: String::new(),
+                            series,
+                            format: |v| v.to_string(),
+                            step: true,
+                        })
+                    },
+                }
+            })
+            .collect();
+        let fm = b.funding.money;
+        let fs = b.funding.staff_time;
+        let funding = vec![
+            FundingRow {
+                label: format!("Money (target {})", money(b.funding_target)),
+                pledged: money(fm.pledged),
+                confirmed: money(fm.confirmed),
+                disbursed: money(fm.disbursed),
+            },
+            FundingRow {
+                label: match b.staff_time_target {
+                    Some(t) => format!("Staff time (target {})", Resource::StaffTime.format(t)),
+                    None => "Staff time".to_owned(),
+                },
+                pledged: Resource::StaffTime.format(fs.pledged),
+                confirmed: Resource::StaffTime.format(fs.confirmed),
+                disbursed: Resource::StaffTime.format(fs.disbursed),
+            },
+        ];
+        let sponsors = f
+            .funding_by_sponsor
+            .iter()
+            .map(|s| {
+                let row = |r: Resource, t: projector::views::FundingTotals| FundingRow {
+                    label: String::new(),
+                    pledged: r.format(t.pledged),
+                    confirmed: r.format(t.confirmed),
+                    disbursed: r.format(t.disbursed),
+                };
+                (
+                    name_of(&names, s.sponsor.as_str()),
+                    row(Resource::Money, s.money),
+                    row(Resource::StaffTime, s.staff_time),
+                )
+            })
+            .collect();
+        let partners = f
+            .commitments_by_partner
+            .iter()
+            .map(|p| PartnerRow {
+                partner: name_of(&names, p.partner.as_str()),
+                delivered: p
+                    .units
+                    .iter()
+                    .map(|u| format!("{} of {} {}", u.delivered, u.committed, u.unit))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                commitments: p.commitments,
+                fulfilled: p.fulfilled,
+                overdue: p.overdue,
+            })
+            .collect();
+        let commitments = f
+            .commitments
+            .iter()
+            .map(|c| {
+                let v = &c.commitment;
+                CommitmentRow {
+                    id: v.id.clone(),
+                    partner: name_of(&names, v.partner.as_str()),
+                    description: v.description.clone(),
+                    delivered: format!("{} of {} {}", v.delivered, v.quantity, v.unit),
+                    due: long_date(v.due),
+                    overdue: c.overdue,
+                    status: status_tag(&status_name(&v.status)),
+                }
+            })
+            .collect();
+        let pledges = f
+            .pledges
+            .iter()
+            .map(|p| PledgeRow {
+                id: p.id.clone(),
+                sponsor: name_of(&names, p.sponsor.as_str()),
+                resource: match p.resource {
+                    Resource::Money => "Money",
+                    Resource::StaffTime => "Staff time",
+                },
+                pledged: p.resource.format(p.pledged),
+                confirmed: p
+                    .confirmed
+                    .map_or_else(|| "—".to_owned(), |c| p.resource.format(c)),
+                disbursed: p.resource.format(p.disbursed),
+                status: status_tag(&status_name(&p.status)),
+                conditions: p.conditions.clone(),
+            })
+            .collect();
+        let activity = reader
+            .recent_activity(id.as_str(), &window, 10)?
+            .into_iter()
+            .flat_map(|(thing, h)| {
+                let href = match thing.kind {
+                    ThingKind::Blueprint => shown.link(&base),
+                    k => shown.link(&format!("{base}/{}/{}", plural(k), thing.id)),
+                };
+                let who = match &h.actor_org {
+                    Some(o) => format!("{} ({})", h.actor, name_of(&names, o.as_str())),
+                    None => h.actor.clone(),
+                };
+                let when = crate::components::long_instant(h.recorded_at);
+                h.events
+                    .into_iter()
+                    .map(|e| ActivityRow {
+                        when: when.clone(),
+                        happened: long_date(e.occurred_on),
+                        who: who.clone(),
+                        href: href.clone(),
+                        thing: format!("{} {}", thing.kind.token(), thing.id),
+                        summary: e.summary,
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let timeline = charts::timeline_chart(&charts::TimelineChart {
+            id: "milestone-timeline",
+            title: "Milestones: baseline against forecast".into(),
+            desc: String::new(),
+            today: window.as_of,
+            bars: f
+                .milestones
+                .iter()
+                .filter(|m| m.milestone.status != MilestoneStatus::Cancelled)
+                .map(|m| charts::Bar {
+                    label: m.milestone.title.clone(),
+                    baseline: m.milestone.baseline,
+                    forecast: m.milestone.forecast,
+                    done_on: m.milestone.completed_on,
+                })
+                .collect(),
+        });
+        let burn_up = burn_up(&progression, "burn-up");
+        let money_chart = money_chart(&progression, "funding-over-time");
+
+        let nav = Nav::of(visitor);
+        let mut forms = Vec::new();
+        let mut import_csrf = None;
+        // Forms record today's facts, so they are offered on today's view only.
+        if !shown.past {
+            let choices = choices(&reader, Some(&view))?;
+            for kind in [
+                ThingKind::Milestone,
+                ThingKind::Commitment,
+                ThingKind::Pledge,
+            ] {
+                if let Some(spec) = forms::create_spec(kind)
+                    .filter(|sp| may_write(visitor, kind, sp.action, Some(id.as_str())))
+                {
+                    let url = format!("/blueprints/{id}/{}", plural(kind));
+                    forms.push(forms::render(
+                        spec,
+                        url,
+                        &nav.csrf,
+                        None,
+                        &choices,
+                        refused_for(refusal, &format!("{}:{}", plural(kind), spec.action)),
+                    ));
+                }
+            }
+            for spec in forms::action_specs(ThingKind::Blueprint)
+                .filter(|sp| may_write(visitor, ThingKind::Blueprint, sp.action, Some(id.as_str())))
+            {
+                let url = format!("/blueprints/{id}/{}", spec.action);
+                forms.push(forms::render(
+                    spec,
+                    url,
+                    &nav.csrf,
+                    Some(view.version),
+                    &choices,
+                    refused_for(refusal, spec.action),
+                ));
+            }
+            import_csrf = may_write(visitor, ThingKind::Milestone, "plan", Some(id.as_str()))
+                .then(|| nav.csrf.clone());
+        }
+        Ok(BlueprintPage {
+            nav,
+            status: status_tag(&status_name(&b.status)),
+            confidence: rag_tag(f.summary.confidence.rag),
+            since: long_date(t.since),
+            headlines: headlines(&f, &t),
+            lead: name_of(&names, b.lead_org.as_str()),
+            at_risk,
+            milestone_count: rows.len(),
+            milestones,
+            filters,
+            filtered,
+            sorts,
+            due_30,
+            due_90,
+            overdue,
+            workstreams,
+            targets,
+            funding,
+            sponsors,
+            partners,
+            commitments,
+            pledges,
+            activity,
+            burn_up,
+            money_chart,
+            timeline,
+            forms,
+            import_csrf,
+            shown,
+            f,
+        })
+    }
+    .await;
+    match result {
+        Ok(page) => render(status, page),
+        Err(e) => from_api(visitor, e),
+    }
+}
+
+fn rag_label(s: &str) -> String {
+    match s {
+        "red" => "Red",
+        "amber" => "Amber",
+        _ => "Green",
+    }
+    .to_owned()
+}

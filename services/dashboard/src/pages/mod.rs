@@ -1,0 +1,155 @@
+//! HTML pages for people: blueprints, each milestone, commitment and pledge with its full history,
+//! organisations, and sign-in. Signed-in recorders get a form for every command; forms post to
+//! the same `execute` path as the JSON API. Every value users typed is escaped by the templates.
+
+mod blueprint;
+mod organisations;
+mod portfolio;
+mod posts;
+mod sign_in;
+mod thing;
+
+pub use blueprint::blueprint;
+pub use organisations::organisations;
+pub use portfolio::index;
+pub use posts::{post_draft, post_in_blueprint, post_org_action, post_register, post_thing};
+pub use sign_in::{sign_in, sign_in_form, sign_out};
+pub use thing::thing;
+
+use askama::Template;
+use axum::extract::Query;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use projector::read::Reader;
+use projector::views::BlueprintView;
+use proto::ThingKind;
+
+use crate::api::ReadParams;
+
+use crate::forms::{Choices, Refused};
+use crate::problem::ApiError;
+use crate::session::Visitor;
+
+/// What every page shows at the top: who is signed in.
+pub struct Nav {
+    pub user: Option<String>,
+    pub role: Option<&'static str>,
+    pub csrf: String,
+}
+
+impl Nav {
+    pub fn of(visitor: &Visitor) -> Self {
+        match &visitor.session {
+            Some(s) => Nav {
+                user: Some(s.principal.name.clone()),
+                role: Some(s.principal.role.label()),
+                csrf: s.csrf.clone(),
+            },
+            None => Nav {
+                user: visitor.caller.0.as_ref().map(|p| p.name.clone()),
+                role: visitor.caller.0.as_ref().map(|p| p.role.label()),
+                csrf: String::new(),
+            },
+        }
+    }
+}
+
+fn render(status: StatusCode, template: impl Template) -> Response {
+    match template.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => ApiError::internal("render the page", e).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    nav: Nav,
+    heading: String,
+    message: String,
+}
+
+fn page_error(visitor: Option<&Visitor>, status: StatusCode, message: &str) -> Response {
+    let nav = visitor.map_or(
+        Nav {
+            user: None,
+            role: None,
+            csrf: String::new(),
+        },
+        Nav::of,
+    );
+    let heading = status.canonical_reason().unwrap_or("Error").to_owned();
+    render(
+        status,
+        ErrorPage {
+            nav,
+            heading,
+            message: message.to_owned(),
+        },
+    )
+}
+
+/// A status as people read it: `in progress`, `fulfilled`.
+fn status_label<T: serde::Serialize>(status: &T) -> String {
+    serde_json::to_value(status)
+        .ok()
+        .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+        .unwrap_or_default()
+}
+
+/// An error page for a visitor.
+pub fn error_page(visitor: &Visitor, status: StatusCode, message: &str) -> Response {
+    page_error(Some(visitor), status, message)
+}
+
+fn from_api(visitor: &Visitor, e: ApiError) -> Response {
+    page_error(Some(visitor), e.status, &e.detail)
+}
+
+/// Whether the visitor may use forms for `kind`/`action` (signed in, with a role that may).
+fn may_write(visitor: &Visitor, kind: ThingKind, action: &str, blueprint: Option<&str>) -> bool {
+    visitor.session.is_some()
+        && visitor
+            .caller
+            .authorise_write(kind, action, blueprint)
+            .is_ok()
+}
+
+fn choices(reader: &Reader, bp: Option<&BlueprintView>) -> Result<Choices, ApiError> {
+    let organisations = reader
+        .organisations()?
+        .into_iter()
+        .map(|o| (o.id.clone(), format!("{} ({})", o.name, o.id)))
+        .collect();
+    let workstreams = bp
+        .map(|b| {
+            b.workstreams
+                .iter()
+                .filter(|w| !w.retired)
+                .map(|w| (w.id.clone(), w.title.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Choices {
+        workstreams,
+        organisations,
+    })
+}
+
+/// Which submitted form was refused, and how.
+type Refusal<'a> = Option<(&'a str, &'a Refused)>;
+
+fn refused_for<'a>(refusal: Refusal<'a>, action: &str) -> Option<&'a Refused> {
+    refusal.and_then(|(a, r)| (a == action).then_some(r))
+}
+
+type PageQuery = Result<Query<ReadParams>, axum::extract::rejection::QueryRejection>;
+
+fn collection_kind(things: &str) -> Option<ThingKind> {
+    match things {
+        "milestones" => Some(ThingKind::Milestone),
+        "commitments" => Some(ThingKind::Commitment),
+        "pledges" => Some(ThingKind::Pledge),
+        _ => None,
+    }
+}

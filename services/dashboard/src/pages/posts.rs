@@ -1,0 +1,312 @@
+//! Form posts: every form goes through the same `execute` as the JSON API.
+
+use std::collections::HashMap;
+
+use axum::extract::{Form, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use proto::ThingKind;
+
+use crate::AppState;
+use crate::api::ReadParams;
+
+use super::blueprint::blueprint_page;
+use super::organisations::organisations_page;
+use super::portfolio::index_page;
+use super::thing::thing_page;
+use super::*;
+use crate::commands::{Write, WriteMeta, create_action, execute, plural};
+use crate::forms::{self, Refused};
+use crate::session::{Visitor, csrf_matches};
+
+pub(super) type Fields =
+    Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>;
+
+/// Checks the session and CSRF token of a form post; returns the fields, or the page to show.
+pub(super) fn check_form(
+    visitor: &Visitor,
+    fields: Fields,
+) -> Result<HashMap<String, String>, (StatusCode, &'static str)> {
+    let Some(session) = &visitor.session else {
+        return Err((StatusCode::UNAUTHORIZED, "sign in to record"));
+    };
+    let Ok(Form(fields)) = fields else {
+        return Err((StatusCode::BAD_REQUEST, "the form could not be read"));
+    };
+    let given = fields.get("csrf").map(String::as_str).unwrap_or("");
+    if !csrf_matches(&session.csrf, given) {
+        tracing::warn!(user = %session.principal.name, "form refused: CSRF token missing or wrong");
+        return Err((
+            StatusCode::FORBIDDEN,
+            "the form has expired or did not come from this site; reload the page and try again",
+        ));
+    }
+    Ok(fields)
+}
+
+fn meta(fields: &HashMap<String, String>) -> WriteMeta {
+    WriteMeta {
+        idempotency_key: fields
+            .get("idempotency_key")
+            .filter(|k| !k.is_empty())
+            .cloned(),
+        expected_version: fields.get("version").and_then(|v| v.parse().ok()),
+    }
+}
+
+/// Runs a submitted form: on success, the thing's page; on refusal, `refused` renders it again.
+async fn submit(
+    state: &AppState,
+    visitor: &Visitor,
+    fields: HashMap<String, String>,
+    kind: ThingKind,
+    blueprint: Option<String>,
+    id: Option<String>,
+    action: &str,
+) -> Result<String, (StatusCode, Refused)> {
+    let refuse = |status: StatusCode, field: Option<String>, message: String| {
+        (
+            status,
+            Refused {
+                values: fields.clone(),
+                field,
+                message,
+                idempotency_key: fields.get("idempotency_key").cloned().unwrap_or_default(),
+            },
+        )
+    };
+    let Some(spec) = forms::spec(kind, action) else {
+        return Err(refuse(
+            StatusCode::NOT_FOUND,
+            None,
+            format!("there is no form {action:?}"),
+        ));
+    };
+    let mut body = forms::to_body(spec, &fields)
+        .map_err(|(f, m)| refuse(StatusCode::UNPROCESSABLE_ENTITY, Some(f), m))?;
+    let id = match id {
+        Some(id) => id,
+        None => match body.remove("id") {
+            Some(serde_json::Value::String(s)) => s,
+            _ => {
+                return Err(refuse(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some("id".into()),
+                    "Id is required".into(),
+                ));
+            }
+        },
+    };
+    let write = Write {
+        kind,
+        blueprint: blueprint.clone(),
+        id: id.clone(),
+        action: spec.action.to_owned(),
+        body,
+    };
+    match execute(state, &visitor.caller, write, meta(&fields)).await {
+        Ok(written) => Ok(match (kind, blueprint) {
+            (ThingKind::Organisation, _) => {
+                format!("/organisations?min_seq={}", written.accepted.seq)
+            }
+            (ThingKind::Blueprint, _) => {
+                format!("/blueprints/{id}?min_seq={}", written.accepted.seq)
+            }
+            (_, Some(bp)) => format!(
+                "/blueprints/{bp}/{}/{id}?min_seq={}",
+                plural(kind),
+                written.accepted.seq
+            ),
+            (_, None) => "/".to_owned(),
+        }),
+        Err(e) => Err(refuse(e.status, e.field.clone(), e.detail)),
+    }
+}
+
+pub(super) fn see_other(location: &str) -> Response {
+    Redirect::to(location).into_response()
+}
+
+/// `POST /blueprints`: draft a blueprint from the index page.
+pub async fn post_draft(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    fields: Fields,
+) -> Response {
+    let fields = match check_form(&visitor, fields) {
+        Ok(f) => f,
+        Err((status, message)) => return page_error(Some(&visitor), status, message),
+    };
+    match submit(
+        &state,
+        &visitor,
+        fields,
+        ThingKind::Blueprint,
+        None,
+        None,
+        "draft",
+    )
+    .await
+    {
+        Ok(to) => see_other(&to),
+        Err((status, refused)) => {
+            index_page(
+                &state,
+                &visitor,
+                &Default::default(),
+                Some(("draft", &refused)),
+                status,
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /organisations`: register an organisation.
+pub async fn post_register(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    fields: Fields,
+) -> Response {
+    post_organisation(
+        &state,
+        &visitor,
+        fields,
+        None,
+        create_action(ThingKind::Organisation).to_owned(),
+    )
+    .await
+}
+
+/// `POST /organisations/{org}/{action}`.
+pub async fn post_org_action(
+    State(state): State<AppState>,
+    Path((id, action)): Path<(String, String)>,
+    visitor: Visitor,
+    fields: Fields,
+) -> Response {
+    post_organisation(&state, &visitor, fields, Some(id), action.replace('-', "_")).await
+}
+
+async fn post_organisation(
+    state: &AppState,
+    visitor: &Visitor,
+    fields: Fields,
+    id: Option<String>,
+    action: String,
+) -> Response {
+    let fields = match check_form(visitor, fields) {
+        Ok(f) => f,
+        Err((status, message)) => return page_error(Some(visitor), status, message),
+    };
+    match submit(
+        state,
+        visitor,
+        fields,
+        ThingKind::Organisation,
+        None,
+        id.clone(),
+        &action,
+    )
+    .await
+    {
+        Ok(to) => see_other(&to),
+        Err((status, refused)) => {
+            organisations_page(
+                state,
+                visitor,
+                Some((id.as_deref().unwrap_or(""), &action, &refused)),
+                status,
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /blueprints/{bp}/{segment}`: create a milestone, commitment or pledge, or act on the
+/// blueprint itself.
+pub async fn post_in_blueprint(
+    State(state): State<AppState>,
+    Path((bp, segment)): Path<(String, String)>,
+    visitor: Visitor,
+    fields: Fields,
+) -> Response {
+    let fields = match check_form(&visitor, fields) {
+        Ok(f) => f,
+        Err((status, message)) => return page_error(Some(&visitor), status, message),
+    };
+    let (kind, id, action, refusal_key) = match collection_kind(&segment) {
+        Some(kind) => (
+            kind,
+            None,
+            create_action(kind).to_owned(),
+            format!("{segment}:{}", create_action(kind)),
+        ),
+        None => (
+            ThingKind::Blueprint,
+            Some(bp.clone()),
+            segment.replace('-', "_"),
+            segment.replace('-', "_"),
+        ),
+    };
+    let blueprint = (kind != ThingKind::Blueprint).then(|| bp.clone());
+    match submit(&state, &visitor, fields, kind, blueprint, id, &action).await {
+        Ok(to) => see_other(&to),
+        Err((status, refused)) => {
+            blueprint_page(
+                &state,
+                &visitor,
+                &bp,
+                &Default::default(),
+                Some((&refusal_key, &refused)),
+                status,
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /blueprints/{bp}/{things}/{id}/{action}`.
+pub async fn post_thing(
+    State(state): State<AppState>,
+    Path((bp, things, id, action)): Path<(String, String, String, String)>,
+    visitor: Visitor,
+    fields: Fields,
+) -> Response {
+    let fields = match check_form(&visitor, fields) {
+        Ok(f) => f,
+        Err((status, message)) => return page_error(Some(&visitor), status, message),
+    };
+    let Some(kind) = collection_kind(&things) else {
+        return page_error(
+            Some(&visitor),
+            StatusCode::NOT_FOUND,
+            "there is no such page",
+        );
+    };
+    let action = action.replace('-', "_");
+    match submit(
+        &state,
+        &visitor,
+        fields,
+        kind,
+        Some(bp.clone()),
+        Some(id.clone()),
+        &action,
+    )
+    .await
+    {
+        Ok(to) => see_other(&to),
+        Err((status, refused)) => {
+            thing_page(
+                &state,
+                &visitor,
+                (&bp, &things, &id),
+                &ReadParams::default(),
+                Some((&action, &refused)),
+                status,
+            )
+            .await
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Signing in with a token, and out.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, Form, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+
+use crate::AppState;
+
+use super::posts::{Fields, check_form, see_other};
+use super::*;
+use crate::session::{self, Visitor};
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    nav: Nav,
+    error: Option<String>,
+    next: String,
+}
+
+#[derive(serde::Deserialize)]
+pub struct NextParam {
+    next: Option<String>,
+}
+
+/// A local path to return to after signing in (never another site).
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+pub async fn sign_in_form(visitor: Visitor, Query(q): Query<NextParam>) -> Response {
+    render(
+        StatusCode::OK,
+        SignInPage {
+            nav: Nav::of(&visitor),
+            error: None,
+            next: safe_next(q.next.as_deref()),
+        },
+    )
+}
+
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    fields: Fields,
+) -> Response {
+    let anonymous = Visitor {
+        caller: crate::auth::Caller(None),
+        session: None,
+    };
+    let ip = addr.ip();
+    let Ok(Form(fields)) = fields else {
+        return page_error(None, StatusCode::BAD_REQUEST, "the form could not be read");
+    };
+    let next = safe_next(fields.get("next").map(String::as_str));
+    if let Some(wait) = state.sessions.blocked(ip) {
+        tracing::warn!(%ip, "sign-in refused: too many failures");
+        let mut r = render(
+            StatusCode::TOO_MANY_REQUESTS,
+            SignInPage {
+                nav: Nav::of(&anonymous),
+                error: Some(format!(
+                    "Too many failed sign-ins; try again in {} seconds.",
+                    wait.as_secs() + 1
+                )),
+                next,
+            },
+        );
+        if let Ok(v) = HeaderValue::from_str(&(wait.as_secs() + 1).to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return r;
+    }
+    let token = fields.get("token").map(|t| t.trim()).unwrap_or("");
+    let hash = crate::auth::hash_token(token);
+    if token.is_empty() || state.tokens.principal_for_hash(&hash).is_none() {
+        state.sessions.note_failure(ip);
+        tracing::warn!(%ip, "sign-in failed: unknown token");
+        return render(
+            StatusCode::UNAUTHORIZED,
+            SignInPage {
+                nav: Nav::of(&anonymous),
+                error: Some("That token is not valid.".into()),
+                next,
+            },
+        );
+    }
+    state.sessions.note_success(ip);
+    if let Some(old) = session::session_id(&headers) {
+        state.sessions.remove(&old);
+    }
+    let Ok((id, _csrf)) = state.sessions.create(hash) else {
+        return page_error(
+            None,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "could not start a session; try again",
+        );
+    };
+    let mut response = see_other(&next);
+    if let Ok(v) = HeaderValue::from_str(&session::cookie(
+        Some(&id),
+        session::is_tls(&headers, state.secure_cookies),
+    )) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+pub async fn sign_out(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    fields: Fields,
+) -> Response {
+    if let Err((status, message)) = check_form(&visitor, fields) {
+        return page_error(Some(&visitor), status, message);
+    }
+    if let Some(s) = &visitor.session {
+        state.sessions.remove(&s.id);
+    }
+    let mut response = see_other("/");
+    if let Ok(v) = HeaderValue::from_str(&session::cookie(
+        None,
+        session::is_tls(&headers, state.secure_cookies),
+    )) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}

@@ -1,0 +1,607 @@
+//! The fold: how each event changes the read models, as pure functions over in-memory views.
+//! The projector applies them to the views stored in redb; an "as of" read applies them to a
+//! blueprint's logged commits, filtered by when each event happened and when each commit was
+//! recorded. One set of rules, so today's figures and a past view cannot drift apart.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use proto::{Commit, EventBody, ThingKind};
+use redb::TableDefinition;
+use serde::{Deserialize, Serialize};
+
+use crate::db::{COMMITMENTS, MILESTONES, PLEDGES};
+use crate::describe::Before;
+use crate::views::*;
+
+/// A thing that belongs to a blueprint and adds to its totals: milestones, commitments, pledges.
+pub(crate) trait BlueprintThing:
+    Sized + Clone + serde::Serialize + serde::de::DeserializeOwned
+{
+    const TABLE: TableDefinition<'static, &'static str, &'static [u8]>;
+    /// The kind, for messages.
+    const WHAT: &'static str;
+    /// What its first event does, for messages ("planned", "made").
+    const CREATED: &'static str;
+    /// The view the first event creates, or None when `body` does not create this kind of thing.
+    fn create(blueprint: &str, id: &str, body: &EventBody) -> Option<Self>;
+    /// Applies a later event that happened on `on`; false when it does not apply to this kind
+    /// of thing.
+    fn update(&mut self, body: &EventBody, on: NaiveDate) -> bool;
+    fn stamp(&mut self, seq: u64, at: DateTime<Utc>);
+    /// Adds this thing's share to its blueprint's totals, or takes it away.
+    fn count(&self, blueprint: &mut BlueprintView, add: bool);
+    /// The view as history sentences see it before an event.
+    fn before(&self) -> Before<'_>;
+}
+
+pub(crate) fn adjust(total: &mut u64, amount: u64, add: bool) {
+    *total = if add {
+        total.saturating_add(amount)
+    } else {
+        total.saturating_sub(amount)
+    };
+}
+
+/// Applies one event of a blueprint's own subject; `view` is `None` until the blueprint is
+/// drafted. Fails, changing nothing, when the event does not apply.
+pub(crate) fn step_blueprint(
+    view: &mut Option<BlueprintView>,
+    id: &str,
+    seq: u64,
+    occurred_on: NaiveDate,
+    body: &EventBody,
+) -> Result<(), String> {
+    if let (EventBody::BlueprintDrafted(e), None) = (body, &view) {
+        *view = Some(BlueprintView {
+            id: id.to_owned(),
+            title: e.title.clone(),
+            summary: e.summary.clone(),
+            lead_org: e.lead_org.clone(),
+            start_date: e.start_date,
+            target_end_date: e.target_end_date,
+            funding_target: e.funding_target,
+            staff_time_target: e.staff_time_target,
+            status: BlueprintStatus::Draft,
+            workstreams: Vec::new(),
+            partners: Vec::new(),
+            targets: Vec::new(),
+            milestones: MilestoneCounts::default(),
+            funding: Funding::default(),
+            commitments: CommitmentCounts::default(),
+            version: seq,
+            updated_seq: seq,
+            last_occurred_on: None,
+            last_recorded_at: None,
+        });
+        return Ok(());
+    }
+    let Some(v) = view.as_mut() else {
+        return Err(format!(
+            "{} arrived before blueprint {id} was drafted",
+            body.type_name()
+        ));
+    };
+    let missing = |what: &str| {
+        format!(
+            "{} names an unknown {what} in blueprint {id}",
+            body.type_name()
+        )
+    };
+    match body {
+        EventBody::BlueprintPublished(_) => v.status = BlueprintStatus::Published,
+        EventBody::BlueprintClosed(_) => v.status = BlueprintStatus::Closed,
+        EventBody::WorkstreamAdded(e) => v.workstreams.push(WorkstreamView {
+            id: e.workstream.to_string(),
+            title: e.title.clone(),
+            lead_org: e.lead_org.clone(),
+            retired: false,
+        }),
+        EventBody::WorkstreamRenamed(e) => {
+            let w = v
+                .workstreams
+                .iter_mut()
+                .find(|w| w.id == e.workstream.as_str())
+                .ok_or_else(|| missing("workstream"))?;
+            w.title = e.title.clone();
+        }
+        EventBody::WorkstreamRetired(e) => {
+            let w = v
+                .workstreams
+                .iter_mut()
+                .find(|w| w.id == e.workstream.as_str())
+                .ok_or_else(|| missing("workstream"))?;
+            w.retired = true;
+        }
+        EventBody::PartnerJoined(e) => {
+            if !v.partners.contains(&e.org) {
+                v.partners.push(e.org.clone());
+            }
+        }
+        EventBody::PartnerLeft(e) => v.partners.retain(|p| p != &e.org),
+        EventBody::TargetSet(e) => match v.targets.iter_mut().find(|t| t.id == e.target.as_str()) {
+            Some(t) => {
+                t.title = e.title.clone();
+                t.unit = e.unit.clone();
+                t.target_value = e.target_value;
+            }
+            None => v.targets.push(TargetView {
+                id: e.target.to_string(),
+                title: e.title.clone(),
+                unit: e.unit.clone(),
+                target_value: e.target_value,
+                reported_value: None,
+                reported_on: None,
+            }),
+        },
+        EventBody::TargetReported(e) => {
+            let t = v
+                .targets
+                .iter_mut()
+                .find(|t| t.id == e.target.as_str())
+                .ok_or_else(|| missing("target"))?;
+            // A report dated before the one shown is history, not news: the value shown is the
+            // one most recently reported by date (of equal dates, the last recorded).
+            if t.reported_on.is_none_or(|d| d <= occurred_on) {
+                t.reported_value = Some(e.value);
+                t.reported_on = Some(occurred_on);
+            }
+        }
+        other => {
+            return Err(format!(
+                "{} does not apply to blueprint {id}",
+                other.type_name()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Applies one event to a thing of a blueprint; `view` is `None` until its creating event.
+/// Fails, changing nothing, when the event does not apply.
+pub(crate) fn step_thing<V: BlueprintThing>(
+    view: &mut Option<V>,
+    bp: &str,
+    id: &str,
+    on: NaiveDate,
+    body: &EventBody,
+) -> Result<(), String> {
+    match view.as_mut() {
+        None => {
+            *view = Some(V::create(bp, id, body).ok_or_else(|| {
+                format!(
+                    "{} arrived before {} {bp}/{id} was {}",
+                    body.type_name(),
+                    V::WHAT,
+                    V::CREATED
+                )
+            })?);
+        }
+        Some(v) => {
+            if !v.update(body, on) {
+                return Err(format!(
+                    "{} does not apply to {} {bp}/{id}",
+                    body.type_name(),
+                    V::WHAT
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Stamps a changed thing and moves its blueprint's totals from its old share to its new one.
+pub(crate) fn settle_thing<V: BlueprintThing>(
+    old: Option<&V>,
+    new: &mut V,
+    blueprint: &mut BlueprintView,
+    seq: u64,
+    at: DateTime<Utc>,
+) {
+    new.stamp(seq, at);
+    if let Some(old) = old {
+        old.count(blueprint, false);
+    }
+    new.count(blueprint, true);
+    blueprint.updated_seq = seq;
+}
+
+/// Notes on a blueprint that a commit on it (or on one of its things) was applied: the latest
+/// date an applied event happened on and the latest instant a commit was recorded at. A view
+/// asked for a date and an instant at or after both sees every fact, so it can be read from the
+/// stored views instead of folded.
+pub(crate) fn touch(blueprint: &mut BlueprintView, occurred: &[NaiveDate], at: DateTime<Utc>) {
+    if let Some(latest) = occurred.iter().max() {
+        blueprint.last_occurred_on = Some(
+            blueprint
+                .last_occurred_on
+                .map_or(*latest, |d| d.max(*latest)),
+        );
+    }
+    blueprint.last_recorded_at = Some(blueprint.last_recorded_at.map_or(at, |t| t.max(at)));
+}
+
+/// Which facts a view shows: those that had happened by the end of `as_of` (each event's
+/// `occurred_on`) and, when `known_at` is given, had been recorded by then (each commit's
+/// `recorded_at`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Window {
+    pub as_of: NaiveDate,
+    pub known_at: Option<DateTime<Utc>>,
+}
+
+impl Window {
+    /// Today's view: every fact recorded so far.
+    pub fn today() -> Self {
+        Self {
+            as_of: Utc::now().date_naive(),
+            known_at: None,
+        }
+    }
+
+    /// Whether every fact of `blueprint` (as stored now) is inside the window, so that the
+    /// stored views are the answer.
+    pub fn sees_all_of(&self, blueprint: &BlueprintView) -> bool {
+        blueprint.last_occurred_on.is_none_or(|d| d <= self.as_of)
+            && match (self.known_at, blueprint.last_recorded_at) {
+                (Some(k), Some(last)) => last <= k,
+                _ => true,
+            }
+    }
+
+    fn admits_commit(&self, commit: &Commit) -> bool {
+        self.known_at.is_none_or(|k| commit.recorded_at <= k)
+    }
+}
+
+/// A blueprint and all its things, as the stored views hold them or as a fold over its log
+/// produced them for a window. Maps are keyed by id, so iteration is in id order, as the stored
+/// tables are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlueprintModel {
+    pub blueprint: BlueprintView,
+    pub milestones: BTreeMap<String, MilestoneView>,
+    pub commitments: BTreeMap<String, CommitmentView>,
+    pub pledges: BTreeMap<String, PledgeView>,
+}
+
+/// Folds a blueprint's commits (stream order, as logged) into the model as it stood for
+/// `window`. Events outside the window are left out; an event that no longer applies once
+/// others are left out (a report on a milestone planned after the date) is left out too, since
+/// the thing it changes did not exist yet. `None` when the blueprint had not been drafted.
+pub fn fold<'a>(
+    commits: impl IntoIterator<Item = (u64, &'a Commit)>,
+    window: &Window,
+) -> Option<BlueprintModel> {
+    let mut blueprint: Option<BlueprintView> = None;
+    let mut milestones = BTreeMap::new();
+    let mut commitments = BTreeMap::new();
+    let mut pledges = BTreeMap::new();
+    for (seq, commit) in commits {
+        if !window.admits_commit(commit) {
+            continue;
+        }
+        let Ok(bodies) = commit.bodies() else {
+            continue;
+        };
+        let events: Vec<(NaiveDate, &EventBody)> = commit
+            .events
+            .iter()
+            .zip(&bodies)
+            .filter(|(e, _)| e.occurred_on <= window.as_of)
+            .map(|(e, b)| (e.occurred_on, b))
+            .collect();
+        if events.is_empty() {
+            continue;
+        }
+        let id = commit.thing.id.as_str();
+        let mut applied = Vec::with_capacity(events.len());
+        match commit.thing.kind {
+            ThingKind::Organisation => continue,
+            ThingKind::Blueprint => {
+                for (on, body) in events {
+                    if step_blueprint(&mut blueprint, id, seq, on, body).is_ok() {
+                        applied.push(on);
+                    }
+                }
+                let Some(b) = blueprint.as_mut() else {
+                    continue;
+                };
+                if !applied.is_empty() {
+                    b.version = seq;
+                    b.updated_seq = seq;
+                }
+            }
+            ThingKind::Milestone => fold_thing(
+                &mut milestones,
+                &mut blueprint,
+                seq,
+                commit,
+                &events,
+                &mut applied,
+            ),
+            ThingKind::Commitment => fold_thing(
+                &mut commitments,
+                &mut blueprint,
+                seq,
+                commit,
+                &events,
+                &mut applied,
+            ),
+            ThingKind::Pledge => fold_thing(
+                &mut pledges,
+                &mut blueprint,
+                seq,
+                commit,
+                &events,
+                &mut applied,
+            ),
+        }
+        if let Some(b) = blueprint.as_mut()
+            && !applied.is_empty()
+        {
+            touch(b, &applied, commit.recorded_at);
+        }
+    }
+    Some(BlueprintModel {
+        blueprint: blueprint?,
+        milestones,
+        commitments,
+        pledges,
+    })
+}
+
+fn fold_thing<V: BlueprintThing>(
+    things: &mut BTreeMap<String, V>,
+    blueprint: &mut Option<BlueprintView>,
+    seq: u64,
+    commit: &Commit,
+    events: &[(NaiveDate, &EventBody)],
+    applied: &mut Vec<NaiveDate>,
+) {
+    let Some(bp) = blueprint.as_mut() else {
+        return;
+    };
+    let id = commit.thing.id.as_str();
+    let old = things.get(id).cloned();
+    let mut view = old.clone();
+    for (on, body) in events {
+        if step_thing(&mut view, &bp.id, id, *on, body).is_ok() {
+            applied.push(*on);
+        }
+    }
+    if applied.is_empty() {
+        return;
+    }
+    if let Some(mut view) = view {
+        settle_thing(old.as_ref(), &mut view, bp, seq, commit.recorded_at);
+        things.insert(id.to_owned(), view);
+    }
+}
+
+impl BlueprintThing for MilestoneView {
+    fn before(&self) -> Before<'_> {
+        Before::Milestone(self)
+    }
+
+    const TABLE: TableDefinition<'static, &'static str, &'static [u8]> = MILESTONES;
+    const WHAT: &'static str = "milestone";
+    const CREATED: &'static str = "planned";
+
+    fn create(blueprint: &str, id: &str, body: &EventBody) -> Option<Self> {
+        let EventBody::MilestonePlanned(e) = body else {
+            return None;
+        };
+        Some(MilestoneView {
+            blueprint: blueprint.to_owned(),
+            id: id.to_owned(),
+            workstream: e.workstream.to_string(),
+            title: e.title.clone(),
+            owner: e.owner.clone(),
+            depends_on: e.depends_on.iter().map(ToString::to_string).collect(),
+            baseline: e.due,
+            forecast: e.due,
+            status: MilestoneStatus::Planned,
+            percent: 0,
+            started: false,
+            progress_note: String::new(),
+            progress_on: None,
+            forecast_on: None,
+            completed_on: None,
+            evidence: None,
+            version: 0,
+            updated_at: DateTime::<Utc>::MIN_UTC,
+        })
+    }
+
+    fn update(&mut self, body: &EventBody, on: NaiveDate) -> bool {
+        match body {
+            EventBody::MilestoneStarted(_) => {
+                self.status = MilestoneStatus::InProgress;
+                self.started = true;
+            }
+            // Progress and forecast are as last reported by date: a report recorded late but dated
+            // before the one shown does not replace it.
+            EventBody::MilestoneProgressReported(e) => {
+                if self.progress_on.is_none_or(|d| d <= on) {
+                    self.percent = e.percent;
+                    self.progress_note = e.note.clone();
+                    self.progress_on = Some(on);
+                }
+            }
+            EventBody::MilestoneReplanned(e) => {
+                if self.forecast_on.is_none_or(|d| d <= on) {
+                    self.forecast = e.to;
+                    self.forecast_on = Some(on);
+                }
+            }
+            EventBody::MilestoneCompleted(e) => {
+                self.status = MilestoneStatus::Done;
+                self.percent = 100;
+                self.completed_on = Some(e.on);
+                self.evidence = e.evidence.clone();
+            }
+            EventBody::MilestoneCancelled(_) => self.status = MilestoneStatus::Cancelled,
+            EventBody::MilestoneReopened(_) => {
+                self.status = if self.started {
+                    MilestoneStatus::InProgress
+                } else {
+                    MilestoneStatus::Planned
+                };
+                self.completed_on = None;
+                self.evidence = None;
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    fn stamp(&mut self, seq: u64, at: DateTime<Utc>) {
+        self.version = seq;
+        self.updated_at = at;
+    }
+
+    fn count(&self, blueprint: &mut BlueprintView, add: bool) {
+        let c = &mut blueprint.milestones;
+        let total = match self.status {
+            MilestoneStatus::Planned => &mut c.planned,
+            MilestoneStatus::InProgress => &mut c.in_progress,
+            MilestoneStatus::Done => &mut c.done,
+            MilestoneStatus::Cancelled => &mut c.cancelled,
+        };
+        adjust(total, 1, add);
+    }
+}
+
+impl BlueprintThing for CommitmentView {
+    fn before(&self) -> Before<'_> {
+        Before::Commitment(self)
+    }
+
+    const TABLE: TableDefinition<'static, &'static str, &'static [u8]> = COMMITMENTS;
+    const WHAT: &'static str = "commitment";
+    const CREATED: &'static str = "made";
+
+    fn create(blueprint: &str, id: &str, body: &EventBody) -> Option<Self> {
+        let EventBody::CommitmentMade(e) = body else {
+            return None;
+        };
+        Some(CommitmentView {
+            blueprint: blueprint.to_owned(),
+            id: id.to_owned(),
+            partner: e.partner.clone(),
+            kind: e.kind,
+            description: e.description.clone(),
+            quantity: e.quantity,
+            unit: e.unit.clone(),
+            due: e.due,
+            delivered: 0,
+            amended_on: None,
+            status: CommitmentStatus::Made,
+            version: 0,
+            updated_at: DateTime::<Utc>::MIN_UTC,
+        })
+    }
+
+    fn update(&mut self, body: &EventBody, on: NaiveDate) -> bool {
+        match body {
+            EventBody::CommitmentDeliveryRecorded(e) => {
+                self.delivered = self.delivered.saturating_add(e.quantity)
+            }
+            // Amendments stand as last made by date, like progress reports.
+            EventBody::CommitmentAmended(e) => {
+                if self.amended_on.is_none_or(|d| d <= on) {
+                    if let Some(q) = e.quantity {
+                        self.quantity = q;
+                    }
+                    if let Some(d) = e.due {
+                        self.due = d;
+                    }
+                    self.amended_on = Some(on);
+                }
+            }
+            EventBody::CommitmentFulfilled(_) => self.status = CommitmentStatus::Fulfilled,
+            EventBody::CommitmentWithdrawn(_) => self.status = CommitmentStatus::Withdrawn,
+            _ => return false,
+        }
+        true
+    }
+
+    fn stamp(&mut self, seq: u64, at: DateTime<Utc>) {
+        self.version = seq;
+        self.updated_at = at;
+    }
+
+    fn count(&self, blueprint: &mut BlueprintView, add: bool) {
+        let c = &mut blueprint.commitments;
+        let total = match self.status {
+            CommitmentStatus::Made => &mut c.open,
+            CommitmentStatus::Fulfilled => &mut c.fulfilled,
+            CommitmentStatus::Withdrawn => &mut c.withdrawn,
+        };
+        adjust(total, 1, add);
+    }
+}
+
+impl BlueprintThing for PledgeView {
+    fn before(&self) -> Before<'_> {
+        Before::Pledge(self)
+    }
+
+    const TABLE: TableDefinition<'static, &'static str, &'static [u8]> = PLEDGES;
+    const WHAT: &'static str = "pledge";
+    const CREATED: &'static str = "made";
+
+    fn create(blueprint: &str, id: &str, body: &EventBody) -> Option<Self> {
+        let EventBody::PledgeMade(e) = body else {
+            return None;
+        };
+        Some(PledgeView {
+            blueprint: blueprint.to_owned(),
+            id: id.to_owned(),
+            sponsor: e.sponsor.clone(),
+            resource: e.resource,
+            workstream: e.workstream.as_ref().map(ToString::to_string),
+            conditions: e.conditions.clone(),
+            pledged: e.amount,
+            confirmed: None,
+            disbursed: 0,
+            status: PledgeStatus::Pledged,
+            version: 0,
+            updated_at: DateTime::<Utc>::MIN_UTC,
+        })
+    }
+
+    fn update(&mut self, body: &EventBody, _on: NaiveDate) -> bool {
+        match body {
+            EventBody::PledgeConfirmed(e) => {
+                self.confirmed = Some(e.amount);
+                self.status = PledgeStatus::Confirmed;
+            }
+            EventBody::PledgeDisbursed(e) => {
+                self.disbursed = self.disbursed.saturating_add(e.amount)
+            }
+            EventBody::PledgeWithdrawn(_) => self.status = PledgeStatus::Withdrawn,
+            EventBody::PledgeClosed(_) => self.status = PledgeStatus::Closed,
+            _ => return false,
+        }
+        true
+    }
+
+    fn stamp(&mut self, seq: u64, at: DateTime<Utc>) {
+        self.version = seq;
+        self.updated_at = at;
+    }
+
+    fn count(&self, blueprint: &mut BlueprintView, add: bool) {
+        let share = self.contribution();
+        let totals = match self.resource {
+            proto::Resource::Money => &mut blueprint.funding.money,
+            proto::Resource::StaffTime => &mut blueprint.funding.staff_time,
+        };
+        adjust(&mut totals.pledged, share.pledged, add);
+        adjust(&mut totals.confirmed, share.confirmed, add);
+        adjust(&mut totals.disbursed, share.disbursed, add);
+    }
+}

@@ -1,0 +1,418 @@
+//! "As of" views: the fold of a blueprint's log agrees with the stored views when it sees every
+//! fact, leaves out what had not happened by a date, and leaves out what had not been recorded by
+//! an instant.
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use projector::fold::{self, Window};
+use projector::read::Reader;
+use projector::views;
+use projector::{Received, apply_batch};
+use proptest::prelude::*;
+use proto::*;
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn at(day: &str, hour: u32) -> DateTime<Utc> {
+    let date = d(day);
+    Utc.from_utc_datetime(&date.and_hms_opt(hour, 0, 0).unwrap())
+}
+
+/// Builds commits the way the services store them, one sequence after another.
+struct Log {
+    commits: Vec<Received>,
+}
+
+impl Log {
+    fn new() -> Self {
+        Self {
+            commits: Vec::new(),
+        }
+    }
+
+    fn push(
+        &mut self,
+        thing: ThingRef,
+        recorded_at: DateTime<Utc>,
+        events: &[(EventBody, NaiveDate)],
+    ) {
+        let commit = Commit {
+            format: FORMAT_VERSION,
+            thing,
+            idempotency_key: format!("k{}", self.commits.len()),
+            request_hash: None,
+            actor: Actor::named("test"),
+            recorded_at,
+            events: events
+                .iter()
+                .map(|(b, on)| Event::new(b, *on).unwrap())
+                .collect(),
+        };
+        self.commits.push(Received {
+            seq: self.commits.len() as u64 + 1,
+            subject: commit.thing.subject(),
+            payload: commit.encode().unwrap().into(),
+            pending: 0,
+            published_unix: 0,
+        });
+    }
+
+    fn blueprint(&mut self, recorded_at: DateTime<Utc>, body: EventBody, on: &str) {
+        self.push(
+            ThingRef::blueprint(&"wm".parse().unwrap()),
+            recorded_at,
+            &[(body, d(on))],
+        );
+    }
+
+    fn milestone(&mut self, id: &str, recorded_at: DateTime<Utc>, body: EventBody, on: &str) {
+        self.push(
+            ThingRef::milestone(&"wm".parse().unwrap(), &id.parse().unwrap()),
+            recorded_at,
+            &[(body, d(on))],
+        );
+    }
+
+    fn pledge(&mut self, id: &str, recorded_at: DateTime<Utc>, body: EventBody, on: &str) {
+        self.push(
+            ThingRef::pledge(&"wm".parse().unwrap(), &id.parse().unwrap()),
+            recorded_at,
+            &[(body, d(on))],
+        );
+    }
+
+    fn project(&self) -> (tempfile::TempDir, redb::Database) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = projector::db::open(&dir.path().join("read.redb")).unwrap();
+        apply_batch(&db, &self.commits).unwrap();
+        (dir, db)
+    }
+}
+
+fn drafted() -> EventBody {
+    BlueprintDrafted {
+        title: "West Midlands digital".into(),
+        summary: "s".into(),
+        lead_org: "opg".parse().unwrap(),
+        start_date: d("2026-01-01"),
+        target_end_date: d("2027-12-31"),
+        funding_target: 10_000_000,
+        staff_time_target: None,
+    }
+    .into()
+}
+
+fn planned(due: &str) -> EventBody {
+    MilestonePlanned {
+        workstream: "skills".parse().unwrap(),
+        title: "Academy".into(),
+        owner: "gds".parse().unwrap(),
+        depends_on: vec![],
+        due: d(due),
+    }
+    .into()
+}
+
+fn pledged(amount: u64) -> EventBody {
+    PledgeMade {
+        sponsor: "gds".parse().unwrap(),
+        resource: Resource::Money,
+        amount,
+        workstream: None,
+        conditions: "illustrative".into(),
+    }
+    .into()
+}
+
+/// A blueprint with one milestone done in August, a pledge confirmed in July and paid in
+/// September, and a progress report recorded in October but back-dated to June.
+fn scenario() -> Log {
+    let mut log = Log::new();
+    log.blueprint(at("2026-05-01", 9), drafted(), "2026-05-01");
+    log.milestone(
+        "academy",
+        at("2026-05-02", 9),
+        planned("2026-08-31"),
+        "2026-05-02",
+    );
+    log.milestone(
+        "hub",
+        at("2026-05-03", 9),
+        planned("2026-12-31"),
+        "2026-05-03",
+    );
+    log.pledge(
+        "fund",
+        at("2026-06-01", 9),
+        pledged(5_000_000),
+        "2026-06-01",
+    );
+    log.pledge(
+        "fund",
+        at("2026-07-01", 9),
+        PledgeConfirmed { amount: 4_000_000 }.into(),
+        "2026-07-01",
+    );
+    log.milestone(
+        "academy",
+        at("2026-08-10", 9),
+        MilestoneCompleted {
+            on: d("2026-08-10"),
+            evidence: None,
+        }
+        .into(),
+        "2026-08-10",
+    );
+    log.pledge(
+        "fund",
+        at("2026-09-15", 9),
+        PledgeDisbursed {
+            amount: 2_200_000,
+            note: "first payment".into(),
+        }
+        .into(),
+        "2026-09-15",
+    );
+    // Back-dated: recorded on 1 October, happened on 20 June.
+    log.milestone(
+        "hub",
+        at("2026-10-01", 9),
+        MilestoneStarted {}.into(),
+        "2026-06-20",
+    );
+    log
+}
+
+fn window(as_of: &str, known_at: Option<DateTime<Utc>>) -> Window {
+    Window {
+        as_of: d(as_of),
+        known_at,
+    }
+}
+
+#[test]
+fn a_fold_that_sees_everything_equals_the_stored_views() {
+    let (_dir, db) = scenario().project();
+    let reader = Reader::new(&db).unwrap();
+    let everything = window("2026-12-01", None);
+    let stored = reader.model("wm", &everything).unwrap().unwrap();
+    let log = reader.log("wm").unwrap();
+    let folded = fold::fold(log.iter().map(|(s, c)| (*s, c)), &everything).unwrap();
+    assert_eq!(folded, stored);
+}
+
+#[test]
+fn as_of_leaves_out_what_had_not_happened() {
+    let (_dir, db) = scenario().project();
+    let reader = Reader::new(&db).unwrap();
+
+    let august = reader
+        .model("wm", &window("2026-08-03", None))
+        .unwrap()
+        .unwrap();
+    let f = august.blueprint.funding.money;
+    assert_eq!(
+        (f.pledged, f.confirmed, f.disbursed),
+        (5_000_000, 4_000_000, 0)
+    );
+    assert_eq!(
+        august.milestones["academy"].status,
+        views::MilestoneStatus::Planned
+    );
+    assert_eq!(august.blueprint.milestones.done, 0);
+    // The back-dated start had happened by August, so "as of" shows it.
+    assert_eq!(
+        august.milestones["hub"].status,
+        views::MilestoneStatus::InProgress
+    );
+
+    let may = reader
+        .model("wm", &window("2026-05-02", None))
+        .unwrap()
+        .unwrap();
+    assert_eq!(may.milestones.len(), 1, "the hub was planned on 3 May");
+    assert!(may.pledges.is_empty());
+
+    assert!(
+        reader
+            .model("wm", &window("2026-04-30", None))
+            .unwrap()
+            .is_none(),
+        "not drafted yet"
+    );
+
+    let now = reader
+        .model("wm", &window("2026-12-01", None))
+        .unwrap()
+        .unwrap();
+    assert_eq!(now.blueprint.funding.money.disbursed, 2_200_000);
+    assert_eq!(now.blueprint.milestones.done, 1);
+}
+
+#[test]
+fn known_at_leaves_out_what_had_not_been_recorded() {
+    let (_dir, db) = scenario().project();
+    let reader = Reader::new(&db).unwrap();
+    // What a board saw on 20 September: the back-dated start was not yet recorded.
+    let board = window("2026-09-20", Some(at("2026-09-20", 12)));
+    let seen = reader.model("wm", &board).unwrap().unwrap();
+    assert_eq!(
+        seen.milestones["hub"].status,
+        views::MilestoneStatus::Planned
+    );
+    assert_eq!(seen.blueprint.funding.money.disbursed, 2_200_000);
+    // The same date as known today includes the correction.
+    let today = reader
+        .model("wm", &window("2026-09-20", None))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        today.milestones["hub"].status,
+        views::MilestoneStatus::InProgress
+    );
+    // History follows the window too.
+    let subject = ThingRef::milestone(&"wm".parse().unwrap(), &"hub".parse().unwrap()).subject();
+    assert_eq!(reader.history_in(&subject, &board).unwrap().len(), 1);
+    assert_eq!(
+        reader
+            .history_in(&subject, &window("2026-12-01", None))
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        reader
+            .history_in(&subject, &window("2026-06-01", None))
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn the_stored_views_answer_when_the_window_sees_every_fact() {
+    let (_dir, db) = scenario().project();
+    let reader = Reader::new(&db).unwrap();
+    let bp = reader.blueprint("wm").unwrap().unwrap();
+    assert_eq!(bp.last_occurred_on, Some(d("2026-09-15")));
+    assert_eq!(bp.last_recorded_at, Some(at("2026-10-01", 9)));
+    assert!(window("2026-09-15", None).sees_all_of(&bp));
+    assert!(!window("2026-09-14", None).sees_all_of(&bp));
+    assert!(window("2026-12-01", Some(at("2026-10-01", 9))).sees_all_of(&bp));
+    assert!(!window("2026-12-01", Some(at("2026-10-01", 8))).sees_all_of(&bp));
+}
+
+/// Any one event on a thing of the blueprint, valid or not in the state it meets.
+fn any_event() -> impl Strategy<Value = (u8, EventBody)> {
+    let day = (0u32..200).prop_map(|n| d("2026-05-01") + chrono::Days::new(n.into()));
+    prop_oneof![
+        (0u8..3, day.clone()).prop_map(|(m, due)| (m, planned(&due.to_string()))),
+        (0u8..3).prop_map(|m| (m, MilestoneStarted {}.into())),
+        (0u8..3, 0u8..=100).prop_map(|(m, percent)| (
+            m,
+            MilestoneProgressReported {
+                percent,
+                note: String::new()
+            }
+            .into()
+        )),
+        (0u8..3, day.clone()).prop_map(|(m, to)| (
+            m,
+            MilestoneReplanned {
+                from: to,
+                to,
+                reason: "r".into()
+            }
+            .into()
+        )),
+        (0u8..3, day).prop_map(|(m, on)| (m, MilestoneCompleted { on, evidence: None }.into())),
+        (0u8..3).prop_map(|m| (m, MilestoneCancelled { reason: "r".into() }.into())),
+        (0u8..3).prop_map(|m| (m, MilestoneReopened { reason: "r".into() }.into())),
+        (3u8..5, 1u64..1_000).prop_map(|(p, a)| (p, pledged(a))),
+        (3u8..5, 1u64..1_000).prop_map(|(p, a)| (p, PledgeConfirmed { amount: a }.into())),
+        (3u8..5, 1u64..100).prop_map(|(p, a)| (
+            p,
+            PledgeDisbursed {
+                amount: a,
+                note: String::new()
+            }
+            .into()
+        )),
+        (3u8..5).prop_map(|p| (p, PledgeWithdrawn { reason: "r".into() }.into())),
+    ]
+}
+
+proptest! {
+    /// Whatever was recorded (commits that do not apply are quarantined, as live), a fold that
+    /// sees every fact gives exactly the stored views, and a fold for any date never counts an
+    /// event from after it.
+    #[test]
+    fn folds_agree_with_the_stored_views(
+        events in proptest::collection::vec((any_event(), 0u32..200), 1..40),
+        cut in 0u32..200,
+    ) {
+        let mut log = Log::new();
+        log.blueprint(at("2026-05-01", 9), drafted(), "2026-05-01");
+        for (i, ((target, body), offset)) in events.into_iter().enumerate() {
+            let on = (d("2026-05-01") + chrono::Days::new(offset.into())).to_string();
+            let recorded = at("2026-05-01", 9) + chrono::Duration::hours(i as i64 + 1);
+            match target {
+                0..=2 => log.milestone(&format!("m{target}"), recorded, body, &on),
+                _ => log.pledge(&format!("p{target}"), recorded, body, &on),
+            }
+        }
+        let (_dir, db) = log.project();
+        let reader = Reader::new(&db).unwrap();
+        let all = window("2026-12-31", None);
+        let stored = reader.model("wm", &all).unwrap().unwrap();
+        let entries = reader.log("wm").unwrap();
+        let folded = fold::fold(entries.iter().map(|(s, c)| (*s, c)), &all).unwrap();
+        prop_assert_eq!(folded, stored);
+
+        let date = d("2026-05-01") + chrono::Days::new(cut.into());
+        let past = reader.model("wm", &Window { as_of: date, known_at: None }).unwrap().unwrap();
+        if let Some(last) = past.blueprint.last_occurred_on {
+            prop_assert!(last <= date);
+        }
+    }
+}
+
+#[test]
+fn a_report_recorded_late_does_not_replace_a_newer_one() {
+    let mut log = Log::new();
+    log.blueprint(at("2026-05-01", 9), drafted(), "2026-05-01");
+    log.milestone(
+        "academy",
+        at("2026-05-02", 9),
+        planned("2026-12-31"),
+        "2026-05-02",
+    );
+    let progress = |percent: u8| -> EventBody {
+        MilestoneProgressReported {
+            percent,
+            note: format!("{percent}%"),
+        }
+        .into()
+    };
+    log.milestone("academy", at("2026-11-01", 9), progress(70), "2026-11-01");
+    // Recorded after the 70% report, but it happened a month before it.
+    log.milestone("academy", at("2026-11-02", 9), progress(55), "2026-10-01");
+    let (_dir, db) = log.project();
+    let reader = Reader::new(&db).unwrap();
+    let now = reader
+        .model("wm", &window("2026-12-01", None))
+        .unwrap()
+        .unwrap();
+    assert_eq!(now.milestones["academy"].percent, 70);
+    let october = reader
+        .model("wm", &window("2026-10-15", None))
+        .unwrap()
+        .unwrap();
+    assert_eq!(october.milestones["academy"].percent, 55);
+    let before_it = reader
+        .model("wm", &window("2026-09-30", None))
+        .unwrap()
+        .unwrap();
+    assert_eq!(before_it.milestones["academy"].percent, 0);
+}
