@@ -182,6 +182,30 @@ async fn every_demo_page_shows_its_figures_and_passes_axe() {
             &["#organisations"],
         ),
         page(
+            "organisation",
+            format!("{b}/organisations/gds"),
+            &[
+                "Government Digital Service",
+                "Milestones it owns",
+                "What it pledged",
+            ],
+            &[".wm-part"],
+        ),
+        page(
+            "board",
+            format!(
+                "{b}/blueprints/wm-digital/board?from={}",
+                today.checked_sub_days(Days::new(90)).unwrap()
+            ),
+            &[
+                "Since the last board",
+                "Milestones that slipped",
+                "Commitments delivered",
+                "GDS pop-up academy opens in the region",
+            ],
+            &["#confidence-change", "#slipped"],
+        ),
+        page(
             "sign-in",
             format!("{b}/sign-in"),
             &["Sign in", "Token"],
@@ -193,7 +217,28 @@ async fn every_demo_page_shows_its_figures_and_passes_axe() {
         .unwrap();
     assert_all_pass(&report);
 
-    // Charts draw exactly the figures of the tables beside them.
+    // Charts draw exactly the figures of the tables beside them, and end at the page's figures.
+    for query in [String::new(), format!("?as_of={two_months}")] {
+        let (_, html) = app
+            .get_text(&format!("/blueprints/wm-digital{query}"))
+            .await;
+        let plotted = plotted(section(&html, "id=\"burn-up-chart\"", "</figure>"));
+        let table = table_cells(section(&html, "id=\"burn-up-table\"", "</table>"));
+        assert!(!plotted.is_empty(), "the burn-up draws points");
+        for (date, values) in &table {
+            for (series, value) in values.iter().enumerate() {
+                assert!(
+                    plotted.contains(&(series, date.clone(), value.clone())),
+                    "{date}: series {series} = {value} in the table, not in the chart: {plotted:?}"
+                );
+            }
+        }
+        assert_eq!(
+            plotted.len(),
+            table.len() * 2,
+            "the chart draws the table's points only"
+        );
+    }
     let dashboard = app
         .get("/api/v1/blueprints/wm-digital/dashboard")
         .await
@@ -206,6 +251,56 @@ async fn every_demo_page_shows_its_figures_and_passes_axe() {
         .clone();
     assert_eq!(last["done"], summary["progress"]["done"]);
     assert_eq!(last["disbursed"], summary["funding"]["money"]["disbursed"]);
+}
+
+/// The part of `html` from `start` to the next `end`.
+fn section<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    let from = html
+        .find(start)
+        .unwrap_or_else(|| panic!("{start} is on the page"));
+    let rest = &html[from..];
+    &rest[..rest.find(end).unwrap_or(rest.len())]
+}
+
+/// (series, date, value) of every point a chart draws: the `circle`s after each series class.
+fn plotted(svg: &str) -> Vec<(usize, String, String)> {
+    let mut out = Vec::new();
+    for group in svg.split("wm-series-").skip(1) {
+        let Some(series) = group.get(..1).and_then(|n| n.parse::<usize>().ok()) else {
+            continue;
+        };
+        for circle in group.split("<circle").skip(1) {
+            let attr = |name: &str| {
+                let at = circle
+                    .find(&format!("{name}=\""))
+                    .map(|p| p + name.len() + 2)?;
+                Some(circle[at..at + circle[at..].find('"')?].to_owned())
+            };
+            if let (Some(d), Some(v)) = (attr("data-date"), attr("data-value")) {
+                out.push((series - 1, d, v));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Rows of a table body as (first cell, the other cells without thousands separators).
+fn table_cells(table: &str) -> Vec<(String, Vec<String>)> {
+    let body = section(table, "<tbody", "</tbody>");
+    body.split("<tr")
+        .skip(1)
+        .map(|row| {
+            let parts: Vec<&str> = row.split(['<', '>']).collect();
+            let cells: Vec<String> = parts
+                .windows(2)
+                .filter(|w| w[0].starts_with("th ") || w[0].starts_with("td "))
+                .map(|w| w[1].replace(',', ""))
+                .collect();
+            (cells[0].clone(), cells[1..].to_vec())
+        })
+        .collect()
 }
 
 /// The DOM of `url` after Chromium loaded it.
@@ -225,7 +320,7 @@ fn dump_dom(url: &str) -> String {
             "--disable-sync",
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(["--virtual-time-budget=2000", "--dump-dom", url])
+        .args(["--timeout=5000", "--dump-dom", url])
         .output()
         .expect("a headless Chromium (apt-get install chromium); make test installs it");
     assert!(

@@ -6,6 +6,7 @@ mod bad_input;
 mod browser;
 mod cli;
 mod concurrency;
+mod dashboards;
 mod dev;
 mod forms;
 mod idempotency;

@@ -62,11 +62,18 @@ pub struct TestApp {
     pub stack: Option<Stack>,
     pub base: String,
     pub http: reqwest::Client,
+    /// Changes to the dashboard's defaults, applied at every start.
+    configure: fn(&mut dashboard::DashboardConfig),
     db_dir: TempDir,
 }
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Like [`TestApp::spawn`], with the dashboard's settings changed by `configure`.
+    pub async fn spawn_with(configure: fn(&mut dashboard::DashboardConfig)) -> Self {
         let nats = TestNats::start().await;
         let db_dir = tempfile::tempdir().expect("temporary folder");
         let (admin_token, tokens) = TestTokens::write(&db_dir.path().join("tokens.json"));
@@ -77,6 +84,7 @@ impl TestApp {
             stack: None,
             base: String::new(),
             http: reqwest::Client::new(),
+            configure,
             db_dir,
         };
         app.start_stack().await;
@@ -94,6 +102,7 @@ impl TestApp {
             .expect("bind");
         let mut config = dashboard::DashboardConfig::with_db(self.db_path());
         config.tokens_file = Some(self.db_dir.path().join("tokens.json"));
+        (self.configure)(&mut config);
         let stack = cli::stack::start(&self.nats.config(), &config, listener)
             .await
             .expect("stack starts");

@@ -29,8 +29,9 @@ const js = readFileSync(join(govuk, "govuk-frontend.min.js"), "utf8");
 writeFileSync(join(dist, "govuk-frontend.min.js"), js.replace(/\n?\/\/# sourceMappingURL=\S+\s*$/, "\n"));
 
 copyFileSync(join(src, "init.mjs"), join(dist, "init.mjs"));
+copyFileSync(join(src, "live.mjs"), join(dist, "live.mjs"));
 copyFileSync(join(src, "favicon.svg"), join(dist, "favicon.svg"));
 
-for (const f of ["waymark.css", "govuk-frontend.min.js", "init.mjs", "favicon.svg"]) {
+for (const f of ["waymark.css", "govuk-frontend.min.js", "init.mjs", "live.mjs", "favicon.svg"]) {
   console.log(`dist/${f} ${statSync(join(dist, f)).size} bytes`);
 }

@@ -201,6 +201,58 @@ pub async fn organisation(
     ))
 }
 
+/// An organisation and what it does across the blueprints the caller may read.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OrganisationInvolvement {
+    pub organisation: OrganisationView,
+    /// One entry per blueprint it leads, partners, owns milestones in, committed or pledged to.
+    pub blueprints: Vec<projector::figures::Involvement>,
+}
+
+/// The organisation page's figures: what one organisation leads, owns, committed, pledged and
+/// delivered across blueprints, as of the window.
+#[utoipa::path(
+    get,
+    path = "/api/v1/organisations/{id}/involvement",
+    tag = "organisations",
+    params(("id" = OrgId, Path, description = "The organisation's id.", example = "gds"), ReadParams),
+    responses((status = 200, description = "What the organisation does, by blueprint.", body = OrganisationInvolvement))
+)]
+pub async fn involvement(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    caller: Caller,
+    p: Params,
+) -> Result<Response, ApiError> {
+    let params = params(p)?;
+    Ok(Json(organisation_involvement(&state, &caller, &id, &params).await?).into_response())
+}
+
+/// What an organisation does across the blueprints `caller` may read.
+pub async fn organisation_involvement(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    params: &ReadParams,
+) -> Result<OrganisationInvolvement, ApiError> {
+    let org: OrgId = parse_id(id)?;
+    let window = params.window()?;
+    let reader = state.reader(params).await?;
+    let organisation = reader.organisation(org.as_str())?.ok_or_else(|| {
+        ApiError::not_found(
+            "organisation.not_found",
+            format!("organisation {org} is not registered"),
+        )
+    })?;
+    let blueprints = reader.involvement(org.as_str(), &window, &state.rules, |b| {
+        caller.may_read(&b.id, is_public(b))
+    })?;
+    Ok(OrganisationInvolvement {
+        organisation,
+        blueprints,
+    })
+}
+
 /// The blueprints the caller may read: published and closed ones, and drafts its token reaches.
 #[utoipa::path(
     get,
@@ -341,6 +393,97 @@ pub async fn dashboard(
         progression,
     })
     .into_response())
+}
+
+/// The two dates a board report compares.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BoardParams {
+    /// Wait until the read models include this stream sequence, as for every read.
+    #[param(example = 42)]
+    pub min_seq: Option<u64>,
+    /// The earlier date (end of day): the last board. 30 days before `to` when absent.
+    #[param(example = "2026-10-31")]
+    pub from: Option<NaiveDate>,
+    /// The later date (end of day). Today when absent; not in the future.
+    #[param(example = "2026-11-30")]
+    pub to: Option<NaiveDate>,
+    /// Count only what had been recorded by this instant, at both dates.
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-30T09:00:00Z")]
+    pub known_at: Option<DateTime<Utc>>,
+}
+
+impl BoardParams {
+    /// The earlier date and the window of the later one.
+    pub fn dates(&self) -> Result<(NaiveDate, Window), ApiError> {
+        let window = self.read_params().window()?;
+        let from = match self.from {
+            Some(f) => f,
+            None => window
+                .as_of
+                .checked_sub_days(chrono::Days::new(projector::figures::TREND_DAYS))
+                .unwrap_or(window.as_of),
+        };
+        if from > window.as_of {
+            return Err(ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "read.from_after_to",
+                format!(
+                    "from {from} is after to {}; pass the earlier date as from",
+                    window.as_of
+                ),
+            ));
+        }
+        Ok((from, window))
+    }
+
+    pub fn read_params(&self) -> ReadParams {
+        ReadParams {
+            min_seq: self.min_seq,
+            as_of: self.to,
+            known_at: self.known_at,
+            on: None,
+        }
+    }
+}
+
+/// The board report between two dates, for a caller that may read the blueprint.
+pub async fn board_report(
+    state: &AppState,
+    caller: &Caller,
+    bp: &str,
+    q: &BoardParams,
+) -> Result<projector::figures::BoardReport, ApiError> {
+    let id: BlueprintId = parse_id(bp)?;
+    let (from, window) = q.dates()?;
+    let reader = state.reader(&q.read_params()).await?;
+    require_readable(&reader, caller, &id)?;
+    reader
+        .board_report(id.as_str(), from, &window, &state.rules)?
+        .ok_or_else(|| not_in_window(&id, &window))
+}
+
+/// What changed between two dates (the last board and now, by default): milestones done,
+/// slipped, brought forward, added, cancelled and reopened; deliveries; money confirmed and
+/// paid; delivery confidence before and after, with its reasons.
+#[utoipa::path(
+    get,
+    path = "/api/v1/blueprints/{bp}/board",
+    tag = "blueprints",
+    params(InBlueprint, BoardParams),
+    responses((status = 200, description = "The changes between the two dates.", body = projector::figures::BoardReport))
+)]
+pub async fn board(
+    State(state): State<AppState>,
+    Path(InBlueprint { bp }): Path<InBlueprint>,
+    caller: Caller,
+    q: Result<Query<BoardParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = q.map_err(|e| {
+        ApiError::malformed(format!("the query string is not valid: {}", e.body_text()))
+    })?;
+    Ok(Json(board_report(&state, &caller, &bp, &q).await?).into_response())
 }
 
 /// Whether a blueprint is public: published or closed blueprints can be read without a token.

@@ -27,6 +27,7 @@ const ASSETS: &[Asset] = &[
     asset!("waymark.css", "text/css; charset=utf-8"),
     asset!("govuk-frontend.min.js", "text/javascript; charset=utf-8"),
     asset!("init.mjs", "text/javascript; charset=utf-8"),
+    asset!("live.mjs", "text/javascript; charset=utf-8"),
     asset!("favicon.svg", "image/svg+xml"),
 ];
 

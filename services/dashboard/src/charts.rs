@@ -536,7 +536,8 @@ fn rounded_div(numerator: u128, denominator: u128) -> u128 {
 
 /// Escapes text for XML content and attribute values, and drops characters XML 1.0 forbids
 /// (most C0 controls), which would otherwise make the whole SVG unreadable to an XML parser.
-fn escape(text: &str) -> String {
+/// `text` with XML's special characters escaped, for SVG and Atom.
+pub fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for character in text.chars() {
         match character {

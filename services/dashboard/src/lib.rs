@@ -9,13 +9,16 @@ pub mod auth;
 pub mod charts;
 pub mod commands;
 pub mod components;
+pub mod feed;
 pub mod forms;
+pub mod live;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod problem;
 pub mod registers;
 pub mod session;
+pub mod tables;
 pub mod upload;
 
 use std::net::SocketAddr;
@@ -68,6 +71,9 @@ pub struct DashboardConfig {
     /// `/readyz` fails while the projector is more than this many commits behind.
     #[arg(long, env = "WAYMARK_READY_MAX_LAG", default_value_t = 1_000)]
     pub ready_max_lag: i64,
+    /// Most live-page streams (Server-Sent Events) open at once; more are refused with 503.
+    #[arg(long, env = "WAYMARK_LIVE_STREAMS", default_value_t = 512)]
+    pub live_streams: usize,
 }
 
 impl DashboardConfig {
@@ -79,6 +85,7 @@ impl DashboardConfig {
             min_seq_wait_ms: 5_000,
             command_timeout_ms: 10_000,
             ready_max_lag: 1_000,
+            live_streams: 512,
             tokens_file: None,
             secure_cookies: false,
             metrics_need_token: false,
@@ -106,6 +113,7 @@ pub struct AppState {
     pub sessions: Arc<session::Sessions>,
     pub secure_cookies: bool,
     pub metrics_need_token: bool,
+    pub live: live::LiveStreams,
 }
 
 /// One route of the JSON API: the table below is the only list of them, read by the router and by
@@ -143,6 +151,9 @@ pub const API_ROUTES: &[ApiRoute] = &[
     route(Method::GET, "/api/v1/organisations/{id}", |m| {
         on(m, api::organisation)
     }),
+    route(Method::GET, "/api/v1/organisations/{id}/involvement", |m| {
+        on(m, api::involvement)
+    }),
     route(Method::POST, "/api/v1/organisations/{id}/{action}", |m| {
         on(m, commands::act_organisation)
     }),
@@ -161,6 +172,9 @@ pub const API_ROUTES: &[ApiRoute] = &[
     route(Method::GET, "/api/v1/portfolio", |m| on(m, api::portfolio)),
     route(Method::GET, "/api/v1/blueprints/{bp}/dashboard", |m| {
         on(m, api::dashboard)
+    }),
+    route(Method::GET, "/api/v1/blueprints/{bp}/board", |m| {
+        on(m, api::board)
     }),
     route(Method::GET, "/api/v1/blueprints/{bp}/milestones", |m| {
         on(m, api::milestones)
@@ -230,9 +244,15 @@ pub fn router(state: AppState) -> Router {
             "/organisations",
             get(pages::organisations).post(pages::post_register),
         )
+        .route("/organisations/{id}", get(pages::organisation))
         .route("/organisations/{id}/{action}", post(pages::post_org_action))
         .route("/blueprints", post(pages::post_draft))
         .route("/blueprints/{bp}", get(pages::blueprint))
+        .route("/blueprints/{bp}/board", get(pages::board))
+        .route("/blueprints/{bp}/live", get(live::blueprint))
+        .route("/blueprints/{bp}/feed.atom", get(feed::milestones))
+        .route("/blueprints/{bp}/tables/{file}", get(tables::csv))
+        .route("/blueprints/{bp}/board.csv", get(pages::board_csv))
         .route(
             "/blueprints/{bp}/import",
             post(upload::upload).layer(DefaultBodyLimit::max(upload::UPLOAD_LIMIT)),
@@ -343,6 +363,7 @@ pub async fn start(
         sessions: Arc::new(session::Sessions::default()),
         secure_cookies: config.secure_cookies,
         metrics_need_token: config.metrics_need_token,
+        live: live::LiveStreams::new(config.live_streams),
     };
     let addr = listener.local_addr()?;
     let app = router(state);

@@ -565,3 +565,275 @@ pub fn progression(log: &[(u64, proto::Commit)], window: &Window) -> Progression
         points,
     }
 }
+
+/// A milestone that changed between two dates, as it stood at each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MilestoneChange {
+    pub id: String,
+    pub title: String,
+    pub workstream: String,
+    pub owner: OrgId,
+    pub baseline: NaiveDate,
+    /// `None` when the milestone did not exist at the earlier date.
+    pub forecast_before: Option<NaiveDate>,
+    pub forecast_after: NaiveDate,
+    pub status_before: Option<MilestoneStatus>,
+    pub status_after: MilestoneStatus,
+    pub completed_on: Option<NaiveDate>,
+}
+
+/// A commitment whose delivered quantity moved between two dates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeliveryChange {
+    pub id: String,
+    pub partner: OrgId,
+    pub description: String,
+    pub unit: String,
+    pub quantity: u64,
+    pub delivered_before: u64,
+    pub delivered_after: u64,
+    /// Whether it was marked fulfilled between the dates.
+    pub fulfilled: bool,
+}
+
+/// A pledge whose confirmed or disbursed amount moved between two dates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PledgeChange {
+    pub id: String,
+    pub sponsor: OrgId,
+    pub resource: Resource,
+    pub pledged_before: u64,
+    pub pledged_after: u64,
+    pub confirmed_before: u64,
+    pub confirmed_after: u64,
+    pub disbursed_before: u64,
+    pub disbursed_after: u64,
+    pub status_after: PledgeStatus,
+}
+
+/// Everything that changed in a blueprint between the end of `from` and the end of `to`: the
+/// page a programme board reads before it meets. Waymark never moves a baseline (a replan moves
+/// the forecast), so re-planned milestones are listed as slipped or brought forward.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BoardReport {
+    pub blueprint: String,
+    pub title: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub known_at: Option<DateTime<Utc>>,
+    /// `None` when the blueprint had not been drafted at `from`.
+    pub confidence_before: Option<Assessed>,
+    pub confidence_after: Assessed,
+    pub done: Vec<MilestoneChange>,
+    pub slipped: Vec<MilestoneChange>,
+    pub brought_forward: Vec<MilestoneChange>,
+    pub added: Vec<MilestoneChange>,
+    pub cancelled: Vec<MilestoneChange>,
+    pub reopened: Vec<MilestoneChange>,
+    pub deliveries: Vec<DeliveryChange>,
+    pub pledges: Vec<PledgeChange>,
+    /// Money, pence, at each date.
+    pub money_before: FundingTotals,
+    pub money_after: FundingTotals,
+}
+
+/// The board report from the figures at two dates.
+pub fn board_report(before: Option<&BlueprintFigures>, after: &BlueprintFigures) -> BoardReport {
+    let b = &after.summary.blueprint;
+    let old_milestone =
+        |id: &str| before.and_then(|f| f.milestones.iter().find(|m| m.milestone.id == id));
+    let change = |m: &AssessedMilestone| {
+        let old = old_milestone(&m.milestone.id);
+        MilestoneChange {
+            id: m.milestone.id.clone(),
+            title: m.milestone.title.clone(),
+            workstream: m.milestone.workstream.clone(),
+            owner: m.milestone.owner.clone(),
+            baseline: m.milestone.baseline,
+            forecast_before: old.map(|o| o.milestone.forecast),
+            forecast_after: m.milestone.forecast,
+            status_before: old.map(|o| o.milestone.status),
+            status_after: m.milestone.status,
+            completed_on: m.milestone.completed_on,
+        }
+    };
+    let changes: Vec<MilestoneChange> = after.milestones.iter().map(change).collect();
+    let pick = |keep: &dyn Fn(&MilestoneChange) -> bool| -> Vec<MilestoneChange> {
+        changes.iter().filter(|c| keep(c)).cloned().collect()
+    };
+    let became = |c: &MilestoneChange, s: MilestoneStatus| {
+        c.status_after == s && c.status_before.is_some_and(|b| b != s)
+    };
+    let mut slipped = pick(&|c| {
+        c.status_after != MilestoneStatus::Cancelled
+            && c.forecast_before.is_some_and(|f| f < c.forecast_after)
+    });
+    slipped.sort_by_key(|c| {
+        std::cmp::Reverse(
+            c.forecast_before
+                .map_or(0, |f| (c.forecast_after - f).num_days()),
+        )
+    });
+    let deliveries = after
+        .commitments
+        .iter()
+        .filter_map(|c| {
+            let v = &c.commitment;
+            let old = before.and_then(|f| f.commitments.iter().find(|o| o.commitment.id == v.id));
+            let delivered_before = old.map_or(0, |o| o.commitment.delivered);
+            let fulfilled = v.status == CommitmentStatus::Fulfilled
+                && old.is_none_or(|o| o.commitment.status != CommitmentStatus::Fulfilled);
+            (v.delivered != delivered_before || fulfilled).then(|| DeliveryChange {
+                id: v.id.clone(),
+                partner: v.partner.clone(),
+                description: v.description.clone(),
+                unit: v.unit.clone(),
+                quantity: v.quantity,
+                delivered_before,
+                delivered_after: v.delivered,
+                fulfilled,
+            })
+        })
+        .collect();
+    let pledges = after
+        .pledges
+        .iter()
+        .filter_map(|p| {
+            let old = before
+                .and_then(|f| f.pledges.iter().find(|o| o.id == p.id))
+                .map(PledgeView::contribution)
+                .unwrap_or_default();
+            let new = p.contribution();
+            (old != new).then(|| PledgeChange {
+                id: p.id.clone(),
+                sponsor: p.sponsor.clone(),
+                resource: p.resource,
+                pledged_before: old.pledged,
+                pledged_after: new.pledged,
+                confirmed_before: old.confirmed,
+                confirmed_after: new.confirmed,
+                disbursed_before: old.disbursed,
+                disbursed_after: new.disbursed,
+                status_after: p.status,
+            })
+        })
+        .collect();
+    BoardReport {
+        blueprint: b.id.clone(),
+        title: b.title.clone(),
+        from: before.map_or(after.summary.as_of, |f| f.summary.as_of),
+        to: after.summary.as_of,
+        known_at: after.summary.known_at,
+        confidence_before: before.map(|f| f.summary.confidence.clone()),
+        confidence_after: after.summary.confidence.clone(),
+        done: pick(&|c| {
+            c.status_after == MilestoneStatus::Done
+                && c.status_before != Some(MilestoneStatus::Done)
+        }),
+        slipped,
+        brought_forward: pick(&|c| {
+            c.status_after != MilestoneStatus::Cancelled
+                && c.forecast_before.is_some_and(|f| f > c.forecast_after)
+        }),
+        added: pick(&|c| c.status_before.is_none()),
+        cancelled: pick(&|c| became(c, MilestoneStatus::Cancelled)),
+        reopened: pick(&|c| {
+            c.status_before
+                .is_some_and(|s| matches!(s, MilestoneStatus::Done | MilestoneStatus::Cancelled))
+                && is_open(c.status_after)
+        }),
+        deliveries,
+        pledges,
+        money_before: before.map_or_else(FundingTotals::default, |f| {
+            f.summary.blueprint.funding.money
+        }),
+        money_after: b.funding.money,
+    }
+}
+
+/// What one organisation does in one blueprint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Involvement {
+    pub blueprint: String,
+    pub title: String,
+    pub status: BlueprintStatus,
+    /// Whether it leads the blueprint.
+    pub leads: bool,
+    /// Whether it is a partner of the blueprint.
+    pub partner: bool,
+    /// Workstreams it leads, by title.
+    pub workstreams: Vec<String>,
+    /// Milestones it owns, with their RAG.
+    pub milestones: Vec<AssessedMilestone>,
+    /// What it committed, with what it delivered.
+    pub commitments: Vec<AssessedCommitment>,
+    /// What it pledged.
+    pub pledges: Vec<PledgeView>,
+    /// Its share of the blueprint's money, pence.
+    pub money: FundingTotals,
+    /// Its share of the blueprint's staff time, hundredths of a person-day.
+    pub staff_time: FundingTotals,
+}
+
+/// What `org` leads, owns, committed, pledged and delivered in a blueprint; `None` when it has
+/// no part in it.
+pub fn involvement(f: &BlueprintFigures, org: &str) -> Option<Involvement> {
+    let b = &f.summary.blueprint;
+    let milestones: Vec<AssessedMilestone> = f
+        .milestones
+        .iter()
+        .filter(|m| m.milestone.owner.as_str() == org)
+        .cloned()
+        .collect();
+    let commitments: Vec<AssessedCommitment> = f
+        .commitments
+        .iter()
+        .filter(|c| c.commitment.partner.as_str() == org)
+        .cloned()
+        .collect();
+    let pledges: Vec<PledgeView> = f
+        .pledges
+        .iter()
+        .filter(|p| p.sponsor.as_str() == org)
+        .cloned()
+        .collect();
+    let workstreams: Vec<String> = b
+        .workstreams
+        .iter()
+        .filter(|w| w.lead_org.as_str() == org)
+        .map(|w| w.title.clone())
+        .collect();
+    let leads = b.lead_org.as_str() == org;
+    let partner = b.partners.iter().any(|p| p.as_str() == org);
+    if !leads
+        && !partner
+        && workstreams.is_empty()
+        && milestones.is_empty()
+        && commitments.is_empty()
+        && pledges.is_empty()
+    {
+        return None;
+    }
+    let share = f
+        .funding_by_sponsor
+        .iter()
+        .find(|s| s.sponsor.as_str() == org);
+    Some(Involvement {
+        blueprint: b.id.clone(),
+        title: b.title.clone(),
+        status: b.status,
+        leads,
+        partner,
+        workstreams,
+        milestones,
+        commitments,
+        pledges,
+        money: share.map(|s| s.money).unwrap_or_default(),
+        staff_time: share.map(|s| s.staff_time).unwrap_or_default(),
+    })
+}

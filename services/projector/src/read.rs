@@ -267,6 +267,7 @@ impl Reader {
         bp: &str,
         window: &Window,
         limit: usize,
+        only: Option<proto::ThingKind>,
     ) -> Result<Vec<(proto::ThingRef, HistoryEntry)>, DbError> {
         let history = self.txn.open_table(HISTORY)?;
         let mut out = Vec::new();
@@ -274,7 +275,9 @@ impl Reader {
             if out.len() == limit {
                 break;
             }
-            if window.known_at.is_some_and(|k| commit.recorded_at > k) {
+            if window.known_at.is_some_and(|k| commit.recorded_at > k)
+                || only.is_some_and(|kind| commit.thing.kind != kind)
+            {
                 continue;
             }
             let subject = commit.thing.subject();
@@ -305,6 +308,47 @@ impl Reader {
             }
         }
         out.sort_by(|a, b| a.title.cmp(&b.title));
+        Ok(out)
+    }
+
+    /// What changed in a blueprint between the end of `from` and the end of `window.as_of`,
+    /// both as known at `window.known_at`. `None` when it had not been drafted by then.
+    pub fn board_report(
+        &self,
+        bp: &str,
+        from: chrono::NaiveDate,
+        window: &Window,
+        rules: &RagRules,
+    ) -> Result<Option<figures::BoardReport>, DbError> {
+        let Some(after) = self.figures(bp, window, rules)? else {
+            return Ok(None);
+        };
+        let earlier = Window {
+            as_of: from,
+            known_at: window.known_at,
+        };
+        let before = self.figures(bp, &earlier, rules)?;
+        let mut report = figures::board_report(before.as_ref(), &after);
+        report.from = from;
+        Ok(Some(report))
+    }
+
+    /// What an organisation does in every blueprint `visible` lets through, as of the window.
+    pub fn involvement(
+        &self,
+        org: &str,
+        window: &Window,
+        rules: &RagRules,
+        visible: impl Fn(&BlueprintView) -> bool,
+    ) -> Result<Vec<figures::Involvement>, DbError> {
+        let mut out = Vec::new();
+        for b in self.blueprints()?.iter().filter(|b| visible(b)) {
+            if let Some(f) = self.figures(&b.id, window, rules)?
+                && let Some(i) = figures::involvement(&f, org)
+            {
+                out.push(i);
+            }
+        }
         Ok(out)
     }
 

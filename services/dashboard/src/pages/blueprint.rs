@@ -175,12 +175,22 @@ struct BlueprintPage {
     burn_up: ChartBlock,
     money_chart: ChartBlock,
     timeline: String,
+    /// The board report for the month up to the page's date.
+    board_href: String,
     forms: Vec<FormView>,
     /// The CSRF token for the upload form, when the visitor may import.
     import_csrf: Option<String>,
 }
 
 impl BlueprintPage {
+    /// The CSV of one of the page's tables, in the same window.
+    fn csv_href(&self, table: &str) -> String {
+        self.shown.link(&format!(
+            "/blueprints/{}/tables/{table}.csv",
+            self.f.summary.blueprint.id
+        ))
+    }
+
     /// The page of one thing of this blueprint, in the same window.
     fn href(&self, things: &str, id: &str) -> String {
         self.shown.link(&format!(
@@ -657,7 +667,7 @@ pub(super) async fn blueprint_page(
             })
             .collect();
         let activity = reader
-            .recent_activity(id.as_str(), &window, 10)?
+            .recent_activity(id.as_str(), &window, 10, None)?
             .into_iter()
             .flat_map(|(thing, h)| {
                 let href = match thing.kind {
@@ -743,7 +753,18 @@ pub(super) async fn blueprint_page(
             import_csrf = may_write(visitor, ThingKind::Milestone, "plan", Some(id.as_str()))
                 .then(|| nav.csrf.clone());
         }
+        let board_href = {
+            let mut q = vec![format!("to={}", window.as_of)];
+            if let Some(k) = window.known_at {
+                q.push(format!(
+                    "known_at={}",
+                    k.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ));
+            }
+            format!("{base}/board?{}", q.join("&"))
+        };
         Ok(BlueprintPage {
+            board_href,
             nav,
             status: status_tag(&status_name(&b.status)),
             confidence: rag_tag(f.summary.confidence.rag),

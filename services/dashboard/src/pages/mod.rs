@@ -3,6 +3,8 @@
 //! the same `execute` path as the JSON API. Every value users typed is escaped by the templates.
 
 mod blueprint;
+mod board;
+mod organisation;
 mod organisations;
 mod portfolio;
 mod posts;
@@ -10,6 +12,8 @@ mod sign_in;
 mod thing;
 
 pub use blueprint::blueprint;
+pub use board::{board, board_csv};
+pub use organisation::organisation;
 pub use organisations::organisations;
 pub use portfolio::index;
 pub use posts::{post_draft, post_in_blueprint, post_org_action, post_register, post_thing};

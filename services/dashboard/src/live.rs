@@ -1,0 +1,136 @@
+//! Live pages: a Server-Sent Events stream per blueprint that says "changed" whenever a commit on
+//! the blueprint or one of its things is projected, so an open page can fetch itself again.
+//! Progressive enhancement: without JavaScript a page is simply static.
+//!
+//! A stream is opened only by a visitor who may read the blueprint, and lives at most
+//! [`STREAM_LIFETIME`]: the browser then reconnects, which checks the token or session again, so
+//! a revoked token stops receiving changes within that time. Open streams are bounded by
+//! `WAYMARK_LIVE_STREAMS`; past that, a stream is refused with 503 and a retry hint, and the page
+//! still works.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::stream::{self, Stream};
+use proto::BlueprintId;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+
+use crate::AppState;
+use crate::api::require_readable;
+use crate::problem::ApiError;
+use crate::session::Visitor;
+
+/// How long one stream lives before the browser must reconnect (and be checked again).
+pub const STREAM_LIFETIME: Duration = Duration::from_secs(300);
+
+/// The open live streams, bounded.
+#[derive(Debug, Clone)]
+pub struct LiveStreams {
+    permits: Arc<Semaphore>,
+    pub limit: usize,
+}
+
+impl LiveStreams {
+    pub fn new(limit: usize) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(limit)),
+            limit,
+        }
+    }
+
+    /// Streams open now.
+    pub fn open(&self) -> usize {
+        self.limit - self.permits.available_permits()
+    }
+}
+
+/// What a stream keeps between events.
+struct Follow {
+    state: AppState,
+    blueprint: String,
+    checkpoint: watch::Receiver<u64>,
+    last: u64,
+    deadline: tokio::time::Instant,
+    _permit: OwnedSemaphorePermit,
+}
+
+/// The stream sequence of the last change to a blueprint or its things, as projected.
+fn version(state: &AppState, bp: &str) -> Result<u64, ApiError> {
+    let reader = projector::read::Reader::new(&state.db)?;
+    Ok(reader.blueprint(bp)?.map_or(0, |b| b.updated_seq))
+}
+
+/// `GET /blueprints/{bp}/live`: `event: change` with the new sequence, each time the blueprint
+/// changes.
+pub async fn blueprint(
+    State(state): State<AppState>,
+    Path(bp): Path<String>,
+    visitor: Visitor,
+) -> Response {
+    match open(state, &bp, &visitor) {
+        Ok(sse) => sse.into_response(),
+        Err(e) => {
+            let mut response = e.into_response();
+            if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+            }
+            response
+        }
+    }
+}
+
+fn open(
+    state: AppState,
+    bp: &str,
+    visitor: &Visitor,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>> + use<>>, ApiError> {
+    let id: BlueprintId = bp
+        .parse()
+        .map_err(|e: proto::IdError| ApiError::not_found("read.invalid_id", e.to_string()))?;
+    {
+        let reader = projector::read::Reader::new(&state.db)?;
+        require_readable(&reader, &visitor.caller, &id)?;
+    }
+    let Ok(permit) = state.live.permits.clone().try_acquire_owned() else {
+        return Err(ApiError::unavailable(
+            "live.too_many_streams",
+            "too many live pages are open; the page still works, reload it for new figures",
+        ));
+    };
+    let last = version(&state, id.as_str())?;
+    let follow = Follow {
+        checkpoint: state.checkpoint.clone(),
+        blueprint: id.to_string(),
+        last,
+        deadline: tokio::time::Instant::now() + STREAM_LIFETIME,
+        state,
+        _permit: permit,
+    };
+    let events = stream::unfold(follow, |mut f| async move {
+        loop {
+            let changed = tokio::time::timeout_at(f.deadline, f.checkpoint.changed()).await;
+            if !matches!(changed, Ok(Ok(()))) {
+                return None;
+            }
+            let Ok(now) = version(&f.state, &f.blueprint) else {
+                return None;
+            };
+            if now != f.last {
+                f.last = now;
+                let event = Event::default()
+                    .event("change")
+                    .id(now.to_string())
+                    .data(format!("{{\"seq\":{now}}}"));
+                return Some((Ok(event), f));
+            }
+        }
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}

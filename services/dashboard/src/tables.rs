@@ -1,0 +1,381 @@
+//! The blueprint page's tables as CSV, for spreadsheets: `GET /blueprints/{bp}/tables/{name}.csv`
+//! with the page's window (`as_of`, `known_at`). Cells are the figures themselves (pence,
+//! hundredths of a person-day, ISO dates), not the page's formatted text, so a spreadsheet can
+//! add them up; the JSON twin of the page (`/api/v1/blueprints/{bp}/dashboard`) carries the same.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use projector::figures::{BlueprintFigures, Progression};
+use proto::BlueprintId;
+
+use crate::AppState;
+use crate::api::{ReadParams, not_in_window, require_readable};
+use crate::components::status_name;
+use crate::problem::ApiError;
+use crate::session::Visitor;
+
+/// Every table a blueprint page offers as CSV, with its columns.
+pub const TABLES: &[(&str, &[&str])] = &[
+    (
+        "milestones",
+        &[
+            "id",
+            "title",
+            "workstream",
+            "owner",
+            "status",
+            "rag",
+            "rag_reasons",
+            "baseline",
+            "forecast",
+            "slippage_days",
+            "percent",
+            "completed_on",
+        ],
+    ),
+    (
+        "workstreams",
+        &[
+            "id", "title", "lead_org", "retired", "done", "planned", "red", "amber",
+        ],
+    ),
+    (
+        "targets",
+        &[
+            "id",
+            "title",
+            "unit",
+            "target_value",
+            "reported_value",
+            "reported_on",
+        ],
+    ),
+    (
+        "sponsors",
+        &[
+            "sponsor",
+            "pledges",
+            "money_pledged_pence",
+            "money_confirmed_pence",
+            "money_disbursed_pence",
+            "staff_pledged_hundredths",
+            "staff_confirmed_hundredths",
+            "staff_disbursed_hundredths",
+        ],
+    ),
+    (
+        "pledges",
+        &[
+            "id",
+            "sponsor",
+            "resource",
+            "workstream",
+            "status",
+            "pledged",
+            "confirmed",
+            "disbursed",
+            "conditions",
+        ],
+    ),
+    (
+        "partners",
+        &[
+            "partner",
+            "unit",
+            "delivered",
+            "committed",
+            "commitments",
+            "fulfilled",
+            "overdue",
+        ],
+    ),
+    (
+        "commitments",
+        &[
+            "id",
+            "partner",
+            "kind",
+            "description",
+            "quantity",
+            "unit",
+            "delivered",
+            "due",
+            "status",
+            "overdue",
+        ],
+    ),
+    (
+        "progression",
+        &[
+            "date",
+            "scope",
+            "done",
+            "money_pledged_pence",
+            "money_confirmed_pence",
+            "money_disbursed_pence",
+        ],
+    ),
+];
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// The rows of table `name`, in the order of its columns in [`TABLES`].
+fn rows(name: &str, f: &BlueprintFigures, p: &Progression) -> Vec<Vec<String>> {
+    match name {
+        "milestones" => f
+            .milestones
+            .iter()
+            .map(|m| {
+                let v = &m.milestone;
+                vec![
+                    v.id.clone(),
+                    v.title.clone(),
+                    v.workstream.clone(),
+                    v.owner.to_string(),
+                    status_name(&v.status),
+                    m.rag.label().to_owned(),
+                    m.rag_reasons.join("; "),
+                    v.baseline.to_string(),
+                    v.forecast.to_string(),
+                    m.slippage_days.to_string(),
+                    v.percent.to_string(),
+                    opt(v.completed_on),
+                ]
+            })
+            .collect(),
+        "workstreams" => f
+            .workstreams
+            .iter()
+            .map(|w| {
+                vec![
+                    w.id.clone(),
+                    w.title.clone(),
+                    w.lead_org.to_string(),
+                    w.retired.to_string(),
+                    w.done.to_string(),
+                    w.total.to_string(),
+                    w.red.to_string(),
+                    w.amber.to_string(),
+                ]
+            })
+            .collect(),
+        "targets" => f
+            .summary
+            .blueprint
+            .targets
+            .iter()
+            .map(|t| {
+                vec![
+                    t.id.clone(),
+                    t.title.clone(),
+                    t.unit.clone(),
+                    t.target_value.to_string(),
+                    opt(t.reported_value),
+                    opt(t.reported_on),
+                ]
+            })
+            .collect(),
+        "sponsors" => f
+            .funding_by_sponsor
+            .iter()
+            .map(|s| {
+                vec![
+                    s.sponsor.to_string(),
+                    s.pledges.to_string(),
+                    s.money.pledged.to_string(),
+                    s.money.confirmed.to_string(),
+                    s.money.disbursed.to_string(),
+                    s.staff_time.pledged.to_string(),
+                    s.staff_time.confirmed.to_string(),
+                    s.staff_time.disbursed.to_string(),
+                ]
+            })
+            .collect(),
+        "pledges" => f
+            .pledges
+            .iter()
+            .map(|p| {
+                vec![
+                    p.id.clone(),
+                    p.sponsor.to_string(),
+                    status_name(&p.resource),
+                    p.workstream.clone().unwrap_or_default(),
+                    status_name(&p.status),
+                    p.pledged.to_string(),
+                    opt(p.confirmed),
+                    p.disbursed.to_string(),
+                    p.conditions.clone(),
+                ]
+            })
+            .collect(),
+        "partners" => f
+            .commitments_by_partner
+            .iter()
+            .flat_map(|p| {
+                p.units.iter().map(move |u| {
+                    vec![
+                        p.partner.to_string(),
+                        u.unit.clone(),
+                        u.delivered.to_string(),
+                        u.committed.to_string(),
+                        p.commitments.to_string(),
+                        p.fulfilled.to_string(),
+                        p.overdue.to_string(),
+                    ]
+                })
+            })
+            .collect(),
+        "commitments" => f
+            .commitments
+            .iter()
+            .map(|c| {
+                let v = &c.commitment;
+                vec![
+                    v.id.clone(),
+                    v.partner.to_string(),
+                    status_name(&v.kind),
+                    v.description.clone(),
+                    v.quantity.to_string(),
+                    v.unit.clone(),
+                    v.delivered.to_string(),
+                    v.due.to_string(),
+                    status_name(&v.status),
+                    c.overdue.to_string(),
+                ]
+            })
+            .collect(),
+        _ => p
+            .points
+            .iter()
+            .map(|x| {
+                vec![
+                    x.date.to_string(),
+                    x.scope.to_string(),
+                    x.done.to_string(),
+                    x.pledged.to_string(),
+                    x.confirmed.to_string(),
+                    x.disbursed.to_string(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// `GET /blueprints/{bp}/tables/{name}.csv`.
+pub async fn csv(
+    State(state): State<AppState>,
+    Path((bp, file)): Path<(String, String)>,
+    visitor: Visitor,
+    q: Result<Query<ReadParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = q.map_err(|e| {
+        ApiError::malformed(format!("the query string is not valid: {}", e.body_text()))
+    })?;
+    let Some((name, columns)) = file
+        .strip_suffix(".csv")
+        .and_then(|n| TABLES.iter().find(|(t, _)| *t == n))
+        .copied()
+    else {
+        let names: Vec<&str> = TABLES.iter().map(|(t, _)| *t).collect();
+        return Err(ApiError::not_found(
+            "read.no_such_table",
+            format!(
+                "there is no table {file:?}; tables: {}.csv",
+                names.join(".csv, ")
+            ),
+        ));
+    };
+    let id: BlueprintId = bp
+        .parse()
+        .map_err(|e: proto::IdError| ApiError::not_found("read.invalid_id", e.to_string()))?;
+    let window = params.window()?;
+    let reader = state.reader(&params).await?;
+    require_readable(&reader, &visitor.caller, &id)?;
+    let figures = reader
+        .figures(id.as_str(), &window, &state.rules)?
+        .ok_or_else(|| not_in_window(&id, &window))?;
+    let progression = if name == "progression" {
+        reader.progression(id.as_str(), &window)?
+    } else {
+        Progression {
+            targets: vec![],
+            points: vec![],
+        }
+    };
+    let mut out = ::csv::Writer::from_writer(Vec::new());
+    let write = |out: &mut ::csv::Writer<Vec<u8>>, row: &[String]| {
+        out.write_record(row)
+            .map_err(|e| ApiError::internal("write a table as CSV", e))
+    };
+    write(
+        &mut out,
+        &columns.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>(),
+    )?;
+    for row in rows(name, &figures, &progression) {
+        write(&mut out, &row)?;
+    }
+    let body = out
+        .into_inner()
+        .map_err(|e| ApiError::internal("write a table as CSV", e))?;
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{id}-{name}-{}.csv\"",
+        window.as_of
+    )) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_has_a_cell_per_column() {
+        let empty = projector::fold::BlueprintModel {
+            blueprint: serde_json::from_value(serde_json::json!({
+                "id": "wm", "title": "t", "summary": "s", "lead_org": "gds",
+                "start_date": "2026-01-01", "target_end_date": "2027-01-01",
+                "funding_target": 100, "staff_time_target": null, "status": "draft",
+                "workstreams": [{"id": "w", "title": "W", "lead_org": "gds", "retired": false}],
+                "partners": [], "targets": [{"id": "t", "title": "T", "unit": "roles", "target_value": 3, "reported_value": 1, "reported_on": "2026-02-01"}],
+                "milestones": {"planned": 0, "in_progress": 0, "done": 0, "cancelled": 0},
+                "funding": {"money": {"pledged": 0, "confirmed": 0, "disbursed": 0}, "staff_time": {"pledged": 0, "confirmed": 0, "disbursed": 0}},
+                "commitments": {"open": 0, "fulfilled": 0, "withdrawn": 0},
+                "version": 1, "updated_seq": 1, "last_occurred_on": null, "last_recorded_at": null
+            }))
+            .unwrap(),
+            milestones: Default::default(),
+            commitments: Default::default(),
+            pledges: Default::default(),
+        };
+        let window = projector::fold::Window::today();
+        let f = projector::figures::blueprint_figures(&empty, &window, &Default::default(), 1);
+        let p = Progression {
+            targets: vec![],
+            points: vec![projector::figures::Point {
+                date: window.as_of,
+                scope: 1,
+                done: 0,
+                pledged: 0,
+                confirmed: 0,
+                disbursed: 0,
+                targets: vec![],
+            }],
+        };
+        for (name, columns) in TABLES {
+            for row in rows(name, &f, &p) {
+                assert_eq!(row.len(), columns.len(), "table {name}");
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+// Watches one dashboard page in a real browser until a text appears without a reload, for the
+// live-page test:
+//
+//   node tests/browser/live.mjs <url> <text> [seconds]
+//
+// Loads <url> in headless Chromium (Debian's, or the one $CHROMIUM names), prints "ready" once
+// the page has loaded and opened its live stream, then waits (10 seconds by default) for <text>
+// to appear in the page. Exits 0 when it appeared without the page being reloaded, 1 otherwise.
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const assets = fileURLToPath(new URL("../../services/dashboard/assets/", import.meta.url));
+const require = createRequire(join(assets, "package.json"));
+const { chromium } = require("playwright-core");
+
+const [url, text, seconds = "10"] = process.argv.slice(2);
+if (!url || !text) {
+  console.error("usage: node tests/browser/live.mjs <url> <text> [seconds]");
+  process.exit(1);
+}
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+});
+let ok = false;
+try {
+  const page = await browser.newPage();
+  let loads = 0;
+  page.on("load", () => (loads += 1));
+  const opened = page.waitForResponse((r) => r.url().endsWith("/live"), { timeout: 10_000 });
+  await page.goto(url, { waitUntil: "load" });
+  await opened;
+  if (await page.evaluate((t) => document.body.innerText.includes(t), text)) {
+    console.error(`"${text}" was already on the page`);
+  } else {
+    console.log("ready");
+    await page.waitForFunction((t) => document.body.innerText.includes(t), text, {
+      timeout: Number(seconds) * 1000,
+    });
+    ok = loads === 1;
+    if (!ok) console.error("the page was reloaded");
+  }
+} catch (e) {
+  console.error(e.message.split("\n")[0]);
+} finally {
+  await browser.close();
+}
+process.exit(ok ? 0 : 1);

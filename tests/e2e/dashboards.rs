@@ -1,0 +1,314 @@
+//! What sponsors read beyond the blueprint page: the board report, organisation pages, CSV of
+//! every table, the Atom feed, and live pages over Server-Sent Events.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use chrono::{Days, Utc};
+use serde_json::{Value, json};
+use tests::TestApp;
+
+async fn with_demo() -> TestApp {
+    let app = TestApp::spawn().await;
+    let client = cli::client::ApiClient::new(&app.base).with_token(Some(app.admin_token.clone()));
+    cli::demo::record(&client, Utc::now().date_naive())
+        .await
+        .unwrap();
+    app.wait_for_checkpoint(app.store().stream_last_seq().await.unwrap())
+        .await;
+    app
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_board_report_is_the_difference_between_two_dates() {
+    let app = with_demo().await;
+    let today = Utc::now().date_naive();
+    let from = today.checked_sub_days(Days::new(90)).unwrap();
+    let report = app
+        .get(&format!(
+            "/api/v1/blueprints/wm-digital/board?from={from}&to={today}"
+        ))
+        .await;
+    assert_eq!(report.status, 200, "{}", report.body);
+    let r = &report.body;
+    let then = app
+        .get(&format!(
+            "/api/v1/blueprints/wm-digital/dashboard?as_of={from}"
+        ))
+        .await
+        .body;
+    let now = app
+        .get("/api/v1/blueprints/wm-digital/dashboard")
+        .await
+        .body;
+    assert_eq!(
+        r["money_before"],
+        then["figures"]["summary"]["funding"]["money"]
+    );
+    assert_eq!(
+        r["money_after"],
+        now["figures"]["summary"]["funding"]["money"]
+    );
+    assert_eq!(
+        r["confidence_before"],
+        then["figures"]["summary"]["confidence"]
+    );
+    assert_eq!(
+        r["confidence_after"],
+        now["figures"]["summary"]["confidence"]
+    );
+    // Every milestone listed as done was not done at the earlier date and is done now.
+    let status_then = |id: &str| {
+        then["figures"]["milestones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == json!(id))
+            .map(|m| m["status"].clone())
+    };
+    let done = ids(&r["done"]);
+    assert!(
+        !done.is_empty(),
+        "the demo completed milestones in the last three months: {r}"
+    );
+    for id in &done {
+        assert_ne!(status_then(id), Some(json!("done")), "{id}");
+    }
+    assert!(
+        ids(&r["slipped"]).contains(&"gds-academy".to_owned()),
+        "{}",
+        r["slipped"]
+    );
+    assert!(
+        ids(&r["deliveries"]).contains(&"gds-secondees".to_owned()),
+        "the back-dated delivery happened in the period"
+    );
+    // The page and the CSV show the same lines.
+    let (status, page) = app
+        .get_text(&format!(
+            "/blueprints/wm-digital/board?from={from}&to={today}"
+        ))
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Since the last board"));
+    let (status, csv) = app
+        .get_text(&format!(
+            "/blueprints/wm-digital/board.csv?from={from}&to={today}"
+        ))
+        .await;
+    assert_eq!(status, 200);
+    let lines = [
+        "done",
+        "slipped",
+        "brought_forward",
+        "added",
+        "cancelled",
+        "reopened",
+        "deliveries",
+        "pledges",
+    ]
+    .iter()
+    .map(|k| r[*k].as_array().unwrap().len())
+    .sum::<usize>();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    assert_eq!(reader.records().count(), lines);
+    // The earlier date must come first.
+    let wrong = app
+        .get(&format!(
+            "/api/v1/blueprints/wm-digital/board?from={today}&to={from}"
+        ))
+        .await;
+    assert_eq!(wrong.status, 400);
+    assert_eq!(wrong.body["code"], json!("read.from_after_to"));
+}
+
+#[tokio::test]
+async fn an_organisation_page_shows_what_it_does_across_blueprints() {
+    let app = with_demo().await;
+    let gds = app.get("/api/v1/organisations/gds/involvement").await;
+    assert_eq!(gds.status, 200, "{}", gds.body);
+    let part = &gds.body["blueprints"][0];
+    assert_eq!(part["blueprint"], json!("wm-digital"));
+    assert!(ids(&part["commitments"]).contains(&"gds-secondees".to_owned()));
+    assert!(ids(&part["pledges"]).contains(&"gds-academy".to_owned()));
+    assert!(ids(&part["milestones"]).contains(&"gds-academy".to_owned()));
+    let (status, page) = app.get_text("/organisations/gds").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Government Digital Service"));
+    assert!(page.contains("What it committed and delivered"));
+    let missing = app.get("/api/v1/organisations/nobody/involvement").await;
+    assert_eq!(missing.status, 404);
+}
+
+#[tokio::test]
+async fn every_table_downloads_as_csv_with_its_columns() {
+    let app = with_demo().await;
+    for (name, columns) in dashboard::tables::TABLES {
+        let (status, body) = app
+            .get_text(&format!("/blueprints/wm-digital/tables/{name}.csv"))
+            .await;
+        assert_eq!(status, 200, "{name}: {body}");
+        let mut reader = csv::Reader::from_reader(body.as_bytes());
+        let header: Vec<String> = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(&header, columns, "{name}");
+        let rows = reader.records().count();
+        assert!(rows > 0, "the demo has rows in {name}");
+    }
+    let (status, _) = app
+        .get_text("/blueprints/wm-digital/tables/nothing.csv")
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn the_feed_is_public_for_published_blueprints_only() {
+    let app = with_demo().await;
+    let answer = app
+        .http
+        .get(format!("{}/blueprints/wm-digital/feed.atom", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert!(
+        answer.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/atom+xml")
+    );
+    let xml = answer.text().await.unwrap();
+    assert!(xml.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\">"));
+    assert!(xml.matches("<entry>").count() >= 10, "{xml}");
+    assert!(xml.contains("GDS pop-up academy"));
+    // A draft's feed needs a token.
+    app.post(
+        "/api/v1/blueprints",
+        json!({"id": "draft-plan", "title": "Draft", "summary": "s", "lead_org": "gds",
+               "start_date": "2026-01-01", "target_end_date": "2027-12-31", "funding_target": 100}),
+    )
+    .await;
+    let seq = app.store().stream_last_seq().await.unwrap();
+    app.wait_for_checkpoint(seq).await;
+    let (status, _) = app.get_text("/blueprints/draft-plan/feed.atom").await;
+    assert_eq!(status, 200, "a token that reaches the draft reads its feed");
+    let anonymous = app
+        .http
+        .get(format!("{}/blueprints/draft-plan/feed.atom", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+}
+
+/// Reads a live stream until an event arrives or `deadline` passes.
+async fn next_event(response: &mut reqwest::Response, deadline: Duration) -> Option<String> {
+    let mut text = String::new();
+    let read = async {
+        while let Ok(Some(chunk)) = response.chunk().await {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+            if text.contains("event: change") {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(deadline, read).await.ok()?;
+    Some(text)
+}
+
+#[tokio::test]
+async fn a_live_stream_says_when_its_blueprint_changes_and_streams_are_bounded() {
+    let app = TestApp::spawn_with(|c| c.live_streams = 2).await;
+    app.given_blueprint("wm").await;
+    app.plan_milestone("wm", "academy", "2027-03-31").await;
+    let url = format!("{}/blueprints/wm/live", app.base);
+    let mut first = app.http.get(&url).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert!(
+        first.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let second = app.http.get(&url).send().await.unwrap();
+    assert_eq!(second.status(), 200);
+    let third = app.http.get(&url).send().await.unwrap();
+    assert_eq!(third.status(), 503, "only two streams may be open");
+    assert_eq!(third.headers()["retry-after"], "30");
+    drop(second);
+    app.post("/api/v1/blueprints/wm/milestones/academy/start", json!({}))
+        .await;
+    let event = next_event(&mut first, Duration::from_secs(10)).await;
+    assert!(
+        event.is_some_and(|e| e.contains("event: change")),
+        "a change arrives"
+    );
+    // A draft's stream needs a token that reaches it.
+    let seq = app
+        .post(
+            "/api/v1/blueprints",
+            json!({"id": "draft-plan", "title": "Draft", "summary": "s", "lead_org": "gds",
+                   "start_date": "2026-01-01", "target_end_date": "2027-12-31", "funding_target": 100}),
+        )
+        .await
+        .seq();
+    app.wait_for_checkpoint(seq).await;
+    let anonymous = reqwest::get(format!("{}/blueprints/draft-plan/live", app.base))
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+}
+
+#[tokio::test]
+async fn an_open_page_shows_a_milestone_done_without_a_reload() {
+    let app = with_demo().await;
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned();
+    let url = format!("{}/blueprints/wm-digital/milestones/gds-academy", app.base);
+    let today = Utc::now().date_naive().to_string();
+    let expected = format!("Completed on {today}");
+    let mut watcher = Command::new("node")
+        .arg(root.join("tests/browser/live.mjs"))
+        .args([url.as_str(), expected.as_str(), "15"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    let stdout = watcher.stdout.take().unwrap();
+    let ready = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    assert_eq!(ready.trim(), "ready", "the page opened its live stream");
+    let done = app
+        .post(
+            "/api/v1/blueprints/wm-digital/milestones/gds-academy/complete",
+            json!({"on": today}),
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let status = tokio::task::spawn_blocking(move || watcher.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        status.success(),
+        "the page showed the completion without a reload"
+    );
+}
