@@ -13,13 +13,9 @@
 // playwright-core and axe-core come from services/dashboard/assets/node_modules (installed by
 // scripts/ensure-assets), so the tests need no npm install of their own.
 import { mkdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 
-const assets = fileURLToPath(new URL("../../services/dashboard/assets/", import.meta.url));
-const require = createRequire(join(assets, "package.json"));
-const { chromium } = require("playwright-core");
+import { launch, require } from "./chromium.mjs";
 const axeScript = join(dirname(require.resolve("axe-core/package.json")), "axe.min.js");
 
 const AXE_OPTIONS = {
@@ -33,28 +29,7 @@ if (process.argv.length !== 3) {
 const plan = JSON.parse(readFileSync(process.argv[2], "utf8"));
 mkdirSync(plan.screenshots, { recursive: true });
 
-const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
-let browser;
-try {
-  browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    // No internet here: keep Chromium from trying to reach it
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-} catch (e) {
-  console.error(`cannot start Chromium at ${executablePath} (set CHROMIUM to its path, or run`);
-  console.error(`scripts/ensure-chromium): ${e.message.split("\n")[0]}`);
-  process.exit(1);
-}
+const browser = await launch();
 
 // bypassCSP lets axe be injected into pages whose Content-Security-Policy forbids inline scripts
 const withJs = await browser.newContext({ viewport: { width: 1024, height: 768 }, bypassCSP: true });

@@ -6,32 +6,14 @@
 // Loads <url> in headless Chromium (Debian's, or the one $CHROMIUM names), prints "ready" once
 // the page has loaded and opened its live stream, then waits (10 seconds by default) for <text>
 // to appear in the page. Exits 0 when it appeared without the page being reloaded, 1 otherwise.
-import { createRequire } from "node:module";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-
-const assets = fileURLToPath(new URL("../../services/dashboard/assets/", import.meta.url));
-const require = createRequire(join(assets, "package.json"));
-const { chromium } = require("playwright-core");
+import { launch } from "./chromium.mjs";
 
 const [url, text, seconds = "10"] = process.argv.slice(2);
 if (!url || !text) {
   console.error("usage: node tests/browser/live.mjs <url> <text> [seconds]");
   process.exit(1);
 }
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
+const browser = await launch();
 let ok = false;
 try {
   const page = await browser.newPage();

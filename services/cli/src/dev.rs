@@ -131,8 +131,13 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let url = &dev.url;
     println!();
     println!("  Waymark is running at {url}");
+    println!("  Portfolio:            {url}/");
     println!(
         "  Demo blueprint:       {url}/blueprints/{}",
+        demo::DEMO_BLUEPRINT
+    );
+    println!(
+        "  Since the last board: {url}/blueprints/{}/board",
         demo::DEMO_BLUEPRINT
     );
     println!(

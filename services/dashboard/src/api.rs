@@ -122,6 +122,37 @@ impl AppState {
     }
 }
 
+/// One blueprint's read: the read transaction, the blueprint and the window, once the caller
+/// may read it.
+pub struct BlueprintRead {
+    pub reader: Reader,
+    pub id: BlueprintId,
+    pub view: BlueprintView,
+    pub window: Window,
+}
+
+impl AppState {
+    /// Opens a read of blueprint `bp` for `caller` over the window of `params`: a bad id is
+    /// 404, a bad window 400, an unreadable blueprint 401 or 403.
+    pub async fn read_blueprint(
+        &self,
+        caller: &Caller,
+        bp: &str,
+        params: &ReadParams,
+    ) -> Result<BlueprintRead, ApiError> {
+        let id: BlueprintId = parse_id(bp)?;
+        let window = params.window()?;
+        let reader = self.reader(params).await?;
+        let view = require_readable(&reader, caller, &id)?;
+        Ok(BlueprintRead {
+            reader,
+            id,
+            view,
+            window,
+        })
+    }
+}
+
 /// The path of a blueprint, and of everything in it.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Path)]
@@ -290,11 +321,9 @@ pub async fn blueprint(
     caller: Caller,
     p: Params,
 ) -> Result<Response, ApiError> {
-    let id: BlueprintId = parse_id(&bp)?;
-    let params = params(p)?;
-    let window = params.window()?;
-    let reader = state.reader(&params).await?;
-    require_readable(&reader, &caller, &id)?;
+    let BlueprintRead {
+        reader, id, window, ..
+    } = state.read_blueprint(&caller, &bp, &params(p)?).await?;
     let summary = reader
         .summary(id.as_str(), &window, &state.rules)?
         .ok_or_else(|| not_in_window(&id, &window))?;
@@ -378,11 +407,9 @@ pub async fn dashboard(
     caller: Caller,
     p: Params,
 ) -> Result<Response, ApiError> {
-    let id: BlueprintId = parse_id(&bp)?;
-    let params = params(p)?;
-    let window = params.window()?;
-    let reader = state.reader(&params).await?;
-    require_readable(&reader, &caller, &id)?;
+    let BlueprintRead {
+        reader, id, window, ..
+    } = state.read_blueprint(&caller, &bp, &params(p)?).await?;
     let (figures, trend) = reader
         .figures_with_trend(id.as_str(), &window, &state.rules)?
         .ok_or_else(|| not_in_window(&id, &window))?;
@@ -532,11 +559,9 @@ pub async fn milestones(
     caller: Caller,
     p: Params,
 ) -> Result<Response, ApiError> {
-    let id: BlueprintId = parse_id(&bp)?;
-    let params = params(p)?;
-    let window = params.window()?;
-    let reader = state.reader(&params).await?;
-    require_readable(&reader, &caller, &id)?;
+    let BlueprintRead {
+        reader, id, window, ..
+    } = state.read_blueprint(&caller, &bp, &params(p)?).await?;
     Ok(Json(reader.assessed_milestones(id.as_str(), &window, &state.rules)?).into_response())
 }
 
@@ -555,11 +580,9 @@ pub async fn commitments(
     caller: Caller,
     p: Params,
 ) -> Result<Response, ApiError> {
-    let id: BlueprintId = parse_id(&bp)?;
-    let params = params(p)?;
-    let window = params.window()?;
-    let reader = state.reader(&params).await?;
-    require_readable(&reader, &caller, &id)?;
+    let BlueprintRead {
+        reader, id, window, ..
+    } = state.read_blueprint(&caller, &bp, &params(p)?).await?;
     Ok(Json(reader.assessed_commitments(id.as_str(), &window)?).into_response())
 }
 
@@ -578,11 +601,9 @@ pub async fn pledges(
     caller: Caller,
     p: Params,
 ) -> Result<Response, ApiError> {
-    let id: BlueprintId = parse_id(&bp)?;
-    let params = params(p)?;
-    let window = params.window()?;
-    let reader = state.reader(&params).await?;
-    require_readable(&reader, &caller, &id)?;
+    let BlueprintRead {
+        reader, id, window, ..
+    } = state.read_blueprint(&caller, &bp, &params(p)?).await?;
     Ok(Json(reader.pledges_in(id.as_str(), &window)?).into_response())
 }
 

@@ -87,6 +87,15 @@ pub fn money(pence: u64) -> String {
     proto::Resource::Money.format(pence)
 }
 
+/// Money in pence as pounds, without pence when they are whole: "£600,000" (headline figures).
+pub fn money_short(pence: u64) -> String {
+    let full = money(pence);
+    match full.strip_suffix(".00") {
+        Some(whole) => whole.to_owned(),
+        None => full,
+    }
+}
+
 /// What a page shows: today, or the past, with links that keep or leave the window.
 #[derive(Debug, Clone)]
 pub struct Shown {
@@ -136,6 +145,12 @@ impl Shown {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn headline_money_drops_whole_pence() {
+        assert_eq!(money_short(60_000_000), "£600,000");
+        assert_eq!(money_short(12_345), "£123.45");
+    }
 
     #[test]
     fn every_tag_has_words() {

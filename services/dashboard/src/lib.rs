@@ -249,6 +249,7 @@ pub fn router(state: AppState) -> Router {
         .route("/blueprints", post(pages::post_draft))
         .route("/blueprints/{bp}", get(pages::blueprint))
         .route("/blueprints/{bp}/board", get(pages::board))
+        .route("/blueprints/{bp}/activity", get(pages::activity))
         .route("/blueprints/{bp}/live", get(live::blueprint))
         .route("/blueprints/{bp}/feed.atom", get(feed::milestones))
         .route("/blueprints/{bp}/tables/{file}", get(tables::csv))

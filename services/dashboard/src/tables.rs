@@ -7,10 +7,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use projector::figures::{BlueprintFigures, Progression};
-use proto::BlueprintId;
 
 use crate::AppState;
-use crate::api::{ReadParams, not_in_window, require_readable};
+use crate::api::{BlueprintRead, ReadParams, not_in_window};
 use crate::components::status_name;
 use crate::problem::ApiError;
 use crate::session::Visitor;
@@ -288,12 +287,9 @@ pub async fn csv(
             ),
         ));
     };
-    let id: BlueprintId = bp
-        .parse()
-        .map_err(|e: proto::IdError| ApiError::not_found("read.invalid_id", e.to_string()))?;
-    let window = params.window()?;
-    let reader = state.reader(&params).await?;
-    require_readable(&reader, &visitor.caller, &id)?;
+    let BlueprintRead {
+        reader, id, window, ..
+    } = state.read_blueprint(&visitor.caller, &bp, &params).await?;
     let figures = reader
         .figures(id.as_str(), &window, &state.rules)?
         .ok_or_else(|| not_in_window(&id, &window))?;
@@ -305,17 +301,22 @@ pub async fn csv(
             points: vec![],
         }
     };
+    let header = columns.iter().map(|c| (*c).to_owned()).collect();
+    csv_response(
+        &format!("{id}-{name}-{}.csv", window.as_of),
+        std::iter::once(header).chain(rows(name, &figures, &progression)),
+    )
+}
+
+/// A CSV download of `rows` (the first is the header) named `filename`.
+pub fn csv_response(
+    filename: &str,
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> Result<Response, ApiError> {
+    let failed = |e: ::csv::Error| ApiError::internal("write a table as CSV", e);
     let mut out = ::csv::Writer::from_writer(Vec::new());
-    let write = |out: &mut ::csv::Writer<Vec<u8>>, row: &[String]| {
-        out.write_record(row)
-            .map_err(|e| ApiError::internal("write a table as CSV", e))
-    };
-    write(
-        &mut out,
-        &columns.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>(),
-    )?;
-    for row in rows(name, &figures, &progression) {
-        write(&mut out, &row)?;
+    for row in rows {
+        out.write_record(&row).map_err(failed)?;
     }
     let body = out
         .into_inner()
@@ -326,10 +327,7 @@ pub async fn csv(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/csv; charset=utf-8"),
     );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{id}-{name}-{}.csv\"",
-        window.as_of
-    )) {
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)

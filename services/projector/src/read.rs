@@ -269,10 +269,22 @@ impl Reader {
         limit: usize,
         only: Option<proto::ThingKind>,
     ) -> Result<Vec<(proto::ThingRef, HistoryEntry)>, DbError> {
+        self.activity(bp, window, Some(limit), only)
+    }
+
+    /// Commits on a blueprint and its things that the window sees (of one kind of thing, when
+    /// `only` is given), newest first, at most `limit` of them.
+    pub fn activity(
+        &self,
+        bp: &str,
+        window: &Window,
+        limit: Option<usize>,
+        only: Option<proto::ThingKind>,
+    ) -> Result<Vec<(proto::ThingRef, HistoryEntry)>, DbError> {
         let history = self.txn.open_table(HISTORY)?;
         let mut out = Vec::new();
         for (seq, commit) in self.log(bp)?.into_iter().rev() {
-            if out.len() == limit {
+            if limit.is_some_and(|l| out.len() == l) {
                 break;
             }
             if window.known_at.is_some_and(|k| commit.recorded_at > k)

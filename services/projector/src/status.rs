@@ -363,4 +363,155 @@ mod tests {
         assert_eq!(out["after"].rag, Rag::Amber);
         assert!(out["after"].reasons[0].contains("late"));
     }
+
+    fn reasons_of(view: MilestoneView) -> (Rag, Vec<String>) {
+        let a = assess_milestones(&[view], d(TODAY), &RagRules::default())
+            .into_values()
+            .next()
+            .unwrap();
+        (a.rag, a.reasons)
+    }
+
+    #[test]
+    fn every_milestone_rule_says_why() {
+        use MilestoneStatus::*;
+        let cases = [
+            (
+                m("a", InProgress, "2026-05-01", "2026-05-31", 90),
+                Rag::Red,
+                vec!["forecast date 2026-05-31 has passed"],
+            ),
+            (
+                m("a", Planned, "2026-06-10", "2026-06-10", 0),
+                Rag::Amber,
+                vec!["due in 9 days and not started"],
+            ),
+            (
+                m("a", InProgress, "2026-06-10", "2026-06-10", 40),
+                Rag::Amber,
+                vec!["due in 9 days at 40% progress"],
+            ),
+            (
+                m("a", Planned, "2026-06-01", "2026-08-01", 0),
+                Rag::Amber,
+                vec!["forecast has slipped 61 days past the baseline"],
+            ),
+            (
+                m("a", Planned, "2026-05-01", "2026-06-05", 0),
+                Rag::Amber,
+                vec![
+                    "due in 4 days and not started",
+                    "forecast has slipped 35 days past the baseline",
+                ],
+            ),
+            (
+                m("a", InProgress, "2026-09-01", "2026-09-01", 10),
+                Rag::Green,
+                vec![],
+            ),
+        ];
+        for (view, rag, reasons) in cases {
+            assert_eq!(
+                reasons_of(view),
+                (rag, reasons.iter().map(|r| r.to_string()).collect())
+            );
+        }
+    }
+
+    fn blueprint(target: u64, confirmed: u64, end: &str) -> BlueprintView {
+        let mut b: BlueprintView = serde_json::from_value(serde_json::json!({
+            "id": "wm", "title": "t", "summary": "s", "lead_org": "gds",
+            "start_date": "2026-01-01", "target_end_date": end,
+            "funding_target": target, "staff_time_target": null, "status": "published",
+            "workstreams": [], "partners": [], "targets": [],
+            "milestones": {"planned": 0, "in_progress": 0, "done": 0, "cancelled": 0},
+            "funding": {"money": {"pledged": 0, "confirmed": 0, "disbursed": 0},
+                        "staff_time": {"pledged": 0, "confirmed": 0, "disbursed": 0}},
+            "commitments": {"open": 0, "fulfilled": 0, "withdrawn": 0},
+            "version": 1, "updated_seq": 1, "last_occurred_on": null, "last_recorded_at": null
+        }))
+        .unwrap();
+        b.funding.money.confirmed = confirmed;
+        b
+    }
+
+    fn confidence_of(b: &BlueprintView, milestones: &[MilestoneView]) -> Assessed {
+        let rules = RagRules::default();
+        confidence(
+            b,
+            &assess_milestones(milestones, d(TODAY), &rules),
+            d(TODAY),
+            &rules,
+        )
+    }
+
+    #[test]
+    fn every_confidence_rule_says_why() {
+        use MilestoneStatus::*;
+        let green = m("g", InProgress, "2026-09-01", "2026-09-01", 60);
+        // Milestones are told apart by id.
+        let greens = |n: usize| -> Vec<MilestoneView> {
+            (0..n)
+                .map(|i| {
+                    let mut g = green.clone();
+                    g.id = format!("g{i}");
+                    g
+                })
+                .collect()
+        };
+        let with = |one: &MilestoneView, n: usize| {
+            let mut all = greens(n);
+            all.push(one.clone());
+            all
+        };
+        let red = m("r", InProgress, "2026-05-01", "2026-05-20", 10);
+        let amber = m("a", Planned, "2026-06-10", "2026-06-10", 0);
+        let funded = blueprint(100, 100, "2027-12-31");
+        let reasons = |a: Assessed| (a.rag, a.reasons);
+        assert_eq!(
+            reasons(confidence_of(&funded, std::slice::from_ref(&green))),
+            (Rag::Green, vec![])
+        );
+        assert_eq!(
+            reasons(confidence_of(&funded, &with(&red, 4))),
+            (Rag::Amber, vec!["1 open milestone(s) are red".to_owned()])
+        );
+        assert_eq!(
+            reasons(confidence_of(&funded, &with(&red, 2))),
+            (Rag::Red, vec!["1 of 3 open milestones are red".to_owned()])
+        );
+        assert_eq!(
+            reasons(confidence_of(&funded, &with(&amber, 2))),
+            (
+                Rag::Amber,
+                vec!["1 of 3 open milestones are amber".to_owned()]
+            )
+        );
+        assert_eq!(
+            reasons(confidence_of(
+                &blueprint(100, 60, "2027-12-31"),
+                std::slice::from_ref(&green)
+            )),
+            (
+                Rag::Amber,
+                vec!["confirmed funding is below the target".to_owned()]
+            )
+        );
+        assert_eq!(
+            reasons(confidence_of(
+                &blueprint(100, 40, "2026-07-01"),
+                std::slice::from_ref(&green)
+            )),
+            (
+                Rag::Red,
+                vec!["confirmed funding is below half the target with 30 days left".to_owned()]
+            )
+        );
+        // Done and cancelled milestones are not open: they count towards no share.
+        let done = m("d", Done, "2026-01-01", "2026-01-01", 100);
+        assert_eq!(
+            reasons(confidence_of(&funded, &[done, green])),
+            (Rag::Green, vec![])
+        );
+    }
 }

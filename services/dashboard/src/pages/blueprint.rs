@@ -18,7 +18,9 @@ use crate::AppState;
 use crate::api::{ReadParams, require_readable};
 use crate::charts;
 use crate::commands::plural;
-use crate::components::{Shown, Tag, long_date, money, rag_tag, status_name, status_tag, trend};
+use crate::components::{
+    Shown, Tag, long_date, money, money_short, rag_tag, status_name, status_tag, trend,
+};
 use crate::forms::{self, FormView};
 use crate::problem::ApiError;
 use crate::session::Visitor;
@@ -177,6 +179,7 @@ struct BlueprintPage {
     timeline: String,
     /// The board report for the month up to the page's date.
     board_href: String,
+    activity_href: String,
     forms: Vec<FormView>,
     /// The CSRF token for the upload form, when the visitor may import.
     import_csrf: Option<String>,
@@ -256,18 +259,18 @@ fn headlines(f: &BlueprintFigures, t: &Trend) -> Vec<Headline> {
         Headline {
             id: "funding-confirmed",
             label: "Funding confirmed",
-            value: money(b.funding.money.confirmed),
-            detail: format!("of a {} target", money(b.funding_target)),
+            value: money_short(b.funding.money.confirmed),
+            detail: format!("of a {} target", money_short(b.funding_target)),
             trend: trend(t.money_confirmed.direction),
-            before: before(t.money_confirmed.before, money),
+            before: before(t.money_confirmed.before, money_short),
         },
         Headline {
             id: "funding-disbursed",
             label: "Funding disbursed",
-            value: money(b.funding.money.disbursed),
-            detail: format!("{} pledged", money(b.funding.money.pledged)),
+            value: money_short(b.funding.money.disbursed),
+            detail: format!("{} pledged", money_short(b.funding.money.pledged)),
             trend: trend(t.money_disbursed.direction),
-            before: before(t.money_disbursed.before, money),
+            before: before(t.money_disbursed.before, money_short),
         },
         Headline {
             id: "overdue",
@@ -764,6 +767,7 @@ pub(super) async fn blueprint_page(
             format!("{base}/board?{}", q.join("&"))
         };
         Ok(BlueprintPage {
+            activity_href: shown.link(&format!("{base}/activity")),
             board_href,
             nav,
             status: status_tag(&status_name(&b.status)),

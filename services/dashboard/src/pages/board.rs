@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use projector::figures::{BoardReport, MilestoneChange};
 use proto::Resource;
@@ -311,7 +311,6 @@ pub async fn board_csv(
         Ok(found) => found,
         Err(e) => return e.into_response(),
     };
-    let mut out = csv::Writer::from_writer(Vec::new());
     let mut rows = vec![vec![
         "section".to_owned(),
         "id".to_owned(),
@@ -332,26 +331,6 @@ pub async fn board_csv(
             ]);
         }
     }
-    for row in rows {
-        if let Err(e) = out.write_record(&row) {
-            return ApiError::internal("write the board report as CSV", e).into_response();
-        }
-    }
-    let body = match out.into_inner() {
-        Ok(b) => b,
-        Err(e) => return ApiError::internal("write the board report as CSV", e).into_response(),
-    };
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{}-board-{}-to-{}.csv\"",
-        r.blueprint, r.from, r.to
-    )) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    response
+    let filename = format!("{}-board-{}-to-{}.csv", r.blueprint, r.from, r.to);
+    crate::tables::csv_response(&filename, rows).unwrap_or_else(IntoResponse::into_response)
 }

@@ -2,6 +2,7 @@
 //! organisations, and sign-in. Signed-in recorders get a form for every command; forms post to
 //! the same `execute` path as the JSON API. Every value users typed is escaped by the templates.
 
+mod activity;
 mod blueprint;
 mod board;
 mod organisation;
@@ -11,6 +12,7 @@ mod posts;
 mod sign_in;
 mod thing;
 
+pub use activity::activity;
 pub use blueprint::blueprint;
 pub use board::{board, board_csv};
 pub use organisation::organisation;

@@ -74,6 +74,21 @@ pub(super) async fn thing_page(
     let result: Result<Option<ThingPage>, ApiError> = async {
         let reader = state.reader(params).await?;
         let bpv = require_readable(&reader, &visitor.caller, &bp_id)?;
+        let names: std::collections::BTreeMap<String, String> = reader
+            .organisations()?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect();
+        let org = |id: &proto::OrgId| match names.get(id.as_str()) {
+            Some(name) => format!("{name} ({id})"),
+            None => id.to_string(),
+        };
+        let workstream = |id: &str| {
+            bpv.workstreams
+                .iter()
+                .find(|w| w.id == id)
+                .map_or_else(|| id.to_owned(), |w| w.title.clone())
+        };
         let window = params.window()?;
         let thing = ThingRef {
             kind,
@@ -91,8 +106,8 @@ pub(super) async fn thing_page(
                 };
                 let v = &m.milestone;
                 let facts = vec![
-                    ("Workstream", v.workstream.clone()),
-                    ("Owner", v.owner.to_string()),
+                    ("Workstream", workstream(&v.workstream)),
+                    ("Owner", org(&v.owner)),
                     ("Baseline date", v.baseline.to_string()),
                     ("Forecast date", v.forecast.to_string()),
                     ("Slippage", format!("{} days", m.slippage_days)),
@@ -135,7 +150,7 @@ pub(super) async fn thing_page(
                 };
                 let v = &c.commitment;
                 let facts = vec![
-                    ("Partner", v.partner.to_string()),
+                    ("Partner", org(&v.partner)),
                     ("Kind", v.kind.label().to_owned()),
                     ("Promised", format!("{} {}", v.quantity, v.unit)),
                     (
@@ -166,7 +181,7 @@ pub(super) async fn thing_page(
                     return Ok(None);
                 };
                 let facts = vec![
-                    ("Sponsor", v.sponsor.to_string()),
+                    ("Sponsor", org(&v.sponsor)),
                     ("Pledged", v.resource.format(v.pledged)),
                     (
                         "Confirmed",
@@ -176,7 +191,9 @@ pub(super) async fn thing_page(
                     ("Disbursed", v.resource.format(v.disbursed)),
                     (
                         "Workstream",
-                        v.workstream.clone().unwrap_or_else(|| "—".to_owned()),
+                        v.workstream
+                            .as_deref()
+                            .map_or_else(|| "—".to_owned(), workstream),
                     ),
                     ("Conditions", v.conditions.clone()),
                     ("Version", v.version.to_string()),

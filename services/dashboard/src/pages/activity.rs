@@ -1,0 +1,160 @@
+//! All activity on a blueprint, newest first, a page at a time: who recorded what, when it
+//! happened and when it was recorded, for every milestone, commitment, pledge and the blueprint.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use proto::{BlueprintId, ThingKind};
+use serde::Deserialize;
+
+use super::*;
+use crate::AppState;
+use crate::api::{ReadParams, require_readable};
+use crate::commands::plural;
+use crate::components::{Shown, long_date, long_instant};
+use crate::session::Visitor;
+
+/// Entries on one page.
+pub const PAGE_SIZE: usize = 25;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityQuery {
+    min_seq: Option<u64>,
+    as_of: Option<chrono::NaiveDate>,
+    known_at: Option<chrono::DateTime<chrono::Utc>>,
+    page: Option<usize>,
+}
+
+pub struct Entry {
+    pub href: String,
+    pub thing: String,
+    pub summary: String,
+    pub happened: String,
+    pub when: String,
+    pub who: String,
+}
+
+/// A link of the pagination component.
+pub struct PageLink {
+    pub number: usize,
+    pub href: String,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "activity.html")]
+struct ActivityPage {
+    nav: Nav,
+    shown: Shown,
+    title: String,
+    back_href: String,
+    entries: Vec<Entry>,
+    total: usize,
+    first: usize,
+    last: usize,
+    previous: Option<String>,
+    next: Option<String>,
+    pages: Vec<PageLink>,
+}
+
+pub async fn activity(
+    State(state): State<AppState>,
+    Path(bp): Path<String>,
+    visitor: Visitor,
+    q: Result<Query<ActivityQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(q)) = q else {
+        return page_error(
+            Some(&visitor),
+            StatusCode::BAD_REQUEST,
+            "the query string is not valid: use page=<number>, as_of=<YYYY-MM-DD> and \
+             known_at=<RFC 3339 instant>",
+        );
+    };
+    let params = ReadParams {
+        min_seq: q.min_seq,
+        as_of: q.as_of,
+        known_at: q.known_at,
+        on: None,
+    };
+    let result = async {
+        let Ok(id) = bp.parse::<BlueprintId>() else {
+            return Err(crate::problem::ApiError::not_found(
+                "blueprint.not_found",
+                format!("there is no blueprint {bp:?}"),
+            ));
+        };
+        let window = params.window()?;
+        let reader = state.reader(&params).await?;
+        let view = require_readable(&reader, &visitor.caller, &id)?;
+        let all = reader.activity(id.as_str(), &window, None, None)?;
+        let shown = Shown::of(window);
+        let base = format!("/blueprints/{id}");
+        let total = all.len();
+        let pages = total.div_ceil(PAGE_SIZE).max(1);
+        let page = q.page.unwrap_or(1).clamp(1, pages);
+        let link = |n: usize| {
+            let mut href = shown.link(&format!("{base}/activity"));
+            href.push(if href.contains('?') { '&' } else { '?' });
+            href.push_str(&format!("page={n}"));
+            href
+        };
+        let entries = all
+            .into_iter()
+            .skip((page - 1) * PAGE_SIZE)
+            .take(PAGE_SIZE)
+            .flat_map(|(thing, h)| {
+                let href = match thing.kind {
+                    ThingKind::Blueprint => shown.link(&base),
+                    k => shown.link(&format!("{base}/{}/{}", plural(k), thing.id)),
+                };
+                let who = match &h.actor_org {
+                    Some(o) => format!("{} ({o})", h.actor),
+                    None => h.actor.clone(),
+                };
+                let when = long_instant(h.recorded_at);
+                h.events
+                    .into_iter()
+                    .map(|e| Entry {
+                        href: href.clone(),
+                        thing: format!("{} {}", thing.kind.token(), thing.id),
+                        summary: e.summary,
+                        happened: long_date(e.occurred_on),
+                        when: when.clone(),
+                        who: who.clone(),
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        Ok(ActivityPage {
+            nav: Nav::of(&visitor),
+            title: view.title,
+            back_href: shown.link(&base),
+            first: if total == 0 {
+                0
+            } else {
+                (page - 1) * PAGE_SIZE + 1
+            },
+            last: (page * PAGE_SIZE).min(total),
+            total,
+            previous: (page > 1).then(|| link(page - 1)),
+            next: (page < pages).then(|| link(page + 1)),
+            pages: (1..=pages)
+                .map(|n| PageLink {
+                    number: n,
+                    href: link(n),
+                    current: n == page,
+                })
+                .collect(),
+            entries,
+            shown,
+        })
+    }
+    .await;
+    match result {
+        Ok(page) => render(StatusCode::OK, page),
+        Err(e) => from_api(&visitor, e),
+    }
+}
