@@ -192,6 +192,12 @@ async fn every_demo_page_shows_its_figures_and_passes_axe() {
             &[".wm-part"],
         ),
         page(
+            "activity",
+            format!("{b}/blueprints/wm-digital/activity?page=2"),
+            &["All activity", "Commits 26 to 50"],
+            &[".govuk-pagination", "#activity .wm-timeline__item"],
+        ),
+        page(
             "board",
             format!(
                 "{b}/blueprints/wm-digital/board?from={}",
