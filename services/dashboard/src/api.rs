@@ -194,7 +194,10 @@ fn params(p: Params) -> Result<ReadParams, ApiError> {
         example = json!([examples::organisation()])))
 )]
 pub async fn organisations(State(state): State<AppState>, p: Params) -> Result<Response, ApiError> {
-    let reader = state.reader(&params(p)?).await?;
+    let params = params(p)?;
+    // Organisations are shown as they are now in every window; the window is still checked.
+    params.window()?;
+    let reader = state.reader(&params).await?;
     Ok(Json(reader.organisations()?).into_response())
 }
 
@@ -215,14 +218,16 @@ pub async fn organisation(
     p: Params,
 ) -> Result<Response, ApiError> {
     let org: OrgId = parse_id(&id)?;
-    let reader = state.reader(&params(p)?).await?;
+    let params = params(p)?;
+    let window = params.window()?;
+    let reader = state.reader(&params).await?;
     let view = reader.organisation(org.as_str())?.ok_or_else(|| {
         ApiError::not_found(
             "organisation.not_found",
             format!("organisation {org} is not registered"),
         )
     })?;
-    let history = reader.history(&ThingRef::organisation(&org).subject())?;
+    let history = reader.history_in(&ThingRef::organisation(&org).subject(), &window)?;
     Ok(json_with_version(
         view.version,
         &WithHistory {
@@ -284,7 +289,8 @@ pub async fn organisation_involvement(
     })
 }
 
-/// The blueprints the caller may read: published and closed ones, and drafts its token reaches.
+/// The blueprints the caller may read (published and closed ones, and drafts its token
+/// reaches), as they stood in the window; those not yet drafted then are left out.
 #[utoipa::path(
     get,
     path = "/api/v1/blueprints",
@@ -298,12 +304,17 @@ pub async fn blueprints(
     caller: Caller,
     p: Params,
 ) -> Result<Response, ApiError> {
-    let reader = state.reader(&params(p)?).await?;
-    let visible: Vec<BlueprintView> = reader
-        .blueprints()?
-        .into_iter()
-        .filter(|b| caller.may_read(&b.id, is_public(b)))
-        .collect();
+    let params = params(p)?;
+    let window = params.window()?;
+    let reader = state.reader(&params).await?;
+    let mut visible = Vec::new();
+    for b in reader.blueprints()? {
+        if caller.may_read(&b.id, is_public(&b))
+            && let Some(model) = reader.model(&b.id, &window)?
+        {
+            visible.push(model.blueprint);
+        }
+    }
     Ok(Json(visible).into_response())
 }
 

@@ -238,6 +238,7 @@ pub fn router(state: AppState) -> Router {
         HttpMetrics::register(&state.registry).unwrap_or_else(|_| HttpMetrics::unregistered());
     Router::new()
         .route("/", get(pages::index))
+        .route("/portfolio.csv", get(tables::portfolio))
         .route("/sign-in", get(pages::sign_in_form).post(pages::sign_in))
         .route("/sign-out", post(pages::sign_out))
         .route(

@@ -308,6 +308,59 @@ pub async fn csv(
     )
 }
 
+/// The portfolio's columns.
+pub const PORTFOLIO: &[&str] = &[
+    "id",
+    "title",
+    "status",
+    "confidence",
+    "confidence_reasons",
+    "milestones_done",
+    "milestones_planned",
+    "money_confirmed_pence",
+    "funding_target_pence",
+    "overdue",
+    "direction",
+    "since",
+];
+
+/// `GET /portfolio.csv`: the portfolio table, in the window of the query.
+pub async fn portfolio(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    q: Result<Query<ReadParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = q.map_err(|e| {
+        ApiError::malformed(format!("the query string is not valid: {}", e.body_text()))
+    })?;
+    let window = params.window()?;
+    let reader = state.reader(&params).await?;
+    let entries = reader.portfolio(&window, &state.rules, |b| {
+        visitor.caller.may_read(&b.id, crate::api::is_public(b))
+    })?;
+    let header = PORTFOLIO.iter().map(|c| (*c).to_owned()).collect();
+    let rows = entries.into_iter().map(|e| {
+        vec![
+            e.id,
+            e.title,
+            status_name(&e.status),
+            e.confidence.rag.label().to_owned(),
+            e.confidence.reasons.join("; "),
+            e.progress.done.to_string(),
+            e.progress.total.to_string(),
+            e.money_confirmed.to_string(),
+            e.funding_target.to_string(),
+            e.overdue.to_string(),
+            e.trend.confidence.label().to_owned(),
+            e.trend.since.to_string(),
+        ]
+    });
+    csv_response(
+        &format!("portfolio-{}.csv", window.as_of),
+        std::iter::once(header).chain(rows),
+    )
+}
+
 /// A CSV download of `rows` (the first is the header) named `filename`.
 pub fn csv_response(
     filename: &str,

@@ -88,10 +88,14 @@ pub struct SortLink {
 }
 
 pub struct TargetRow {
+    pub id: String,
+    /// The id of the table of its chart's figures.
+    pub table_id: String,
     pub title: String,
     pub text: String,
     pub reported_on: String,
-    pub chart: String,
+    /// The reported value over time, when it was ever reported.
+    pub chart: Option<ChartBlock>,
 }
 
 pub struct FundingRow {
@@ -561,24 +565,23 @@ pub(super) async fn blueprint_page(
                         .collect(),
                 }];
                 TargetRow {
+                    id: t.id.clone(),
+                    table_id: format!("target-{}-table", t.id),
                     title: t.title.clone(),
                     text: match t.reported_value {
                         Some(v) => format!("{v} of {} {}", t.target_value, t.unit),
                         None => format!("not reported yet, of {} {}", t.target_value, t.unit),
                     },
                     reported_on: t.reported_on.map(long_date).unwrap_or_default(),
-                    chart: if series[0].points.is_empty() {
-                        String::new()
-                    } else {
-                        charts::line_chart(&charts::LineChart {
-                            id: &format!("target-{}", t.id),
-                            title: format!("{}: reported value over time", t.title),
-                            desc: String::new(),
+                    chart: (!series[0].points.is_empty()).then(|| {
+                        chart_block(
+                            &format!("target-{}", t.id),
+                            &format!("{}: reported value over time", t.title),
                             series,
-                            format: |v| v.to_string(),
-                            step: true,
-                        })
-                    },
+                            charts::plain_number,
+                            charts::plain_number,
+                        )
+                    }),
                 }
             })
             .collect();
