@@ -285,4 +285,16 @@ async fn a_date_or_instant_in_the_future_is_refused_by_name() {
     let answer = app.get("/api/v1/blueprints/wm?as_of=2026-13-01").await;
     assert_eq!(answer.status, 400);
     let _: Value = answer.body;
+
+    // Nor is a fact recorded before it happened: today's view could not count it.
+    app.plan_milestone("wm", "academy", "2027-03-31").await;
+    let answer = app
+        .post(
+            "/api/v1/blueprints/wm/milestones/academy/start",
+            json!({"occurred_on": tomorrow.to_string()}),
+        )
+        .await;
+    assert_eq!(answer.status, 422, "{}", answer.body);
+    assert_eq!(answer.body["code"], json!("command.occurred_in_future"));
+    assert_eq!(answer.body["field"], json!("occurred_on"));
 }

@@ -133,6 +133,10 @@ async fn a_recorder_records_and_corrects_a_milestone_through_forms() {
     // A refused correction comes back with the message by the field and what was typed.
     let page = browser.get(&to).await;
     assert!(page.html.contains("GDS academy"));
+    assert!(
+        page.html.contains("id=\"recorded\""),
+        "a success banner says it was recorded"
+    );
     assert!(page.html.contains(">Planned</strong>"), "{}", page.html);
     assert!(
         page.html

@@ -210,6 +210,18 @@ impl<H: Handler> Runtime<H> {
         let thing = envelope.command.target();
         let subject = thing.subject();
         let today = Utc::now().date_naive();
+        // A fact is recorded once it has happened: a view as of today must be able to count it.
+        if let Some(on) = envelope.occurred_on
+            && on > today
+        {
+            return Err(Rejection::invalid(
+                "command.occurred_in_future",
+                "occurred_on",
+                format!(
+                    "occurred_on {on} is after today ({today}); record a fact once it has happened"
+                ),
+            ));
+        }
         let mut use_cache = true;
         for _ in 0..MAX_ATTEMPTS {
             let (folded, from_cache) = if use_cache {

@@ -154,6 +154,8 @@ pub struct ChartBlock {
 #[template(path = "blueprint.html")]
 struct BlueprintPage {
     nav: Nav,
+    /// The commit a form post just recorded, shown in a success banner.
+    recorded: Option<u64>,
     shown: Shown,
     f: BlueprintFigures,
     status: Tag,
@@ -770,6 +772,7 @@ pub(super) async fn blueprint_page(
             format!("{base}/board?{}", q.join("&"))
         };
         Ok(BlueprintPage {
+            recorded: query.min_seq.filter(|_| !shown.past),
             activity_href: shown.link(&format!("{base}/activity")),
             board_href,
             nav,

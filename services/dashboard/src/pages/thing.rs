@@ -19,6 +19,8 @@ use crate::session::Visitor;
 #[template(path = "thing.html")]
 struct ThingPage {
     nav: Nav,
+    /// The commit a form post just recorded, shown in a success banner.
+    recorded: Option<u64>,
     shown: crate::components::Shown,
     kind_label: String,
     title: String,
@@ -231,6 +233,7 @@ pub(super) async fn thing_page(
             })
             .collect();
         Ok(Some(ThingPage {
+            recorded: params.min_seq.filter(|_| !shown.past),
             nav,
             kind_label: {
                 let k = kind.token();
