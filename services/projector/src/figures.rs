@@ -511,11 +511,11 @@ pub struct Progression {
 
 /// The progression of a blueprint from its log, sampled at the dates facts happened on (at most
 /// [`MAX_POINTS`]) and at the window's date.
-pub fn progression(log: &[(u64, proto::Commit)], window: &Window) -> Progression {
+pub fn progression(log: &[crate::fold::Logged], window: &Window) -> Progression {
     let mut dates: Vec<NaiveDate> = log
         .iter()
-        .filter(|(_, c)| window.known_at.is_none_or(|k| c.recorded_at <= k))
-        .flat_map(|(_, c)| c.events.iter().map(|e| e.occurred_on))
+        .filter(|l| window.known_at.is_none_or(|k| l.commit.recorded_at <= k))
+        .flat_map(|l| l.commit.events.iter().map(|e| e.occurred_on))
         .filter(|d| *d <= window.as_of)
         .collect();
     dates.push(window.as_of);
@@ -528,7 +528,7 @@ pub fn progression(log: &[(u64, proto::Commit)], window: &Window) -> Progression
             .collect();
         dates.dedup();
     }
-    let target_ids: Vec<String> = crate::fold::fold(log.iter().map(|(s, c)| (*s, c)), window)
+    let target_ids: Vec<String> = crate::fold::fold(log, window)
         .map(|m| m.blueprint.targets.iter().map(|t| t.id.clone()).collect())
         .unwrap_or_default();
     let points = dates
@@ -538,7 +538,7 @@ pub fn progression(log: &[(u64, proto::Commit)], window: &Window) -> Progression
                 as_of: date,
                 known_at: window.known_at,
             };
-            let model = crate::fold::fold(log.iter().map(|(s, c)| (*s, c)), &at)?;
+            let model = crate::fold::fold(log, &at)?;
             let b = &model.blueprint;
             let m = b.milestones;
             Some(Point {

@@ -266,29 +266,54 @@ pub struct BlueprintModel {
     pub pledges: BTreeMap<String, PledgeView>,
 }
 
+/// One commit of a blueprint's log, decoded once for however many folds read it.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    pub seq: u64,
+    pub commit: Commit,
+    pub bodies: Vec<EventBody>,
+}
+
+impl Logged {
+    /// Decodes a logged commit; `None` when its events cannot be read (it was applied when
+    /// logged, so this only happens if the code that reads an event type was removed).
+    pub fn decode(seq: u64, bytes: &[u8]) -> Option<Self> {
+        let commit = Commit::decode(bytes).ok()?;
+        let bodies = commit.bodies().ok()?;
+        Some(Self {
+            seq,
+            commit,
+            bodies,
+        })
+    }
+}
+
 /// Folds a blueprint's commits (stream order, as logged) into the model as it stood for
 /// `window`. Events outside the window are left out; an event that no longer applies once
 /// others are left out (a report on a milestone planned after the date) is left out too, since
 /// the thing it changes did not exist yet. `None` when the blueprint had not been drafted.
 pub fn fold<'a>(
-    commits: impl IntoIterator<Item = (u64, &'a Commit)>,
+    commits: impl IntoIterator<Item = &'a Logged>,
     window: &Window,
 ) -> Option<BlueprintModel> {
     let mut blueprint: Option<BlueprintView> = None;
     let mut milestones = BTreeMap::new();
     let mut commitments = BTreeMap::new();
     let mut pledges = BTreeMap::new();
-    for (seq, commit) in commits {
+    for Logged {
+        seq,
+        commit,
+        bodies,
+    } in commits
+    {
+        let seq = *seq;
         if !window.admits_commit(commit) {
             continue;
         }
-        let Ok(bodies) = commit.bodies() else {
-            continue;
-        };
         let events: Vec<(NaiveDate, &EventBody)> = commit
             .events
             .iter()
-            .zip(&bodies)
+            .zip(bodies)
             .filter(|(e, _)| e.occurred_on <= window.as_of)
             .map(|(e, b)| (e.occurred_on, b))
             .collect();

@@ -9,14 +9,13 @@ use redb::{Database, ReadableDatabase};
 use serde::{Deserialize, Serialize};
 
 use chrono::{DateTime, Utc};
-use proto::Commit;
 
 use crate::db::{
     self, BLUEPRINT_LOG, BLUEPRINTS, COMMITMENTS, DbError, HISTORY, META, MILESTONES,
     ORGANISATIONS, PLEDGES,
 };
 use crate::figures::{self, BlueprintFigures, Trend};
-use crate::fold::{self, BlueprintModel, Window};
+use crate::fold::{self, BlueprintModel, Logged, Window};
 use crate::status::{Assessed, Rag, RagRules};
 use crate::views::*;
 
@@ -139,13 +138,12 @@ impl Reader {
     }
 
     /// Every commit logged for a blueprint and its things, decoded, in stream order.
-    pub fn log(&self, bp: &str) -> Result<Vec<(u64, Commit)>, DbError> {
+    pub fn log(&self, bp: &str) -> Result<Vec<Logged>, DbError> {
         let table = self.txn.open_table(BLUEPRINT_LOG)?;
         let mut out = Vec::new();
         for entry in table.range((bp, 0u64)..=(bp, u64::MAX))? {
             let (k, v) = entry?;
-            let commit = Commit::decode(v.value()).map_err(|e| DbError::Corrupt(e.to_string()))?;
-            out.push((k.value().1, commit));
+            out.extend(Logged::decode(k.value().1, v.value()));
         }
         Ok(out)
     }
@@ -159,8 +157,7 @@ impl Reader {
             return Ok(None);
         };
         if !window.sees_all_of(&blueprint) {
-            let log = self.log(bp)?;
-            return Ok(fold::fold(log.iter().map(|(s, c)| (*s, c)), window));
+            return Ok(fold::fold(&self.log(bp)?, window));
         }
         Ok(Some(BlueprintModel {
             milestones: self
@@ -283,7 +280,7 @@ impl Reader {
     ) -> Result<Vec<(proto::ThingRef, HistoryEntry)>, DbError> {
         let history = self.txn.open_table(HISTORY)?;
         let mut out = Vec::new();
-        for (seq, commit) in self.log(bp)?.into_iter().rev() {
+        for Logged { seq, commit, .. } in self.log(bp)?.into_iter().rev() {
             if limit.is_some_and(|l| out.len() == l) {
                 break;
             }

@@ -198,7 +198,7 @@ fn a_fold_that_sees_everything_equals_the_stored_views() {
     let everything = window("2026-12-01", None);
     let stored = reader.model("wm", &everything).unwrap().unwrap();
     let log = reader.log("wm").unwrap();
-    let folded = fold::fold(log.iter().map(|(s, c)| (*s, c)), &everything).unwrap();
+    let folded = fold::fold(&log, &everything).unwrap();
     assert_eq!(folded, stored);
 }
 
@@ -367,7 +367,7 @@ proptest! {
         let all = window("2026-12-31", None);
         let stored = reader.model("wm", &all).unwrap().unwrap();
         let entries = reader.log("wm").unwrap();
-        let folded = fold::fold(entries.iter().map(|(s, c)| (*s, c)), &all).unwrap();
+        let folded = fold::fold(&entries, &all).unwrap();
         prop_assert_eq!(folded, stored);
 
         let date = d("2026-05-01") + chrono::Days::new(cut.into());
