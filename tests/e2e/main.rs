@@ -16,3 +16,4 @@ mod openapi;
 mod projector;
 mod recording;
 mod rules;
+mod security;

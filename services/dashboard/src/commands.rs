@@ -195,6 +195,8 @@ async fn create(
     kind: ThingKind,
     blueprint: Option<String>,
 ) -> Result<Response, ApiError> {
+    // Who is asking comes before what they sent: an anonymous write learns nothing of the rules.
+    caller.require()?;
     require_json(headers, bytes)?;
     let mut body = parse_body(bytes)?;
     let id = take_id(&mut body)?;
@@ -229,6 +231,7 @@ async fn act(
         action,
     }: Target,
 ) -> Result<Response, ApiError> {
+    caller.require()?;
     require_json(headers, bytes)?;
     let body = parse_body(bytes)?;
     let write = Write {

@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod pages;
 pub mod problem;
 pub mod registers;
+pub mod security;
 pub mod session;
 pub mod tables;
 pub mod upload;
@@ -272,6 +273,10 @@ pub fn router(state: AppState) -> Router {
         .merge(api_router())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::headers,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             http_metrics,
             metrics::track,

@@ -51,7 +51,12 @@ pub async fn track(State(metrics): State<HttpMetrics>, request: Request, next: N
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = request.method().as_str().to_owned();
+    // Methods are a closed set of labels, so a client cannot mint new series.
+    let method = match request.method().as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m,
+        _ => "other",
+    }
+    .to_owned();
     let timer = metrics.seconds.with_label_values(&[&route]).start_timer();
     let response = next.run(request).await;
     timer.observe_duration();

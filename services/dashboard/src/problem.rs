@@ -158,6 +158,9 @@ impl From<projector::DbError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if self.status == StatusCode::FORBIDDEN {
+            tracing::warn!(code = %self.code, detail = %self.detail, "request refused");
+        }
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
         let mut response = (self.status, body).into_response();
         response.headers_mut().insert(

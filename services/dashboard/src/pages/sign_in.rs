@@ -26,11 +26,41 @@ pub struct NextParam {
     next: Option<String>,
 }
 
-/// A local path to return to after signing in (never another site).
+/// A local path to return to after signing in, never another site: one `/` then no second `/`
+/// or a backslash, and no control characters or spaces, which browsers strip
+/// (`/\t/evil.example` would become `//evil.example`).
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n)
+            if n.starts_with('/')
+                && !n[1..].starts_with(['/', '\\'])
+                && !n.contains('\\')
+                && n.chars().all(|c| c.is_ascii_graphic()) =>
+        {
+            n.to_owned()
+        }
         _ => "/".to_owned(),
+    }
+}
+
+/// Whether a form post came from this site: browsers say so in `Sec-Fetch-Site`, and older ones
+/// in `Origin`, which must then name the host the request was sent to. A client that sends
+/// neither (a script, a test) is not a browser another site could drive.
+fn same_site(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return matches!(site.to_str(), Ok("same-origin" | "none"));
+    }
+    match (headers.get(header::ORIGIN), headers.get(header::HOST)) {
+        (Some(origin), Some(host)) => {
+            let (Ok(origin), Ok(host)) = (origin.to_str(), host.to_str()) else {
+                return false;
+            };
+            origin
+                .split_once("://")
+                .is_some_and(|(_, authority)| authority == host)
+        }
+        (Some(_), None) => false,
+        (None, _) => true,
     }
 }
 
@@ -56,6 +86,15 @@ pub async fn sign_in(
         session: None,
     };
     let ip = addr.ip();
+    // Login CSRF: another site must not sign a browser in with a token of its choosing.
+    if !same_site(&headers) {
+        tracing::warn!(%ip, "sign-in refused: the form was posted from another site");
+        return page_error(
+            None,
+            StatusCode::FORBIDDEN,
+            "sign in from this site's own sign-in page",
+        );
+    }
     let Ok(Form(fields)) = fields else {
         return page_error(None, StatusCode::BAD_REQUEST, "the form could not be read");
     };
@@ -93,6 +132,9 @@ pub async fn sign_in(
         );
     }
     state.sessions.note_success(ip);
+    if let Some(p) = state.tokens.principal_for_hash(&hash) {
+        tracing::info!(%ip, user = %p.name, role = p.role.label(), "signed in");
+    }
     if let Some(old) = session::session_id(&headers) {
         state.sessions.remove(&old);
     }

@@ -1,0 +1,148 @@
+//! What the HTTP surface holds against a hostile browser or client: security headers on every
+//! answer, no caching of what a token reached, no open redirect after sign-in, no login CSRF,
+//! authentication before validation, and metric labels a client cannot mint.
+
+use serde_json::json;
+use tests::TestApp;
+
+fn no_redirect() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let app = TestApp::spawn().await;
+    app.given_blueprint("wm").await;
+    for path in [
+        "/",
+        "/blueprints/wm",
+        "/api/v1/blueprints/wm",
+        "/nothing-here",
+        "/assets/waymark.css",
+    ] {
+        let r = reqwest::get(format!("{}{path}", app.base)).await.unwrap();
+        let h = r.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+        assert!(
+            !h.contains_key("strict-transport-security"),
+            "{path}: not over TLS"
+        );
+        assert!(
+            h.get("cache-control").is_none_or(|v| v != "no-store"),
+            "{path}: public answers may be cached"
+        );
+    }
+    // What a token reached is never stored.
+    let r = app
+        .http
+        .get(format!("{}/api/v1/blueprints/wm", app.base))
+        .bearer_auth(&app.tokens.viewer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    // Behind a TLS-terminating proxy, browsers are told to keep to HTTPS.
+    let r = app
+        .http
+        .get(format!("{}/", app.base))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().contains_key("strict-transport-security"));
+}
+
+#[tokio::test]
+async fn sign_in_returns_only_to_this_site_and_only_from_it() {
+    let app = TestApp::spawn().await;
+    let http = no_redirect();
+    let sign_in = |next: &'static str, headers: Vec<(&'static str, String)>| {
+        let mut request = http
+            .post(format!("{}/sign-in", app.base))
+            .form(&[("token", app.tokens.viewer.as_str()), ("next", next)]);
+        for (k, v) in headers {
+            request = request.header(k, v);
+        }
+        request.send()
+    };
+    for (next, expected) in [
+        ("/blueprints/wm", "/blueprints/wm"),
+        ("/\t/evil.example", "/"),
+        ("/\n/evil.example", "/"),
+        ("//evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("https://evil.example", "/"),
+        ("/ /evil.example", "/"),
+    ] {
+        let r = sign_in(next, vec![]).await.unwrap();
+        assert_eq!(r.status(), 303, "{next:?}");
+        assert_eq!(r.headers()["location"], expected, "{next:?}");
+    }
+    let host = app.base.trim_start_matches("http://").to_owned();
+    for (name, value) in [
+        ("sec-fetch-site", "cross-site".to_owned()),
+        ("sec-fetch-site", "same-site".to_owned()),
+        ("origin", "http://evil.example".to_owned()),
+    ] {
+        let r = sign_in("/", vec![(name, value.clone())]).await.unwrap();
+        assert_eq!(r.status(), 403, "{name}: {value}");
+        assert!(
+            r.headers().get("set-cookie").is_none(),
+            "no session for a forged sign-in"
+        );
+    }
+    for (name, value) in [
+        ("sec-fetch-site", "same-origin".to_owned()),
+        ("origin", format!("http://{host}")),
+    ] {
+        let r = sign_in("/", vec![(name, value.clone())]).await.unwrap();
+        assert_eq!(r.status(), 303, "{name}: {value}");
+    }
+}
+
+#[tokio::test]
+async fn an_anonymous_write_is_refused_before_its_body_is_read() {
+    let app = TestApp::spawn().await;
+    for (path, body) in [
+        ("/api/v1/blueprints", json!({})),
+        (
+            "/api/v1/blueprints/wm/milestones",
+            json!({"nonsense": true}),
+        ),
+        ("/api/v1/blueprints/wm/milestones/a/replan", json!({})),
+    ] {
+        let answer = app.post_as(None, path, body, &[]).await;
+        assert_eq!(answer.status, 401, "{path}: {}", answer.body);
+        assert_eq!(answer.body["code"], json!("auth.unauthenticated"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_client_cannot_mint_metric_series_with_methods() {
+    let app = TestApp::spawn().await;
+    for method in ["FOO", "BREW", "PROPFIND"] {
+        app.http
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                format!("{}/", app.base),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    let (_, metrics) = app.get_text("/metrics").await;
+    assert!(metrics.contains("method=\"other\""), "{metrics}");
+    for method in ["FOO", "BREW", "PROPFIND"] {
+        assert!(!metrics.contains(method));
+    }
+}
