@@ -93,7 +93,11 @@ impl AppState {
     pub async fn reader(&self, params: &ReadParams) -> Result<Reader, ApiError> {
         if let Some(min_seq) = params.min_seq.filter(|s| *s > *self.checkpoint.borrow()) {
             let last = self.store.stream_last_seq().await.map_err(|e| {
-                ApiError::unavailable("read.stream_unavailable", format!("{e}; retry shortly"))
+                tracing::warn!(error = %e, "failed to read the stream's last sequence");
+                ApiError::unavailable(
+                    "read.stream_unavailable",
+                    "the event store cannot be reached to check min_seq; retry shortly",
+                )
             })?;
             if min_seq > last {
                 return Err(ApiError::new(
