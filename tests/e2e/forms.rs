@@ -625,3 +625,54 @@ async fn a_csv_upload_is_checked_whole_and_reported_by_row() {
     assert_eq!(m.body["depends_on"], json!(["m19"]));
     assert_eq!(m.body["history"][0]["actor"], "test-recorder");
 }
+
+#[tokio::test]
+async fn an_upload_is_refused_before_its_file_is_read() {
+    let app = TestApp::spawn().await;
+    app.given_blueprint("wm").await;
+    // Anonymous: refused before the body is even parsed as a form.
+    let r = app
+        .http
+        .post(format!("{}/blueprints/wm/import", app.base))
+        .header("content-type", "text/plain")
+        .body("not a form at all")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&app.tokens.recorder).await;
+    let page = browser.get("/blueprints/wm").await;
+    let csrf = hidden(&page.html, "/blueprints/wm/import", "csrf");
+    let csv = "id,workstream,title,owner,due,depends_on\nm1,skills,One,gds,2027-03-01,\n";
+    let before = app.store().stream_last_seq().await.unwrap();
+    // A file sent before the CSRF token is not read: the token decides whether it may be.
+    let boundary = "waymark-test-boundary-7d1f";
+    let body = format!(
+        "--{boundary}\r\ncontent-disposition: form-data; name=\"register\"\r\n\r\nmilestones\r\n\
+         --{boundary}\r\ncontent-disposition: form-data; name=\"file\"; filename=\"r.csv\"\r\n\r\n{csv}\r\n\
+         --{boundary}\r\ncontent-disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}--\r\n"
+    );
+    let r = browser
+        .http
+        .post(format!("{}/blueprints/wm/import", app.base))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body);
+    let report = browser.send(r).await;
+    assert_eq!(report.status, 403, "{}", report.html);
+    // A viewer's session may not import, and its file is not read either.
+    let mut viewer = Browser::new(&app);
+    viewer.sign_in(&app.tokens.viewer).await;
+    let (ct, body) = multipart(&[("csrf", "wrong"), ("register", "milestones")], csv);
+    let r = viewer
+        .http
+        .post(format!("{}/blueprints/wm/import", app.base))
+        .header("content-type", ct)
+        .body(body);
+    assert_eq!(viewer.send(r).await.status, 403);
+    assert_eq!(app.store().stream_last_seq().await.unwrap(), before);
+}

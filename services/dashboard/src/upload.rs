@@ -95,77 +95,128 @@ fn rows_in_order(
     Ok(waves)
 }
 
-/// `POST /blueprints/{bp}/import`.
+/// Largest form field other than the file, in bytes.
+const FIELD_LIMIT: usize = 1024;
+
+/// `POST /blueprints/{bp}/import`. Who is asking, the CSRF token, the register and the right to
+/// record it are all checked before a byte of the file is read (the form sends those fields
+/// first), and the file is read a chunk at a time within [`UPLOAD_LIMIT`].
 pub async fn upload(
     State(state): State<AppState>,
     Path(bp): Path<String>,
     visitor: Visitor,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
+    let fail =
+        |status: StatusCode, message: &str| crate::pages::error_page(&visitor, status, message);
+    let Some(session) = &visitor.session else {
+        return fail(StatusCode::UNAUTHORIZED, "sign in to import");
+    };
+    let Ok(blueprint) = bp.parse::<BlueprintId>() else {
+        return fail(
+            StatusCode::NOT_FOUND,
+            &format!("there is no blueprint {bp:?}"),
+        );
+    };
+    let mut multipart = match multipart {
+        Ok(m) => m,
+        Err(e) => {
+            return fail(
+                e.status(),
+                &format!("the upload could not be read: {}", e.body_text()),
+            );
+        }
+    };
     let mut fields: HashMap<String, String> = HashMap::new();
-    let mut file: Vec<u8> = Vec::new();
+    let mut file: Option<(Register, Vec<u8>)> = None;
     loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or("").to_owned();
-                match field.bytes().await {
-                    Ok(bytes) if name == "file" => file = bytes.to_vec(),
-                    Ok(bytes) => {
-                        fields.insert(name, String::from_utf8_lossy(&bytes).into_owned());
+        let mut field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => {
+                return fail(
+                    e.status(),
+                    &format!("the upload could not be read: {}", e.body_text()),
+                );
+            }
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        if name != "file" {
+            let mut value = Vec::new();
+            loop {
+                match field.chunk().await {
+                    Ok(Some(chunk)) if value.len() + chunk.len() <= FIELD_LIMIT => {
+                        value.extend_from_slice(&chunk)
                     }
+                    Ok(Some(_)) => {
+                        return fail(
+                            StatusCode::BAD_REQUEST,
+                            &format!("the field {name:?} is too long"),
+                        );
+                    }
+                    Ok(None) => break,
                     Err(e) => {
-                        return crate::pages::error_page(
-                            &visitor,
+                        return fail(
                             e.status(),
                             &format!("the upload could not be read: {}", e.body_text()),
                         );
                     }
                 }
             }
-            Ok(None) => break,
-            Err(e) => {
-                return crate::pages::error_page(
-                    &visitor,
-                    e.status(),
-                    &format!("the upload could not be read: {}", e.body_text()),
-                );
+            fields.insert(name, String::from_utf8_lossy(&value).into_owned());
+            continue;
+        }
+        if !csrf_matches(
+            &session.csrf,
+            fields.get("csrf").map(String::as_str).unwrap_or(""),
+        ) {
+            return fail(
+                StatusCode::FORBIDDEN,
+                "the form has expired or did not come from this site; reload the page and try again",
+            );
+        }
+        let Some(register) = fields.get("register").and_then(|r| register_of(r)) else {
+            return fail(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "choose milestones, commitments or pledges (before the file)",
+            );
+        };
+        if let Err(e) = visitor.caller.authorise_write(
+            kind_of(register),
+            create_action(kind_of(register)),
+            Some(blueprint.as_str()),
+        ) {
+            return fail(e.status, &e.detail);
+        }
+        let mut bytes = Vec::new();
+        loop {
+            match field.chunk().await {
+                Ok(Some(chunk)) if bytes.len() + chunk.len() <= UPLOAD_LIMIT => {
+                    bytes.extend_from_slice(&chunk)
+                }
+                Ok(Some(_)) => {
+                    return fail(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        &format!("the file is larger than {} MiB", UPLOAD_LIMIT / 1024 / 1024),
+                    );
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    return fail(
+                        e.status(),
+                        &format!("the upload could not be read: {}", e.body_text()),
+                    );
+                }
             }
         }
+        file = Some((register, bytes));
     }
-    let Some(session) = &visitor.session else {
-        return crate::pages::error_page(&visitor, StatusCode::UNAUTHORIZED, "sign in to import");
-    };
-    if !csrf_matches(
-        &session.csrf,
-        fields.get("csrf").map(String::as_str).unwrap_or(""),
-    ) {
-        return crate::pages::error_page(
-            &visitor,
-            StatusCode::FORBIDDEN,
-            "the form has expired or did not come from this site; reload the page and try again",
-        );
-    }
-    let Ok(blueprint) = bp.parse::<BlueprintId>() else {
-        return crate::pages::error_page(
-            &visitor,
-            StatusCode::NOT_FOUND,
-            &format!("there is no blueprint {bp:?}"),
-        );
-    };
-    let Some(register) = fields.get("register").and_then(|r| register_of(r)) else {
-        return crate::pages::error_page(
-            &visitor,
+    let Some((register, file)) = file else {
+        return fail(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "choose milestones, commitments or pledges",
+            "choose a CSV file to import",
         );
     };
-    if let Err(e) = visitor.caller.authorise_write(
-        kind_of(register),
-        create_action(kind_of(register)),
-        Some(blueprint.as_str()),
-    ) {
-        return crate::pages::error_page(&visitor, e.status, &e.detail);
-    }
     let check_only = fields.get("check_only").is_some_and(|v| !v.is_empty());
     let mut result = ImportPage {
         nav: Nav::of(&visitor),
