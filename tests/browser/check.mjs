@@ -5,8 +5,9 @@
 // plan.json: {"screenshots": "/abs/dir", "pages": [{"name", "url", "expect": [text...],
 // "expect_selectors": [css...]}]}. Each page is loaded in headless Chromium (Debian's, or the one
 // $CHROMIUM names) and must answer with a status below 400, show every expected text, match
-// every selector, and have no serious or critical axe-core violation of WCAG 2.2 A/AA; it is
-// loaded again with JavaScript off and must still show every expected text. A full-page
+// every selector, have no id twice, and have no serious or critical axe-core violation of
+// WCAG 2.2 A/AA; it is loaded again with JavaScript off and must still show every expected
+// text. A full-page
 // screenshot goes to <screenshots>/<name>.png. Prints one JSON report on stdout and exits 0 when
 // every page passed, 1 otherwise; a page that could not be checked has an "error" field.
 //
@@ -46,6 +47,7 @@ async function checkPage(spec) {
     missing_text: [...(spec.expect || [])],
     missing_selectors: [...(spec.expect_selectors || [])],
     violations: [],
+    duplicate_ids: [],
     screenshot: null,
     no_js_missing_text: [...(spec.expect || [])],
   };
@@ -65,6 +67,12 @@ async function checkPage(spec) {
       }, selector);
       if (!found) report.missing_selectors.push(selector);
     }
+    // Ids must be unique (axe no longer reports this under WCAG 2.2, but labels and links rely on it)
+    report.duplicate_ids = await page.evaluate(() => {
+      const seen = new Map();
+      for (const el of document.querySelectorAll("[id]")) seen.set(el.id, (seen.get(el.id) || 0) + 1);
+      return [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+    });
     await page.addScriptTag({ path: axeScript });
     const violations = await page.evaluate((options) => window.axe.run(document, options).then((r) => r.violations), AXE_OPTIONS);
     report.violations = violations
@@ -101,6 +109,7 @@ const passed = (p) =>
   p.missing_text.length === 0 &&
   p.missing_selectors.length === 0 &&
   p.violations.length === 0 &&
+  p.duplicate_ids.length === 0 &&
   p.no_js_missing_text.length === 0;
 const ok = pages.every(passed);
 console.log(JSON.stringify({ pages, ok }, null, 2));

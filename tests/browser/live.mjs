@@ -19,7 +19,7 @@ try {
   const page = await browser.newPage();
   let loads = 0;
   page.on("load", () => (loads += 1));
-  const opened = page.waitForResponse((r) => r.url().endsWith("/live"), { timeout: 10_000 });
+  const opened = page.waitForResponse((r) => new URL(r.url()).pathname.endsWith("/live"), { timeout: 10_000 });
   await page.goto(url, { waitUntil: "load" });
   await opened;
   if (await page.evaluate((t) => document.body.innerText.includes(t), text)) {

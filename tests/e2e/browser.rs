@@ -53,6 +53,7 @@ fn assert_all_pass(report: &Value) {
                     "missing_text",
                     "missing_selectors",
                     "violations",
+                    "duplicate_ids",
                     "no_js_missing_text",
                 ]
                 .iter()

@@ -111,7 +111,7 @@ async fn sign_in_returns_only_to_this_site_and_only_from_it() {
 }
 
 #[tokio::test]
-async fn an_anonymous_write_is_refused_before_its_body_is_read() {
+async fn an_anonymous_write_is_refused_before_its_body_is_checked() {
     let app = TestApp::spawn().await;
     for (path, body) in [
         ("/api/v1/blueprints", json!({})),

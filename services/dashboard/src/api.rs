@@ -76,7 +76,7 @@ impl ReadParams {
                 axum::http::StatusCode::BAD_REQUEST,
                 "read.as_of_in_future",
                 format!(
-                    "as_of {as_of} is in the future; a view shows what had happened by a date up to today"
+                    "as_of {as_of} is in the future; a view shows what had happened by a date up to today (UTC)"
                 ),
             ));
         }

@@ -114,13 +114,14 @@ impl Shown {
         let today = Utc::now().date_naive();
         let past = window.as_of < today || window.known_at.is_some();
         let mut query = Vec::new();
-        if window.as_of < today {
+        // With `known_at`, the date is always kept: it would otherwise default to that instant's.
+        if window.as_of < today || window.known_at.is_some() {
             query.push(format!("as_of={}", window.as_of));
         }
         if let Some(k) = window.known_at {
             query.push(format!(
                 "known_at={}",
-                k.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                k.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
             ));
         }
         Self {

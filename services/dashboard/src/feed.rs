@@ -28,20 +28,29 @@ pub async fn milestones(
         .map_err(|e: proto::IdError| ApiError::not_found("read.invalid_id", e.to_string()))?;
     let reader = projector::read::Reader::new(&state.db)?;
     let view = require_readable(&reader, &visitor.caller, &id)?;
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-        })
-        .unwrap_or("localhost");
-    let scheme = if crate::session::is_tls(&headers, state.secure_cookies) {
-        "https"
-    } else {
-        "http"
+    let base = match &state.public_url {
+        Some(url) => url.clone(),
+        None => {
+            // Without a configured address, the Host the request named (a cache in front of
+            // the dashboard must then key on Host); a host with anything but name characters
+            // is not trusted.
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .filter(|h| {
+                    !h.is_empty()
+                        && h.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+                })
+                .unwrap_or("localhost");
+            let scheme = if crate::session::is_tls(&headers, state.secure_cookies) {
+                "https"
+            } else {
+                "http"
+            };
+            format!("{scheme}://{host}")
+        }
     };
-    let base = format!("{scheme}://{host}");
     let window = projector::fold::Window::today();
     let changes =
         reader.recent_activity(id.as_str(), &window, ENTRIES, Some(ThingKind::Milestone))?;

@@ -72,6 +72,10 @@ pub struct DashboardConfig {
     /// `/readyz` fails while the projector is more than this many commits behind.
     #[arg(long, env = "WAYMARK_READY_MAX_LAG", default_value_t = 1_000)]
     pub ready_max_lag: i64,
+    /// The address people reach this dashboard at (`https://waymark.example.org`), for links
+    /// that leave the site, such as those in Atom feeds. Without it, the request's Host is used.
+    #[arg(long, env = "WAYMARK_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Most live-page streams (Server-Sent Events) open at once; more are refused with 503.
     #[arg(long, env = "WAYMARK_LIVE_STREAMS", default_value_t = 512)]
     pub live_streams: usize,
@@ -87,6 +91,7 @@ impl DashboardConfig {
             command_timeout_ms: 10_000,
             ready_max_lag: 1_000,
             live_streams: 512,
+            public_url: None,
             tokens_file: None,
             secure_cookies: false,
             metrics_need_token: false,
@@ -115,6 +120,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     pub metrics_need_token: bool,
     pub live: live::LiveStreams,
+    /// The address people reach this dashboard at, without a trailing `/`.
+    pub public_url: Option<String>,
 }
 
 /// One route of the JSON API: the table below is the only list of them, read by the router and by
@@ -371,6 +378,10 @@ pub async fn start(
         secure_cookies: config.secure_cookies,
         metrics_need_token: config.metrics_need_token,
         live: live::LiveStreams::new(config.live_streams),
+        public_url: config
+            .public_url
+            .as_ref()
+            .map(|u| u.trim_end_matches('/').to_owned()),
     };
     let addr = listener.local_addr()?;
     let app = router(state);

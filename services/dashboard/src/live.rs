@@ -65,14 +65,28 @@ fn version(state: &AppState, bp: &str) -> Result<u64, ApiError> {
     Ok(reader.blueprint(bp)?.map_or(0, |b| b.updated_seq))
 }
 
-/// `GET /blueprints/{bp}/live`: `event: change` with the new sequence, each time the blueprint
-/// changes.
+/// Where a stream starts from.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct LiveQuery {
+    /// The blueprint's `updated_seq` the page was rendered at: a change since then is announced
+    /// at once, so nothing recorded between rendering and connecting is missed.
+    since: Option<u64>,
+}
+
+/// `GET /blueprints/{bp}/live?since=<seq>`: `event: change` with the new sequence, each time the
+/// blueprint changes. A reconnecting browser's `Last-Event-ID` takes the place of `since`.
 pub async fn blueprint(
     State(state): State<AppState>,
     Path(bp): Path<String>,
     visitor: Visitor,
+    headers: axum::http::HeaderMap,
+    query: Result<axum::extract::Query<LiveQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    match open(state, &bp, &visitor) {
+    let since = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok()?.parse().ok())
+        .or_else(|| query.ok().and_then(|q| q.0.since));
+    match open(state, &bp, &visitor, since) {
         Ok(sse) => sse.into_response(),
         Err(e) => {
             let mut response = e.into_response();
@@ -90,6 +104,7 @@ fn open(
     state: AppState,
     bp: &str,
     visitor: &Visitor,
+    since: Option<u64>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>> + use<>>, ApiError> {
     let id: BlueprintId = bp
         .parse()
@@ -104,7 +119,10 @@ fn open(
             "too many live pages are open; the page still works, reload it for new figures",
         ));
     };
-    let last = version(&state, id.as_str())?;
+    let last = match since {
+        Some(seq) => seq,
+        None => version(&state, id.as_str())?,
+    };
     let follow = Follow {
         checkpoint: state.checkpoint.clone(),
         blueprint: id.to_string(),
@@ -115,10 +133,6 @@ fn open(
     };
     let events = stream::unfold(follow, |mut f| async move {
         loop {
-            let changed = tokio::time::timeout_at(f.deadline, f.checkpoint.changed()).await;
-            if !matches!(changed, Ok(Ok(()))) {
-                return None;
-            }
             let Ok(now) = version(&f.state, &f.blueprint) else {
                 return None;
             };
@@ -129,6 +143,10 @@ fn open(
                     .id(now.to_string())
                     .data(format!("{{\"seq\":{now}}}"));
                 return Some((Ok(event), f));
+            }
+            let changed = tokio::time::timeout_at(f.deadline, f.checkpoint.changed()).await;
+            if !matches!(changed, Ok(Ok(()))) {
+                return None;
             }
         }
     });

@@ -361,7 +361,20 @@ pub async fn portfolio(
     )
 }
 
-/// A CSV download of `rows` (the first is the header) named `filename`.
+/// A cell as a spreadsheet will read it safely: text that a spreadsheet would take for a formula
+/// (starting `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, which
+/// spreadsheets show as text; numbers (a negative slippage) stay numbers.
+fn inert(cell: String) -> String {
+    let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if formula && cell.parse::<i64>().is_err() {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+/// A CSV download of `rows` (the first is the header) named `filename`; every cell goes
+/// through [`inert`], since users typed many of them.
 pub fn csv_response(
     filename: &str,
     rows: impl IntoIterator<Item = Vec<String>>,
@@ -369,7 +382,8 @@ pub fn csv_response(
     let failed = |e: ::csv::Error| ApiError::internal("write a table as CSV", e);
     let mut out = ::csv::Writer::from_writer(Vec::new());
     for row in rows {
-        out.write_record(&row).map_err(failed)?;
+        out.write_record(row.into_iter().map(inert))
+            .map_err(failed)?;
     }
     let body = out
         .into_inner()
@@ -389,6 +403,15 @@ pub fn csv_response(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_made_text() {
+        assert_eq!(inert("=HYPERLINK(\"x\")".into()), "'=HYPERLINK(\"x\")");
+        assert_eq!(inert("@SUM(A1)".into()), "'@SUM(A1)");
+        assert_eq!(inert("+44 121".into()), "'+44 121");
+        assert_eq!(inert("-12".into()), "-12");
+        assert_eq!(inert("Academy".into()), "Academy");
+    }
 
     #[test]
     fn every_row_has_a_cell_per_column() {

@@ -1,6 +1,6 @@
 //! The redb tables of the read models and typed access to them.
 
-use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{ReadableDatabase, ReadableTable, TableDefinition, TableHandle};
 use serde::{Serialize, de::DeserializeOwned};
 
 /// `checkpoint`: the stream sequence of the last commit applied.
@@ -73,7 +73,10 @@ pub fn open(path: &std::path::Path) -> Result<redb::Database, DbError> {
     let schema = txn.open_table(META)?.get(SCHEMA_KEY)?.map(|v| v.value());
     if schema != Some(SCHEMA_VERSION) {
         let stale: Vec<_> = txn.list_tables()?.collect();
-        let had_tables = !stale.is_empty();
+        // META was just opened to read the layout; only other tables say the file was in use.
+        let had_tables = stale
+            .iter()
+            .any(|t| redb::TableHandle::name(t) != META.name());
         for table in stale {
             txn.delete_table(table)?;
         }

@@ -77,16 +77,16 @@ pub fn describe(event: &EventBody, before: Before<'_>, occurred_on: chrono::Naiv
             e.target, e.title, e.target_value, e.unit
         ),
         E::TargetReported(e) => {
-            let old = match before {
-                Before::Blueprint(b) => b
-                    .targets
-                    .iter()
-                    .find(|t| t.id == e.target.as_str())
-                    .and_then(|t| t.reported_value),
+            let shown = match before {
+                Before::Blueprint(b) => b.targets.iter().find(|t| t.id == e.target.as_str()),
                 _ => None,
             };
-            let text = match old {
-                Some(old) => format!("Reported target {} from {old} to {}", e.target, e.value),
+            let text = match shown.and_then(|t| t.reported_value.zip(t.reported_on)) {
+                Some((old, on)) if on > occurred_on => format!(
+                    "Reported {} for target {}, dated before the report of {old} that stands",
+                    e.value, e.target
+                ),
+                Some((old, _)) => format!("Reported target {} from {old} to {}", e.target, e.value),
                 None => format!("Reported {} for target {}", e.value, e.target),
             };
             with_note(text, &e.note)

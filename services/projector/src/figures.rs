@@ -351,9 +351,9 @@ pub fn blueprint_figures(
             Resource::Money => &mut entry.money,
             Resource::StaffTime => &mut entry.staff_time,
         };
-        totals.pledged += share.pledged;
-        totals.confirmed += share.confirmed;
-        totals.disbursed += share.disbursed;
+        totals.pledged = totals.pledged.saturating_add(share.pledged);
+        totals.confirmed = totals.confirmed.saturating_add(share.confirmed);
+        totals.disbursed = totals.disbursed.saturating_add(share.disbursed);
     }
 
     let mut partners: BTreeMap<OrgId, PartnerDelivery> = BTreeMap::new();
@@ -376,8 +376,8 @@ pub fn blueprint_figures(
         entry.overdue += u64::from(c.overdue);
         match entry.units.iter_mut().find(|u| u.unit == v.unit) {
             Some(u) => {
-                u.delivered += v.delivered;
-                u.committed += v.quantity;
+                u.delivered = u.delivered.saturating_add(v.delivered);
+                u.committed = u.committed.saturating_add(v.quantity);
             }
             None => entry.units.push(UnitDelivery {
                 unit: v.unit.clone(),
@@ -412,7 +412,8 @@ fn overdue_count(f: &BlueprintFigures) -> u64 {
     (f.overdue_milestones.len() + f.overdue_commitments.len()) as u64
 }
 
-/// The window `TREND_DAYS` before `window`, on both axes: what was known then about then.
+/// The window `days` before `window`: its date moved back, and its `known_at` (when given)
+/// moved back as much; without one, the earlier view too counts everything recorded so far.
 pub fn earlier(window: &Window, days: u64) -> Window {
     let as_of = window
         .as_of
@@ -615,8 +616,12 @@ pub struct PledgeChange {
 }
 
 /// Everything that changed in a blueprint between the end of `from` and the end of `to`: the
-/// page a programme board reads before it meets. Waymark never moves a baseline (a replan moves
-/// the forecast), so re-planned milestones are listed as slipped or brought forward.
+/// page a programme board reads before it meets. Both dates are seen as known at `known_at`
+/// (everything recorded so far when absent), so the report compares the facts as they are known
+/// then; a fact recorded after the last board but dated before it shows in neither date's
+/// difference (it is in "All activity"), and `known_at` set to the last board's time fixes
+/// what that board saw. Waymark never moves a baseline (a replan moves the forecast), so
+/// re-planned milestones are listed as slipped or brought forward.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BoardReport {

@@ -278,8 +278,15 @@ impl Logged {
     /// Decodes a logged commit; `None` when its events cannot be read (it was applied when
     /// logged, so this only happens if the code that reads an event type was removed).
     pub fn decode(seq: u64, bytes: &[u8]) -> Option<Self> {
-        let commit = Commit::decode(bytes).ok()?;
-        let bodies = commit.bodies().ok()?;
+        let decoded = Commit::decode(bytes).and_then(|c| c.bodies().map(|b| (c, b)));
+        let (commit, bodies) = match decoded {
+            Ok(d) => d,
+            Err(e) => {
+                // The stored views counted it; a past view that leaves it out would differ.
+                tracing::warn!(seq, error = %e, "a logged commit no longer decodes; past views leave it out");
+                return None;
+            }
+        };
         Some(Self {
             seq,
             commit,
@@ -522,7 +529,8 @@ impl BlueprintThing for CommitmentView {
             unit: e.unit.clone(),
             due: e.due,
             delivered: 0,
-            amended_on: None,
+            quantity_on: None,
+            due_on: None,
             status: CommitmentStatus::Made,
             version: 0,
             updated_at: DateTime::<Utc>::MIN_UTC,
@@ -534,16 +542,19 @@ impl BlueprintThing for CommitmentView {
             EventBody::CommitmentDeliveryRecorded(e) => {
                 self.delivered = self.delivered.saturating_add(e.quantity)
             }
-            // Amendments stand as last made by date, like progress reports.
+            // Each amended value stands as last amended by date, like progress reports.
             EventBody::CommitmentAmended(e) => {
-                if self.amended_on.is_none_or(|d| d <= on) {
-                    if let Some(q) = e.quantity {
-                        self.quantity = q;
-                    }
-                    if let Some(d) = e.due {
-                        self.due = d;
-                    }
-                    self.amended_on = Some(on);
+                if let Some(q) = e.quantity
+                    && self.quantity_on.is_none_or(|d| d <= on)
+                {
+                    self.quantity = q;
+                    self.quantity_on = Some(on);
+                }
+                if let Some(due) = e.due
+                    && self.due_on.is_none_or(|d| d <= on)
+                {
+                    self.due = due;
+                    self.due_on = Some(on);
                 }
             }
             EventBody::CommitmentFulfilled(_) => self.status = CommitmentStatus::Fulfilled,

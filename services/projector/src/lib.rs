@@ -141,53 +141,64 @@ impl Projector {
     }
 
     /// Projects until `shutdown` resolves. Connection trouble is retried with a back-off; it
-    /// never ends the loop.
-    pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send) {
-        tokio::pin!(shutdown);
+    /// never ends the loop. A batch being applied when `shutdown` resolves is finished first, so
+    /// nothing keeps the database open once this returns.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) {
+        let (stop_tx, mut stop) = watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        });
         let mut backoff = Duration::from_millis(100);
         let mut checkpoint_before = *self.checkpoint.borrow();
         loop {
-            tokio::select! {
-                () = &mut shutdown => break,
-                result = self.follow() => {
-                    if let Err(e) = result {
-                        tracing::warn!(error = %e, "projection interrupted; resuming from the checkpoint");
-                    }
-                    if *self.checkpoint.borrow() > checkpoint_before {
-                        backoff = Duration::from_millis(100);
-                    }
-                    checkpoint_before = *self.checkpoint.borrow();
-                    tokio::select! {
-                        () = &mut shutdown => break,
-                        () = tokio::time::sleep(backoff) => {},
-                    }
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
-                }
+            let result = self.follow(&mut stop).await;
+            if *stop.borrow() {
+                break;
             }
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "projection interrupted; resuming from the checkpoint");
+            }
+            if *self.checkpoint.borrow() > checkpoint_before {
+                backoff = Duration::from_millis(100);
+            }
+            checkpoint_before = *self.checkpoint.borrow();
+            tokio::select! {
+                _ = stop.wait_for(|s| *s) => break,
+                () = tokio::time::sleep(backoff) => {},
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(5));
         }
         tracing::info!(checkpoint = *self.checkpoint.borrow(), "projector stopped");
     }
 
-    /// Follows the stream from the checkpoint until an error.
-    async fn follow(&self) -> Result<(), String> {
+    /// Follows the stream from the checkpoint until an error, or until `stop` turns true
+    /// between batches.
+    async fn follow(&self, stop: &mut watch::Receiver<bool>) -> Result<(), String> {
         let from = db::checkpoint(&self.db).map_err(|e| e.to_string())? + 1;
-        let stream = self
-            .store
-            .jetstream()
-            .get_stream(proto::subjects::STREAM)
-            .await
-            .map_err(|e| e.to_string())?;
-        let consumer = stream
-            .create_consumer(consumer::pull::OrderedConfig {
-                filter_subject: proto::subjects::EVENTS_WILDCARD.to_owned(),
-                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
-                    start_sequence: from,
-                },
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| e.to_string())?;
-        let messages = consumer.messages().await.map_err(|e| e.to_string())?;
+        let subscribe = async {
+            let stream = self
+                .store
+                .jetstream()
+                .get_stream(proto::subjects::STREAM)
+                .await
+                .map_err(|e| e.to_string())?;
+            let consumer = stream
+                .create_consumer(consumer::pull::OrderedConfig {
+                    filter_subject: proto::subjects::EVENTS_WILDCARD.to_owned(),
+                    deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                        start_sequence: from,
+                    },
+                    ..Default::default()
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            consumer.messages().await.map_err(|e| e.to_string())
+        };
+        let messages = tokio::select! {
+            messages = subscribe => messages?,
+            _ = stop.wait_for(|s| *s) => return Ok(()),
+        };
         tracing::info!(from, "projector following the event stream");
         let mut chunks = messages.ready_chunks(MAX_BATCH);
         // A reconnection may leave the consumer waiting on heartbeats for many seconds; start a
@@ -198,6 +209,7 @@ impl Projector {
             let chunk = tokio::select! {
                 chunk = chunks.next() => chunk,
                 _ = reconnects.changed() => return Err("reconnected to NATS".to_owned()),
+                _ = stop.wait_for(|s| *s) => return Ok(()),
             };
             let Some(chunk) = chunk else { break };
             let mut batch = Vec::with_capacity(chunk.len());

@@ -174,8 +174,10 @@ pub struct CommitmentView {
     pub unit: String,
     pub due: NaiveDate,
     pub delivered: u64,
-    /// The date of the amendment that set the quantity and due date shown, if any.
-    pub amended_on: Option<NaiveDate>,
+    /// The date of the amendment that set the quantity shown, if any.
+    pub quantity_on: Option<NaiveDate>,
+    /// The date of the amendment that set the due date shown, if any.
+    pub due_on: Option<NaiveDate>,
     pub status: CommitmentStatus,
     pub version: u64,
     pub updated_at: DateTime<Utc>,

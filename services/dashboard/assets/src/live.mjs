@@ -1,8 +1,9 @@
 // Live pages. A page that shows today's figures marks the part that changes with
 // data-live="<stream url>". When the server says the blueprint changed, the page fetches itself
-// again and swaps that part for the new one, then says so in a polite live region. Someone in the
-// middle of a form keeps what they typed: they are told that new figures exist instead.
-// Without JavaScript (or without EventSource) the page is simply static.
+// again and swaps that part for the new one, then says so in a polite live region. A visitor
+// who is working in that part (focus inside it, or something in it opened) is not disturbed:
+// they are told that new figures exist instead. Without JavaScript (or without EventSource) the
+// page is simply static.
 
 const current = () => document.querySelector("[data-live]");
 const status = document.getElementById("live-status");
@@ -11,18 +12,18 @@ function say(text) {
   if (status) status.textContent = text;
 }
 
-function editing(region) {
+function busy(region) {
   const active = document.activeElement;
   return (
-    region.querySelector("details.wm-form[open]") !== null ||
-    (active !== null && region.contains(active) && active.matches("input, select, textarea"))
+    region.querySelector("details[open]") !== null ||
+    (active !== null && active !== document.body && region.contains(active))
   );
 }
 
 async function refresh() {
   const region = current();
   if (!region) return;
-  if (editing(region)) {
+  if (busy(region)) {
     say("New figures have been recorded. Reload the page to see them.");
     return;
   }

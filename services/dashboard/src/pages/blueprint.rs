@@ -50,12 +50,12 @@ impl BlueprintQuery {
     }
 }
 
-/// How the milestone table can be sorted: the query value and the column heading.
-const SORTS: &[(&str, &str)] = &[
-    ("forecast", "Forecast"),
-    ("title", "Milestone"),
-    ("status", "Status"),
-    ("slippage", "Slippage"),
+/// How the milestone table can be sorted: the query value, the column heading and the order.
+const SORTS: &[(&str, &str, &str)] = &[
+    ("forecast", "Forecast", "ascending"),
+    ("title", "Milestone", "ascending"),
+    ("status", "Status", "ascending"),
+    ("slippage", "Slippage", "descending"),
 ];
 
 pub struct Headline {
@@ -83,6 +83,8 @@ pub struct Choice {
 
 pub struct SortLink {
     pub label: &'static str,
+    /// `ascending` or `descending`, for `aria-sort`.
+    pub direction: &'static str,
     pub href: String,
     pub current: bool,
 }
@@ -279,7 +281,7 @@ fn headlines(f: &BlueprintFigures, t: &Trend) -> Vec<Headline> {
             before: before(t.money_disbursed.before, money_short),
         },
         Headline {
-            id: "overdue",
+            id: "overdue-items",
             label: "Overdue items",
             value: t.overdue.now.to_string(),
             detail: format!(
@@ -526,7 +528,7 @@ pub(super) async fn blueprint_page(
         let base = format!("/blueprints/{id}");
         let sorts = SORTS
             .iter()
-            .map(|(key, label)| {
+            .map(|(key, label, direction)| {
                 let mut q = vec![format!("sort={key}")];
                 for (k, v) in [
                     ("workstream", &query.workstream),
@@ -542,6 +544,7 @@ pub(super) async fn blueprint_page(
                 }
                 SortLink {
                     label,
+                    direction,
                     href: format!("{base}?{}#milestones", q.join("&")),
                     current: query.sort.as_deref().unwrap_or("forecast") == *key,
                 }

@@ -66,8 +66,17 @@ fn status_text<T: serde::Serialize>(s: Option<&T>) -> String {
 /// The report as sections of lines: the one layout the page and the CSV share.
 fn sections(r: &BoardReport, names: &BTreeMap<String, String>) -> Vec<Section> {
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
+    let shown = Shown::of(projector::fold::Window {
+        as_of: r.to,
+        known_at: r.known_at,
+    });
     let href = |things: &str, id: &str| {
-        format!("/blueprints/{}/{things}/{id}?as_of={}", r.blueprint, r.to)
+        let mut link = shown.link(&format!("/blueprints/{}/{things}/{id}", r.blueprint));
+        if !link.contains("as_of=") {
+            link.push(if link.contains('?') { '&' } else { '?' });
+            link.push_str(&format!("as_of={}", r.to));
+        }
+        link
     };
     let milestone = |section: &'static str, c: &MilestoneChange, detail: String| Line {
         section,

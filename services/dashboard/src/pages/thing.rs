@@ -21,6 +21,8 @@ struct ThingPage {
     nav: Nav,
     /// The commit a form post just recorded, shown in a success banner.
     recorded: Option<u64>,
+    /// The blueprint's `updated_seq` this page shows, where its live stream starts.
+    live_since: u64,
     shown: crate::components::Shown,
     kind_label: String,
     title: String,
@@ -44,7 +46,7 @@ pub async fn thing(
         return page_error(
             Some(&visitor),
             StatusCode::BAD_REQUEST,
-            "the query string is not valid: use min_seq=<number> and on=<YYYY-MM-DD>",
+            "the query string is not valid: use as_of=<YYYY-MM-DD> and known_at=<RFC 3339 instant>",
         );
     };
     thing_page(
@@ -234,6 +236,7 @@ pub(super) async fn thing_page(
             .collect();
         Ok(Some(ThingPage {
             recorded: params.min_seq.filter(|_| !shown.past),
+            live_since: bpv.updated_seq,
             nav,
             kind_label: {
                 let k = kind.token();
