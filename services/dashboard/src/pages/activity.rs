@@ -66,12 +66,7 @@ pub async fn activity(
     q: Result<Query<ActivityQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(Query(q)) = q else {
-        return page_error(
-            Some(&visitor),
-            StatusCode::BAD_REQUEST,
-            "the query string is not valid: use page=<number>, as_of=<YYYY-MM-DD> and \
-             known_at=<RFC 3339 instant>",
-        );
+        return bad_query(&visitor, &format!("page=<number>, {WINDOW_QUERY}"));
     };
     let params = ReadParams {
         min_seq: q.min_seq,

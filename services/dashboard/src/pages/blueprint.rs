@@ -218,11 +218,9 @@ pub async fn blueprint(
     q: Result<Query<BlueprintQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(Query(query)) = q else {
-        return page_error(
-            Some(&visitor),
-            StatusCode::BAD_REQUEST,
-            "the query string is not valid: use as_of=<YYYY-MM-DD>, known_at=<RFC 3339 instant>, \
-             workstream, status, owner and sort",
+        return bad_query(
+            &visitor,
+            &format!("workstream, status, owner, sort, {WINDOW_QUERY}"),
         );
     };
     blueprint_page(&state, &visitor, &bp, &query, None, StatusCode::OK).await

@@ -256,11 +256,9 @@ pub async fn board(
     q: BoardQuery,
 ) -> Response {
     let Ok(Query(q)) = q else {
-        return page_error(
-            Some(&visitor),
-            StatusCode::BAD_REQUEST,
-            "the query string is not valid: use from=<YYYY-MM-DD>, to=<YYYY-MM-DD> and \
-             known_at=<RFC 3339 instant>",
+        return bad_query(
+            &visitor,
+            "from=<YYYY-MM-DD>, to=<YYYY-MM-DD> and known_at=<RFC 3339 instant>",
         );
     };
     match report_for(&state, &visitor, &bp, &q).await {

@@ -103,6 +103,18 @@ fn status_label<T: serde::Serialize>(status: &T) -> String {
         .unwrap_or_default()
 }
 
+/// The window every page takes, for the error page of a query string that does not parse.
+const WINDOW_QUERY: &str = "as_of=<YYYY-MM-DD> and known_at=<RFC 3339 instant>";
+
+/// The page for a query string that does not parse; `accepted` says what the page takes.
+fn bad_query(visitor: &Visitor, accepted: &str) -> Response {
+    page_error(
+        Some(visitor),
+        StatusCode::BAD_REQUEST,
+        &format!("the query string is not valid: use {accepted}"),
+    )
+}
+
 /// An error page for a visitor.
 pub fn error_page(visitor: &Visitor, status: StatusCode, message: &str) -> Response {
     page_error(Some(visitor), status, message)

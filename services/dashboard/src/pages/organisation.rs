@@ -39,11 +39,7 @@ pub async fn organisation(
     q: PageQuery,
 ) -> Response {
     let Ok(Query(params)) = q else {
-        return page_error(
-            Some(&visitor),
-            StatusCode::BAD_REQUEST,
-            "the query string is not valid: use as_of=<YYYY-MM-DD> and known_at=<RFC 3339 instant>",
-        );
+        return bad_query(&visitor, WINDOW_QUERY);
     };
     let found = organisation_involvement(&state, &visitor.caller, &id, &params).await;
     let window = params.window();

@@ -39,11 +39,7 @@ struct PortfolioPage {
 
 pub async fn index(State(state): State<AppState>, visitor: Visitor, q: PageQuery) -> Response {
     let Ok(Query(params)) = q else {
-        return page_error(
-            Some(&visitor),
-            StatusCode::BAD_REQUEST,
-            "the query string is not valid: use as_of=<YYYY-MM-DD> and known_at=<RFC 3339 instant>",
-        );
+        return bad_query(&visitor, WINDOW_QUERY);
     };
     index_page(&state, &visitor, &params, None, StatusCode::OK).await
 }
