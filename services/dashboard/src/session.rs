@@ -1,8 +1,10 @@
 //! Browser sessions: a person signs in with a token and gets a session cookie (HttpOnly,
 //! SameSite=Strict, Secure over TLS, a new id at every sign-in, cleared at sign-out) and a CSRF
 //! token that every form carries. Sessions hold the token's hash, not the token, and are checked
-//! against the tokens file on every request, so revoking a token ends its sessions. Failed
-//! sign-ins are logged and limited per client address.
+//! against the tokens file on every request, so revoking a token ends its sessions. A session
+//! ends after 8 hours unused or 24 hours in all, and one token holds at most 20 at once (its
+//! oldest goes first), so nobody can push other people's sessions out by signing in again and
+//! again. Failed sign-ins are logged and limited per client address (a bounded table).
 //!
 //! Sessions live in this dashboard replica's memory: a restart signs people out, and a load
 //! balancer in front of several replicas needs sticky sessions for browsers (the JSON API uses
@@ -25,6 +27,13 @@ use crate::problem::ApiError;
 pub const COOKIE: &str = "waymark_session";
 /// How long a session lasts without being used.
 const IDLE: Duration = Duration::from_secs(8 * 60 * 60);
+/// How long a session lasts at most, used or not: then its holder signs in again.
+const MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
+/// Sessions one token may hold at once; its oldest goes first, so signing in again and again
+/// with one token never pushes out anybody else's session.
+const MAX_PER_TOKEN: usize = 20;
+/// Addresses whose failed sign-ins are remembered at most.
+const MAX_FAILING_ADDRESSES: usize = 10_000;
 /// Failed sign-ins allowed per address per window.
 const MAX_FAILURES: u32 = 5;
 const FAILURE_WINDOW: Duration = Duration::from_secs(60);
@@ -35,7 +44,14 @@ const MAX_SESSIONS: usize = 10_000;
 struct Session {
     token_sha256: String,
     csrf: String,
+    created: Instant,
     last_used: Instant,
+}
+
+impl Session {
+    fn expired(&self, now: Instant) -> bool {
+        now.duration_since(self.last_used) >= IDLE || now.duration_since(self.created) >= MAX_AGE
+    }
 }
 
 /// The sessions of this replica.
@@ -56,37 +72,59 @@ pub struct SignedIn {
 impl Sessions {
     /// Starts a session for a token's hash; returns its id and CSRF token.
     pub fn create(&self, token_sha256: String) -> Result<(String, String), String> {
+        self.create_at(token_sha256, Instant::now())
+    }
+
+    fn create_at(&self, token_sha256: String, now: Instant) -> Result<(String, String), String> {
         let id = new_token()?;
         let csrf = new_token()?;
         let mut sessions = self.sessions.lock().map_err(|e| e.to_string())?;
-        sessions.retain(|_, s| s.last_used.elapsed() < IDLE);
-        if sessions.len() >= MAX_SESSIONS
-            && let Some(oldest) = sessions
+        sessions.retain(|_, s| !s.expired(now));
+        let oldest = |sessions: &HashMap<String, Session>, of: Option<&str>| {
+            sessions
                 .iter()
+                .filter(|(_, s)| of.is_none_or(|t| s.token_sha256 == t))
                 .min_by_key(|(_, s)| s.last_used)
                 .map(|(k, _)| k.clone())
+        };
+        let mine = sessions
+            .values()
+            .filter(|s| s.token_sha256 == token_sha256)
+            .count();
+        if mine >= MAX_PER_TOKEN
+            && let Some(k) = oldest(&sessions, Some(&token_sha256))
         {
-            sessions.remove(&oldest);
+            sessions.remove(&k);
+        }
+        if sessions.len() >= MAX_SESSIONS
+            && let Some(k) = oldest(&sessions, None)
+        {
+            sessions.remove(&k);
         }
         sessions.insert(
             id.clone(),
             Session {
                 token_sha256,
                 csrf: csrf.clone(),
-                last_used: Instant::now(),
+                created: now,
+                last_used: now,
             },
         );
         Ok((id, csrf))
     }
 
     fn touch(&self, id: &str) -> Option<Session> {
+        self.touch_at(id, Instant::now())
+    }
+
+    fn touch_at(&self, id: &str, now: Instant) -> Option<Session> {
         let mut sessions = self.sessions.lock().ok()?;
         let session = sessions.get_mut(id)?;
-        if session.last_used.elapsed() >= IDLE {
+        if session.expired(now) {
             sessions.remove(id);
             return None;
         }
-        session.last_used = Instant::now();
+        session.last_used = now;
         Some(session.clone())
     }
 
@@ -106,6 +144,17 @@ impl Sessions {
 
     pub fn note_failure(&self, ip: IpAddr) {
         if let Ok(mut failures) = self.failures.lock() {
+            if failures.len() >= MAX_FAILING_ADDRESSES && !failures.contains_key(&ip) {
+                failures.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
+                if failures.len() >= MAX_FAILING_ADDRESSES
+                    && let Some(oldest) = failures
+                        .iter()
+                        .min_by_key(|(_, (_, t))| *t)
+                        .map(|(k, _)| *k)
+                {
+                    failures.remove(&oldest);
+                }
+            }
             let entry = failures.entry(ip).or_insert((0, Instant::now()));
             if entry.1.elapsed() >= FAILURE_WINDOW {
                 *entry = (0, Instant::now());
@@ -200,6 +249,42 @@ impl FromRequestParts<AppState> for Visitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_token_signing_in_again_and_again_keeps_everyone_else_signed_in() {
+        let sessions = Sessions::default();
+        let now = Instant::now();
+        let (other, _) = sessions.create_at("other".into(), now).unwrap();
+        let mut mine = Vec::new();
+        for _ in 0..(MAX_PER_TOKEN * 3) {
+            mine.push(sessions.create_at("mine".into(), now).unwrap().0);
+        }
+        assert!(
+            sessions.touch_at(&other, now).is_some(),
+            "the other token's session stays"
+        );
+        let kept = mine
+            .iter()
+            .filter(|id| sessions.touch_at(id, now).is_some())
+            .count();
+        assert_eq!(kept, MAX_PER_TOKEN);
+    }
+
+    #[test]
+    fn a_session_ends_after_its_idle_time_and_its_absolute_lifetime() {
+        let sessions = Sessions::default();
+        let start = Instant::now();
+        let (id, _) = sessions.create_at("t".into(), start).unwrap();
+        // Used every hour, it still ends a day after it began.
+        let mut at = start;
+        while at.duration_since(start) + Duration::from_secs(3600) < MAX_AGE {
+            at += Duration::from_secs(3600);
+            assert!(sessions.touch_at(&id, at).is_some());
+        }
+        assert!(sessions.touch_at(&id, start + MAX_AGE).is_none());
+        let (idle, _) = sessions.create_at("t".into(), start).unwrap();
+        assert!(sessions.touch_at(&idle, start + IDLE).is_none());
+    }
 
     #[test]
     fn cookies_are_strict_and_http_only() {
