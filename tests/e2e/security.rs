@@ -146,3 +146,69 @@ async fn a_client_cannot_mint_metric_series_with_methods() {
         assert!(!metrics.contains(method));
     }
 }
+
+/// Whether the server closes `stream` (a read sees the end) within `within`.
+async fn closed_within(stream: &mut tokio::net::TcpStream, within: std::time::Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 1024];
+    let read = async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    };
+    tokio::time::timeout(within, read).await.is_ok()
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_cut_off() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::spawn_with(|c| c.header_timeout_ms = 300).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .await
+        .unwrap();
+    assert!(
+        closed_within(&mut slow, std::time::Duration::from_secs(5)).await,
+        "a connection whose headers never end is closed"
+    );
+    // Others are served as usual.
+    let ok = reqwest::get(format!("{}/healthz", app.base)).await.unwrap();
+    assert_eq!(ok.status(), 200);
+}
+
+#[tokio::test]
+async fn connections_past_the_limit_are_closed_at_once() {
+    let app = TestApp::spawn_with(|c| {
+        c.max_connections = 2;
+        c.header_timeout_ms = 20_000;
+    })
+    .await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let idle_a = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let idle_b = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let mut third = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    assert!(
+        closed_within(&mut third, std::time::Duration::from_secs(2)).await,
+        "a third connection is closed while two are open"
+    );
+    drop((idle_a, idle_b));
+    // Once they close, requests are served again.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let fresh = reqwest::Client::new();
+        if let Ok(r) = fresh.get(format!("{}/healthz", app.base)).send().await {
+            assert_eq!(r.status(), 200);
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "served again after the others closed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

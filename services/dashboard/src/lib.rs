@@ -18,6 +18,7 @@ pub mod pages;
 pub mod problem;
 pub mod registers;
 pub mod security;
+pub mod server;
 pub mod session;
 pub mod tables;
 pub mod upload;
@@ -76,6 +77,15 @@ pub struct DashboardConfig {
     /// that leave the site, such as those in Atom feeds. Without it, the request's Host is used.
     #[arg(long, env = "WAYMARK_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Time a client has to send a request's headers, in milliseconds (slow clients are cut off).
+    #[arg(long, env = "WAYMARK_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
+    pub header_timeout_ms: u64,
+    /// Time a request may take, in milliseconds (live streams excepted); then 408.
+    #[arg(long, env = "WAYMARK_REQUEST_TIMEOUT_MS", default_value_t = 60_000)]
+    pub request_timeout_ms: u64,
+    /// HTTP connections open at once; more are closed as soon as they are accepted.
+    #[arg(long, env = "WAYMARK_MAX_CONNECTIONS", default_value_t = 1_024)]
+    pub max_connections: usize,
     /// Most live-page streams (Server-Sent Events) open at once; more are refused with 503.
     #[arg(long, env = "WAYMARK_LIVE_STREAMS", default_value_t = 512)]
     pub live_streams: usize,
@@ -91,6 +101,9 @@ impl DashboardConfig {
             command_timeout_ms: 10_000,
             ready_max_lag: 1_000,
             live_streams: 512,
+            header_timeout_ms: 10_000,
+            request_timeout_ms: 60_000,
+            max_connections: 1_024,
             public_url: None,
             tokens_file: None,
             secure_cookies: false,
@@ -122,6 +135,8 @@ pub struct AppState {
     pub live: live::LiveStreams,
     /// The address people reach this dashboard at, without a trailing `/`.
     pub public_url: Option<String>,
+    /// How long a request (other than a live stream) may take.
+    pub request_timeout: Duration,
 }
 
 /// One route of the JSON API: the table below is the only list of them, read by the router and by
@@ -259,7 +274,6 @@ pub fn router(state: AppState) -> Router {
         .route("/blueprints/{bp}", get(pages::blueprint))
         .route("/blueprints/{bp}/board", get(pages::board))
         .route("/blueprints/{bp}/activity", get(pages::activity))
-        .route("/blueprints/{bp}/live", get(live::blueprint))
         .route("/blueprints/{bp}/feed.atom", get(feed::milestones))
         .route("/blueprints/{bp}/tables/{file}", get(tables::csv))
         .route("/blueprints/{bp}/board.csv", get(pages::board_csv))
@@ -278,6 +292,12 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .merge(api_router())
+        // Live streams are long-lived by design; every other request has a deadline.
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.request_timeout,
+        ))
+        .route("/blueprints/{bp}/live", get(live::blueprint))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
@@ -378,6 +398,7 @@ pub async fn start(
         secure_cookies: config.secure_cookies,
         metrics_need_token: config.metrics_need_token,
         live: live::LiveStreams::new(config.live_streams),
+        request_timeout: Duration::from_millis(config.request_timeout_ms),
         public_url: config
             .public_url
             .as_ref()
@@ -385,24 +406,22 @@ pub async fn start(
     };
     let addr = listener.local_addr()?;
     let app = router(state);
+    let limits = server::Limits {
+        header_read_timeout: Duration::from_millis(config.header_timeout_ms),
+        max_connections: config.max_connections,
+        drain: Duration::from_secs(10),
+    };
     let (stop_tx, stop_rx) = watch::channel(false);
     let task = tokio::spawn(async move {
         let stopped = |mut rx: watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|s| *s).await;
         };
         let projection = tokio::spawn(projector.run(stopped(stop_rx.clone())));
-        let server = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stopped(stop_rx));
         tokio::spawn(async move {
             shutdown.await;
             let _ = stop_tx.send(true);
         });
-        if let Err(e) = server.await {
-            tracing::error!(error = %e, "HTTP server stopped");
-        }
+        server::serve(listener, app, limits, stop_rx).await;
         let _ = projection.await;
     });
     tracing::info!(%addr, "dashboard listening");
