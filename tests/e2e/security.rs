@@ -212,3 +212,37 @@ async fn connections_past_the_limit_are_closed_at_once() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// Signs in with a wrong token, as if from `forwarded`; returns the status.
+async fn failed_sign_in(app: &TestApp, forwarded: &str) -> u16 {
+    no_redirect()
+        .post(format!("{}/sign-in", app.base))
+        .header("x-forwarded-for", forwarded)
+        .form(&[("token", "wm_wrong"), ("next", "/")])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn sign_in_limits_count_the_client_behind_a_trusted_proxy_only() {
+    // Behind a trusted proxy, one client's failures do not lock out the others.
+    let app = TestApp::spawn_with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    for _ in 0..5 {
+        assert_eq!(failed_sign_in(&app, "10.0.0.1").await, 401);
+    }
+    assert_eq!(failed_sign_in(&app, "10.0.0.1").await, 429);
+    assert_eq!(
+        failed_sign_in(&app, "10.0.0.2").await,
+        401,
+        "another client is not locked out"
+    );
+    // Without one, a client cannot dodge the limit by naming another address.
+    let app = TestApp::spawn().await;
+    for _ in 0..5 {
+        assert_eq!(failed_sign_in(&app, "10.0.0.1").await, 401);
+    }
+    assert_eq!(failed_sign_in(&app, "10.0.0.9").await, 429);
+}

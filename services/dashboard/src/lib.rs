@@ -77,6 +77,10 @@ pub struct DashboardConfig {
     /// that leave the site, such as those in Atom feeds. Without it, the request's Host is used.
     #[arg(long, env = "WAYMARK_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed (comma-separated), so
+    /// that sign-in limits count the client behind them, not the proxy. Nobody else's is.
+    #[arg(long, env = "WAYMARK_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Time a client has to send a request's headers, in milliseconds (slow clients are cut off).
     #[arg(long, env = "WAYMARK_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
     pub header_timeout_ms: u64,
@@ -101,6 +105,7 @@ impl DashboardConfig {
             command_timeout_ms: 10_000,
             ready_max_lag: 1_000,
             live_streams: 512,
+            trusted_proxies: Vec::new(),
             header_timeout_ms: 10_000,
             request_timeout_ms: 60_000,
             max_connections: 1_024,
@@ -137,6 +142,8 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// How long a request (other than a live stream) may take.
     pub request_timeout: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
 }
 
 /// One route of the JSON API: the table below is the only list of them, read by the router and by
@@ -399,6 +406,7 @@ pub async fn start(
         metrics_need_token: config.metrics_need_token,
         live: live::LiveStreams::new(config.live_streams),
         request_timeout: Duration::from_millis(config.request_timeout_ms),
+        trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         public_url: config
             .public_url
             .as_ref()

@@ -1,6 +1,6 @@
 //! Signing in with a token, and out.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use askama::Template;
 use axum::extract::{ConnectInfo, Form, Query, State};
@@ -41,6 +41,27 @@ fn safe_next(next: Option<&str>) -> String {
         }
         _ => "/".to_owned(),
     }
+}
+
+/// The address a request came from: the peer, or, when the peer is a trusted proxy, the last
+/// address in `X-Forwarded-For` that is not itself a trusted proxy. A forwarded address from
+/// anyone else is ignored, so a client cannot pick the address its failures count against.
+fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|a| !trusted.contains(a))
+        .unwrap_or(peer)
 }
 
 /// Whether a form post came from this site: browsers say so in `Sec-Fetch-Site`, and older ones
@@ -85,7 +106,7 @@ pub async fn sign_in(
         caller: crate::auth::Caller(None),
         session: None,
     };
-    let ip = addr.ip();
+    let ip = client_address(addr.ip(), &headers, &state.trusted_proxies);
     // Login CSRF: another site must not sign a browser in with a token of its choosing.
     if !same_site(&headers) {
         tracing::warn!(%ip, "sign-in refused: the form was posted from another site");
