@@ -16,6 +16,9 @@ use proto::{
     WorkstreamId, text,
 };
 
+/// The most milestones one milestone may depend on; each is checked against the stream.
+pub const MAX_DEPENDENCIES: usize = 32;
+
 /// Where a milestone is in its life cycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MilestoneStatus {
@@ -142,6 +145,16 @@ pub fn decide(
             ctx.owner.as_ref().unwrap_or(&OrganisationState::default()),
             "owner",
         )?;
+        if depends_on.len() > MAX_DEPENDENCIES {
+            return Err(Rejection::invalid(
+                "milestone.too_many_dependencies",
+                "depends_on",
+                format!(
+                    "{name} lists {} dependencies; a milestone may depend on {MAX_DEPENDENCIES} at most",
+                    depends_on.len()
+                ),
+            ));
+        }
         let mut seen = Vec::with_capacity(depends_on.len());
         for dep in depends_on {
             if dep == &cmd.milestone {
@@ -357,7 +370,8 @@ impl Handler for MilestoneHandler {
                     .state
                     .clone(),
             );
-            for dep in depends_on {
+            // Each dependency is a read of the stream; past the limit `decide` refuses anyway.
+            for dep in depends_on.iter().take(MAX_DEPENDENCIES + 1) {
                 let folded = self
                     .dependencies
                     .load_fresh(store, &ThingRef::milestone(&command.blueprint, dep))

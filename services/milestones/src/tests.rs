@@ -239,6 +239,20 @@ fn dependencies_must_exist_be_distinct_and_not_self() {
 }
 
 #[test]
+fn a_milestone_depends_on_a_bounded_number_of_others() {
+    let many: Vec<MilestoneId> = (0..=crate::MAX_DEPENDENCIES)
+        .map(|i| MilestoneId::new(format!("m{i}")).unwrap())
+        .collect();
+    let mut action = plan();
+    if let MilestoneAction::Plan { depends_on, .. } = &mut action {
+        *depends_on = many;
+    }
+    let err = rejected(&given(&[]), action);
+    assert_eq!(err.code, "milestone.too_many_dependencies");
+    assert_eq!(err.field.as_deref(), Some("depends_on"));
+}
+
+#[test]
 fn commands_on_an_unknown_milestone_are_rejected() {
     let err = rejected(&given(&[]), MilestoneAction::Start {});
     assert_eq!(err.code, "milestone.not_found");

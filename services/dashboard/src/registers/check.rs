@@ -51,7 +51,10 @@ struct Waiting {
     depends_on: Vec<String>,
 }
 
-/// Checks every row read from `input`; sends nothing.
+/// The most rows one file may hold: each is a command, recorded a few at a time.
+pub const MAX_ROWS: u64 = 10_000;
+
+/// Checks every row read from `input` (at most [`MAX_ROWS`]); sends nothing.
 pub fn check(register: Register, input: impl io::Read) -> Result<Checked, CheckError> {
     let mut reader = reader_builder().from_reader(input);
     let header_record = reader
@@ -69,6 +72,11 @@ pub fn check(register: Register, input: impl io::Read) -> Result<Checked, CheckE
         .map_err(|e| CheckError::Unreadable(e.to_string()))?
     {
         rows += 1;
+        if rows > MAX_ROWS {
+            return Err(CheckError::Unreadable(format!(
+                "the file has more than {MAX_ROWS} rows; split it into smaller files"
+            )));
+        }
         let position = record.position().cloned().unwrap_or_else(Position::new);
         let row = position.line();
         if let Some(id) = header.raw_id(&record).filter(|id| !id.is_empty()) {
@@ -208,4 +216,23 @@ fn order_waves(
             _ => 0,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_past_the_row_limit_is_refused_whole() {
+        let mut csv = String::from("id,workstream,title,owner,due,depends_on\n");
+        for i in 0..=MAX_ROWS {
+            csv.push_str(&format!("m{i},skills,Milestone,gds,2027-03-01,\n"));
+        }
+        match check(Register::Milestones, csv.as_bytes()) {
+            Err(CheckError::Unreadable(why)) => {
+                assert!(why.contains("more than 10000 rows"), "{why}")
+            }
+            other => panic!("expected a refusal, got {:?}", other.map(|c| c.rows)),
+        }
+    }
 }
