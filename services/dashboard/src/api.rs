@@ -676,11 +676,13 @@ pub async fn milestone(
     caller: Caller,
     p: Params,
 ) -> Result<Response, ApiError> {
-    let (bp, id): (BlueprintId, MilestoneId) = (parse_id(&bp)?, parse_id(&id)?);
-    let params = params(p)?;
-    let window = params.window()?;
-    let reader = state.reader(&params).await?;
-    require_readable(&reader, &caller, &bp)?;
+    let id: MilestoneId = parse_id(&id)?;
+    let BlueprintRead {
+        reader,
+        id: bp,
+        window,
+        ..
+    } = state.read_blueprint(&caller, &bp, &params(p)?).await?;
     let found = reader
         .assessed_milestones(bp.as_str(), &window, &state.rules)?
         .into_iter()
@@ -711,11 +713,13 @@ pub async fn commitment(
     caller: Caller,
     p: Params,
 ) -> Result<Response, ApiError> {
-    let (bp, id): (BlueprintId, CommitmentId) = (parse_id(&bp)?, parse_id(&id)?);
-    let params = params(p)?;
-    let window = params.window()?;
-    let reader = state.reader(&params).await?;
-    require_readable(&reader, &caller, &bp)?;
+    let id: CommitmentId = parse_id(&id)?;
+    let BlueprintRead {
+        reader,
+        id: bp,
+        window,
+        ..
+    } = state.read_blueprint(&caller, &bp, &params(p)?).await?;
     let found = reader
         .assessed_commitments(bp.as_str(), &window)?
         .into_iter()
@@ -746,11 +750,13 @@ pub async fn pledge(
     caller: Caller,
     p: Params,
 ) -> Result<Response, ApiError> {
-    let (bp, id): (BlueprintId, PledgeId) = (parse_id(&bp)?, parse_id(&id)?);
-    let params = params(p)?;
-    let window = params.window()?;
-    let reader = state.reader(&params).await?;
-    require_readable(&reader, &caller, &bp)?;
+    let id: PledgeId = parse_id(&id)?;
+    let BlueprintRead {
+        reader,
+        id: bp,
+        window,
+        ..
+    } = state.read_blueprint(&caller, &bp, &params(p)?).await?;
     let found = reader
         .pledges_in(bp.as_str(), &window)?
         .into_iter()

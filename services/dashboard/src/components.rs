@@ -135,10 +135,19 @@ impl Shown {
 
     /// `path` with the window kept: `/blueprints/wm?as_of=...`.
     pub fn link(&self, path: &str) -> String {
-        if self.query.is_empty() {
+        self.link_with(path, "")
+    }
+
+    /// `path` with the window kept and `extra` (`page=2`) added to its query.
+    pub fn link_with(&self, path: &str, extra: &str) -> String {
+        let query: Vec<&str> = [self.query.as_str(), extra]
+            .into_iter()
+            .filter(|q| !q.is_empty())
+            .collect();
+        if query.is_empty() {
             path.to_owned()
         } else {
-            format!("{path}?{}", self.query)
+            format!("{path}?{}", query.join("&"))
         }
     }
 }

@@ -32,20 +32,13 @@ pub const STREAM_LIFETIME: Duration = Duration::from_secs(300);
 #[derive(Debug, Clone)]
 pub struct LiveStreams {
     permits: Arc<Semaphore>,
-    pub limit: usize,
 }
 
 impl LiveStreams {
     pub fn new(limit: usize) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(limit)),
-            limit,
         }
-    }
-
-    /// Streams open now.
-    pub fn open(&self) -> usize {
-        self.limit - self.permits.available_permits()
     }
 }
 

@@ -225,7 +225,6 @@ pub(crate) fn touch(blueprint: &mut BlueprintView, occurred: &[NaiveDate], at: D
 /// `occurred_on`) and, when `known_at` is given, had been recorded by then (each commit's
 /// `recorded_at`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Window {
     pub as_of: NaiveDate,
     pub known_at: Option<DateTime<Utc>>,

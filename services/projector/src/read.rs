@@ -2,7 +2,8 @@
 //! checkpoints), for a window of time: the facts that had happened by a date and, optionally,
 //! been recorded by an instant (see [`Window`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use redb::{Database, ReadableDatabase};
@@ -68,12 +69,16 @@ pub struct AssessedCommitment {
 /// Reads from one read transaction.
 pub struct Reader {
     txn: redb::ReadTransaction,
+    /// Blueprints' logs decoded so far in this transaction: a page folds one log several times
+    /// (now, 30 days back, each charted date) and lists its activity, but decodes it once.
+    logs: Mutex<HashMap<String, Arc<Vec<Logged>>>>,
 }
 
 impl Reader {
     pub fn new(db: &Database) -> Result<Self, DbError> {
         Ok(Self {
             txn: db.begin_read()?,
+            logs: Mutex::default(),
         })
     }
 
@@ -138,14 +143,21 @@ impl Reader {
     }
 
     /// Every commit logged for a blueprint and its things, decoded, in stream order.
-    pub fn log(&self, bp: &str) -> Result<Vec<Logged>, DbError> {
+    pub fn log(&self, bp: &str) -> Result<Arc<Vec<Logged>>, DbError> {
+        if let Some(log) = self.logs.lock().ok().and_then(|l| l.get(bp).cloned()) {
+            return Ok(log);
+        }
         let table = self.txn.open_table(BLUEPRINT_LOG)?;
         let mut out = Vec::new();
         for entry in table.range((bp, 0u64)..=(bp, u64::MAX))? {
             let (k, v) = entry?;
             out.extend(Logged::decode(k.value().1, v.value()));
         }
-        Ok(out)
+        let log = Arc::new(out);
+        if let Ok(mut logs) = self.logs.lock() {
+            logs.insert(bp.to_owned(), log.clone());
+        }
+        Ok(log)
     }
 
     /// The blueprint and its things for `window`: the stored views when the window sees every
@@ -157,7 +169,7 @@ impl Reader {
             return Ok(None);
         };
         if !window.sees_all_of(&blueprint) {
-            return Ok(fold::fold(&self.log(bp)?, window));
+            return Ok(fold::fold(self.log(bp)?.iter(), window));
         }
         Ok(Some(BlueprintModel {
             milestones: self
@@ -280,7 +292,7 @@ impl Reader {
     ) -> Result<Vec<(proto::ThingRef, HistoryEntry)>, DbError> {
         let history = self.txn.open_table(HISTORY)?;
         let mut out = Vec::new();
-        for Logged { seq, commit, .. } in self.log(bp)?.into_iter().rev() {
+        for Logged { seq, commit, .. } in self.log(bp)?.iter().rev() {
             if limit.is_some_and(|l| out.len() == l) {
                 break;
             }
@@ -290,13 +302,13 @@ impl Reader {
                 continue;
             }
             let subject = commit.thing.subject();
-            let Some(v) = history.get((subject.as_str(), seq))? else {
+            let Some(v) = history.get((subject.as_str(), *seq))? else {
                 continue;
             };
             let mut entry: HistoryEntry = db::decode(v.value())?;
             entry.events.retain(|e| e.occurred_on <= window.as_of);
             if !entry.events.is_empty() {
-                out.push((commit.thing, entry));
+                out.push((commit.thing.clone(), entry));
             }
         }
         Ok(out)

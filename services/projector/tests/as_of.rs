@@ -221,7 +221,7 @@ fn a_fold_that_sees_everything_equals_the_stored_views() {
     let everything = window("2026-12-01", None);
     let stored = reader.model("wm", &everything).unwrap().unwrap();
     let log = reader.log("wm").unwrap();
-    let folded = fold::fold(&log, &everything).unwrap();
+    let folded = fold::fold(log.iter(), &everything).unwrap();
     assert_eq!(folded, stored);
 }
 
@@ -390,7 +390,7 @@ proptest! {
         let all = window("2026-12-31", None);
         let stored = reader.model("wm", &all).unwrap().unwrap();
         let entries = reader.log("wm").unwrap();
-        let folded = fold::fold(&entries, &all).unwrap();
+        let folded = fold::fold(entries.iter(), &all).unwrap();
         prop_assert_eq!(folded, stored);
 
         // A fold for a date equals projecting, live, only the commits that had happened by it

@@ -90,12 +90,7 @@ pub async fn activity(
         let total = all.len();
         let pages = total.div_ceil(PAGE_SIZE).max(1);
         let page = q.page.unwrap_or(1).clamp(1, pages);
-        let link = |n: usize| {
-            let mut href = shown.link(&format!("{base}/activity"));
-            href.push(if href.contains('?') { '&' } else { '?' });
-            href.push_str(&format!("page={n}"));
-            href
-        };
+        let link = |n: usize| shown.link_with(&format!("{base}/activity"), &format!("page={n}"));
         let entries = all
             .into_iter()
             .skip((page - 1) * PAGE_SIZE)

@@ -537,13 +537,10 @@ pub(super) async fn blueprint_page(
                         q.push(format!("{k}={v}"));
                     }
                 }
-                if !shown.query.is_empty() {
-                    q.push(shown.query.clone());
-                }
                 SortLink {
                     label,
                     direction,
-                    href: format!("{base}?{}#milestones", q.join("&")),
+                    href: format!("{}#milestones", shown.link_with(&base, &q.join("&"))),
                     current: query.sort.as_deref().unwrap_or("forecast") == *key,
                 }
             })

@@ -70,14 +70,8 @@ fn sections(r: &BoardReport, names: &BTreeMap<String, String>) -> Vec<Section> {
         as_of: r.to,
         known_at: r.known_at,
     });
-    let href = |things: &str, id: &str| {
-        let mut link = shown.link(&format!("/blueprints/{}/{things}/{id}", r.blueprint));
-        if !link.contains("as_of=") {
-            link.push(if link.contains('?') { '&' } else { '?' });
-            link.push_str(&format!("as_of={}", r.to));
-        }
-        link
-    };
+    let href =
+        |things: &str, id: &str| shown.link(&format!("/blueprints/{}/{things}/{id}", r.blueprint));
     let milestone = |section: &'static str, c: &MilestoneChange, detail: String| Line {
         section,
         id: c.id.clone(),
