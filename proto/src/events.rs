@@ -3,71 +3,62 @@
 //! are upcast in [`EventBody::from_wire`] so that stored events stay readable forever.
 
 use chrono::NaiveDate;
+use proto_derive::Choices;
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{CodecError, from_value, to_value};
 use crate::ids::{MilestoneId, OrgId, TargetId, WorkstreamId};
 
 /// The kinds of organisation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Choices)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum OrgType {
+    /// A central government department or agency (GDS, HMCTS, MHCLG).
     CentralGovernment,
+    /// A council.
     LocalGovernment,
+    /// A combined authority (West Midlands Combined Authority).
     CombinedAuthority,
+    /// Police, fire or ambulance.
     EmergencyService,
+    /// An NHS body.
+    #[choice(label = "NHS")]
     Nhs,
+    /// A college or university.
     EducationProvider,
+    /// A company supplying the public sector.
     Supplier,
+    /// Any other organisation.
     Other,
-}
-
-impl OrgType {
-    pub fn label(self) -> &'static str {
-        match self {
-            OrgType::CentralGovernment => "central government",
-            OrgType::LocalGovernment => "local government",
-            OrgType::CombinedAuthority => "combined authority",
-            OrgType::EmergencyService => "emergency service",
-            OrgType::Nhs => "NHS",
-            OrgType::EducationProvider => "education provider",
-            OrgType::Supplier => "supplier",
-            OrgType::Other => "other",
-        }
-    }
 }
 
 /// What a partner commits to contribute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Choices)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CommitmentKind {
+    /// People seconded to the programme.
     Secondment,
+    /// Hosting an event (a hack day, a OneTeamGov meet-up).
     EventHosting,
+    /// Sharing code or components.
+    #[choice(label = "sharing code or components")]
     SharingCode,
+    /// Training places, apprenticeships or work placements.
     TrainingOrPlacements,
+    /// Any other contribution.
     Other,
 }
 
-impl CommitmentKind {
-    pub fn label(self) -> &'static str {
-        match self {
-            CommitmentKind::Secondment => "secondment",
-            CommitmentKind::EventHosting => "event hosting",
-            CommitmentKind::SharingCode => "sharing code or components",
-            CommitmentKind::TrainingOrPlacements => "training or placements",
-            CommitmentKind::Other => "other",
-        }
-    }
-}
-
 /// What a pledge offers: money in pence, or staff time in hundredths of a person-day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Choices)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Resource {
+    /// Money, in pounds.
     Money,
+    /// Staff time, in person-days.
     StaffTime,
 }
 

@@ -9,6 +9,7 @@ pub mod commit;
 pub mod events;
 pub mod ids;
 pub mod reply;
+pub mod spec;
 pub mod subjects;
 pub mod text;
 
@@ -18,3 +19,4 @@ pub use commit::{Actor, Commit, Event, FORMAT_VERSION, ThingKind, ThingRef};
 pub use events::*;
 pub use ids::*;
 pub use reply::{Accepted, Rejection, RejectionKind, Reply};
+pub use spec::{ActionSpec, Actions, Choices, FieldSpec, Input, KindSpec};

@@ -359,7 +359,7 @@ mod tests {
 
     use super::*;
     use proptest::prelude::*;
-    use proto::{OrgType, RejectionKind};
+    use proto::{Actions, OrgType, RejectionKind};
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()

@@ -1,0 +1,419 @@
+//! The command catalogue: for every kind of thing and every action, its name, its fields (with
+//! their types, limits, labels, help and an example) and whether it creates the thing. It is
+//! derived from the action enums of [`crate::commands`] by `#[derive(Actions)]`, so an action is
+//! declared once, as a variant, and the JSON API, its OpenAPI document, the HTML forms, the
+//! command line and the CSV registers are built from this table.
+//!
+//! How people type a value (`1,250.50` for £1,250.50, `academy, hub` for a list of milestones) is
+//! part of the contract too: [`FieldSpec::parse`] turns typed text into the wire value, the same
+//! way for a form, a flag and a CSV cell.
+
+use serde_json::Value;
+
+use crate::commit::ThingKind;
+use crate::ids::{MilestoneId, OrgId, TargetId, WorkstreamId, check_slug};
+use crate::text::{self, LINK_MAX, NOTE_MAX, TITLE_MAX, UNIT_MAX};
+
+/// An action enum whose variants are the actions on one kind of thing.
+pub trait Actions {
+    /// The kind of thing these actions act on.
+    const KIND: ThingKind;
+    /// Every action, in declaration order; the creating action comes first.
+    const SPECS: &'static [ActionSpec];
+    /// This action's name (`report_progress`).
+    fn name(&self) -> &'static str;
+    /// This action's entry in the catalogue.
+    fn spec(&self) -> &'static ActionSpec {
+        let name = self.name();
+        Self::SPECS
+            .iter()
+            .find(|s| s.name == name)
+            .expect("every variant is in its catalogue")
+    }
+}
+
+/// A unit enum whose variants a field offers as choices.
+pub trait Choices: Sized + Copy + 'static {
+    /// Every choice, in declaration order.
+    const CHOICES: &'static [Choice];
+    /// Every variant, in the same order.
+    const ALL: &'static [Self];
+}
+
+/// One choice of a [`Input::Choice`] field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Choice {
+    /// As sent on the wire and typed in CSV cells and flags: `central_government`.
+    pub value: &'static str,
+    /// For people, in a sentence: `central government`.
+    pub label: &'static str,
+    /// What the choice means.
+    pub help: &'static str,
+}
+
+/// One action on one kind of thing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActionSpec {
+    pub kind: ThingKind,
+    /// The action's name on the wire: `report_progress`. Paths and the command line write it
+    /// with `-`: [`ActionSpec::slug`].
+    pub name: &'static str,
+    /// A heading for people: `Report progress`.
+    pub title: &'static str,
+    /// What the action records and the rules that may refuse it.
+    pub help: &'static str,
+    /// Whether the action creates the thing (it is then sent to the collection with an `id`).
+    pub creates: bool,
+    pub fields: &'static [FieldSpec],
+}
+
+impl ActionSpec {
+    /// The action as written in paths and on the command line: `report-progress`.
+    pub fn slug(&self) -> String {
+        self.name.replace('_', "-")
+    }
+
+    /// The OpenAPI operation id: `reportProgressMilestone`.
+    pub fn operation_id(&self) -> String {
+        let mut out = String::new();
+        for (i, word) in self.name.split('_').chain([self.kind.token()]).enumerate() {
+            let mut chars = word.chars();
+            if let Some(first) = chars.next() {
+                if i == 0 {
+                    out.push(first);
+                } else {
+                    out.extend(first.to_uppercase());
+                }
+                out.extend(chars);
+            }
+        }
+        out
+    }
+
+    /// The field called `name`.
+    pub fn field(&self, name: &str) -> Option<&'static FieldSpec> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// An example body: every field's example, as the API takes it.
+    pub fn example(&self) -> serde_json::Map<String, Value> {
+        self.fields
+            .iter()
+            .filter_map(|f| Some((f.name.to_owned(), f.parse(f.example_text())?.ok()?)))
+            .collect()
+    }
+}
+
+/// One field of an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSpec {
+    /// As in the JSON body, the form and the CSV header: `depends_on`.
+    pub name: &'static str,
+    /// For a form's label: `Depends on`.
+    pub label: &'static str,
+    /// A hint for people: what to write.
+    pub help: &'static str,
+    pub input: Input,
+    /// Whether the field must be given; an optional field left out takes its default.
+    pub required: bool,
+    /// An example of what people type, when the input's own example does not fit.
+    pub example: Option<&'static str>,
+}
+
+/// What kind of value a field takes, and its limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// One line of text of at most `max` characters.
+    Text { max: usize },
+    /// Paragraphs of at most `max` characters.
+    LongText { max: usize },
+    /// An http or https link.
+    Link,
+    /// A date, `YYYY-MM-DD`.
+    Date,
+    /// A whole number.
+    Count,
+    /// A whole percentage, 0 to 100.
+    Percent,
+    /// Pounds, or person-days for staff time, typed with up to two decimals and sent as
+    /// hundredths (pence, or hundredths of a person-day).
+    Hundredths,
+    /// The id of a part of the blueprint named in the body (a new workstream, a target).
+    Slug,
+    /// A registered organisation's id.
+    Organisation,
+    /// The id of one of the blueprint's workstreams.
+    Workstream,
+    /// Milestone ids separated by spaces, commas or semicolons; sent as a list.
+    MilestoneList,
+    /// One of fixed choices.
+    Choice(&'static [Choice]),
+}
+
+impl Input {
+    /// A title or name.
+    pub const TITLE: Input = Input::Text { max: TITLE_MAX };
+    /// A unit such as `roles`.
+    pub const UNIT: Input = Input::Text { max: UNIT_MAX };
+    /// A reason, note, summary or description.
+    pub const NOTE: Input = Input::LongText { max: NOTE_MAX };
+    /// A link to evidence.
+    pub const LINK: Input = Input::Link;
+    /// An amount in pounds or person-days.
+    pub const HUNDREDTHS: Input = Input::Hundredths;
+    /// A percentage.
+    pub const PERCENT: Input = Input::Percent;
+    /// The id of a new part of the blueprint.
+    pub const SLUG: Input = Input::Slug;
+
+    /// The longest text the input takes, if it is text.
+    pub fn max_len(self) -> Option<usize> {
+        match self {
+            Input::Text { max } | Input::LongText { max } => Some(max),
+            Input::Link => Some(LINK_MAX),
+            _ => None,
+        }
+    }
+
+    /// What people are shown as an example when the field gives none.
+    pub fn example(self) -> &'static str {
+        match self {
+            Input::Text { .. } | Input::LongText { .. } => "",
+            Input::Link => "https://www.gov.uk/government/publications/example",
+            Input::Date => "2027-03-31",
+            Input::Count => "12",
+            Input::Percent => "60",
+            Input::Hundredths => "1,250.50",
+            Input::Slug => "skills",
+            Input::Organisation => "gds",
+            Input::Workstream => "skills",
+            Input::MilestoneList => "academy, hub-roles",
+            Input::Choice(choices) => choices.first().map_or("", |c| c.value),
+        }
+    }
+}
+
+/// The input a field of type `Self` takes unless its declaration names another.
+pub trait FieldType {
+    const INPUT: Input;
+    /// Whether the field may be left out (an `Option`).
+    const OPTIONAL: bool = false;
+}
+
+impl FieldType for String {
+    const INPUT: Input = Input::TITLE;
+}
+impl FieldType for u64 {
+    const INPUT: Input = Input::Count;
+}
+impl FieldType for u32 {
+    const INPUT: Input = Input::Count;
+}
+impl FieldType for chrono::NaiveDate {
+    const INPUT: Input = Input::Date;
+}
+impl FieldType for OrgId {
+    const INPUT: Input = Input::Organisation;
+}
+impl FieldType for WorkstreamId {
+    const INPUT: Input = Input::Workstream;
+}
+impl FieldType for TargetId {
+    const INPUT: Input = Input::Slug;
+}
+impl FieldType for Vec<MilestoneId> {
+    const INPUT: Input = Input::MilestoneList;
+}
+impl<T: FieldType> FieldType for Option<T> {
+    const INPUT: Input = T::INPUT;
+    const OPTIONAL: bool = true;
+}
+
+impl FieldSpec {
+    /// The example people are shown.
+    pub fn example_text(&self) -> &'static str {
+        self.example.unwrap_or_else(|| self.input.example())
+    }
+
+    /// Turns what a person typed into the field's wire value. Blank text is `None`: the field
+    /// was left out. Errors name the field by its label and say what would be accepted.
+    pub fn parse(&self, typed: &str) -> Option<Result<Value, String>> {
+        let raw = typed.trim();
+        if raw.is_empty() {
+            return None;
+        }
+        let label = self.label;
+        let whole = |max: Option<u64>| {
+            let n = raw
+                .parse::<u64>()
+                .ok()
+                .filter(|_| raw.bytes().all(|b| b.is_ascii_digit()));
+            match (n, max) {
+                (Some(n), Some(max)) if n > max => Err(format!(
+                    "{label} must be a whole number from 0 to {max}, not {raw:?}"
+                )),
+                (Some(n), _) => Ok(Value::from(n)),
+                (None, _) => Err(format!(
+                    "{label} must be a whole number, like {}, not {raw:?}",
+                    self.example_text()
+                )),
+            }
+        };
+        let slug = |s: &str| {
+            check_slug(s)
+                .map(|()| Value::String(s.to_owned()))
+                .map_err(|p| format!("{label}: {s:?} is not a valid id: {p}"))
+        };
+        Some(match self.input {
+            Input::Text { max } | Input::LongText { max } => text::required(self.name, raw, max)
+                .map(|()| Value::String(raw.to_owned()))
+                .map_err(|r| r.message),
+            Input::Link => text::link(self.name, raw)
+                .map(|()| Value::String(raw.to_owned()))
+                .map_err(|r| r.message),
+            Input::Date => chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                .map(|d| Value::String(d.to_string()))
+                .map_err(|_| format!("{label} must be a date like 2027-03-31, not {raw:?}")),
+            Input::Count => whole(None),
+            Input::Percent => whole(Some(100)),
+            Input::Hundredths => text::parse_hundredths(raw)
+                .map(Value::from)
+                .map_err(|e| format!("{label}: {e}")),
+            Input::Slug | Input::Organisation | Input::Workstream => slug(raw),
+            Input::MilestoneList => {
+                let mut ids: Vec<Value> = Vec::new();
+                for part in raw
+                    .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+                    .filter(|p| !p.is_empty())
+                {
+                    let id = match slug(part) {
+                        Ok(id) => id,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    if ids.contains(&id) {
+                        return Some(Err(format!("{label}: {part} is listed twice")));
+                    }
+                    ids.push(id);
+                }
+                Ok(Value::Array(ids))
+            }
+            Input::Choice(choices) => choices
+                .iter()
+                .find(|c| c.value == raw || c.value == raw.replace('-', "_"))
+                .map(|c| Value::String(c.value.to_owned()))
+                .ok_or_else(|| {
+                    let values: Vec<&str> = choices.iter().map(|c| c.value).collect();
+                    format!(
+                        "{label} must be one of {}, not {raw:?}",
+                        values.join(", ")
+                    )
+                }),
+        })
+    }
+
+    /// Writes a wire value back as people type it: the inverse of [`FieldSpec::parse`].
+    pub fn format(&self, value: &Value) -> String {
+        match (self.input, value) {
+            (_, Value::Null) => String::new(),
+            (Input::Hundredths, Value::Number(n)) => {
+                n.as_u64().map(text::format_hundredths).unwrap_or_default()
+            }
+            (_, Value::String(s)) => s.clone(),
+            (_, Value::Array(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(" "),
+            (_, other) => other.to_string(),
+        }
+    }
+}
+
+/// One kind of thing: where its commands go and what its actions are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindSpec {
+    pub kind: ThingKind,
+    /// Its collection in paths and on the command line: `milestones`.
+    pub plural: &'static str,
+    /// The service that owns its commands (`waymark-<service>`).
+    pub service: &'static str,
+    /// Whether it belongs to a blueprint (a milestone, commitment or pledge).
+    pub in_blueprint: bool,
+    pub actions: &'static [ActionSpec],
+}
+
+impl KindSpec {
+    /// The action called `name` (`report-progress` is read as `report_progress`).
+    pub fn action(&self, name: &str) -> Option<&'static ActionSpec> {
+        let name = name.replace('-', "_");
+        self.actions.iter().find(|a| a.name == name)
+    }
+
+    /// The action that creates a thing of this kind.
+    pub fn create(&self) -> &'static ActionSpec {
+        self.actions
+            .iter()
+            .find(|a| a.creates)
+            .expect("every kind has a creating action")
+    }
+
+    /// The actions on a thing that exists.
+    pub fn updates(&self) -> impl Iterator<Item = &'static ActionSpec> + use<> {
+        self.actions.iter().filter(|a| !a.creates)
+    }
+}
+
+/// The catalogue entry of `kind`.
+pub fn kind(kind: ThingKind) -> &'static KindSpec {
+    KINDS
+        .iter()
+        .find(|k| k.kind == kind)
+        .expect("every kind is in the catalogue")
+}
+
+/// Every kind of thing, in the order they are created.
+pub static KINDS: [KindSpec; 5] = {
+    use crate::commands::*;
+    [
+        KindSpec {
+            kind: ThingKind::Organisation,
+            plural: "organisations",
+            service: "blueprints",
+            in_blueprint: false,
+            actions: OrganisationAction::SPECS,
+        },
+        KindSpec {
+            kind: ThingKind::Blueprint,
+            plural: "blueprints",
+            service: "blueprints",
+            in_blueprint: false,
+            actions: BlueprintAction::SPECS,
+        },
+        KindSpec {
+            kind: ThingKind::Milestone,
+            plural: "milestones",
+            service: "milestones",
+            in_blueprint: true,
+            actions: MilestoneAction::SPECS,
+        },
+        KindSpec {
+            kind: ThingKind::Commitment,
+            plural: "commitments",
+            service: "commitments",
+            in_blueprint: true,
+            actions: CommitmentAction::SPECS,
+        },
+        KindSpec {
+            kind: ThingKind::Pledge,
+            plural: "pledges",
+            service: "pledges",
+            in_blueprint: true,
+            actions: PledgeAction::SPECS,
+        },
+    ]
+};
+
+/// Every action of every kind.
+pub fn all_actions() -> impl Iterator<Item = &'static ActionSpec> {
+    KINDS.iter().flat_map(|k| k.actions.iter())
+}
