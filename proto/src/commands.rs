@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use proto_derive::Actions;
 
 use crate::commit::{Actor, ThingKind, ThingRef};
-use crate::spec::Actions;
 use crate::events::{CommitmentKind, OrgType, Resource};
 use crate::ids::{BlueprintId, CommitmentId, MilestoneId, OrgId, PledgeId, TargetId, WorkstreamId};
+use crate::spec::Actions;
 
 /// Longest idempotency key accepted.
 pub const IDEMPOTENCY_KEY_MAX: usize = 128;

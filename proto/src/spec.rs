@@ -104,6 +104,16 @@ impl ActionSpec {
     }
 }
 
+/// The action `spec` describes, filled with its fields' examples: for tests that run every action.
+///
+/// # Panics
+/// When the examples do not make a valid action (the catalogue's own tests prevent it).
+pub fn example<A: Actions + serde::de::DeserializeOwned>(spec: &ActionSpec) -> A {
+    let mut tagged = serde_json::Map::new();
+    tagged.insert(spec.name.to_owned(), Value::Object(spec.example()));
+    serde_json::from_value(Value::Object(tagged)).expect("the catalogue's examples are valid")
+}
+
 /// One field of an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FieldSpec {
@@ -303,10 +313,7 @@ impl FieldSpec {
                 .map(|c| Value::String(c.value.to_owned()))
                 .ok_or_else(|| {
                     let values: Vec<&str> = choices.iter().map(|c| c.value).collect();
-                    format!(
-                        "{label} must be one of {}, not {raw:?}",
-                        values.join(", ")
-                    )
+                    format!("{label} must be one of {}, not {raw:?}", values.join(", "))
                 }),
         })
     }

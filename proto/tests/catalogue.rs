@@ -12,12 +12,22 @@ use serde_json::{Value, json};
 
 fn check<A: Actions + DeserializeOwned + std::fmt::Debug>() {
     let kind = spec::kind(A::KIND);
-    assert!(kind.actions[0].creates, "{:?}: the creating action comes first", A::KIND);
+    assert!(
+        kind.actions[0].creates,
+        "{:?}: the creating action comes first",
+        A::KIND
+    );
     assert_eq!(kind.actions.iter().filter(|a| a.creates).count(), 1);
     for action in A::SPECS {
         let example = action.example();
-        let parsed: A = serde_json::from_value(json!({ action.name: example }))
-            .unwrap_or_else(|e| panic!("{} {}: the example is refused: {e}", A::KIND.token(), action.name));
+        let parsed: A =
+            serde_json::from_value(json!({ action.name: example })).unwrap_or_else(|e| {
+                panic!(
+                    "{} {}: the example is refused: {e}",
+                    A::KIND.token(),
+                    action.name
+                )
+            });
         assert_eq!(parsed.name(), action.name);
         assert_eq!(parsed.spec(), action);
         assert_eq!(
@@ -63,7 +73,10 @@ fn the_catalogue_is_the_types() {
 fn check_choices<C: Choices + serde::Serialize>() {
     assert_eq!(C::ALL.len(), C::CHOICES.len());
     for (value, choice) in C::ALL.iter().zip(C::CHOICES) {
-        assert_eq!(serde_json::to_value(value).unwrap(), Value::from(choice.value));
+        assert_eq!(
+            serde_json::to_value(value).unwrap(),
+            Value::from(choice.value)
+        );
         assert!(!choice.help.is_empty(), "{} has no help", choice.value);
     }
 }
@@ -81,7 +94,9 @@ fn choices_are_the_values_serde_writes() {
 fn names_for_paths_and_operations() {
     let replan = spec::kind(ThingKind::Milestone).action("replan").unwrap();
     assert_eq!(replan.operation_id(), "replanMilestone");
-    let progress = spec::kind(ThingKind::Milestone).action("report-progress").unwrap();
+    let progress = spec::kind(ThingKind::Milestone)
+        .action("report-progress")
+        .unwrap();
     assert_eq!(progress.slug(), "report-progress");
     assert_eq!(progress.operation_id(), "reportProgressMilestone");
     assert!(spec::kind(ThingKind::Milestone).action("fly").is_none());
@@ -93,11 +108,23 @@ fn typed_text_becomes_the_wire_value_and_back() {
     let amount = make.field("amount").unwrap();
     assert_eq!(amount.parse("£1,250.5"), Some(Ok(json!(125_050))));
     assert_eq!(amount.format(&json!(125_050)), "1250.50");
-    assert!(amount.parse("lots").unwrap().unwrap_err().contains("Amount"));
+    assert!(
+        amount
+            .parse("lots")
+            .unwrap()
+            .unwrap_err()
+            .contains("Amount")
+    );
     assert_eq!(amount.parse("  "), None);
     let resource = make.field("resource").unwrap();
     assert_eq!(resource.parse("staff-time"), Some(Ok(json!("staff_time"))));
-    assert!(resource.parse("gold").unwrap().unwrap_err().contains("money, staff_time"));
+    assert!(
+        resource
+            .parse("gold")
+            .unwrap()
+            .unwrap_err()
+            .contains("money, staff_time")
+    );
     let plan = spec::kind(ThingKind::Milestone).create();
     let deps = plan.field("depends_on").unwrap();
     assert_eq!(deps.parse("a, b;c"), Some(Ok(json!(["a", "b", "c"]))));
@@ -110,5 +137,11 @@ fn typed_text_becomes_the_wire_value_and_back() {
         .unwrap();
     assert_eq!(percent.input, Input::Percent);
     assert!(percent.parse("101").unwrap().is_err());
-    assert!(plan.field("title").unwrap().parse(&"x".repeat(201)).unwrap().is_err());
+    assert!(
+        plan.field("title")
+            .unwrap()
+            .parse(&"x".repeat(201))
+            .unwrap()
+            .is_err()
+    );
 }

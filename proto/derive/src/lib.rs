@@ -84,10 +84,17 @@ impl Settings {
     }
 
     fn check(&self, known: &[&str], span: &impl quote::ToTokens) -> syn::Result<()> {
-        match self.entries.iter().find(|(n, _)| !known.contains(&n.as_str())) {
+        match self
+            .entries
+            .iter()
+            .find(|(n, _)| !known.contains(&n.as_str()))
+        {
             Some((n, _)) => Err(syn::Error::new_spanned(
                 span,
-                format!("unknown setting `{n}`; the settings are {}", known.join(", ")),
+                format!(
+                    "unknown setting `{n}`; the settings are {}",
+                    known.join(", ")
+                ),
             )),
             None => Ok(()),
         }
@@ -116,19 +123,22 @@ fn doc(attrs: &[Attribute]) -> String {
 
 /// Whether `#[serde(...)]` says `default`.
 fn serde_default(attrs: &[Attribute]) -> bool {
-    attrs.iter().filter(|a| a.path().is_ident("serde")).any(|a| {
-        let mut found = false;
-        let _ = a.parse_nested_meta(|meta| {
-            if meta.path.is_ident("default") {
-                found = true;
-            }
-            if meta.input.peek(syn::Token![=]) {
-                meta.value()?.parse::<Expr>()?;
-            }
-            Ok(())
-        });
-        found
-    })
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("serde"))
+        .any(|a| {
+            let mut found = false;
+            let _ = a.parse_nested_meta(|meta| {
+                if meta.path.is_ident("default") {
+                    found = true;
+                }
+                if meta.input.peek(syn::Token![=]) {
+                    meta.value()?.parse::<Expr>()?;
+                }
+                Ok(())
+            });
+            found
+        })
 }
 
 /// `ReportProgress` as serde's `snake_case` writes it: `report_progress`.
@@ -244,9 +254,12 @@ fn actions(input: &DeriveInput) -> syn::Result<Tokens> {
         });
         arms.push(quote!(#name::#ident { .. } => #wire));
     }
-    if creates != 1 || data.variants.first().is_none_or(|v| {
-        !Settings::read(&v.attrs, "action").is_ok_and(|s| s.flag("create"))
-    }) {
+    if creates != 1
+        || data
+            .variants
+            .first()
+            .is_none_or(|v| !Settings::read(&v.attrs, "action").is_ok_and(|s| s.flag("create")))
+    {
         return Err(syn::Error::new_spanned(
             name,
             "exactly one action creates the thing, and it comes first: #[action(create)]",

@@ -13,13 +13,7 @@ use proto::{
 use crate::directory::{Directory, require_organisation};
 use crate::organisation::OrganisationState;
 
-/// Where a blueprint is in its life cycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BlueprintStatus {
-    Draft,
-    Published,
-    Closed,
-}
+pub use proto::BlueprintStatus;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workstream {
@@ -118,6 +112,18 @@ fn org_state<'a>(orgs: &'a KnownOrganisations, org: &OrgId) -> &'a OrganisationS
     static UNKNOWN: std::sync::OnceLock<OrganisationState> = std::sync::OnceLock::new();
     orgs.get(org)
         .unwrap_or_else(|| UNKNOWN.get_or_init(OrganisationState::default))
+}
+
+/// Whether a blueprint in `status` (`None`: not drafted yet) allows `action`, by its life cycle
+/// alone. Forms offer exactly these actions; [`decide`] refuses the others, and may still refuse
+/// an allowed one for its fields.
+pub fn allows(status: Option<BlueprintStatus>, action: &str) -> bool {
+    match status {
+        None => action == "draft",
+        Some(BlueprintStatus::Draft) => action != "draft",
+        Some(BlueprintStatus::Published) => !matches!(action, "draft" | "publish"),
+        Some(BlueprintStatus::Closed) => false,
+    }
 }
 
 /// The pure rules for blueprint commands.
@@ -511,6 +517,64 @@ mod tests {
             .into(),
         );
         events
+    }
+
+    /// `allows` is the life cycle `decide` enforces: in every status, each action of the
+    /// catalogue with its example fields is refused when `allows` says no, and recorded from some
+    /// state in that status when it says yes.
+    #[test]
+    fn allows_is_the_life_cycle_that_decide_enforces() {
+        // What the examples name: the `skills` workstream, the `hmcts` partner, the `tech-roles`
+        // target.
+        let named = [
+            WorkstreamAdded {
+                workstream: ws("skills"),
+                title: "Skills".into(),
+                lead_org: org("gds"),
+            }
+            .into(),
+            PartnerJoined { org: org("hmcts") }.into(),
+            TargetSet {
+                target: tgt("tech-roles"),
+                title: "Tech roles".into(),
+                unit: "roles".into(),
+                target_value: 100,
+            }
+            .into(),
+        ];
+        let with_named = |mut events: Vec<EventBody>| {
+            events.extend(named.iter().cloned());
+            events
+        };
+        let states = [
+            given(&[]),
+            given(&drafted()),
+            given(&with_named(drafted())),
+            given(&published()),
+            given(&with_named(published())),
+            given(&closed()),
+        ];
+        for spec in <BlueprintAction as Actions>::SPECS {
+            for status in [
+                None,
+                Some(BlueprintStatus::Draft),
+                Some(BlueprintStatus::Published),
+                Some(BlueprintStatus::Closed),
+            ] {
+                let outcomes: Vec<_> = states
+                    .iter()
+                    .filter(|s| s.status == status)
+                    .map(|s| then(s, proto::spec::example(spec)))
+                    .collect();
+                assert!(!outcomes.is_empty());
+                assert_eq!(
+                    outcomes.iter().any(Result::is_ok),
+                    allows(status, spec.name),
+                    "{status:?} {}: {outcomes:?}",
+                    spec.name
+                );
+            }
+        }
     }
 
     /// One command of every kind, each valid on a running blueprint.

@@ -12,22 +12,14 @@ use proto::{
     text,
 };
 
-/// Where a commitment is in its life cycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CommitmentStatus {
-    /// Open: deliveries can be recorded and it can be amended.
-    Made,
-    Fulfilled,
-    Withdrawn,
-}
+pub use proto::CommitmentStatus;
 
-impl CommitmentStatus {
-    fn word(self) -> &'static str {
-        match self {
-            CommitmentStatus::Made => "open",
-            CommitmentStatus::Fulfilled => "fulfilled",
-            CommitmentStatus::Withdrawn => "withdrawn",
-        }
+/// A status as the rules name it in a refusal.
+fn word(status: CommitmentStatus) -> &'static str {
+    match status {
+        CommitmentStatus::Made => "open",
+        CommitmentStatus::Fulfilled => "fulfilled",
+        CommitmentStatus::Withdrawn => "withdrawn",
     }
 }
 
@@ -106,8 +98,19 @@ fn require_made(
         Some(CommitmentStatus::Made) => Ok(()),
         Some(status) => Err(Rejection::conflict(
             "commitment.closed",
-            format!("{} is {}; it cannot {what}", name(bp, id), status.word()),
+            format!("{} is {}; it cannot {what}", name(bp, id), word(status)),
         )),
+    }
+}
+
+/// Whether a commitment in `status` (`None`: not made yet) allows `action`, by its life cycle
+/// alone. Forms offer exactly these actions; [`decide`] refuses the others, and may still refuse
+/// an allowed one for its fields or context (fulfil waits for the deliveries).
+pub fn allows(status: Option<CommitmentStatus>, action: &str) -> bool {
+    match status {
+        None => action == "make",
+        Some(CommitmentStatus::Made) => action != "make",
+        Some(CommitmentStatus::Fulfilled | CommitmentStatus::Withdrawn) => false,
     }
 }
 
@@ -435,6 +438,41 @@ mod tests {
     fn withdraw() -> CommitmentAction {
         CommitmentAction::Withdraw {
             reason: " budget cut ".into(),
+        }
+    }
+
+    /// `allows` is the life cycle `decide` enforces: in every status, each action of the
+    /// catalogue with its example fields is refused when `allows` says no, and recorded from some
+    /// state in that status when it says yes.
+    #[test]
+    fn allows_is_the_life_cycle_that_decide_enforces() {
+        let states = [
+            given(&[]),
+            given(&[made()]),
+            given(&[made(), delivered(2)]),
+            given(&[made(), delivered(2), fulfilled()]),
+            given(&[made(), withdrawn()]),
+        ];
+        for spec in <CommitmentAction as proto::Actions>::SPECS {
+            for status in [
+                None,
+                Some(CommitmentStatus::Made),
+                Some(CommitmentStatus::Fulfilled),
+                Some(CommitmentStatus::Withdrawn),
+            ] {
+                let outcomes: Vec<_> = states
+                    .iter()
+                    .filter(|s| s.status == status)
+                    .map(|s| decide(&cmd(proto::spec::example(spec)), s, &ctx()))
+                    .collect();
+                assert!(!outcomes.is_empty());
+                assert_eq!(
+                    outcomes.iter().any(Result::is_ok),
+                    allows(status, spec.name),
+                    "{status:?} {}: {outcomes:?}",
+                    spec.name
+                );
+            }
         }
     }
 

@@ -19,29 +19,7 @@ use proto::{
 /// The most milestones one milestone may depend on; each is checked against the stream.
 pub const MAX_DEPENDENCIES: usize = 32;
 
-/// Where a milestone is in its life cycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MilestoneStatus {
-    Planned,
-    InProgress,
-    Done,
-    Cancelled,
-}
-
-impl MilestoneStatus {
-    pub fn label(self) -> &'static str {
-        match self {
-            MilestoneStatus::Planned => "planned",
-            MilestoneStatus::InProgress => "in progress",
-            MilestoneStatus::Done => "done",
-            MilestoneStatus::Cancelled => "cancelled",
-        }
-    }
-
-    fn is_open(self) -> bool {
-        matches!(self, MilestoneStatus::Planned | MilestoneStatus::InProgress)
-    }
-}
+pub use proto::MilestoneStatus;
 
 /// The folded state of one milestone.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -109,6 +87,19 @@ pub struct MilestoneContext {
     pub owner: Option<OrganisationState>,
     /// The milestones a plan command depends on, with their states.
     pub dependencies: HashMap<MilestoneId, MilestoneState>,
+}
+
+/// Whether a milestone in `status` (`None`: not planned yet) allows `action`, by its life cycle
+/// alone. Forms offer exactly these actions; [`decide`] refuses the others, and may still refuse
+/// an allowed one for its fields or context.
+pub fn allows(status: Option<MilestoneStatus>, action: &str) -> bool {
+    match (status, action) {
+        (None, action) => action == "plan",
+        (Some(_), "plan") => false,
+        (Some(MilestoneStatus::Planned), action) => action != "reopen",
+        (Some(MilestoneStatus::InProgress), action) => !matches!(action, "start" | "reopen"),
+        (Some(MilestoneStatus::Done | MilestoneStatus::Cancelled), action) => action == "reopen",
+    }
 }
 
 /// The pure rules for milestone commands.

@@ -594,3 +594,35 @@ proptest! {
         }
     }
 }
+
+/// `allows` is the life cycle `decide` enforces: in every status, each action of the catalogue
+/// with its example fields is refused when `allows` says no, and recorded when it says yes.
+#[test]
+fn allows_is_the_life_cycle_that_decide_enforces() {
+    let mut ctx = ctx();
+    ctx.dependencies.insert(
+        MilestoneId::new("hub-lease").unwrap(),
+        given(&[planned_event()]),
+    );
+    let today = d("2027-12-31");
+    let states = [
+        given(&[]),
+        given(&[planned_event()]),
+        given(&started()),
+        given(&done()),
+        given(&cancelled()),
+    ];
+    for state in &states {
+        for spec in <MilestoneAction as proto::Actions>::SPECS {
+            let action: MilestoneAction = proto::spec::example(spec);
+            let outcome = decide(&when(action), state, &ctx, today);
+            assert_eq!(
+                outcome.is_ok(),
+                allows(state.status, spec.name),
+                "{:?} {}: {outcome:?}",
+                state.status,
+                spec.name
+            );
+        }
+    }
+}

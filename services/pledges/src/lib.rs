@@ -13,18 +13,7 @@ use proto::{
     PledgeMade, PledgeWithdrawn, Rejection, Resource, WorkstreamId, text,
 };
 
-/// Where a pledge is in its life cycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PledgeStatus {
-    /// Offered by the sponsor.
-    Pledged,
-    /// Formally committed; disbursements may be recorded.
-    Confirmed,
-    /// Withdrawn before it was fully disbursed.
-    Withdrawn,
-    /// Fully disbursed and closed.
-    Closed,
-}
+pub use proto::PledgeStatus;
 
 /// The folded state of one pledge.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -85,6 +74,18 @@ pub struct PledgeContext {
     pub blueprint: BlueprintState,
     /// The sponsor organisation; loaded only when a pledge is made.
     pub sponsor: Option<OrganisationState>,
+}
+
+/// Whether a pledge in `status` (`None`: not made yet) allows `action`, by its life cycle alone.
+/// Forms offer exactly these actions; [`decide`] refuses the others, and may still refuse an
+/// allowed one for its amounts (close waits for the last disbursement).
+pub fn allows(status: Option<PledgeStatus>, action: &str) -> bool {
+    match status {
+        None => action == "make",
+        Some(PledgeStatus::Pledged) => matches!(action, "confirm" | "withdraw"),
+        Some(PledgeStatus::Confirmed) => matches!(action, "disburse" | "withdraw" | "close"),
+        Some(PledgeStatus::Withdrawn | PledgeStatus::Closed) => false,
+    }
 }
 
 /// The pure rules for pledge commands.
@@ -510,6 +511,75 @@ mod tests {
     }
 
     /// £50,000.00 pledged and confirmed.
+    /// `allows` is the life cycle `decide` enforces: in every status, each action of the
+    /// catalogue with its example fields is refused when `allows` says no, and recorded from some
+    /// state in that status when it says yes.
+    #[test]
+    fn allows_is_the_life_cycle_that_decide_enforces() {
+        let pounds = |p: u64| p * 100;
+        let disbursed = |amount: u64| -> EventBody {
+            PledgeDisbursed {
+                amount,
+                note: String::new(),
+            }
+            .into()
+        };
+        let states = [
+            given(&[]),
+            given(&[made(pounds(250_000))]),
+            given(&[made(pounds(250_000)), confirmed(pounds(250_000))]),
+            given(&[
+                made(pounds(200_000)),
+                confirmed(pounds(200_000)),
+                disbursed(pounds(200_000)),
+            ]),
+            given(&[
+                made(pounds(250_000)),
+                PledgeWithdrawn {
+                    reason: "budget cut".into(),
+                }
+                .into(),
+            ]),
+            given(&[
+                made(pounds(200_000)),
+                confirmed(pounds(200_000)),
+                disbursed(pounds(200_000)),
+                PledgeClosed {}.into(),
+            ]),
+        ];
+        let mut ctx = ctx();
+        ctx.blueprint.evolve(
+            &WorkstreamAdded {
+                workstream: ws("skills"),
+                title: "Skills".into(),
+                lead_org: org("gds"),
+            }
+            .into(),
+        );
+        for spec in <PledgeAction as proto::Actions>::SPECS {
+            for status in [
+                None,
+                Some(PledgeStatus::Pledged),
+                Some(PledgeStatus::Confirmed),
+                Some(PledgeStatus::Withdrawn),
+                Some(PledgeStatus::Closed),
+            ] {
+                let outcomes: Vec<_> = states
+                    .iter()
+                    .filter(|s| s.status == status)
+                    .map(|s| decide(&cmd(proto::spec::example(spec)), s, &ctx))
+                    .collect();
+                assert!(!outcomes.is_empty());
+                assert_eq!(
+                    outcomes.iter().any(Result::is_ok),
+                    allows(status, spec.name),
+                    "{status:?} {}: {outcomes:?}",
+                    spec.name
+                );
+            }
+        }
+    }
+
     fn confirmed_50k() -> Vec<EventBody> {
         vec![made(5_000_000), confirmed(5_000_000)]
     }

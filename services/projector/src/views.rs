@@ -2,6 +2,7 @@
 //! They are rebuilt from events at will, so they carry no compatibility promise.
 
 use chrono::{DateTime, NaiveDate, Utc};
+pub use proto::lifecycle::{BlueprintStatus, CommitmentStatus, MilestoneStatus, PledgeStatus};
 use proto::{CommitmentKind, OrgId, OrgType, Resource};
 use serde::{Deserialize, Serialize};
 
@@ -12,15 +13,6 @@ pub struct OrganisationView {
     pub name: String,
     pub org_type: OrgType,
     pub version: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum BlueprintStatus {
-    Draft,
-    Published,
-    Closed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,16 +102,6 @@ pub struct BlueprintView {
     pub last_recorded_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum MilestoneStatus {
-    Planned,
-    InProgress,
-    Done,
-    Cancelled,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MilestoneView {
@@ -153,15 +135,6 @@ impl MilestoneView {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum CommitmentStatus {
-    Made,
-    Fulfilled,
-    Withdrawn,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommitmentView {
@@ -181,16 +154,6 @@ pub struct CommitmentView {
     pub status: CommitmentStatus,
     pub version: u64,
     pub updated_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum PledgeStatus {
-    Pledged,
-    Confirmed,
-    Withdrawn,
-    Closed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
