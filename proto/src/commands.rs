@@ -300,6 +300,16 @@ pub enum MilestoneAction {
         #[field(input = NOTE, example = "The first cohort was postponed.")]
         reason: String,
     },
+    /// Correct the milestone's title, in any status; its history keeps the old one. Refused if
+    /// it already has that title.
+    #[action(title = "Correct the title")]
+    Retitle {
+        #[field(
+            label = "New title",
+            example = "100 digital roles in the Birmingham hub"
+        )]
+        title: String,
+    },
 }
 
 impl Command for MilestoneCommand {
@@ -378,6 +388,13 @@ pub enum CommitmentAction {
         #[field(input = NOTE, example = "The secondment was cancelled.")]
         reason: String,
     },
+    /// Correct the description of what the partner promised, in any status; its history keeps
+    /// the old one. Refused if it already has that description.
+    #[action(title = "Correct the description")]
+    Retitle {
+        #[field(label = "New description", input = NOTE, example = "Two secondees to the Birmingham hub.")]
+        description: String,
+    },
 }
 
 impl Command for CommitmentCommand {
@@ -452,6 +469,13 @@ pub enum PledgeAction {
     /// Close a confirmed pledge once it is fully disbursed. Refused while some remains to disburse.
     #[action(title = "Close")]
     Close {},
+    /// Give the pledge a title, or correct it, in any status; until it has one, a pledge is known
+    /// by its sponsor. Refused if it already has that title.
+    #[action(title = "Correct the title")]
+    Retitle {
+        #[field(label = "New title", example = "Academy fund")]
+        title: String,
+    },
 }
 
 impl Command for PledgeCommand {

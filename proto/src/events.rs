@@ -281,6 +281,24 @@ pub struct PledgeWithdrawn {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PledgeClosed {}
 
+/// A milestone's title, corrected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MilestoneRetitled {
+    pub title: String,
+}
+
+/// The description of what a partner promised, corrected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitmentRetitled {
+    pub description: String,
+}
+
+/// A pledge's title, given or corrected (a pledge is known by its sponsor until it has one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PledgeRetitled {
+    pub title: String,
+}
+
 macro_rules! event_bodies {
     ($($variant:ident($payload:ident) = $name:literal v $version:literal,)*) => {
         /// A typed event at its current schema version.
@@ -361,6 +379,9 @@ event_bodies! {
     PledgeDisbursed(PledgeDisbursed) = "pledge.disbursed" v 1,
     PledgeWithdrawn(PledgeWithdrawn) = "pledge.withdrawn" v 1,
     PledgeClosed(PledgeClosed) = "pledge.closed" v 1,
+    MilestoneRetitled(MilestoneRetitled) = "milestone.retitled" v 1,
+    CommitmentRetitled(CommitmentRetitled) = "commitment.retitled" v 1,
+    PledgeRetitled(PledgeRetitled) = "pledge.retitled" v 1,
 }
 
 #[cfg(test)]

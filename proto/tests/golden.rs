@@ -377,6 +377,33 @@ fn sample(event_type: &str) -> Option<Sample> {
             "2026-11-16",
             PledgeClosed {}.into(),
         ),
+        "milestone.retitled" => s(
+            academy_milestone(),
+            "5f0c2b8e-1d4a-4c3f-9e27-8a6b0d3c4e51",
+            "2026-07-27",
+            MilestoneRetitled {
+                title: "GDS academy: first cohort in Birmingham".into(),
+            }
+            .into(),
+        ),
+        "commitment.retitled" => s(
+            secondments(),
+            "c3d2e1f0-4b5a-4978-8c6d-2e1f0a9b8c7d",
+            "2026-02-02",
+            CommitmentRetitled {
+                description: "Two secondees from GDS to the HMCTS digital hub".into(),
+            }
+            .into(),
+        ),
+        "pledge.retitled" => s(
+            academy_funding(),
+            "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+            "2026-02-24",
+            PledgeRetitled {
+                title: "WMCA academy fund".into(),
+            }
+            .into(),
+        ),
         _ => return None,
     })
 }

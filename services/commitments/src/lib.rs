@@ -52,6 +52,7 @@ impl Aggregate for CommitmentState {
                 self.unit = e.unit.clone();
                 self.due = Some(e.due);
             }
+            EventBody::CommitmentRetitled(e) => self.description = e.description.clone(),
             EventBody::CommitmentDeliveryRecorded(e) => {
                 self.delivered = self.delivered.saturating_add(e.quantity);
             }
@@ -110,7 +111,7 @@ pub fn allows(status: Option<CommitmentStatus>, action: &str) -> bool {
     match status {
         None => action == "make",
         Some(CommitmentStatus::Made) => action != "make",
-        Some(CommitmentStatus::Fulfilled | CommitmentStatus::Withdrawn) => false,
+        Some(CommitmentStatus::Fulfilled | CommitmentStatus::Withdrawn) => action == "retitle",
     }
 }
 
@@ -226,6 +227,26 @@ pub fn decide(
                 ));
             }
             CommitmentFulfilled {}.into()
+        }
+        CommitmentAction::Retitle { description } => {
+            if state.status.is_none() {
+                return Err(Rejection::not_found(
+                    "commitment.not_found",
+                    format!("{} does not exist", name(bp, id)),
+                ));
+            }
+            text::reason("description", description)?;
+            if state.description == description.trim() {
+                return Err(Rejection::conflict(
+                    "commitment.same_description",
+                    format!("{} already has that description", name(bp, id)),
+                )
+                .on_field("description"));
+            }
+            CommitmentRetitled {
+                description: description.trim().to_owned(),
+            }
+            .into()
         }
         CommitmentAction::Withdraw { reason } => {
             require_made(bp, id, state, "be withdrawn")?;
@@ -474,6 +495,33 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn retitle_corrects_the_description_even_once_closed() {
+        let events = when(
+            &[made(), withdrawn()],
+            CommitmentAction::Retitle {
+                description: " Two secondees to the Birmingham hub ".into(),
+            },
+        );
+        assert_eq!(
+            events,
+            vec![
+                CommitmentRetitled {
+                    description: "Two secondees to the Birmingham hub".into()
+                }
+                .into()
+            ]
+        );
+        let same = CommitmentAction::Retitle {
+            description: "Two secondees to the hub".into(),
+        };
+        assert_eq!(
+            rejected(&[made()], same.clone()).code,
+            "commitment.same_description"
+        );
+        assert_eq!(rejected(&[], same).code, "commitment.not_found");
     }
 
     // ---- the blueprint ----

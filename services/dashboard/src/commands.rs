@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use proto::commands::{Command, CommandEnvelope};
+use proto::spec::{self, ActionSpec};
 use proto::{
     Accepted, Actor, BlueprintCommand, CommitmentCommand, MilestoneCommand, OrgId,
     OrganisationCommand, PledgeCommand, Reply, ThingKind,
@@ -40,33 +41,30 @@ struct Request {
     body: Map<String, Value>,
 }
 
-pub fn id_field(kind: ThingKind) -> &'static str {
-    match kind {
-        ThingKind::Organisation => "organisation",
-        ThingKind::Blueprint => "blueprint",
-        ThingKind::Milestone => "milestone",
-        ThingKind::Commitment => "commitment",
-        ThingKind::Pledge => "pledge",
-    }
-}
-
-pub fn create_action(kind: ThingKind) -> &'static str {
-    match kind {
-        ThingKind::Organisation => "register",
-        ThingKind::Blueprint => "draft",
-        ThingKind::Milestone => "plan",
-        ThingKind::Commitment | ThingKind::Pledge => "make",
-    }
-}
-
+/// The collection of `kind` in paths: `milestones`.
 pub fn plural(kind: ThingKind) -> &'static str {
-    match kind {
-        ThingKind::Organisation => "organisations",
-        ThingKind::Blueprint => "blueprints",
-        ThingKind::Milestone => "milestones",
-        ThingKind::Commitment => "commitments",
-        ThingKind::Pledge => "pledges",
-    }
+    spec::kind(kind).plural
+}
+
+/// The action that creates a thing of `kind`.
+pub fn create_action(kind: ThingKind) -> &'static str {
+    spec::kind(kind).create().name
+}
+
+/// The action called `name` on `kind` (`-` read as `_`), or the 404 that lists its actions.
+fn action_spec(kind: ThingKind, name: &str) -> Result<&'static ActionSpec, ApiError> {
+    let catalogue = spec::kind(kind);
+    catalogue.action(name).ok_or_else(|| {
+        let names: Vec<String> = catalogue.actions.iter().map(ActionSpec::slug).collect();
+        ApiError::not_found(
+            "route.unknown_action",
+            format!(
+                "a {} has no action {name:?}; its actions are {}",
+                kind.token(),
+                names.join(", ")
+            ),
+        )
+    })
 }
 
 fn parse_body(bytes: &Bytes) -> Result<Map<String, Value>, ApiError> {
@@ -147,7 +145,7 @@ pub async fn execute(
     write: Write,
     meta: WriteMeta,
 ) -> Result<Written, ApiError> {
-    let action = write.action.replace('-', "_");
+    let action = action_spec(write.kind, &write.action)?.name.to_owned();
     let blueprint = match write.kind {
         ThingKind::Blueprint => Some(write.id.clone()),
         _ => write.blueprint.clone(),
@@ -158,7 +156,7 @@ pub async fn execute(
         target.insert("blueprint".to_owned(), Value::String(bp.clone()));
     }
     target.insert(
-        id_field(write.kind).to_owned(),
+        write.kind.token().to_owned(),
         Value::String(write.id.clone()),
     );
     let request = Request {
@@ -232,6 +230,17 @@ async fn act(
     }: Target,
 ) -> Result<Response, ApiError> {
     caller.require()?;
+    let spec = action_spec(kind, &action)?;
+    if spec.creates {
+        return Err(ApiError::not_found(
+            "route.unknown_action",
+            format!(
+                "{} creates a {}: POST it to the collection, with its id in the body",
+                spec.slug(),
+                kind.token()
+            ),
+        ));
+    }
     require_json(headers, bytes)?;
     let body = parse_body(bytes)?;
     let write = Write {
@@ -438,24 +447,28 @@ fn typed<C: DeserializeOwned>(request: &mut Request) -> Result<(C, Option<NaiveD
             ));
         }
     };
-    let action = request.action.replace('-', "_");
+    let spec = action_spec(request.kind, &request.action)?;
+    if let Some(unknown) = request.body.keys().find(|k| spec.field(k).is_none()) {
+        let fields: Vec<&str> = spec.fields.iter().map(|f| f.name).collect();
+        let known = if fields.is_empty() {
+            "it takes no fields".to_owned()
+        } else {
+            format!("its fields are {}", fields.join(", "))
+        };
+        return Err(ApiError::invalid(
+            Some(unknown.clone()),
+            format!("{} has no field `{unknown}`; {known}", spec.slug()),
+        ));
+    }
+    let action = spec.name;
     let inner = std::mem::take(&mut request.body);
     let mut tagged = Map::new();
-    tagged.insert(action.clone(), Value::Object(inner));
+    tagged.insert(action.to_owned(), Value::Object(inner));
     let mut whole = request.target.clone();
     whole.insert("action".to_owned(), Value::Object(tagged));
     let command = serde_path_to_error::deserialize::<_, C>(Value::Object(whole)).map_err(|e| {
         let path = e.path().to_string();
         let message = e.inner().to_string();
-        if message.starts_with("unknown variant") {
-            return ApiError::not_found(
-                "route.unknown_action",
-                format!(
-                    "{} has no action {action:?}: {message}",
-                    request.kind.token()
-                ),
-            );
-        }
         // The path is `action.<name>.<field>` inside the action, or a target field.
         let field = match path.strip_prefix("action.") {
             Some(rest) => rest.split_once('.').map_or("", |(_, f)| f).to_owned(),

@@ -1,453 +1,71 @@
-//! HTML forms for every command: one table of form specifications, one renderer and one converter
-//! from submitted fields to the same JSON body the API takes, so forms, the API and the CLI share
-//! one code path and one set of rules. Forms work without JavaScript; a rejected form comes back
-//! with the message next to the field it concerns and with what the user typed.
+//! HTML forms for every command, built from the command catalogue (`proto::spec`): one renderer
+//! and one converter from submitted fields to the same JSON body the API takes, so forms, the API
+//! and the CLI share one declaration, one code path and one set of rules. Which forms a thing is
+//! offered comes from its decider's `allows`. Forms work without JavaScript; a rejected form comes
+//! back with the message next to the field it concerns and with what the user typed.
 
 use std::collections::HashMap;
 
-use proto::ThingKind;
+use proto::spec::{self, ActionSpec, Input};
+use proto::{ThingKind, check_slug};
 use serde_json::{Map, Value};
 
-/// What kind of input a field is, and how its text becomes JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldKind {
-    Text,
-    LongText,
-    Date,
-    /// A whole number.
-    Integer,
-    /// Pounds, or person-days for staff time, sent as hundredths.
-    Hundredths,
-    /// Milestone ids separated by spaces or commas, sent as a list.
-    IdList,
-    /// One of the blueprint's workstreams.
-    Workstream,
-    /// Any registered organisation.
-    Organisation,
-    /// One of the fixed choices.
-    Choice(&'static [(&'static str, &'static str)]),
-}
+/// The label of the `id` field a creating form adds.
+const ID_LABEL: &str = "Id (lower-case letters, digits, -)";
 
-#[derive(Debug, Clone, Copy)]
-pub struct FieldSpec {
-    pub name: &'static str,
-    pub label: &'static str,
-    pub kind: FieldKind,
-    pub required: bool,
-}
-
-const fn field(name: &'static str, label: &'static str, kind: FieldKind) -> FieldSpec {
-    FieldSpec {
-        name,
-        label,
-        kind,
-        required: true,
-    }
-}
-
-const fn optional(name: &'static str, label: &'static str, kind: FieldKind) -> FieldSpec {
-    FieldSpec {
-        name,
-        label,
-        kind,
-        required: false,
-    }
-}
-
-/// A form for one action on one kind of thing.
-#[derive(Debug, Clone, Copy)]
-pub struct ActionSpec {
-    pub kind: ThingKind,
-    /// The action's name, as in the API.
-    pub action: &'static str,
-    pub title: &'static str,
-    /// What the action records and the rule that may refuse it.
-    pub help: &'static str,
-    pub fields: &'static [FieldSpec],
-}
-
-const ORG_TYPES: &[(&str, &str)] = &[
-    ("central_government", "Central government"),
-    ("local_government", "Local government"),
-    ("combined_authority", "Combined authority"),
-    ("emergency_service", "Emergency service"),
-    ("nhs", "NHS"),
-    ("education_provider", "Education provider"),
-    ("supplier", "Supplier"),
-    ("other", "Other"),
-];
-const COMMITMENT_KINDS: &[(&str, &str)] = &[
-    ("secondment", "Secondment"),
-    ("event_hosting", "Event hosting"),
-    ("sharing_code", "Sharing code or components"),
-    ("training_or_placements", "Training or placements"),
-    ("other", "Other"),
-];
-const RESOURCES: &[(&str, &str)] = &[
-    ("money", "Money (pounds)"),
-    ("staff_time", "Staff time (person-days)"),
-];
-
-use FieldKind as K;
-use ThingKind as T;
-
-/// Every form. The first action of each kind creates the thing and takes an `id`.
-pub const SPECS: &[ActionSpec] = &[
-    ActionSpec {
-        kind: T::Organisation,
-        action: "register",
-        title: "Register an organisation",
-        help: "Organisations are registered once and reused across blueprints.",
-        fields: &[
-            field("id", "Id (lower-case letters, digits, -)", K::Text),
-            field("name", "Name", K::Text),
-            field("org_type", "Type", K::Choice(ORG_TYPES)),
-        ],
-    },
-    ActionSpec {
-        kind: T::Organisation,
-        action: "rename",
-        title: "Rename",
-        help: "The new name is shown everywhere; history keeps the old one.",
-        fields: &[field("name", "New name", K::Text)],
-    },
-    ActionSpec {
-        kind: T::Blueprint,
-        action: "draft",
-        title: "Draft a blueprint",
-        help: "A draft is visible to signed-in viewers until it is published.",
-        fields: &[
-            field("id", "Id (lower-case letters, digits, -)", K::Text),
-            field("title", "Title", K::Text),
-            optional("summary", "Summary", K::LongText),
-            field("lead_org", "Lead organisation", K::Organisation),
-            field("start_date", "Start date", K::Date),
-            field("target_end_date", "Target end date", K::Date),
-            field("funding_target", "Funding target (pounds)", K::Hundredths),
-            optional(
-                "staff_time_target",
-                "Staff-time target (person-days)",
-                K::Hundredths,
-            ),
-        ],
-    },
-    ActionSpec {
-        kind: T::Blueprint,
-        action: "add_workstream",
-        title: "Add a workstream",
-        help: "Workstream ids are unique within the blueprint.",
-        fields: &[
-            field("workstream", "Id", K::Text),
-            field("title", "Title", K::Text),
-            field("lead_org", "Lead organisation", K::Organisation),
-        ],
-    },
-    ActionSpec {
-        kind: T::Blueprint,
-        action: "rename_workstream",
-        title: "Rename a workstream",
-        help: "A retired workstream cannot be renamed.",
-        fields: &[
-            field("workstream", "Workstream", K::Workstream),
-            field("title", "New title", K::Text),
-        ],
-    },
-    ActionSpec {
-        kind: T::Blueprint,
-        action: "retire_workstream",
-        title: "Retire a workstream",
-        help: "A retired workstream takes no new milestones or pledges.",
-        fields: &[
-            field("workstream", "Workstream", K::Workstream),
-            field("reason", "Reason", K::LongText),
-        ],
-    },
-    ActionSpec {
-        kind: T::Blueprint,
-        action: "add_partner",
-        title: "Add a partner",
-        help: "An organisation joins the blueprint.",
-        fields: &[field("org", "Organisation", K::Organisation)],
-    },
-    ActionSpec {
-        kind: T::Blueprint,
-        action: "remove_partner",
-        title: "Remove a partner",
-        help: "A partner leaves the blueprint, with a reason.",
-        fields: &[
-            field("org", "Organisation", K::Organisation),
-            field("reason", "Reason", K::LongText),
-        ],
-    },
-    ActionSpec {
-        kind: T::Blueprint,
-        action: "set_target",
-        title: "Set a target",
-        help: "A measurable outcome with a unit and a target value.",
-        fields: &[
-            field("target", "Id", K::Text),
-            field("title", "Title", K::Text),
-            field("unit", "Unit", K::Text),
-            field("target_value", "Target value", K::Integer),
-        ],
-    },
-    ActionSpec {
-        kind: T::Blueprint,
-        action: "report_target",
-        title: "Report a target's value",
-        help: "Records the value reached so far.",
-        fields: &[
-            field("target", "Target id", K::Text),
-            field("value", "Value", K::Integer),
-            optional("note", "Note", K::LongText),
-        ],
-    },
-    ActionSpec {
-        kind: T::Blueprint,
-        action: "publish",
-        title: "Publish",
-        help: "A published blueprint can be read by anyone.",
-        fields: &[],
-    },
-    ActionSpec {
-        kind: T::Blueprint,
-        action: "close",
-        title: "Close",
-        help: "A closed blueprint takes no new records.",
-        fields: &[field("reason", "Reason", K::LongText)],
-    },
-    ActionSpec {
-        kind: T::Milestone,
-        action: "plan",
-        title: "Plan a milestone",
-        help: "The due date becomes the baseline, which never moves.",
-        fields: &[
-            field("id", "Id (lower-case letters, digits, -)", K::Text),
-            field("title", "Title", K::Text),
-            field("workstream", "Workstream", K::Workstream),
-            field("owner", "Owner", K::Organisation),
-            field("due", "Due date", K::Date),
-            optional("depends_on", "Depends on (milestone ids)", K::IdList),
-        ],
-    },
-    ActionSpec {
-        kind: T::Milestone,
-        action: "start",
-        title: "Start",
-        help: "A planned milestone moves to in progress.",
-        fields: &[],
-    },
-    ActionSpec {
-        kind: T::Milestone,
-        action: "report_progress",
-        title: "Report progress",
-        help: "0 to 100 percent; reporting on a planned milestone starts it.",
-        fields: &[
-            field("percent", "Percent", K::Integer),
-            optional("note", "Note", K::LongText),
-        ],
-    },
-    ActionSpec {
-        kind: T::Milestone,
-        action: "replan",
-        title: "Replan",
-        help: "Moves the forecast date; the baseline stays. A done or cancelled milestone cannot be replanned.",
-        fields: &[
-            field("to", "New forecast date", K::Date),
-            field("reason", "Reason", K::LongText),
-        ],
-    },
-    ActionSpec {
-        kind: T::Milestone,
-        action: "complete",
-        title: "Complete",
-        help: "The completion date cannot be in the future.",
-        fields: &[
-            field("on", "Done on", K::Date),
-            optional("evidence", "Evidence (link)", K::Text),
-        ],
-    },
-    ActionSpec {
-        kind: T::Milestone,
-        action: "cancel",
-        title: "Cancel",
-        help: "Only a planned or in-progress milestone can be cancelled.",
-        fields: &[field("reason", "Reason", K::LongText)],
-    },
-    ActionSpec {
-        kind: T::Milestone,
-        action: "reopen",
-        title: "Reopen",
-        help: "A done or cancelled milestone returns to work.",
-        fields: &[field("reason", "Reason", K::LongText)],
-    },
-    ActionSpec {
-        kind: T::Commitment,
-        action: "make",
-        title: "Record a commitment",
-        help: "What a partner promised to contribute; the partner must have joined the blueprint.",
-        fields: &[
-            field("id", "Id (lower-case letters, digits, -)", K::Text),
-            field("partner", "Partner", K::Organisation),
-            field("kind", "Kind", K::Choice(COMMITMENT_KINDS)),
-            field("description", "Description", K::LongText),
-            field("quantity", "Quantity", K::Integer),
-            field("unit", "Unit", K::Text),
-            field("due", "Due date", K::Date),
-        ],
-    },
-    ActionSpec {
-        kind: T::Commitment,
-        action: "record_delivery",
-        title: "Record a delivery",
-        help: "Over-delivery is allowed and shown.",
-        fields: &[
-            field("quantity", "Quantity delivered", K::Integer),
-            optional("note", "Note", K::LongText),
-        ],
-    },
-    ActionSpec {
-        kind: T::Commitment,
-        action: "amend",
-        title: "Amend",
-        help: "Change the quantity or due date of an open commitment, with a reason.",
-        fields: &[
-            optional("quantity", "New quantity", K::Integer),
-            optional("due", "New due date", K::Date),
-            field("reason", "Reason", K::LongText),
-        ],
-    },
-    ActionSpec {
-        kind: T::Commitment,
-        action: "fulfil",
-        title: "Mark fulfilled",
-        help: "Only once deliveries reach the promised quantity.",
-        fields: &[],
-    },
-    ActionSpec {
-        kind: T::Commitment,
-        action: "withdraw",
-        title: "Withdraw",
-        help: "An open commitment is withdrawn, with a reason.",
-        fields: &[field("reason", "Reason", K::LongText)],
-    },
-    ActionSpec {
-        kind: T::Pledge,
-        action: "make",
-        title: "Record a pledge",
-        help: "What a sponsor offered: money in pounds or staff time in person-days.",
-        fields: &[
-            field("id", "Id (lower-case letters, digits, -)", K::Text),
-            field("sponsor", "Sponsor", K::Organisation),
-            field("resource", "Resource", K::Choice(RESOURCES)),
-            field("amount", "Amount", K::Hundredths),
-            optional("workstream", "Workstream", K::Workstream),
-            optional("conditions", "Conditions", K::LongText),
-        ],
-    },
-    ActionSpec {
-        kind: T::Pledge,
-        action: "confirm",
-        title: "Confirm",
-        help: "The formally committed amount; it may differ from the pledge.",
-        fields: &[field("amount", "Confirmed amount", K::Hundredths)],
-    },
-    ActionSpec {
-        kind: T::Pledge,
-        action: "disburse",
-        title: "Record a disbursement",
-        help: "Only after confirmation; disbursements never exceed the confirmed amount.",
-        fields: &[
-            field("amount", "Amount paid", K::Hundredths),
-            optional("note", "Note", K::LongText),
-        ],
-    },
-    ActionSpec {
-        kind: T::Pledge,
-        action: "withdraw",
-        title: "Withdraw",
-        help: "Before it is fully disbursed; what was paid stays counted.",
-        fields: &[field("reason", "Reason", K::LongText)],
-    },
-    ActionSpec {
-        kind: T::Pledge,
-        action: "close",
-        title: "Close",
-        help: "Only once fully disbursed.",
-        fields: &[],
-    },
-];
-
-/// The spec of `action` on `kind`.
+/// The form of `action` on `kind` (`report-progress` is read as `report_progress`).
 pub fn spec(kind: ThingKind, action: &str) -> Option<&'static ActionSpec> {
-    let action = action.replace('-', "_");
-    SPECS.iter().find(|s| s.kind == kind && s.action == action)
+    spec::kind(kind).action(action)
 }
 
-/// The creating form of a kind (the one with an `id` field).
-pub fn create_spec(kind: ThingKind) -> Option<&'static ActionSpec> {
-    SPECS
-        .iter()
-        .find(|s| s.kind == kind && s.fields.first().is_some_and(|f| f.name == "id"))
+/// The creating form of a kind.
+pub fn create_spec(kind: ThingKind) -> &'static ActionSpec {
+    spec::kind(kind).create()
 }
 
 /// Forms that act on an existing thing of `kind`.
 pub fn action_specs(kind: ThingKind) -> impl Iterator<Item = &'static ActionSpec> {
-    SPECS
-        .iter()
-        .filter(move |s| s.kind == kind && s.fields.first().is_none_or(|f| f.name != "id"))
+    spec::kind(kind).updates()
 }
 
-/// Whether a thing in `status` (as shown on its page: `planned`, `in progress`, ...) is offered
-/// the form for `action`. This only spares people forms their thing's state will refuse; the
-/// services' rules decide, and a refusal still explains itself.
-pub fn offered(kind: ThingKind, status: &str, action: &str) -> bool {
-    match (kind, status) {
-        (T::Milestone, "planned") => action != "reopen",
-        (T::Milestone, "in progress") => !matches!(action, "start" | "reopen"),
-        (T::Milestone, _) => action == "reopen",
-        (T::Commitment, "made") => true,
-        (T::Pledge, "pledged") => matches!(action, "confirm" | "withdraw"),
-        (T::Pledge, "confirmed") => matches!(action, "disburse" | "withdraw" | "close"),
-        _ => false,
-    }
-}
-
-/// Converts submitted fields to the JSON body of the action. Returns the field errors found.
+/// Converts submitted fields to the JSON body of the action, with the new `id` for a creating
+/// form. Returns the field at fault and the problem.
 pub fn to_body(
     spec: &ActionSpec,
     fields: &HashMap<String, String>,
 ) -> Result<Map<String, Value>, (String, String)> {
     let mut body = Map::new();
+    let typed = |name: &str| fields.get(name).map(|v| v.trim()).unwrap_or("");
+    if spec.creates {
+        let id = typed("id");
+        if id.is_empty() {
+            return Err(("id".to_owned(), "Id is required".to_owned()));
+        }
+        check_slug(id).map_err(|p| ("id".to_owned(), format!("Id {id:?} is not valid: {p}")))?;
+        body.insert("id".to_owned(), Value::String(id.to_owned()));
+    }
     for f in spec.fields {
-        let raw = fields.get(f.name).map(|v| v.trim()).unwrap_or("");
-        if raw.is_empty() {
-            if f.required {
+        match f.parse(typed(f.name)) {
+            Some(Ok(value)) => {
+                body.insert(f.name.to_owned(), value);
+            }
+            Some(Err(message)) => return Err((f.name.to_owned(), message)),
+            None if f.required => {
                 return Err((f.name.to_owned(), format!("{} is required", f.label)));
             }
-            continue;
+            None => {}
         }
-        let value = match f.kind {
-            K::Integer => raw.parse::<u64>().map(Value::from).map_err(|_| {
-                (
-                    f.name.to_owned(),
-                    format!("{} must be a whole number, not {raw:?}", f.label),
-                )
-            })?,
-            K::Hundredths => proto::text::parse_hundredths(raw)
-                .map(Value::from)
-                .map_err(|e| (f.name.to_owned(), e))?,
-            K::IdList => Value::from(
-                raw.split(|c: char| c == ',' || c.is_whitespace())
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>(),
-            ),
-            _ => Value::String(raw.to_owned()),
-        };
-        body.insert(f.name.to_owned(), value);
     }
     Ok(body)
+}
+
+/// `central government` as a choice in a list: `Central government`.
+fn capitalised(label: &str) -> String {
+    let mut chars = label.chars();
+    chars
+        .next()
+        .map(|f| f.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// A choice in a select.
@@ -463,12 +81,26 @@ pub struct Choice {
 pub struct FieldView {
     pub name: &'static str,
     pub label: &'static str,
+    /// What to write, with an example.
+    pub hint: String,
     /// `text`, `textarea`, `date`, `number` or `select`.
     pub input: &'static str,
     pub value: String,
     pub required: bool,
     pub choices: Vec<Choice>,
     pub error: Option<String>,
+}
+
+impl FieldView {
+    /// The ids of the hint and the error that describe the input, for `aria-describedby`.
+    pub fn described_by(&self, form: &str) -> String {
+        let hint = (!self.hint.is_empty()).then(|| format!("{form}-{}-hint", self.name));
+        let error = self
+            .error
+            .is_some()
+            .then(|| format!("{form}-{}-error", self.name));
+        hint.into_iter().chain(error).collect::<Vec<_>>().join(" ")
+    }
 }
 
 /// A form as rendered.
@@ -515,16 +147,30 @@ pub fn render(
     let field_error = |name: &str| {
         refused.and_then(|r| (r.field.as_deref() == Some(name)).then(|| r.message.clone()))
     };
-    let fields = spec
-        .fields
-        .iter()
-        .map(|f| {
+    let id_field = spec
+        .creates
+        .then_some(("id", ID_LABEL, String::new(), Input::Slug, true));
+    let fields = id_field
+        .into_iter()
+        .chain(spec.fields.iter().map(|f| {
+            let example = match f.input {
+                Input::Text { .. }
+                | Input::LongText { .. }
+                | Input::Organisation
+                | Input::Workstream
+                | Input::Choice(_) => String::new(),
+                _ => format!(" For example, {}.", f.example_text()),
+            };
+            let hint = format!("{}{example}", f.help);
+            (f.name, f.label, hint.trim().to_owned(), f.input, f.required)
+        }))
+        .map(|(name, label, hint, kind, required)| {
             let value = refused
-                .and_then(|r| r.values.get(f.name).cloned())
+                .and_then(|r| r.values.get(name).cloned())
                 .unwrap_or_default();
             let options = |list: &[(String, String)]| {
                 let mut out: Vec<Choice> = Vec::new();
-                if !f.required {
+                if !required {
                     out.push(Choice {
                         value: String::new(),
                         label: "(none)".into(),
@@ -538,30 +184,34 @@ pub fn render(
                 }));
                 out
             };
-            let (input, choices) = match f.kind {
-                K::Text | K::IdList => ("text", vec![]),
-                K::LongText => ("textarea", vec![]),
-                K::Date => ("date", vec![]),
-                K::Integer => ("number", vec![]),
-                K::Hundredths => ("text", vec![]),
-                K::Workstream => ("select", options(&choices.workstreams)),
-                K::Organisation => ("select", options(&choices.organisations)),
-                K::Choice(list) => {
+            let (input, choices) = match kind {
+                Input::Text { .. }
+                | Input::Link
+                | Input::Slug
+                | Input::MilestoneList
+                | Input::Hundredths => ("text", vec![]),
+                Input::LongText { .. } => ("textarea", vec![]),
+                Input::Date => ("date", vec![]),
+                Input::Count | Input::Percent => ("number", vec![]),
+                Input::Workstream => ("select", options(&choices.workstreams)),
+                Input::Organisation => ("select", options(&choices.organisations)),
+                Input::Choice(list) => {
                     let owned: Vec<(String, String)> = list
                         .iter()
-                        .map(|(v, l)| ((*v).to_owned(), (*l).to_owned()))
+                        .map(|c| (c.value.to_owned(), capitalised(c.label)))
                         .collect();
                     ("select", options(&owned))
                 }
             };
             FieldView {
-                name: f.name,
-                label: f.label,
+                name,
+                label,
+                hint,
                 input,
                 value,
-                required: f.required,
+                required,
                 choices,
-                error: field_error(f.name),
+                error: field_error(name),
             }
         })
         .collect();
@@ -569,7 +219,7 @@ pub fn render(
         .filter(|r| {
             r.field
                 .as_deref()
-                .is_none_or(|f| !spec.fields.iter().any(|s| s.name == f))
+                .is_none_or(|f| f != "id" && spec.field(f).is_none())
         })
         .map(|r| r.message.clone());
     FormView {
@@ -599,77 +249,31 @@ mod tests {
             .collect()
     }
 
+    /// Every action of the catalogue has a form with every field, and its examples, typed in,
+    /// make the action's example body.
     #[test]
-    fn every_command_has_a_form() {
-        let names: Vec<(ThingKind, &str)> = SPECS.iter().map(|s| (s.kind, s.action)).collect();
-        let expect = |kind, actions: &[&str]| {
-            for a in actions {
-                assert!(names.contains(&(kind, *a)), "{kind:?} {a} has no form");
+    fn every_action_has_a_form_that_makes_its_body() {
+        for action in spec::all_actions() {
+            let view = render(action, "/x".into(), "c", None, &Choices::default(), None);
+            let names: Vec<&str> = view.fields.iter().map(|f| f.name).collect();
+            let mut expected: Vec<&str> = action.fields.iter().map(|f| f.name).collect();
+            if action.creates {
+                expected.insert(0, "id");
             }
-        };
-        expect(ThingKind::Organisation, &["register", "rename"]);
-        expect(
-            ThingKind::Blueprint,
-            &[
-                "draft",
-                "publish",
-                "close",
-                "add_workstream",
-                "rename_workstream",
-                "retire_workstream",
-                "add_partner",
-                "remove_partner",
-                "set_target",
-                "report_target",
-            ],
-        );
-        expect(
-            ThingKind::Milestone,
-            &[
-                "plan",
-                "start",
-                "report_progress",
-                "replan",
-                "complete",
-                "cancel",
-                "reopen",
-            ],
-        );
-        expect(
-            ThingKind::Commitment,
-            &["make", "record_delivery", "amend", "fulfil", "withdraw"],
-        );
-        expect(
-            ThingKind::Pledge,
-            &["make", "confirm", "disburse", "withdraw", "close"],
-        );
-    }
-
-    #[test]
-    fn forms_follow_the_life_cycle() {
-        let offered = |kind, status| {
-            action_specs(kind)
-                .filter(|s| super::offered(kind, status, s.action))
-                .map(|s| s.action)
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(
-            offered(ThingKind::Milestone, "planned"),
-            ["start", "report_progress", "replan", "complete", "cancel"]
-        );
-        assert_eq!(
-            offered(ThingKind::Milestone, "in progress"),
-            ["report_progress", "replan", "complete", "cancel"]
-        );
-        assert_eq!(offered(ThingKind::Milestone, "done"), ["reopen"]);
-        assert_eq!(
-            offered(ThingKind::Commitment, "withdrawn"),
-            Vec::<&str>::new()
-        );
-        assert_eq!(
-            offered(ThingKind::Pledge, "confirmed"),
-            ["disburse", "withdraw", "close"]
-        );
+            assert_eq!(names, expected, "{:?} {}", action.kind, action.name);
+            assert_eq!(view.title, action.title);
+            let mut typed: HashMap<String, String> = action
+                .fields
+                .iter()
+                .map(|f| (f.name.to_owned(), f.example_text().to_owned()))
+                .collect();
+            typed.insert("id".into(), "new-thing".into());
+            let mut body = to_body(action, &typed).unwrap();
+            if action.creates {
+                assert_eq!(body.remove("id"), Some(Value::from("new-thing")));
+            }
+            assert_eq!(body, action.example(), "{:?} {}", action.kind, action.name);
+        }
     }
 
     #[test]
@@ -702,6 +306,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(body["depends_on"], serde_json::json!(["a", "b", "c"]));
+        let err = to_body(s, &fields(&[("id", "Not A Slug")])).unwrap_err();
+        assert_eq!(err.0, "id");
         let err = to_body(
             spec(ThingKind::Milestone, "report-progress").unwrap(),
             &fields(&[("percent", "lots")]),
@@ -740,5 +346,6 @@ mod tests {
         assert_eq!(view.fields[1].value, "late <again>");
         assert_eq!(view.idempotency_key, "k1");
         assert!(view.open);
+        assert!(view.fields[0].hint.contains("For example, 2027-03-31"));
     }
 }

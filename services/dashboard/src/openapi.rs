@@ -12,6 +12,7 @@ use std::sync::LazyLock;
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use proto::spec::{self, ActionSpec};
 use proto::{
     BlueprintAction, BlueprintId, CommitmentAction, CommitmentId, MilestoneAction, MilestoneId,
     OrgId, OrganisationAction, PledgeAction, PledgeId, ThingKind,
@@ -20,15 +21,17 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::header::HeaderBuilder;
-use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+use utoipa::openapi::path::{HttpMethod, Operation, ParameterBuilder, ParameterIn, PathItem};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, Object, ObjectBuilder, SchemaFormat};
+use utoipa::openapi::schema::{
+    AdditionalProperties, KnownFormat, Object, ObjectBuilder, SchemaFormat,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr, Required, Schema, Type};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use crate::commands::{AcceptedBody, create_action, plural};
+use crate::commands::{AcceptedBody, plural};
 use crate::problem::{ApiError, Problem};
 use crate::{BODY_LIMIT, api, commands};
 
@@ -145,12 +148,37 @@ impl Modify for Conventions {
                 }
                 add_problems(op, READ_PROBLEMS);
             }
-            if let Some(op) = item.post.as_mut() {
+            if let Some(op) = item.post.as_mut().filter(|_| !path.ends_with("/{action}")) {
                 let (_, w) = writes
                     .iter()
                     .find(|(k, _)| has_tag(op, plural(*k)))
                     .expect("every write is tagged with its kind");
-                w.document(op, path.ends_with("/{action}"));
+                w.document(op, spec::kind(w.kind).create());
+            }
+        }
+        // One operation per action: `…/{id}/{action}` becomes `…/{id}/replan`, `…/{id}/start`.
+        let generic: Vec<String> = doc
+            .paths
+            .paths
+            .keys()
+            .filter(|p| p.ends_with("/{action}"))
+            .cloned()
+            .collect();
+        for path in generic {
+            let Some(op) = doc.paths.paths.remove(&path).and_then(|item| item.post) else {
+                continue;
+            };
+            let (_, w) = writes
+                .iter()
+                .find(|(k, _)| has_tag(&op, plural(*k)))
+                .expect("every write is tagged with its kind");
+            for action in spec::kind(w.kind).updates() {
+                let mut op = op.clone();
+                w.document(&mut op, action);
+                doc.paths.paths.insert(
+                    path.replace("{action}", &action.slug()),
+                    PathItem::new(HttpMethod::Post, op),
+                );
             }
         }
     }
@@ -286,8 +314,6 @@ struct Writes {
     id: RefOr<Schema>,
     /// The schemas the fields refer to.
     components: Vec<(String, RefOr<Schema>)>,
-    /// An example of each action's fields, by action name.
-    examples: Vec<(String, Value)>,
 }
 
 impl Writes {
@@ -328,76 +354,48 @@ impl Writes {
             actions,
             id: Ref::from_schema_name(I::name()).into(),
             components,
-            examples: examples::write_examples(kind),
         }
     }
 
-    /// The request body, parameters, responses and security of a create (or, with `act`, of
-    /// `…/{action}`).
-    fn document(&self, op: &mut Operation, act: bool) {
-        let create = create_action(self.kind);
-        let bodies: Vec<(&str, Object)> = self
+    /// The operation of one action: its id, summary, request body with an example, parameters,
+    /// responses and security, all from the catalogue and the action's type.
+    fn document(&self, op: &mut Operation, action: &ActionSpec) {
+        let act = !action.creates;
+        let fields = self
             .actions
             .iter()
-            .filter(|(name, _)| (name == create) != act)
-            .map(|(name, fields)| (name.as_str(), self.body(name, fields.clone(), act)))
-            .collect();
-        let schema: RefOr<Schema> = if act {
-            bodies
-                .iter()
-                .fold(AnyOfBuilder::new(), |any, (_, b)| any.item(b.clone()))
-                .description(Some(
-                    "The fields of the action named in the path: one of these objects, each \
-                     titled with its action.",
-                ))
-                .into()
-        } else {
-            bodies[0].1.clone().into()
-        };
-        let examples = bodies.iter().filter_map(|(name, _)| {
-            let fields = self.examples.iter().find(|(n, _)| n == name)?.1.clone();
-            let value = if act {
-                fields
-            } else {
-                self.with_example_id(fields)
-            };
-            let example = ExampleBuilder::new()
-                .summary(format!("{} {}", kebab(name), self.kind.token()))
-                .value(Some(value));
-            Some((kebab(name), example))
-        });
+            .find(|(name, _)| name == action.name)
+            .map(|(_, fields)| fields.clone())
+            .expect("every action of the catalogue is a variant of its type");
+        let body = self.body(action, fields);
+        op.operation_id = Some(action.operation_id());
+        op.summary = Some(action.title.to_owned());
+        op.description = Some(action.help.to_owned());
+        let mut example = serde_json::Map::new();
+        if !act {
+            example.insert("id".into(), examples::new_id(self.kind).into());
+        }
+        example.extend(action.example());
+        let example = ExampleBuilder::new()
+            .summary(format!("{} {}", action.slug(), self.kind.token()))
+            .value(Some(Value::Object(example)));
         op.request_body = Some(
             RequestBodyBuilder::new()
-                .required(Some(if act { Required::False } else { Required::True }))
+                .required(Some(if act && action.fields.iter().all(|f| !f.required) {
+                    Required::False
+                } else {
+                    Required::True
+                }))
                 .content(
                     "application/json",
                     ContentBuilder::new()
-                        .schema(Some(schema))
-                        .examples_from_iter(examples)
+                        .schema(Some(body))
+                        .examples_from_iter([(action.slug(), example)])
                         .build(),
                 )
                 .build(),
         );
         let params = op.parameters.get_or_insert_with(Vec::new);
-        if act {
-            let names: Vec<String> = bodies.iter().map(|(n, _)| kebab(n)).collect();
-            params.push(
-                ParameterBuilder::new()
-                    .name("action")
-                    .parameter_in(ParameterIn::Path)
-                    .required(Required::True)
-                    .description(Some(
-                        "The action to record (`_` may be written for `-`); the body carries \
-                         its fields.",
-                    ))
-                    .schema(Some(
-                        string_schema()
-                            .enum_values(Some(names.clone()))
-                            .examples(names.first().cloned()),
-                    ))
-                    .build(),
-            );
-        }
         params.extend(write_headers());
         op.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
         let accepted = |description: &str| {
@@ -433,9 +431,25 @@ impl Writes {
         add_problems(op, WRITE_PROBLEMS);
     }
 
-    /// An action's fields as an HTTP body: with `occurred_on`, and for a create, the new `id`.
-    fn body(&self, name: &str, mut fields: Object, act: bool) -> Object {
-        fields.title = Some(kebab(name));
+    /// An action's fields as an HTTP body: with `occurred_on`, and for a create, the new `id`;
+    /// each field described and limited as the catalogue declares it, and no other field taken.
+    fn body(&self, action: &ActionSpec, mut fields: Object) -> Object {
+        fields.title = Some(action.slug());
+        for (name, schema) in fields.properties.iter_mut() {
+            let (Some(field), RefOr::T(Schema::Object(schema))) = (action.field(name), schema)
+            else {
+                continue;
+            };
+            if schema.description.is_none() && !field.help.is_empty() {
+                schema.description = Some(field.help.to_owned());
+            }
+            if schema.max_length.is_none() {
+                schema.max_length = field.input.max_len();
+            }
+            if field.input == proto::Input::Percent {
+                schema.maximum = Some(100.into());
+            }
+        }
         fields.properties.insert(
             "occurred_on".into(),
             string_schema()
@@ -443,27 +457,14 @@ impl Writes {
                 .description(Some("The date the fact happened; today when absent."))
                 .into(),
         );
-        if !act {
+        if action.creates {
             fields.properties.insert("id".into(), self.id.clone());
             fields.required.insert(0, "id".into());
             fields.description = Some(format!("A new {} and its fields.", self.kind.token()));
         }
+        fields.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
         fields
     }
-
-    fn with_example_id(&self, fields: Value) -> Value {
-        let mut body = serde_json::Map::new();
-        body.insert("id".into(), examples::new_id(self.kind).into());
-        if let Value::Object(fields) = fields {
-            body.extend(fields);
-        }
-        Value::Object(body)
-    }
-}
-
-/// `add_workstream` as it is written in a path: `add-workstream`.
-fn kebab(name: &str) -> String {
-    name.replace('_', "-")
 }
 
 fn write_headers() -> [utoipa::openapi::path::Parameter; 2] {

@@ -38,6 +38,8 @@ pub struct MilestoneState {
     pub started: bool,
     /// The status before it was closed (done or cancelled), for reopening.
     pub status_before_close: Option<MilestoneStatus>,
+    /// The current title.
+    pub title: String,
 }
 
 impl Aggregate for MilestoneState {
@@ -50,7 +52,9 @@ impl Aggregate for MilestoneState {
                 self.depends_on = e.depends_on.clone();
                 self.baseline = Some(e.due);
                 self.forecast = Some(e.due);
+                self.title = e.title.clone();
             }
+            EventBody::MilestoneRetitled(e) => self.title = e.title.clone(),
             EventBody::MilestoneStarted(_) => {
                 self.status = Some(MilestoneStatus::InProgress);
                 self.started = true;
@@ -96,6 +100,7 @@ pub fn allows(status: Option<MilestoneStatus>, action: &str) -> bool {
     match (status, action) {
         (None, action) => action == "plan",
         (Some(_), "plan") => false,
+        (Some(_), "retitle") => true,
         (Some(MilestoneStatus::Planned), action) => action != "reopen",
         (Some(MilestoneStatus::InProgress), action) => !matches!(action, "start" | "reopen"),
         (Some(MilestoneStatus::Done | MilestoneStatus::Cancelled), action) => action == "reopen",
@@ -289,6 +294,22 @@ pub fn decide(
             vec![
                 MilestoneCancelled {
                     reason: reason.trim().to_owned(),
+                }
+                .into(),
+            ]
+        }
+        MilestoneAction::Retitle { title } => {
+            text::title("title", title)?;
+            if state.title == title.trim() {
+                return Err(Rejection::conflict(
+                    "milestone.same_title",
+                    format!("{name} already has the title {:?}", state.title),
+                )
+                .on_field("title"));
+            }
+            vec![
+                MilestoneRetitled {
+                    title: title.trim().to_owned(),
                 }
                 .into(),
             ]

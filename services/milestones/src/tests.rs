@@ -626,3 +626,38 @@ fn allows_is_the_life_cycle_that_decide_enforces() {
         }
     }
 }
+
+#[test]
+fn retitle_corrects_the_title_in_any_status_but_not_to_the_same() {
+    for state in [
+        given(&[planned_event()]),
+        given(&done()),
+        given(&cancelled()),
+    ] {
+        let events = then(
+            &state,
+            MilestoneAction::Retitle {
+                title: " GDS academy: first cohort ".into(),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            events,
+            vec![
+                MilestoneRetitled {
+                    title: "GDS academy: first cohort".into()
+                }
+                .into()
+            ]
+        );
+    }
+    let err = rejected(
+        &given(&[planned_event()]),
+        MilestoneAction::Retitle {
+            title: "GDS academy pop-up".into(),
+        },
+    );
+    assert_eq!(err.code, "milestone.same_title");
+    let err = rejected(&given(&[]), MilestoneAction::Retitle { title: "T".into() });
+    assert_eq!(err.code, "milestone.not_found");
+}

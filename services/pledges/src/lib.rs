@@ -10,7 +10,7 @@ use eventstore::service::{ServiceConfig, serve};
 use eventstore::{Aggregate, CommandMetrics, EventStore, Handler, StoreError};
 use proto::{
     EventBody, OrgId, PledgeAction, PledgeClosed, PledgeCommand, PledgeConfirmed, PledgeDisbursed,
-    PledgeMade, PledgeWithdrawn, Rejection, Resource, WorkstreamId, text,
+    PledgeMade, PledgeRetitled, PledgeWithdrawn, Rejection, Resource, WorkstreamId, text,
 };
 
 pub use proto::PledgeStatus;
@@ -29,6 +29,8 @@ pub struct PledgeState {
     /// Cumulative disbursements; kept when the pledge is withdrawn.
     pub disbursed: u64,
     pub workstream: Option<WorkstreamId>,
+    /// Given by a retitle; until then the pledge is known by its sponsor.
+    pub title: Option<String>,
 }
 
 impl PledgeState {
@@ -46,6 +48,7 @@ impl PledgeState {
 impl Aggregate for PledgeState {
     fn evolve(&mut self, event: &EventBody) {
         match event {
+            EventBody::PledgeRetitled(e) => self.title = Some(e.title.clone()),
             EventBody::PledgeMade(e) => {
                 self.status = Some(PledgeStatus::Pledged);
                 self.sponsor = Some(e.sponsor.clone());
@@ -82,6 +85,7 @@ pub struct PledgeContext {
 pub fn allows(status: Option<PledgeStatus>, action: &str) -> bool {
     match status {
         None => action == "make",
+        Some(_) if action == "retitle" => true,
         Some(PledgeStatus::Pledged) => matches!(action, "confirm" | "withdraw"),
         Some(PledgeStatus::Confirmed) => matches!(action, "disburse" | "withdraw" | "close"),
         Some(PledgeStatus::Withdrawn | PledgeStatus::Closed) => false,
@@ -240,6 +244,21 @@ pub fn decide(
                 ));
             }
             PledgeClosed {}.into()
+        }
+        PledgeAction::Retitle { title } => {
+            require_pledge(&name, state)?;
+            text::title("title", title)?;
+            if state.title.as_deref() == Some(title.trim()) {
+                return Err(Rejection::conflict(
+                    "pledge.same_title",
+                    format!("{name} already has the title {:?}", title.trim()),
+                )
+                .on_field("title"));
+            }
+            PledgeRetitled {
+                title: title.trim().to_owned(),
+            }
+            .into()
         }
     };
     Ok(vec![event])
@@ -578,6 +597,32 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn retitle_names_the_pledge_once() {
+        let title = |t: &str| PledgeAction::Retitle { title: t.into() };
+        let events = when(&[made(100)], title(" Academy fund ")).unwrap();
+        assert_eq!(
+            events,
+            vec![
+                PledgeRetitled {
+                    title: "Academy fund".into()
+                }
+                .into()
+            ]
+        );
+        let titled = [made(100), events[0].clone()];
+        then_rejected(
+            when(&titled, title("Academy fund")),
+            "pledge.same_title",
+            RejectionKind::Conflict,
+        );
+        then_rejected(
+            when(&[], title("Fund")),
+            "pledge.not_found",
+            RejectionKind::NotFound,
+        );
     }
 
     fn confirmed_50k() -> Vec<EventBody> {
@@ -1192,6 +1237,7 @@ mod tests {
                 confirmed: Some(4_000_000),
                 disbursed: 4_000_000,
                 workstream: Some(ws("academy")),
+                title: None,
             }
         );
         assert!(state.fully_disbursed());

@@ -192,5 +192,11 @@ pub fn describe(event: &EventBody, before: Before<'_>, occurred_on: chrono::Naiv
         }
         E::PledgeWithdrawn(e) => format!("Withdrawn: {}", e.reason),
         E::PledgeClosed(_) => "Closed".to_owned(),
+        E::MilestoneRetitled(e) => match before {
+            Before::Milestone(m) => format!("Retitled from \"{}\" to \"{}\"", m.title, e.title),
+            _ => format!("Retitled \"{}\"", e.title),
+        },
+        E::CommitmentRetitled(e) => format!("Description corrected to \"{}\"", e.description),
+        E::PledgeRetitled(e) => format!("Titled \"{}\"", e.title),
     }
 }

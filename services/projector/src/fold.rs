@@ -461,6 +461,7 @@ impl BlueprintThing for MilestoneView {
                     self.progress_on = Some(on);
                 }
             }
+            EventBody::MilestoneRetitled(e) => self.title = e.title.clone(),
             EventBody::MilestoneReplanned(e) => {
                 if self.forecast_on.is_none_or(|d| d <= on) {
                     self.forecast = e.to;
@@ -541,6 +542,7 @@ impl BlueprintThing for CommitmentView {
             EventBody::CommitmentDeliveryRecorded(e) => {
                 self.delivered = self.delivered.saturating_add(e.quantity)
             }
+            EventBody::CommitmentRetitled(e) => self.description = e.description.clone(),
             // Each amended value stands as last amended by date, like progress reports.
             EventBody::CommitmentAmended(e) => {
                 if let Some(q) = e.quantity
@@ -603,6 +605,7 @@ impl BlueprintThing for PledgeView {
             confirmed: None,
             disbursed: 0,
             status: PledgeStatus::Pledged,
+            title: None,
             version: 0,
             updated_at: DateTime::<Utc>::MIN_UTC,
         })
@@ -619,6 +622,7 @@ impl BlueprintThing for PledgeView {
             }
             EventBody::PledgeWithdrawn(_) => self.status = PledgeStatus::Withdrawn,
             EventBody::PledgeClosed(_) => self.status = PledgeStatus::Closed,
+            EventBody::PledgeRetitled(e) => self.title = Some(e.title.clone()),
             _ => return false,
         }
         true

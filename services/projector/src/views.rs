@@ -169,6 +169,9 @@ pub struct PledgeView {
     pub confirmed: Option<u64>,
     pub disbursed: u64,
     pub status: PledgeStatus,
+    /// Given by a retitle; until then the pledge is known by its sponsor.
+    #[serde(default)]
+    pub title: Option<String>,
     pub version: u64,
     pub updated_at: DateTime<Utc>,
 }

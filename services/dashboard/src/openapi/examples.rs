@@ -7,12 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use projector::read::{AssessedCommitment, AssessedMilestone, BlueprintSummary, Progress};
 use projector::status::{Assessed, Rag};
 use projector::views::*;
-use proto::{
-    Accepted, BlueprintAction, CommitmentAction, CommitmentKind, MilestoneAction, OrgType,
-    OrganisationAction, PledgeAction, Resource, ThingKind,
-};
-use serde::Serialize;
-use serde_json::Value;
+use proto::{Accepted, CommitmentKind, OrgType, Resource, ThingKind};
 
 use crate::api::WithHistory;
 use crate::commands::{AcceptedBody, plural};
@@ -40,144 +35,6 @@ pub fn new_id(kind: ThingKind) -> &'static str {
         ThingKind::Milestone => "academy",
         ThingKind::Commitment => "secondees",
         ThingKind::Pledge => "academy-fund",
-    }
-}
-
-/// An example of every action's fields, by action name (`add_workstream`).
-pub fn write_examples(kind: ThingKind) -> Vec<(String, Value)> {
-    fn fields<A: Serialize>(actions: Vec<A>) -> Vec<(String, Value)> {
-        actions
-            .into_iter()
-            .filter_map(|a| match serde_json::to_value(a).ok()? {
-                Value::Object(tagged) => tagged.into_iter().next(),
-                _ => None,
-            })
-            .collect()
-    }
-    let text = String::from;
-    match kind {
-        ThingKind::Organisation => fields(vec![
-            OrganisationAction::Register {
-                name: text("HM Courts & Tribunals Service"),
-                org_type: OrgType::CentralGovernment,
-            },
-            OrganisationAction::Rename {
-                name: text("HMCTS"),
-            },
-        ]),
-        ThingKind::Blueprint => fields(vec![
-            BlueprintAction::Draft {
-                title: text("West Midlands public sector digital blueprint"),
-                summary: text("Digital skills, jobs and collaboration across the region."),
-                lead_org: id("gds"),
-                start_date: day("2026-01-01"),
-                target_end_date: day("2027-12-31"),
-                funding_target: 150_000_000,
-                staff_time_target: Some(50_000),
-            },
-            BlueprintAction::Publish {},
-            BlueprintAction::Close {
-                reason: text("Every milestone is done."),
-            },
-            BlueprintAction::AddWorkstream {
-                workstream: id("skills"),
-                title: text("Skills pipeline"),
-                lead_org: id("gds"),
-            },
-            BlueprintAction::RenameWorkstream {
-                workstream: id("skills"),
-                title: text("Skills and talent pipeline"),
-            },
-            BlueprintAction::RetireWorkstream {
-                workstream: id("skills"),
-                reason: text("Merged into the digital hubs workstream."),
-            },
-            BlueprintAction::AddPartner { org: id("hmcts") },
-            BlueprintAction::RemovePartner {
-                org: id("hmcts"),
-                reason: text("Left the programme."),
-            },
-            BlueprintAction::SetTarget {
-                target: id("tech-roles"),
-                title: text("Tech roles created in Birmingham"),
-                unit: text("roles"),
-                target_value: 100,
-            },
-            BlueprintAction::ReportTarget {
-                target: id("tech-roles"),
-                value: 40,
-                note: text("First two hiring rounds."),
-            },
-        ]),
-        ThingKind::Milestone => fields(vec![
-            MilestoneAction::Plan {
-                workstream: id("skills"),
-                title: text("GDS pop-up academy runs in Birmingham"),
-                owner: id("gds"),
-                depends_on: vec![],
-                due: day("2027-03-31"),
-            },
-            MilestoneAction::Start {},
-            MilestoneAction::ReportProgress {
-                percent: 40,
-                note: text("Venue booked, first cohort selected."),
-            },
-            MilestoneAction::Replan {
-                to: day("2027-05-31"),
-                reason: text("The venue moved."),
-            },
-            MilestoneAction::Complete {
-                on: day("2026-01-15"),
-                evidence: Some(text("https://www.gov.uk/government/news/academy")),
-            },
-            MilestoneAction::Cancel {
-                reason: text("Replaced by an online course."),
-            },
-            MilestoneAction::Reopen {
-                reason: text("Recorded as done by mistake."),
-            },
-        ]),
-        ThingKind::Commitment => fields(vec![
-            CommitmentAction::Make {
-                partner: id("gds"),
-                kind: CommitmentKind::Secondment,
-                description: text("Two secondees to the digital hub."),
-                quantity: 2,
-                unit: text("people"),
-                due: day("2027-01-31"),
-            },
-            CommitmentAction::RecordDelivery {
-                quantity: 1,
-                note: text("First secondee started."),
-            },
-            CommitmentAction::Amend {
-                quantity: Some(3),
-                due: None,
-                reason: text("A third secondee was agreed."),
-            },
-            CommitmentAction::Fulfil {},
-            CommitmentAction::Withdraw {
-                reason: text("The team was disbanded."),
-            },
-        ]),
-        ThingKind::Pledge => fields(vec![
-            PledgeAction::Make {
-                sponsor: id("gds"),
-                resource: Resource::Money,
-                amount: 25_000_000,
-                workstream: Some(id("skills")),
-                conditions: text("Illustrative amount."),
-            },
-            PledgeAction::Confirm { amount: 20_000_000 },
-            PledgeAction::Disburse {
-                amount: 5_000_000,
-                note: text("First instalment."),
-            },
-            PledgeAction::Withdraw {
-                reason: text("Budget withdrawn."),
-            },
-            PledgeAction::Close {},
-        ]),
     }
 }
 
@@ -358,6 +215,7 @@ pub fn pledge() -> PledgeView {
         confirmed: Some(20_000_000),
         disbursed: 5_000_000,
         status: PledgeStatus::Confirmed,
+        title: Some("GDS academy fund".into()),
         version: 50,
         updated_at: at("2026-05-20T11:00:00Z"),
     }

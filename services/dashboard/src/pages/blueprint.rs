@@ -729,8 +729,8 @@ pub(super) async fn blueprint_page(
                 ThingKind::Commitment,
                 ThingKind::Pledge,
             ] {
-                if let Some(spec) = forms::create_spec(kind)
-                    .filter(|sp| may_write(visitor, kind, sp.action, Some(id.as_str())))
+                if let Some(spec) = Some(forms::create_spec(kind))
+                    .filter(|sp| may_write(visitor, kind, sp.name, Some(id.as_str())))
                 {
                     let url = format!("/blueprints/{id}/{}", plural(kind));
                     forms.push(forms::render(
@@ -739,21 +739,22 @@ pub(super) async fn blueprint_page(
                         &nav.csrf,
                         None,
                         &choices,
-                        refused_for(refusal, &format!("{}:{}", plural(kind), spec.action)),
+                        refused_for(refusal, &format!("{}:{}", plural(kind), spec.name)),
                     ));
                 }
             }
             for spec in forms::action_specs(ThingKind::Blueprint)
-                .filter(|sp| may_write(visitor, ThingKind::Blueprint, sp.action, Some(id.as_str())))
+                .filter(|sp| blueprints::blueprint::allows(Some(view.status), sp.name))
+                .filter(|sp| may_write(visitor, ThingKind::Blueprint, sp.name, Some(id.as_str())))
             {
-                let url = format!("/blueprints/{id}/{}", spec.action);
+                let url = format!("/blueprints/{id}/{}", spec.name);
                 forms.push(forms::render(
                     spec,
                     url,
                     &nav.csrf,
                     Some(view.version),
                     &choices,
-                    refused_for(refusal, spec.action),
+                    refused_for(refusal, spec.name),
                 ));
             }
             import_csrf = may_write(visitor, ThingKind::Milestone, "plan", Some(id.as_str()))

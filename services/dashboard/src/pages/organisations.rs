@@ -57,7 +57,7 @@ pub(super) async fn organisations_page(
                 (o, form)
             })
             .collect();
-        let register = forms::create_spec(ThingKind::Organisation)
+        let register = Some(forms::create_spec(ThingKind::Organisation))
             .filter(|_| admin)
             .map(|spec| {
                 let refused =

@@ -103,16 +103,15 @@ pub(super) async fn index_page(
         if !shown.past && may_write(visitor, ThingKind::Blueprint, "draft", None) {
             let nav = Nav::of(visitor);
             let choices = choices(&reader, None)?;
-            if let Some(spec) = forms::create_spec(ThingKind::Blueprint) {
-                forms.push(forms::render(
-                    spec,
-                    "/blueprints".into(),
-                    &nav.csrf,
-                    None,
-                    &choices,
-                    refused_for(refusal, spec.action),
-                ));
-            }
+            let spec = forms::create_spec(ThingKind::Blueprint);
+            forms.push(forms::render(
+                spec,
+                "/blueprints".into(),
+                &nav.csrf,
+                None,
+                &choices,
+                refused_for(refusal, spec.name),
+            ));
         }
         Ok(PortfolioPage {
             nav: Nav::of(visitor),

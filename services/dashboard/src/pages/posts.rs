@@ -101,7 +101,7 @@ async fn submit(
         kind,
         blueprint: blueprint.clone(),
         id: id.clone(),
-        action: spec.action.to_owned(),
+        action: spec.name.to_owned(),
         body,
     };
     match execute(state, &visitor.caller, write, meta(&fields)).await {

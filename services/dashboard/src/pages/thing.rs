@@ -95,7 +95,7 @@ pub(super) async fn thing_page(
             blueprint: Some(bp_id.clone()),
             id: id.to_owned(),
         };
-        let (title, status, rag, reasons, facts, version) = match kind {
+        let (title, status, rag, reasons, facts, version, allowed) = match kind {
             ThingKind::Milestone => {
                 let Some(m) = reader
                     .assessed_milestones(bp, &window, &state.rules)?
@@ -138,6 +138,7 @@ pub(super) async fn thing_page(
                     m.rag_reasons.clone(),
                     facts,
                     v.version,
+                    allowed(kind, |a| milestones::allows(Some(v.status), a)),
                 )
             }
             ThingKind::Commitment => {
@@ -170,6 +171,7 @@ pub(super) async fn thing_page(
                     vec![],
                     facts,
                     v.version,
+                    allowed(kind, |a| commitments::allows(Some(v.status), a)),
                 )
             }
             _ => {
@@ -205,6 +207,7 @@ pub(super) async fn thing_page(
                     vec![],
                     facts,
                     v.version,
+                    allowed(kind, |a| pledges::allows(Some(v.status), a)),
                 )
             }
         };
@@ -214,19 +217,16 @@ pub(super) async fn thing_page(
         let choices = choices(&reader, Some(&bpv))?;
         let forms = forms::action_specs(kind)
             .filter(|_| !shown.past)
-            .filter(|sp| {
-                forms::offered(kind, &status, sp.action)
-                    || refused_for(refusal, sp.action).is_some()
-            })
-            .filter(|sp| may_write(visitor, kind, sp.action, Some(bp)))
+            .filter(|sp| allowed.contains(&sp.name) || refused_for(refusal, sp.name).is_some())
+            .filter(|sp| may_write(visitor, kind, sp.name, Some(bp)))
             .map(|sp| {
                 forms::render(
                     sp,
-                    format!("/blueprints/{bp}/{things}/{id}/{}", sp.action),
+                    format!("/blueprints/{bp}/{things}/{id}/{}", sp.name),
                     &nav.csrf,
                     Some(version),
                     &choices,
-                    refused_for(refusal, sp.action),
+                    refused_for(refusal, sp.name),
                 )
             })
             .collect();
@@ -260,4 +260,12 @@ pub(super) async fn thing_page(
         ),
         Err(e) => from_api(visitor, e),
     }
+}
+
+/// The actions on an existing thing of `kind` that its decider allows.
+fn allowed(kind: ThingKind, allows: impl Fn(&str) -> bool) -> Vec<&'static str> {
+    forms::action_specs(kind)
+        .filter(|a| allows(a.name))
+        .map(|a| a.name)
+        .collect()
 }
