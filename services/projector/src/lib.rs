@@ -16,6 +16,9 @@ pub mod read;
 pub mod status;
 pub mod views;
 
+#[cfg(test)]
+mod apply_tests;
+
 use std::sync::Arc;
 use std::time::Duration;
 
