@@ -67,9 +67,10 @@ async fn the_cli_records_a_milestone_a_commitment_and_a_pledge() {
             "milestone replan wm/academy --to 2027-04-30 --reason venue",
             "commitment make wm/secondees --partner gds --kind secondment \
              --description 'Two secondees' --quantity 2 --unit people --due 2027-01-31",
-            "commitment deliver wm/secondees --quantity 1",
-            "pledge make wm/fund --sponsor gds --money 250,000 --conditions illustrative",
-            "pledge confirm wm/fund --money 200000.50",
+            "commitment record-delivery wm/secondees --quantity 1",
+            "pledge make wm/fund --sponsor gds --resource money --amount 250,000 \
+             --conditions illustrative",
+            "pledge confirm wm/fund --amount 200000.50",
         ],
     )
     .await;
@@ -113,27 +114,27 @@ async fn every_command_can_be_recorded_from_the_command_line() {
         &app,
         &[
             // Organisations.
-            "organisation register gds --name GDS --type central_government",
-            "organisation register wmca --name WMCA --type combined-authority",
+            "organisation register gds --name GDS --org-type central_government",
+            "organisation register wmca --name WMCA --org-type combined-authority",
             "organisation register solihull-college --name 'Solihull College' \
-             --type education_provider",
+             --org-type education_provider",
             "organisation rename gds --name 'Government Digital Service'",
             // The blueprint, its workstreams, partners and targets.
             "blueprint draft wm --title 'West Midlands digital' \
              --summary 'Join up public sector digital teams' --lead-org wmca \
-             --start 2026-01-01 --end 2027-12-31 --funding-target 1,500,000 \
-             --staff-days-target 400.5",
-            "blueprint workstream add wm/skills --title Skills --lead-org gds",
-            "blueprint workstream rename wm/skills --title 'Skills pipeline'",
-            "blueprint workstream add wm/pilots --title Pilots --lead-org wmca",
-            "blueprint workstream retire wm/pilots --reason 'Folded into skills'",
-            "blueprint partner add wm --org gds",
-            "blueprint partner add wm --org solihull-college",
-            "blueprint partner remove wm --org solihull-college \
+             --start-date 2026-01-01 --target-end-date 2027-12-31 --funding-target 1,500,000 \
+             --staff-time-target 400.5",
+            "blueprint add-workstream wm --workstream skills --title Skills --lead-org gds",
+            "blueprint rename-workstream wm --workstream skills --title 'Skills pipeline'",
+            "blueprint add-workstream wm --workstream pilots --title Pilots --lead-org wmca",
+            "blueprint retire-workstream wm --workstream pilots --reason 'Folded into skills'",
+            "blueprint add-partner wm --org gds",
+            "blueprint add-partner wm --org solihull-college",
+            "blueprint remove-partner wm --org solihull-college \
              --reason 'Joined the regional programme instead'",
-            "blueprint target set wm/tech-roles --title 'Tech roles created in Birmingham' \
-             --unit roles --value 100",
-            "blueprint target report wm/tech-roles --value 40 --note 'First two cohorts'",
+            "blueprint set-target wm --target tech-roles \
+             --title 'Tech roles created in Birmingham' --unit roles --target-value 100",
+            "blueprint report-target wm --target tech-roles --value 40 --note 'First two cohorts'",
             "blueprint publish wm",
             // Milestones: every action.
             "milestone plan wm/academy --workstream skills --title 'GDS academy' --owner gds \
@@ -141,32 +142,34 @@ async fn every_command_can_be_recorded_from_the_command_line() {
             "milestone plan wm/hub --workstream skills --title 'Digital hub' --owner gds \
              --due 2027-03-31 --depends-on academy",
             "milestone start wm/academy",
-            "milestone progress wm/academy --percent 60 --note 'Two cohorts'",
+            "milestone report-progress wm/academy --percent 60 --note 'Two cohorts'",
             "milestone replan wm/academy --to 2026-04-30 --reason Venue",
             "milestone complete wm/academy --on 2026-04-20 \
              --evidence https://example.org/academy",
             "milestone reopen wm/academy --reason 'Third cohort added'",
-            "milestone complete wm/academy --occurred-on 2026-05-15",
+            "milestone complete wm/academy --on 2026-05-15 --occurred-on 2026-05-15",
             "milestone cancel wm/hub --reason 'No building'",
-            // Commitments: make, deliver, amend, fulfil; and one withdrawn.
+            // Commitments: make, record deliveries, amend, fulfil; and one withdrawn.
             "commitment make wm/secondees --partner gds --kind secondment \
              --description 'Two secondees' --quantity 2 --unit people --due 2027-01-31",
-            "commitment deliver wm/secondees --quantity 1",
+            "commitment record-delivery wm/secondees --quantity 1",
             "commitment amend wm/secondees --quantity 3 --due 2027-02-28 \
              --reason 'A third secondee agreed'",
-            "commitment deliver wm/secondees --quantity 2 --note 'Both started'",
+            "commitment record-delivery wm/secondees --quantity 2 --note 'Both started'",
             "commitment fulfil wm/secondees",
             "commitment make wm/hack-day --partner gds --kind event-hosting \
              --description 'A hack day' --quantity 1 --unit events --due 2027-06-30",
             "commitment withdraw wm/hack-day --reason 'No venue'",
             // Pledges: make, confirm, disburse, close; and one withdrawn after a payment.
-            "pledge make wm/fund --sponsor wmca --money 250,000 --conditions 'Match funding'",
-            "pledge confirm wm/fund --money 200,000",
-            "pledge disburse wm/fund --money 200,000 --note 'One payment'",
+            "pledge make wm/fund --sponsor wmca --resource money --amount 250,000 \
+             --conditions 'Match funding'",
+            "pledge confirm wm/fund --amount 200,000",
+            "pledge disburse wm/fund --amount 200,000 --note 'One payment'",
             "pledge close wm/fund",
-            "pledge make wm/time --sponsor gds --staff-days 40 --workstream skills",
-            "pledge confirm wm/time --staff-days 30",
-            "pledge disburse wm/time --staff-days 12.5",
+            "pledge make wm/time --sponsor gds --resource staff-time --amount 40 \
+             --workstream skills",
+            "pledge confirm wm/time --amount 30",
+            "pledge disburse wm/time --amount 12.5",
             "pledge withdraw wm/time --reason 'Team moved to another programme'",
             // Last, the blueprint closes.
             "blueprint close wm --reason 'Delivered and handed over'",
@@ -176,7 +179,11 @@ async fn every_command_can_be_recorded_from_the_command_line() {
 
     // A closed blueprint takes no new records.
     assert_eq!(
-        waymark(&app, "blueprint target report wm/tech-roles --value 41").await,
+        waymark(
+            &app,
+            "blueprint report-target wm --target tech-roles --value 41"
+        )
+        .await,
         cli::EXIT_REJECTED
     );
 

@@ -1,7 +1,6 @@
 //! The `waymark` command: `waymark dev` runs everything on a laptop; the recording commands talk
 //! to a dashboard's HTTP API like any other client.
 
-pub mod amounts;
 pub mod client;
 pub mod csvio;
 pub mod demo;

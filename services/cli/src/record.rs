@@ -1,15 +1,21 @@
-//! Recording commands: one subcommand per action of `proto::commands`. A subcommand's fields
-//! serialise into the API body and its variant name is the API action (`report_progress`), so the
-//! enums below are the whole mapping: adding a command is adding a variant. The answer is printed
-//! for people, or as the API's JSON with `--json`.
+//! Recording commands: `waymark <kind> <action> <TARGET> [--<field> VALUE]...`, one subcommand per
+//! action of the command catalogue (`proto::spec::KINDS`). The subcommands are built from the
+//! catalogue when the command line is parsed, so an action added to `proto::commands` is a
+//! subcommand here with its flags, help and example; only the tests below name actions.
+//! Every value is read by the field's own [`FieldSpec::parse`] while the command line is parsed,
+//! so a bad amount, date or id is refused before anything is sent. The answer is printed for
+//! people, or as the API's JSON with `--json`.
+
+use std::ffi::OsStr;
 
 use chrono::NaiveDate;
-use clap::{Args, Subcommand, ValueEnum};
-use proto::{BlueprintId, MilestoneId, OrgId, Resource, WorkstreamId};
-use serde::{Serialize, Serializer};
+use clap::builder::{PossibleValue, TypedValueParser};
+use clap::error::ErrorKind;
+use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches, Subcommand};
+use proto::spec::{self, ActionSpec, FieldSpec, Input, KINDS, KindSpec};
+use proto::{BlueprintId, ThingKind};
 use serde_json::{Map, Value, json};
 
-use crate::amounts::parse_hundredths;
 use crate::client::{ApiClient, ClientError};
 use crate::{EXIT_REJECTED, EXIT_UNAVAILABLE};
 
@@ -39,27 +45,24 @@ pub struct Common {
     pub json: bool,
 }
 
-/// A group of recording subcommands with the options they share.
-#[derive(Debug, Args)]
-pub struct Record<C: Subcommand> {
-    #[command(subcommand)]
-    pub cmd: C,
-    #[command(flatten)]
+/// One recording command, as parsed: the action, the thing it acts on, the body read from its
+/// flags, and the options to send it with.
+#[derive(Debug, Clone)]
+pub struct Recording {
+    pub action: &'static ActionSpec,
+    pub target: Target,
+    /// The action's fields as the API takes them; fields left out are absent.
+    pub body: Map<String, Value>,
     pub common: Common,
 }
 
-#[derive(Debug, Subcommand)]
-pub enum Recording {
-    /// Register and rename the organisations that blueprints share.
-    Organisation(Record<OrganisationCmd>),
-    /// Draft, publish and close blueprints; manage their workstreams, partners and targets.
-    Blueprint(Record<BlueprintCmd>),
-    /// Record milestones: plan, start, progress, replan, complete, cancel, reopen.
-    Milestone(Record<MilestoneCmd>),
-    /// Record partners' commitments: make, deliver, amend, fulfil, withdraw.
-    Commitment(Record<CommitmentCmd>),
-    /// Record sponsors' investment pledges: make, confirm, disburse, withdraw, close.
-    Pledge(Record<PledgeCmd>),
+/// The thing a command acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// An organisation or a blueprint, by its id.
+    Id(String),
+    /// A milestone, commitment or pledge: `<blueprint>/<id>`.
+    InBlueprint(ThingPath),
 }
 
 /// `<blueprint>/<id>`: a thing that belongs to a blueprint.
@@ -84,598 +87,333 @@ impl std::str::FromStr for ThingPath {
     }
 }
 
-/// Serialises a `<blueprint>/<id>` path as its id alone, for actions that name a part of a
-/// blueprint (a workstream, a target) in their body.
-fn id_only<S: Serializer>(thing: &ThingPath, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&thing.id)
+// ---- the subcommands, from the catalogue ----
+
+/// The id of the positional argument naming the thing; upper case, so that it never meets a
+/// field's name.
+const TARGET: &str = "TARGET";
+
+impl Subcommand for Recording {
+    fn augment_subcommands(cmd: Command) -> Command {
+        cmd.subcommands(KINDS.iter().map(kind_command))
+    }
+
+    fn augment_subcommands_for_update(cmd: Command) -> Command {
+        Self::augment_subcommands(cmd)
+    }
+
+    fn has_subcommand(name: &str) -> bool {
+        KINDS.iter().any(|k| k.kind.token() == name)
+    }
 }
 
-const WS: &str = "BLUEPRINT/WORKSTREAM";
-const TARGET: &str = "BLUEPRINT/TARGET";
-const MS: &str = "BLUEPRINT/MILESTONE";
-const CM: &str = "BLUEPRINT/COMMITMENT";
-const PL: &str = "BLUEPRINT/PLEDGE";
-const DATE: &str = "YYYY-MM-DD";
+impl FromArgMatches for Recording {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        Self::from_arg_matches_mut(&mut matches.clone())
+    }
 
-// ---- value enums: the CLI's spelling of proto's enums ----
+    fn from_arg_matches_mut(matches: &mut ArgMatches) -> Result<Self, clap::Error> {
+        let missing = || {
+            clap::Error::raw(
+                ErrorKind::MissingSubcommand,
+                "a kind of thing and an action are required",
+            )
+        };
+        let (kind_name, mut kind_matches) = matches.remove_subcommand().ok_or_else(missing)?;
+        let kind = KINDS
+            .iter()
+            .find(|k| k.kind.token() == kind_name)
+            .ok_or_else(|| {
+                clap::Error::raw(
+                    ErrorKind::InvalidSubcommand,
+                    format!("{kind_name:?} is not a kind of thing"),
+                )
+            })?;
+        let (action_name, mut m) = kind_matches.remove_subcommand().ok_or_else(missing)?;
+        let action = kind.action(&action_name).ok_or_else(|| {
+            clap::Error::raw(
+                ErrorKind::InvalidSubcommand,
+                format!("{action_name:?} is not an action on {}", kind.plural),
+            )
+        })?;
+        let target = m
+            .remove_one::<Target>(TARGET)
+            .ok_or_else(|| clap::Error::raw(ErrorKind::MissingRequiredArgument, "no target"))?;
+        let body = action
+            .fields
+            .iter()
+            .filter_map(|f| {
+                let value = m.remove_one::<Value>(f.name)?;
+                (!value.is_null()).then(|| (f.name.to_owned(), value))
+            })
+            .collect();
+        let common = Common::from_arg_matches_mut(&mut m)?;
+        Ok(Self {
+            action,
+            target,
+            body,
+            common,
+        })
+    }
 
-/// The kinds of organisation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
-#[value(rename_all = "snake_case")]
-#[serde(into = "proto::OrgType")]
-pub enum OrgType {
-    /// A central government department or agency (GDS, HMCTS, MHCLG).
-    #[value(alias = "central-government")]
-    CentralGovernment,
-    /// A council.
-    #[value(alias = "local-government")]
-    LocalGovernment,
-    /// A combined authority (West Midlands Combined Authority).
-    #[value(alias = "combined-authority")]
-    CombinedAuthority,
-    /// Police, fire or ambulance.
-    #[value(alias = "emergency-service")]
-    EmergencyService,
-    /// An NHS body.
-    Nhs,
-    /// A college or university.
-    #[value(alias = "education-provider")]
-    EducationProvider,
-    /// A company supplying the public sector.
-    Supplier,
-    Other,
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
 }
 
-impl From<OrgType> for proto::OrgType {
-    fn from(t: OrgType) -> Self {
-        match t {
-            OrgType::CentralGovernment => Self::CentralGovernment,
-            OrgType::LocalGovernment => Self::LocalGovernment,
-            OrgType::CombinedAuthority => Self::CombinedAuthority,
-            OrgType::EmergencyService => Self::EmergencyService,
-            OrgType::Nhs => Self::Nhs,
-            OrgType::EducationProvider => Self::EducationProvider,
-            OrgType::Supplier => Self::Supplier,
-            OrgType::Other => Self::Other,
+/// `waymark <kind>`: the kind's actions, and the options they share.
+fn kind_command(kind: &'static KindSpec) -> Command {
+    let titles: Vec<String> = kind.actions.iter().map(|a| in_sentence(a.title)).collect();
+    // The options first: their derive would also set the command's about. They are listed
+    // after each action's own flags, and before `--help`.
+    Common::augment_args(Command::new(kind.kind.token()).next_display_order(900))
+        .next_display_order(0)
+        .about(format!("Record {}: {}.", kind.plural, titles.join(", ")))
+        .long_about(None)
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .subcommands(kind.actions.iter().map(|a| action_command(kind, a)))
+}
+
+/// `waymark <kind> <action>`: the thing, then one flag per field.
+fn action_command(kind: &'static KindSpec, action: &'static ActionSpec) -> Command {
+    let token = kind.kind.token();
+    let target_help = match (kind.in_blueprint, action.creates) {
+        (true, true) => format!(
+            "The new {token}: its blueprint's id, '/', and an id unique within the blueprint \
+             (lower-case letters, digits and '-')"
+        ),
+        (true, false) => format!("The {token}: its blueprint's id, '/', and its own id"),
+        (false, true) => {
+            format!("The new {token}'s id: lower-case letters, digits and '-'")
+        }
+        (false, false) => format!("The {token}'s id"),
+    };
+    let target = Arg::new(TARGET)
+        .value_name(target_name(kind))
+        .required(true)
+        .help(target_help)
+        .value_parser(ThingValue(kind));
+    let mut usage = format!("waymark {token} {} <{}>", action.slug(), target_name(kind));
+    for field in action.fields.iter().filter(|f| f.required) {
+        usage.push_str(&format!(" --{} <{}>", flag(field), value_name(field)));
+    }
+    usage.push_str(" [OPTIONS]");
+    Command::new(action.slug())
+        .override_usage(usage)
+        .about(action.title)
+        .long_about(action.help)
+        .after_help(format!("Example:\n  {}", example_line(kind, action)))
+        .arg(target)
+        .args(action.fields.iter().map(field_arg))
+}
+
+/// The flag of one field: `--depends-on <MILESTONES>`.
+fn field_arg(field: &'static FieldSpec) -> Arg {
+    // A help text that already names the label (`The new forecast date.`) is shown alone.
+    let help = if field.help.is_empty() {
+        field.label.to_owned()
+    } else if field
+        .help
+        .to_lowercase()
+        .contains(&field.label.to_lowercase())
+    {
+        field.help.to_owned()
+    } else {
+        format!("{}. {}", field.label, field.help)
+    };
+    Arg::new(field.name)
+        .long(flag(field))
+        .value_name(value_name(field))
+        .help(help)
+        .required(field.required)
+        .action(ArgAction::Set)
+        .value_parser(FieldValue(field))
+}
+
+/// A field's flag, without the dashes: `depends-on`.
+fn flag(field: &FieldSpec) -> String {
+    field.name.replace('_', "-")
+}
+
+/// What a field's value is, for the usage line.
+fn value_name(field: &FieldSpec) -> String {
+    match field.input {
+        Input::Text { .. } | Input::LongText { .. } => "TEXT".to_owned(),
+        Input::Link => "URL".to_owned(),
+        Input::Date => "DATE".to_owned(),
+        Input::Count => "NUMBER".to_owned(),
+        Input::Percent => "PERCENT".to_owned(),
+        Input::Hundredths => "POUNDS_OR_DAYS".to_owned(),
+        Input::Slug => "ID".to_owned(),
+        Input::Organisation => "ORGANISATION".to_owned(),
+        Input::Workstream => "WORKSTREAM".to_owned(),
+        Input::MilestoneList => "MILESTONES".to_owned(),
+        Input::Choice(_) => field.name.to_uppercase(),
+    }
+}
+
+/// What the target is, for the usage line: `BLUEPRINT/MILESTONE`, `ORGANISATION`.
+fn target_name(kind: &KindSpec) -> String {
+    let own = kind.kind.token().to_uppercase();
+    if kind.in_blueprint {
+        format!("BLUEPRINT/{own}")
+    } else {
+        own
+    }
+}
+
+/// An id to show in examples.
+fn example_id(kind: ThingKind) -> &'static str {
+    match kind {
+        ThingKind::Organisation => "hmcts",
+        ThingKind::Blueprint => "wm-digital",
+        ThingKind::Milestone => "hub-100-roles",
+        ThingKind::Commitment => "gds-secondees",
+        ThingKind::Pledge => "wmca-fund",
+    }
+}
+
+/// An example target: `wm-digital/hub-100-roles`.
+fn example_target(kind: &KindSpec) -> String {
+    let id = example_id(kind.kind);
+    if kind.in_blueprint {
+        format!("{}/{id}", example_id(ThingKind::Blueprint))
+    } else {
+        id.to_owned()
+    }
+}
+
+/// An example of the action, with every field's example, as words grouped as they are read: the
+/// kind, the action, the target, then each flag with its value.
+fn example_words(kind: &KindSpec, action: &ActionSpec) -> Vec<Vec<String>> {
+    let mut words = vec![
+        vec![kind.kind.token().to_owned()],
+        vec![action.slug()],
+        vec![example_target(kind)],
+    ];
+    for field in action.fields {
+        let example = field.example_text();
+        if !example.trim().is_empty() {
+            words.push(vec![format!("--{}", flag(field)), example.to_owned()]);
+        }
+    }
+    words
+}
+
+/// The example as it is typed at a shell, wrapped at about 100 columns.
+fn example_line(kind: &KindSpec, action: &ActionSpec) -> String {
+    const WIDTH: usize = 98;
+    let mut out = String::from("waymark");
+    let mut column = out.len() + 2;
+    for group in example_words(kind, action) {
+        let piece = group
+            .iter()
+            .map(|w| shell_word(w))
+            .collect::<Vec<_>>()
+            .join(" ");
+        if column + 1 + piece.len() > WIDTH {
+            out.push_str(" \\\n    ");
+            column = 4;
+        } else {
+            out.push(' ');
+            column += 1;
+        }
+        column += piece.chars().count();
+        out.push_str(&piece);
+    }
+    out
+}
+
+/// A word as typed at a shell: bare when it is safe, else quoted.
+fn shell_word(word: &str) -> String {
+    let bare = |c: char| c.is_ascii_alphanumeric() || "-_.,/:@%+=".contains(c);
+    if !word.is_empty() && word.chars().all(bare) {
+        word.to_owned()
+    } else if !word.contains(['"', '$', '`', '\\', '!']) {
+        format!("\"{word}\"")
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// A title as written inside a sentence: `Add a workstream` becomes `add a workstream`; a title
+/// that starts with an acronym keeps it.
+fn in_sentence(title: &str) -> String {
+    let mut chars = title.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second)) if !second.is_uppercase() => {
+            first.to_lowercase().chain([second]).chain(chars).collect()
+        }
+        _ => title.to_owned(),
+    }
+}
+
+/// Reads a field's flag with the field's own rules. Blank text leaves an optional field out
+/// (`Value::Null`, dropped from the body); a required field cannot be blank. A choice lists its
+/// values, with their help, in `--help` and in errors.
+#[derive(Debug, Clone, Copy)]
+struct FieldValue(&'static FieldSpec);
+
+impl TypedValueParser for FieldValue {
+    type Value = Value;
+
+    fn parse_ref(
+        &self,
+        cmd: &Command,
+        arg: Option<&Arg>,
+        value: &OsStr,
+    ) -> Result<Value, clap::Error> {
+        let field = self.0;
+        let read = move |typed: &str| match field.parse(typed) {
+            Some(parsed) => parsed,
+            None if field.required => Err(format!("{} is required", field.label)),
+            None => Ok(Value::Null),
+        };
+        TypedValueParser::parse_ref(&read, cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        match self.0.input {
+            Input::Choice(choices) => Some(Box::new(
+                choices
+                    .iter()
+                    .map(|c| PossibleValue::new(c.value).help(c.help)),
+            )),
+            _ => None,
         }
     }
 }
 
-/// What a partner commits to contribute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
-#[value(rename_all = "snake_case")]
-#[serde(into = "proto::CommitmentKind")]
-pub enum CommitmentKind {
-    /// People seconded to the programme.
-    Secondment,
-    /// Hosting an event (a hack day, a OneTeamGov meet-up).
-    #[value(alias = "event-hosting")]
-    EventHosting,
-    /// Sharing code or components.
-    #[value(alias = "sharing-code")]
-    SharingCode,
-    /// Training places, apprenticeships or work placements.
-    #[value(alias = "training-or-placements")]
-    TrainingOrPlacements,
-    Other,
-}
+/// Reads the thing a command acts on: an id, or `<blueprint>/<id>` for a thing in a blueprint.
+#[derive(Debug, Clone, Copy)]
+struct ThingValue(&'static KindSpec);
 
-impl From<CommitmentKind> for proto::CommitmentKind {
-    fn from(k: CommitmentKind) -> Self {
-        match k {
-            CommitmentKind::Secondment => Self::Secondment,
-            CommitmentKind::EventHosting => Self::EventHosting,
-            CommitmentKind::SharingCode => Self::SharingCode,
-            CommitmentKind::TrainingOrPlacements => Self::TrainingOrPlacements,
-            CommitmentKind::Other => Self::Other,
-        }
+impl TypedValueParser for ThingValue {
+    type Value = Target;
+
+    fn parse_ref(
+        &self,
+        cmd: &Command,
+        arg: Option<&Arg>,
+        value: &OsStr,
+    ) -> Result<Target, clap::Error> {
+        let kind = self.0;
+        let read = move |typed: &str| -> Result<Target, String> {
+            if kind.in_blueprint {
+                typed.parse().map(Target::InBlueprint)
+            } else {
+                proto::check_slug(typed)
+                    .map(|()| Target::Id(typed.to_owned()))
+                    .map_err(|p| format!("invalid {} id {typed:?}: {p}", kind.kind.token()))
+            }
+        };
+        TypedValueParser::parse_ref(&read, cmd, arg, value)
     }
 }
 
-/// An amount of money or staff time; which one is also the pledge's resource.
-#[derive(Debug, Clone, Args)]
-#[group(required = true, multiple = false)]
-pub struct AmountArgs {
-    /// Money in pounds, like 250000, 1,250.50 or £1,250.
-    #[arg(long, value_name = "POUNDS", value_parser = parse_hundredths)]
-    pub money: Option<u64>,
-    /// Staff time in person-days, like 12.5.
-    #[arg(long, value_name = "DAYS", value_parser = parse_hundredths)]
-    pub staff_days: Option<u64>,
-}
-
-impl AmountArgs {
-    /// The resource and the amount in hundredths (pence, or hundredths of a person-day).
-    fn resolve(&self) -> (Resource, u64) {
-        match (self.money, self.staff_days) {
-            (Some(m), _) => (Resource::Money, m),
-            // clap requires exactly one of the two.
-            (None, d) => (Resource::StaffTime, d.unwrap_or(0)),
-        }
-    }
-
-    /// `"resource"` and `"amount"`, flattened into a pledge's body.
-    fn offer<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let (resource, amount) = self.resolve();
-        json!({ "resource": resource, "amount": amount }).serialize(s)
-    }
-
-    /// The amount alone, in the pledge's own resource.
-    fn hundredths<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(self.resolve().1)
-    }
-}
-
-// ---- organisations ----
-
-#[derive(Debug, Subcommand, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrganisationCmd {
-    /// Register an organisation once, for use in every blueprint. Refused if the id is already
-    /// registered.
-    #[command(after_help = "Example:\n  waymark organisation register gds \
-        --name \"Government Digital Service\" --type central_government")]
-    Register {
-        #[serde(skip)]
-        organisation: OrgId,
-        #[arg(long)]
-        name: String,
-        /// The kind of organisation.
-        #[arg(long = "type", value_name = "TYPE")]
-        org_type: OrgType,
-    },
-    /// Rename a registered organisation; its id stays. Refused if it is not registered or already
-    /// has that name.
-    Rename {
-        #[serde(skip)]
-        organisation: OrgId,
-        #[arg(long)]
-        name: String,
-    },
-}
-
-// ---- blueprints ----
-
-/// Every change to a blueprint is refused once the blueprint is closed.
-#[derive(Debug, Subcommand, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BlueprintCmd {
-    /// Draft a new blueprint. The lead organisation must be registered, the end cannot be before
-    /// the start, and the funding target must be above zero.
-    #[command(after_help = "Example:\n  waymark blueprint draft wm-digital \
-        --title \"West Midlands public sector digital blueprint\" --lead-org wmca \\\n    \
-        --start 2026-01-01 --end 2027-12-31 --funding-target 1,500,000 --staff-days-target 400")]
-    Draft {
-        #[serde(skip)]
-        blueprint: BlueprintId,
-        #[arg(long)]
-        title: String,
-        #[arg(long)]
-        #[serde(skip_serializing_if = "Option::is_none")]
-        summary: Option<String>,
-        /// The organisation leading the blueprint.
-        #[arg(long)]
-        lead_org: OrgId,
-        #[arg(long, value_name = DATE)]
-        #[serde(rename = "start_date")]
-        start: NaiveDate,
-        /// The target end date.
-        #[arg(long, value_name = DATE)]
-        #[serde(rename = "target_end_date")]
-        end: NaiveDate,
-        /// Money sought, in pounds.
-        #[arg(long, value_name = "POUNDS", value_parser = parse_hundredths)]
-        funding_target: u64,
-        /// Staff time sought, in person-days.
-        #[arg(long, value_name = "DAYS", value_parser = parse_hundredths)]
-        #[serde(rename = "staff_time_target")]
-        staff_days_target: Option<u64>,
-    },
-    /// Publish a draft blueprint. Refused if it is already published.
-    Publish {
-        #[serde(skip)]
-        blueprint: BlueprintId,
-    },
-    /// Close a blueprint, with a reason. A closed blueprint takes no new records of any kind, so
-    /// this comes last.
-    #[command(after_help = "Example:\n  waymark blueprint close wm-digital \
-        --reason \"All milestones delivered\"")]
-    Close {
-        #[serde(skip)]
-        blueprint: BlueprintId,
-        #[arg(long)]
-        reason: String,
-    },
-    /// Add, rename or retire workstreams.
-    #[command(subcommand)]
-    #[serde(untagged)]
-    Workstream(WorkstreamCmd),
-    /// Record partners joining and leaving.
-    #[command(subcommand)]
-    #[serde(untagged)]
-    Partner(PartnerCmd),
-    /// Set measurable targets and report their values.
-    #[command(subcommand)]
-    #[serde(untagged)]
-    Target(TargetCmd),
-}
-
-#[derive(Debug, Subcommand, Serialize)]
-pub enum WorkstreamCmd {
-    /// Add a workstream. Refused if the id is taken (also by a retired workstream) or the lead
-    /// organisation is not registered.
-    #[command(
-        after_help = "Example:\n  waymark blueprint workstream add wm-digital/skills \
-        --title \"Skills pipeline\" --lead-org gds"
-    )]
-    #[serde(rename = "add_workstream")]
-    Add {
-        #[arg(value_name = WS)]
-        #[serde(rename = "workstream", serialize_with = "id_only")]
-        thing: ThingPath,
-        #[arg(long)]
-        title: String,
-        /// The organisation leading the workstream.
-        #[arg(long)]
-        lead_org: OrgId,
-    },
-    /// Rename a workstream. Refused if it does not exist or was retired.
-    #[serde(rename = "rename_workstream")]
-    Rename {
-        #[arg(value_name = WS)]
-        #[serde(rename = "workstream", serialize_with = "id_only")]
-        thing: ThingPath,
-        #[arg(long)]
-        title: String,
-    },
-    /// Retire a workstream, with a reason; it takes no new milestones or pledges. Refused if it
-    /// does not exist or is already retired.
-    #[serde(rename = "retire_workstream")]
-    Retire {
-        #[arg(value_name = WS)]
-        #[serde(rename = "workstream", serialize_with = "id_only")]
-        thing: ThingPath,
-        #[arg(long)]
-        reason: String,
-    },
-}
-
-#[derive(Debug, Subcommand, Serialize)]
-pub enum PartnerCmd {
-    /// Record that a registered organisation joined the blueprint; only partners can make
-    /// commitments. Refused if it is already a partner.
-    #[command(after_help = "Example:\n  waymark blueprint partner add wm-digital --org hmcts")]
-    #[serde(rename = "add_partner")]
-    Add {
-        #[serde(skip)]
-        blueprint: BlueprintId,
-        #[arg(long)]
-        org: OrgId,
-    },
-    /// Record that a partner left, with a reason. Refused if it is not a partner.
-    #[serde(rename = "remove_partner")]
-    Remove {
-        #[serde(skip)]
-        blueprint: BlueprintId,
-        #[arg(long)]
-        org: OrgId,
-        #[arg(long)]
-        reason: String,
-    },
-}
-
-#[derive(Debug, Subcommand, Serialize)]
-pub enum TargetCmd {
-    /// Set a measurable target, or change an existing one: what is counted, its unit and the
-    /// value aimed for (above zero).
-    #[command(
-        after_help = "Example:\n  waymark blueprint target set wm-digital/tech-roles \
-        --title \"Tech roles created in Birmingham\" --unit roles --value 100"
-    )]
-    #[serde(rename = "set_target")]
-    Set {
-        #[arg(value_name = TARGET)]
-        #[serde(rename = "target", serialize_with = "id_only")]
-        thing: ThingPath,
-        #[arg(long)]
-        title: String,
-        /// What the value counts: roles, people, events...
-        #[arg(long)]
-        unit: String,
-        /// The value aimed for.
-        #[arg(long)]
-        #[serde(rename = "target_value")]
-        value: u64,
-    },
-    /// Report a target's current value; every report is kept in its history. Refused if the
-    /// target was never set.
-    #[command(
-        after_help = "Example:\n  waymark blueprint target report wm-digital/tech-roles \
-        --value 40 --note \"HMCTS hub, first two cohorts\""
-    )]
-    #[serde(rename = "report_target")]
-    Report {
-        #[arg(value_name = TARGET)]
-        #[serde(rename = "target", serialize_with = "id_only")]
-        thing: ThingPath,
-        /// The value reached so far.
-        #[arg(long)]
-        value: u64,
-        #[arg(long)]
-        #[serde(skip_serializing_if = "Option::is_none")]
-        note: Option<String>,
-    },
-}
-
-// ---- milestones ----
-
-/// Every milestone record is refused once its blueprint is closed.
-#[derive(Debug, Subcommand, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MilestoneCmd {
-    /// Plan a new milestone in an active workstream; its due date becomes the baseline, which
-    /// never moves. The owner must be registered; dependencies must be milestones of the same
-    /// blueprint.
-    #[command(
-        after_help = "Example:\n  waymark milestone plan wm-digital/hub-100-roles \
-        --workstream digital-hubs --owner hmcts \\\n    \
-        --title \"100 tech roles in the Birmingham hub\" --due 2026-12-31 --depends-on hub-lease"
-    )]
-    Plan {
-        #[arg(value_name = MS)]
-        #[serde(skip)]
-        thing: ThingPath,
-        #[arg(long)]
-        workstream: WorkstreamId,
-        #[arg(long)]
-        title: String,
-        /// The organisation that owns the milestone.
-        #[arg(long)]
-        owner: OrgId,
-        #[arg(long, value_name = DATE)]
-        due: NaiveDate,
-        /// Milestones of the same blueprint it depends on (comma-separated ids).
-        #[arg(long, value_delimiter = ',', value_name = "MILESTONE")]
-        depends_on: Vec<MilestoneId>,
-    },
-    /// Record that work on a planned milestone started. Refused if it is already in progress,
-    /// done or cancelled.
-    Start {
-        #[arg(value_name = MS)]
-        #[serde(skip)]
-        thing: ThingPath,
-    },
-    /// Report progress as a percentage (0 to 100), with a note; above 0 on a planned milestone
-    /// also starts it. Refused on a done or cancelled milestone.
-    #[command(
-        after_help = "Example:\n  waymark milestone progress wm-digital/hub-100-roles \
-        --percent 40 --note \"40 of 100 roles filled\""
-    )]
-    #[serde(rename = "report_progress")]
-    Progress {
-        #[arg(value_name = MS)]
-        #[serde(skip)]
-        thing: ThingPath,
-        #[arg(long)]
-        percent: u32,
-        #[arg(long)]
-        #[serde(skip_serializing_if = "Option::is_none")]
-        note: Option<String>,
-    },
-    /// Move the forecast date, with a reason. The baseline never moves; a done or cancelled
-    /// milestone cannot be replanned.
-    #[command(
-        after_help = "Example:\n  waymark milestone replan wm-digital/hub-100-roles \
-        --to 2027-03-31 --reason \"Fit-out delayed\""
-    )]
-    Replan {
-        #[arg(value_name = MS)]
-        #[serde(skip)]
-        thing: ThingPath,
-        /// The new forecast date.
-        #[arg(long, value_name = DATE)]
-        to: NaiveDate,
-        #[arg(long)]
-        reason: String,
-    },
-    /// Record the milestone as done, on a date not in the future; completing a planned milestone
-    /// also starts it. A done or cancelled milestone cannot be completed.
-    #[command(
-        after_help = "Example:\n  waymark milestone complete wm-digital/academy-cohort-1 \
-        --on 2026-06-30 --evidence https://www.gov.uk/..."
-    )]
-    Complete {
-        #[arg(value_name = MS)]
-        #[serde(skip)]
-        thing: ThingPath,
-        /// The date it was done (default: --occurred-on, else today).
-        #[arg(long, value_name = DATE)]
-        on: Option<NaiveDate>,
-        /// A link to evidence.
-        #[arg(long, value_name = "URL")]
-        evidence: Option<String>,
-    },
-    /// Cancel a planned or in-progress milestone, with a reason; it then leaves the progress
-    /// count. A done or cancelled milestone cannot be cancelled.
-    Cancel {
-        #[arg(value_name = MS)]
-        #[serde(skip)]
-        thing: ThingPath,
-        #[arg(long)]
-        reason: String,
-    },
-    /// Reopen a done or cancelled milestone, with a reason. Refused on an open milestone.
-    Reopen {
-        #[arg(value_name = MS)]
-        #[serde(skip)]
-        thing: ThingPath,
-        #[arg(long)]
-        reason: String,
-    },
-}
-
-// ---- commitments ----
-
-/// Every commitment record is refused once its blueprint is closed.
-#[derive(Debug, Subcommand, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CommitmentCmd {
-    /// Record what a partner promised: a kind, a description, a quantity with its unit and a due
-    /// date. The organisation must already be a partner of the blueprint.
-    #[command(
-        after_help = "Example:\n  waymark commitment make wm-digital/gds-secondees \
-        --partner gds --kind secondment \\\n    \
-        --description \"Two secondees to the hub\" --quantity 2 --unit people --due 2026-09-30"
-    )]
-    Make {
-        #[arg(value_name = CM)]
-        #[serde(skip)]
-        thing: ThingPath,
-        /// The partner organisation.
-        #[arg(long)]
-        partner: OrgId,
-        #[arg(long)]
-        kind: CommitmentKind,
-        #[arg(long)]
-        description: String,
-        #[arg(long)]
-        quantity: u64,
-        /// What the quantity counts: people, events, placements...
-        #[arg(long)]
-        unit: String,
-        #[arg(long, value_name = DATE)]
-        due: NaiveDate,
-    },
-    /// Record a delivered quantity (over-delivery is allowed and shown). Refused once the
-    /// commitment is fulfilled or withdrawn.
-    #[command(
-        after_help = "Example:\n  waymark commitment deliver wm-digital/gds-secondees \
-        --quantity 1 --note \"First secondee started\""
-    )]
-    #[serde(rename = "record_delivery")]
-    Deliver {
-        #[arg(value_name = CM)]
-        #[serde(skip)]
-        thing: ThingPath,
-        #[arg(long)]
-        quantity: u64,
-        #[arg(long)]
-        #[serde(skip_serializing_if = "Option::is_none")]
-        note: Option<String>,
-    },
-    /// Change the promised quantity and/or due date of an open commitment, with a reason. Refused
-    /// if nothing would change.
-    #[command(
-        after_help = "Example:\n  waymark commitment amend wm-digital/gds-secondees \
-        --quantity 3 --due 2026-12-31 --reason \"A third secondee agreed\""
-    )]
-    Amend {
-        #[arg(value_name = CM)]
-        #[serde(skip)]
-        thing: ThingPath,
-        /// The new promised quantity.
-        #[arg(long, required_unless_present = "due")]
-        quantity: Option<u64>,
-        /// The new due date.
-        #[arg(long, value_name = DATE)]
-        due: Option<NaiveDate>,
-        #[arg(long)]
-        reason: String,
-    },
-    /// Mark an open commitment fulfilled. Refused until the delivered quantity reaches the
-    /// promise: record the rest, or amend the quantity.
-    Fulfil {
-        #[arg(value_name = CM)]
-        #[serde(skip)]
-        thing: ThingPath,
-    },
-    /// Withdraw an open commitment, with a reason; what was delivered stays recorded.
-    Withdraw {
-        #[arg(value_name = CM)]
-        #[serde(skip)]
-        thing: ThingPath,
-        #[arg(long)]
-        reason: String,
-    },
-}
-
-// ---- pledges ----
-
-/// Every pledge record is refused once its blueprint is closed.
-#[derive(Debug, Subcommand, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PledgeCmd {
-    /// Record what a sponsor offered: money or staff time, to the blueprint or one of its active
-    /// workstreams, with conditions. The sponsor must be registered.
-    #[command(
-        after_help = "Example:\n  waymark pledge make wm-digital/wmca-fund --sponsor wmca \
-        --money 250,000 --workstream skills --conditions \"Match funding\""
-    )]
-    Make {
-        #[arg(value_name = PL)]
-        #[serde(skip)]
-        thing: ThingPath,
-        /// The sponsor organisation.
-        #[arg(long)]
-        sponsor: OrgId,
-        #[command(flatten)]
-        #[serde(flatten, serialize_with = "AmountArgs::offer")]
-        amount: AmountArgs,
-        /// The workstream it funds (default: the whole blueprint).
-        #[arg(long)]
-        workstream: Option<WorkstreamId>,
-        #[arg(long)]
-        #[serde(skip_serializing_if = "Option::is_none")]
-        conditions: Option<String>,
-    },
-    /// Record the formally committed amount, which may differ from the pledge. Only a pledge not
-    /// yet confirmed (nor withdrawn or closed) can be confirmed.
-    #[command(
-        after_help = "Example:\n  waymark pledge confirm wm-digital/wmca-fund --money 200,000"
-    )]
-    Confirm {
-        #[arg(value_name = PL)]
-        #[serde(skip)]
-        thing: ThingPath,
-        #[command(flatten)]
-        #[serde(serialize_with = "AmountArgs::hundredths")]
-        amount: AmountArgs,
-    },
-    /// Record a payment (or staff time given). Refused before confirmation, and when disbursements
-    /// would exceed the confirmed amount.
-    #[command(
-        after_help = "Example:\n  waymark pledge disburse wm-digital/wmca-fund \
-        --money 50,000 --note \"First quarter\""
-    )]
-    Disburse {
-        #[arg(value_name = PL)]
-        #[serde(skip)]
-        thing: ThingPath,
-        #[command(flatten)]
-        #[serde(serialize_with = "AmountArgs::hundredths")]
-        amount: AmountArgs,
-        #[arg(long)]
-        #[serde(skip_serializing_if = "Option::is_none")]
-        note: Option<String>,
-    },
-    /// Withdraw a pledge that is not fully disbursed, with a reason; what was disbursed stays
-    /// counted. A fully disbursed pledge is closed instead.
-    Withdraw {
-        #[arg(value_name = PL)]
-        #[serde(skip)]
-        thing: ThingPath,
-        #[arg(long)]
-        reason: String,
-    },
-    /// Close a confirmed pledge once it is fully disbursed. Refused while some remains to disburse.
-    Close {
-        #[arg(value_name = PL)]
-        #[serde(skip)]
-        thing: ThingPath,
-    },
-}
-
-// ---- from a subcommand to a request ----
+// ---- from a command to a request ----
 
 /// What to send: the API path and the JSON body.
 #[derive(Debug, Clone, PartialEq)]
@@ -684,149 +422,36 @@ pub struct Post {
     pub body: Value,
 }
 
-/// The API collection a command's thing belongs to, and its id there.
-struct Address {
-    collection: String,
-    id: String,
-}
-
-impl Address {
-    fn top(collection: &str, id: &str) -> Self {
-        Self {
-            collection: format!("/api/v1/{collection}"),
-            id: id.to_owned(),
-        }
-    }
-
-    fn in_blueprint(things: &str, thing: &ThingPath) -> Self {
-        Self {
-            collection: format!("/api/v1/blueprints/{}/{things}", thing.blueprint),
-            id: thing.id.clone(),
-        }
-    }
-}
-
-/// The actions that create a thing: they post to the collection with the new `id`.
-const CREATE_ACTIONS: [&str; 4] = ["register", "draft", "plan", "make"];
-
-/// A subcommand enum whose serde form is `{"<action>": {<body>}}`.
-trait Addressed: Serialize {
-    fn address(&self) -> Address;
-    /// Fills dates left out that default to `day`, the day the fact happened.
-    fn default_dates(&mut self, _day: NaiveDate) {}
-}
-
-impl Addressed for OrganisationCmd {
-    fn address(&self) -> Address {
-        let (Self::Register { organisation, .. } | Self::Rename { organisation, .. }) = self;
-        Address::top("organisations", organisation.as_str())
-    }
-}
-
-impl Addressed for BlueprintCmd {
-    fn address(&self) -> Address {
-        let bp = match self {
-            Self::Draft { blueprint, .. }
-            | Self::Publish { blueprint }
-            | Self::Close { blueprint, .. }
-            | Self::Partner(
-                PartnerCmd::Add { blueprint, .. } | PartnerCmd::Remove { blueprint, .. },
-            ) => blueprint.as_str(),
-            Self::Workstream(
-                WorkstreamCmd::Add { thing, .. }
-                | WorkstreamCmd::Rename { thing, .. }
-                | WorkstreamCmd::Retire { thing, .. },
-            )
-            | Self::Target(TargetCmd::Set { thing, .. } | TargetCmd::Report { thing, .. }) => {
-                thing.blueprint.as_str()
-            }
-        };
-        Address::top("blueprints", bp)
-    }
-}
-
-impl Addressed for MilestoneCmd {
-    fn address(&self) -> Address {
-        let (Self::Plan { thing, .. }
-        | Self::Start { thing }
-        | Self::Progress { thing, .. }
-        | Self::Replan { thing, .. }
-        | Self::Complete { thing, .. }
-        | Self::Cancel { thing, .. }
-        | Self::Reopen { thing, .. }) = self;
-        Address::in_blueprint("milestones", thing)
-    }
-
-    fn default_dates(&mut self, day: NaiveDate) {
-        if let Self::Complete { on, .. } = self {
-            on.get_or_insert(day);
-        }
-    }
-}
-
-impl Addressed for CommitmentCmd {
-    fn address(&self) -> Address {
-        let (Self::Make { thing, .. }
-        | Self::Deliver { thing, .. }
-        | Self::Amend { thing, .. }
-        | Self::Fulfil { thing }
-        | Self::Withdraw { thing, .. }) = self;
-        Address::in_blueprint("commitments", thing)
-    }
-}
-
-impl Addressed for PledgeCmd {
-    fn address(&self) -> Address {
-        let (Self::Make { thing, .. }
-        | Self::Confirm { thing, .. }
-        | Self::Disburse { thing, .. }
-        | Self::Withdraw { thing, .. }
-        | Self::Close { thing }) = self;
-        Address::in_blueprint("pledges", thing)
-    }
-}
-
-/// Builds the request of one subcommand: its serde form `{"<action>": {<fields>}}` gives the
-/// action and the body.
-fn post<C: Subcommand + Addressed>(mut record: Record<C>) -> (Post, Common) {
-    let common = record.common;
-    let today = chrono::Utc::now().date_naive();
-    record
-        .cmd
-        .default_dates(common.occurred_on.unwrap_or(today));
-    let Address { collection, id } = record.cmd.address();
-    let tagged = match serde_json::to_value(&record.cmd) {
-        Ok(Value::Object(tagged)) => tagged,
-        other => unreachable!("a subcommand serialises as an object, not {other:?}"),
-    };
-    let (action, body) = tagged.into_iter().next().unwrap_or_default();
-    let mut body = match body {
-        Value::Object(fields) => fields,
-        _ => Map::new(),
-    };
-    let path = if CREATE_ACTIONS.contains(&action.as_str()) {
-        body.insert("id".to_owned(), Value::String(id));
-        collection
-    } else {
-        format!("{collection}/{id}/{}", action.replace('_', "-"))
-    };
-    if let Some(on) = common.occurred_on {
-        body.insert("occurred_on".to_owned(), json!(on));
-    }
-    let body = Value::Object(body);
-    (Post { path, body }, common)
-}
-
 impl Recording {
-    /// The request this command sends, and the options to send it with.
+    /// The request this command sends, and the options to send it with. A creating action is
+    /// sent to the collection with the new `id`; any other to `<collection>/<id>/<action>`, or
+    /// to `/api/v1/blueprints/<id>/<action>` for an action on a blueprint.
     pub fn into_post(self) -> (Post, Common) {
-        match self {
-            Recording::Organisation(r) => post(r),
-            Recording::Blueprint(r) => post(r),
-            Recording::Milestone(r) => post(r),
-            Recording::Commitment(r) => post(r),
-            Recording::Pledge(r) => post(r),
+        let Self {
+            action,
+            target,
+            mut body,
+            common,
+        } = self;
+        let plural = spec::kind(action.kind).plural;
+        let (collection, id) = match target {
+            Target::Id(id) => (format!("/api/v1/{plural}"), id),
+            Target::InBlueprint(thing) => (
+                format!("/api/v1/blueprints/{}/{plural}", thing.blueprint),
+                thing.id,
+            ),
+        };
+        let path = if action.creates {
+            body.insert("id".to_owned(), Value::String(id));
+            collection
+        } else {
+            format!("{collection}/{id}/{}", action.slug())
+        };
+        if let Some(on) = common.occurred_on {
+            body.insert("occurred_on".to_owned(), json!(on));
         }
+        let body = Value::Object(body);
+        (Post { path, body }, common)
     }
 }
 
@@ -913,185 +538,141 @@ mod tests {
     use crate::{Cli, Commands};
     use clap::{CommandFactory, Parser};
 
-    fn parse(line: &str) -> Result<Cli, clap::Error> {
-        Cli::try_parse_from(std::iter::once("waymark").chain(line.split_whitespace()))
+    fn parse_argv<S: AsRef<str>>(words: &[S]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("waymark").chain(words.iter().map(AsRef::as_ref)))
     }
 
-    fn post_of(line: &str) -> Post {
-        let cli = parse(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+    fn parse(line: &str) -> Result<Cli, clap::Error> {
+        parse_argv(&line.split_whitespace().collect::<Vec<_>>())
+    }
+
+    fn recording_of<S: AsRef<str>>(words: &[S]) -> Recording {
+        let line = words
+            .iter()
+            .map(AsRef::as_ref)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let cli = parse_argv(words).unwrap_or_else(|e| panic!("{line}: {e}"));
         let Commands::Record(recording) = cli.command else {
             panic!("{line} is not a recording command")
         };
-        recording.into_post().0
+        recording
     }
 
-    /// Every action of `proto::commands`, from the command line to the request it sends.
+    fn post_of(line: &str) -> Post {
+        recording_of(&line.split_whitespace().collect::<Vec<_>>())
+            .into_post()
+            .0
+    }
+
+    /// The words of `kind action target` with every field's example.
+    fn with_examples(kind: &KindSpec, action: &ActionSpec, target: &str) -> Vec<String> {
+        let mut words = vec![
+            kind.kind.token().to_owned(),
+            action.slug(),
+            target.to_owned(),
+        ];
+        for field in action.fields {
+            words.push(format!("--{}", field.name.replace('_', "-")));
+            words.push(field.example_text().to_owned());
+        }
+        words
+    }
+
+    /// Every action of every kind in the catalogue, from the command line to the request it sends:
+    /// typed with every field's example, it sends the catalogue's example body.
     #[test]
     fn every_command_builds_its_request() {
+        let mut checked = 0;
+        for kind in &KINDS {
+            let (target, id) = match kind.kind {
+                ThingKind::Organisation => ("gds", "gds"),
+                ThingKind::Blueprint => ("wm", "wm"),
+                _ => ("wm/x", "x"),
+            };
+            for action in kind.actions {
+                let words = with_examples(kind, action, target);
+                let recording = recording_of(&words);
+                assert_eq!(recording.action, action, "{words:?}");
+                let (post, _) = recording.into_post();
+                let slug = action.slug();
+                let plural = kind.plural;
+                let path = match (kind.kind, action.creates) {
+                    (ThingKind::Organisation | ThingKind::Blueprint, true) => {
+                        format!("/api/v1/{plural}")
+                    }
+                    (ThingKind::Organisation | ThingKind::Blueprint, false) => {
+                        format!("/api/v1/{plural}/{id}/{slug}")
+                    }
+                    (_, true) => format!("/api/v1/blueprints/wm/{plural}"),
+                    (_, false) => format!("/api/v1/blueprints/wm/{plural}/x/{slug}"),
+                };
+                let mut body = action.example();
+                if action.creates {
+                    body.insert("id".to_owned(), json!(id));
+                }
+                assert_eq!(
+                    post,
+                    Post {
+                        path,
+                        body: Value::Object(body)
+                    },
+                    "{words:?}"
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, spec::all_actions().count());
+
+        // A few by hand, in the API's own words.
         let table = [
             (
-                "organisation register gds --name GDS --type central_government",
+                "organisation register gds --name GDS --org-type central-government",
                 "/api/v1/organisations",
                 json!({"id": "gds", "name": "GDS", "org_type": "central_government"}),
             ),
             (
-                "organisation register wmca --name WMCA --type combined-authority",
-                "/api/v1/organisations",
-                json!({"id": "wmca", "name": "WMCA", "org_type": "combined_authority"}),
-            ),
-            (
-                "organisation rename gds --name GDS2",
-                "/api/v1/organisations/gds/rename",
-                json!({"name": "GDS2"}),
-            ),
-            (
-                "blueprint draft wm --title WM --lead-org gds --start 2026-01-01 --end 2027-12-31 \
-                 --funding-target 1,500,000 --staff-days-target 12.5",
-                "/api/v1/blueprints",
-                json!({"id": "wm", "title": "WM", "lead_org": "gds", "start_date": "2026-01-01",
-                       "target_end_date": "2027-12-31", "funding_target": 150_000_000u64,
-                       "staff_time_target": 1250}),
-            ),
-            (
-                "blueprint publish wm",
-                "/api/v1/blueprints/wm/publish",
-                json!({}),
-            ),
-            (
-                "blueprint close wm --reason Done",
-                "/api/v1/blueprints/wm/close",
-                json!({"reason": "Done"}),
-            ),
-            (
-                "blueprint workstream add wm/skills --title Skills --lead-org gds",
+                "blueprint add-workstream wm --workstream skills --title Skills --lead-org gds",
                 "/api/v1/blueprints/wm/add-workstream",
                 json!({"workstream": "skills", "title": "Skills", "lead_org": "gds"}),
             ),
             (
-                "blueprint workstream rename wm/skills --title Pipeline",
-                "/api/v1/blueprints/wm/rename-workstream",
-                json!({"workstream": "skills", "title": "Pipeline"}),
-            ),
-            (
-                "blueprint workstream retire wm/skills --reason Merged",
-                "/api/v1/blueprints/wm/retire-workstream",
-                json!({"workstream": "skills", "reason": "Merged"}),
-            ),
-            (
-                "blueprint partner add wm --org gds",
-                "/api/v1/blueprints/wm/add-partner",
-                json!({"org": "gds"}),
-            ),
-            (
-                "blueprint partner remove wm --org gds --reason Left",
-                "/api/v1/blueprints/wm/remove-partner",
-                json!({"org": "gds", "reason": "Left"}),
-            ),
-            (
-                "blueprint target set wm/roles --title Roles --unit roles --value 100",
-                "/api/v1/blueprints/wm/set-target",
-                json!({"target": "roles", "title": "Roles", "unit": "roles", "target_value": 100}),
-            ),
-            (
-                "blueprint target report wm/roles --value 40",
-                "/api/v1/blueprints/wm/report-target",
-                json!({"target": "roles", "value": 40}),
-            ),
-            (
-                "milestone plan wm/hub --workstream skills --title Hub --owner gds --due 2027-03-31 \
-                 --depends-on a,b",
+                "milestone plan wm/hub --workstream skills --title Hub --owner gds \
+                 --due 2027-03-31 --depends-on a,b",
                 "/api/v1/blueprints/wm/milestones",
                 json!({"id": "hub", "workstream": "skills", "title": "Hub", "owner": "gds",
                        "due": "2027-03-31", "depends_on": ["a", "b"]}),
             ),
             (
-                "milestone start wm/hub",
-                "/api/v1/blueprints/wm/milestones/hub/start",
-                json!({}),
-            ),
-            (
-                "milestone progress wm/hub --percent 40 --note Half",
+                "milestone report-progress wm/hub --percent 40 --note Half",
                 "/api/v1/blueprints/wm/milestones/hub/report-progress",
                 json!({"percent": 40, "note": "Half"}),
             ),
             (
-                "milestone replan wm/hub --to 2027-04-30 --reason Fit-out",
-                "/api/v1/blueprints/wm/milestones/hub/replan",
-                json!({"to": "2027-04-30", "reason": "Fit-out"}),
-            ),
-            (
-                "milestone complete wm/hub --occurred-on 2026-05-01",
+                "milestone complete wm/hub --on 2026-05-01 --occurred-on 2026-05-02",
                 "/api/v1/blueprints/wm/milestones/hub/complete",
-                json!({"on": "2026-05-01", "evidence": null, "occurred_on": "2026-05-01"}),
-            ),
-            (
-                "milestone cancel wm/hub --reason Dropped",
-                "/api/v1/blueprints/wm/milestones/hub/cancel",
-                json!({"reason": "Dropped"}),
-            ),
-            (
-                "milestone reopen wm/hub --reason Back",
-                "/api/v1/blueprints/wm/milestones/hub/reopen",
-                json!({"reason": "Back"}),
-            ),
-            (
-                "commitment make wm/sec --partner gds --kind event-hosting --description Event \
-                 --quantity 1 --unit events --due 2027-01-31",
-                "/api/v1/blueprints/wm/commitments",
-                json!({"id": "sec", "partner": "gds", "kind": "event_hosting",
-                       "description": "Event", "quantity": 1, "unit": "events",
-                       "due": "2027-01-31"}),
-            ),
-            (
-                "commitment deliver wm/sec --quantity 1",
-                "/api/v1/blueprints/wm/commitments/sec/record-delivery",
-                json!({"quantity": 1}),
+                json!({"on": "2026-05-01", "occurred_on": "2026-05-02"}),
             ),
             (
                 "commitment amend wm/sec --due 2027-02-28 --reason Venue",
                 "/api/v1/blueprints/wm/commitments/sec/amend",
-                json!({"quantity": null, "due": "2027-02-28", "reason": "Venue"}),
+                json!({"due": "2027-02-28", "reason": "Venue"}),
             ),
             (
-                "commitment fulfil wm/sec",
-                "/api/v1/blueprints/wm/commitments/sec/fulfil",
-                json!({}),
-            ),
-            (
-                "commitment withdraw wm/sec --reason Cancelled",
-                "/api/v1/blueprints/wm/commitments/sec/withdraw",
-                json!({"reason": "Cancelled"}),
-            ),
-            (
-                "pledge make wm/fund --sponsor wmca --money £250,000 --conditions Match",
-                "/api/v1/blueprints/wm/pledges",
-                json!({"id": "fund", "sponsor": "wmca", "resource": "money",
-                       "amount": 25_000_000u64, "workstream": null, "conditions": "Match"}),
-            ),
-            (
-                "pledge make wm/time --sponsor gds --staff-days 12.5 --workstream skills",
+                "pledge make wm/time --sponsor gds --resource staff-time --amount 12.5 \
+                 --workstream skills",
                 "/api/v1/blueprints/wm/pledges",
                 json!({"id": "time", "sponsor": "gds", "resource": "staff_time", "amount": 1250,
                        "workstream": "skills"}),
             ),
             (
-                "pledge confirm wm/time --staff-days 10",
-                "/api/v1/blueprints/wm/pledges/time/confirm",
-                json!({"amount": 1000}),
+                "pledge confirm wm/fund --amount £250,000",
+                "/api/v1/blueprints/wm/pledges/fund/confirm",
+                json!({"amount": 25_000_000u64}),
             ),
             (
-                "pledge disburse wm/time --staff-days 2.5 --note Q1",
-                "/api/v1/blueprints/wm/pledges/time/disburse",
-                json!({"amount": 250, "note": "Q1"}),
-            ),
-            (
-                "pledge withdraw wm/time --reason Cut",
-                "/api/v1/blueprints/wm/pledges/time/withdraw",
-                json!({"reason": "Cut"}),
-            ),
-            (
-                "pledge close wm/time",
-                "/api/v1/blueprints/wm/pledges/time/close",
+                "pledge close wm/fund --json",
+                "/api/v1/blueprints/wm/pledges/fund/close",
                 json!({}),
             ),
         ];
@@ -1102,6 +683,20 @@ mod tests {
             };
             assert_eq!(post_of(line), expected, "{line}");
         }
+
+        // A blank optional field is left out.
+        let blank = recording_of(&["commitment", "record-delivery", "wm/c", "--quantity", "1"]);
+        let blank_note = recording_of(&[
+            "commitment",
+            "record-delivery",
+            "wm/c",
+            "--quantity",
+            "1",
+            "--note",
+            " ",
+        ]);
+        assert_eq!(blank.body, blank_note.body);
+        assert_eq!(Value::Object(blank.body), json!({"quantity": 1}));
     }
 
     #[test]
@@ -1112,11 +707,47 @@ mod tests {
             for sub in cmd.get_subcommands() {
                 let path = format!("{path} {}", sub.get_name());
                 let about = sub.get_about().map(ToString::to_string).unwrap_or_default();
-                assert!(about.len() > 20, "`{path}` needs an about text");
+                let long = sub
+                    .get_long_about()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                assert!(
+                    about.len() > 20 || (!about.is_empty() && long.len() > 20),
+                    "`{path}` needs an about text"
+                );
                 walk(sub, &path);
             }
         }
         walk(&cli, "waymark");
+
+        for kind in &KINDS {
+            let group = cli.find_subcommand(kind.kind.token()).unwrap();
+            let about = group.get_about().unwrap().to_string();
+            assert!(about.starts_with("Record "), "{about}");
+            assert_eq!(group.get_subcommands().count(), kind.actions.len());
+            for action in kind.actions {
+                let cmd = group.find_subcommand(action.slug()).unwrap();
+                assert!(about.contains(&in_sentence(action.title)), "{about}");
+                assert_eq!(cmd.get_about().unwrap().to_string(), action.title);
+                assert_eq!(cmd.get_long_about().unwrap().to_string(), action.help);
+                let help = cmd.clone().render_long_help().to_string();
+                assert!(help.contains(action.help), "{help}");
+                assert!(help.contains(&example_line(kind, action)), "{help}");
+                for field in action.fields {
+                    assert!(help.contains(&format!("--{}", flag(field))), "{help}");
+                    assert!(
+                        help.contains(field.label) || help.contains(field.help),
+                        "{help}"
+                    );
+                }
+                // The example in the help is a command that works.
+                let words: Vec<String> = example_words(kind, action).concat();
+                let recording = recording_of(&words);
+                assert_eq!(recording.action, action);
+                assert_eq!(recording.body, action.example());
+            }
+        }
+
         let replan = cli
             .find_subcommand("milestone")
             .and_then(|m| m.find_subcommand("replan"))
@@ -1124,22 +755,83 @@ mod tests {
         let help = replan.clone().render_long_help().to_string();
         assert!(help.contains("The baseline never moves"), "{help}");
         assert!(
-            help.contains("waymark milestone replan wm-digital/hub-100-roles"),
+            help.replace(" \\\n    ", " ").contains(
+                "waymark milestone replan wm-digital/hub-100-roles --to 2027-03-31 \
+                 --reason \"Fit-out of the hub was delayed.\""
+            ),
             "{help}"
+        );
+        assert!(
+            help.contains(
+                "waymark milestone replan <BLUEPRINT/MILESTONE> --to <DATE> --reason <TEXT>"
+            ),
+            "{help}"
+        );
+        assert!(help.contains("--to <DATE>"), "{help}");
+        let plan = cli
+            .find_subcommand("milestone")
+            .and_then(|m| m.find_subcommand("plan"))
+            .unwrap();
+        let help = plan.clone().render_long_help().to_string();
+        assert!(help.contains("<BLUEPRINT/MILESTONE>"), "{help}");
+        assert!(help.contains("--depends-on <MILESTONES>"), "{help}");
+        assert!(
+            help.contains(" \\\n    "),
+            "a long example is wrapped: {help}"
         );
     }
 
     #[test]
-    fn value_enums_use_the_api_spelling_and_list_their_choices() {
-        for t in OrgType::value_variants() {
-            let name = t.to_possible_value().unwrap().get_name().to_owned();
-            assert_eq!(serde_json::to_value(t).unwrap(), json!(name));
+    fn choices_use_the_api_spelling_and_list_their_choices() {
+        let cli = Cli::command();
+        let mut fields = 0;
+        for kind in &KINDS {
+            for action in kind.actions {
+                for field in action.fields {
+                    let Input::Choice(choices) = field.input else {
+                        continue;
+                    };
+                    fields += 1;
+                    let cmd = cli
+                        .find_subcommand(kind.kind.token())
+                        .and_then(|k| k.find_subcommand(action.slug()))
+                        .unwrap();
+                    let arg = cmd
+                        .get_arguments()
+                        .find(|a| a.get_id() == field.name)
+                        .unwrap();
+                    let listed = arg.get_possible_values();
+                    assert_eq!(listed.len(), choices.len());
+                    let help = cmd.clone().render_long_help().to_string();
+                    for (value, choice) in listed.iter().zip(choices.iter()) {
+                        assert_eq!(value.get_name(), choice.value);
+                        assert_eq!(
+                            value.get_help().map(ToString::to_string).as_deref(),
+                            Some(choice.help)
+                        );
+                        assert!(help.contains(choice.value) && help.contains(choice.help));
+                        // Typed as the API spells it, or with `-` for `_`.
+                        for typed in [choice.value.to_owned(), choice.value.replace('_', "-")] {
+                            let mut words = with_examples(kind, action, "wm/x");
+                            let at = words
+                                .iter()
+                                .position(|w| *w == format!("--{}", flag(field)))
+                                .unwrap();
+                            words[at + 1] = typed;
+                            if !kind.in_blueprint {
+                                words[2] = "x".to_owned();
+                            }
+                            assert_eq!(recording_of(&words).body[field.name], json!(choice.value));
+                        }
+                    }
+                }
+            }
         }
-        for k in CommitmentKind::value_variants() {
-            let name = k.to_possible_value().unwrap().get_name().to_owned();
-            assert_eq!(serde_json::to_value(k).unwrap(), json!(name));
-        }
-        let bad = parse("organisation register x --name X --type council")
+        assert!(
+            fields >= 3,
+            "the organisation type, commitment kind and resource"
+        );
+        let bad = parse("organisation register x --name X --org-type council")
             .unwrap_err()
             .to_string();
         assert!(
@@ -1151,17 +843,27 @@ mod tests {
     #[test]
     fn amounts_and_ids_are_checked_before_sending() {
         let err = |line: &str| parse(line).unwrap_err().to_string();
-        assert!(err("pledge confirm wm/f --money 1.234").contains("not an amount"));
-        assert!(err("pledge confirm wm/f").contains("--money"));
+        assert!(err("pledge confirm wm/f --amount 1.234").contains("not an amount"));
+        assert!(err("pledge confirm wm/f").contains("--amount"));
         assert!(
-            err("pledge make wm/f --sponsor gds --money 1 --staff-days 1")
-                .contains("cannot be used")
+            err("pledge make wm/f --sponsor gds --resource gold --amount 1")
+                .contains("money, staff_time")
         );
-        assert!(err("blueprint partner add wm --org G.D.S").contains("invalid organisation id"));
-        assert!(err("commitment amend wm/c --reason r").contains("--quantity"));
+        assert!(err("blueprint add-partner wm --org G.D.S").contains("is not a valid id"));
+        assert!(err("organisation rename G.D.S --name X").contains("invalid organisation id"));
+        assert!(err("commitment record-delivery wm/c --quantity 1.5").contains("whole number"));
+        assert!(err("milestone report-progress wm/m --percent 101").contains("0 to 100"));
+        assert!(
+            err("milestone replan wm/m --to 31/03/2027 --reason r").contains("like 2027-03-31")
+        );
+        assert!(err("milestone complete wm/m").contains("--on"));
+        assert!(err("milestone plan wm/m --workstream s --title T --owner gds --due 2027-01-01 --depends-on a,a").contains("listed twice"));
         assert!(err("milestone start wm").contains("<blueprint>/<id>"));
+        assert!(err("milestone start wm/Hub").contains("invalid id"));
+        let blank = parse_argv(&["milestone", "cancel", "wm/m", "--reason", " "]).unwrap_err();
+        assert!(blank.to_string().contains("Reason is required"), "{blank}");
+        assert_eq!(blank.exit_code(), 2);
     }
-
     #[test]
     fn json_output_is_the_api_answer_or_its_problem() {
         let answer = json!({"seq": 7, "events": ["milestone.started"], "duplicate": false});
