@@ -4,6 +4,7 @@ mod as_of;
 mod auth;
 mod bad_input;
 mod browser;
+mod catalogue;
 mod cli;
 mod concurrency;
 mod dashboards;

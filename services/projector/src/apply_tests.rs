@@ -1328,6 +1328,7 @@ fn pledge_made_creates_it_and_adds_to_the_money_pledged() {
             confirmed: None,
             disbursed: 0,
             status: PledgeStatus::Pledged,
+            title: None,
             version: seq,
             updated_at: noon(seq),
         }
