@@ -572,10 +572,10 @@ async fn a_csv_upload_is_checked_whole_and_reported_by_row() {
     assert!(
         report
             .html
-            .contains("row 28, column due: &#34;2027-02-30&#34; is not a date")
+            .contains("row 28, column due: Due date must be a date like 2027-03-31, not &#34;2027-02-30&#34;")
             || report
                 .html
-                .contains("row 28, column due: &quot;2027-02-30&quot; is not a date"),
+                .contains("row 28, column due: Due date must be a date like 2027-03-31, not &quot;2027-02-30&quot;"),
         "{}",
         report.html
     );

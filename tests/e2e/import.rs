@@ -87,15 +87,18 @@ async fn a_file_with_bad_rows_records_nothing_and_names_every_problem() {
     let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
     assert_eq!(problems.len(), 5, "{problems:#?}");
     assert!(problems[0].starts_with("row 3, column id: invalid milestone id \"Hub.Roles\""));
-    assert_eq!(problems[1], "row 4, column title: title must not be blank");
-    assert!(problems[2].starts_with("row 4, column due: \"30/04/2027\" is not a date"));
+    assert_eq!(problems[1], "row 4, column title: Title is required");
+    assert_eq!(
+        problems[2],
+        "row 4, column due: Due date must be a date like 2027-03-31, not \"30/04/2027\""
+    );
     assert_eq!(
         problems[3],
         "row 5, column id: academy is already on row 2; each id may appear once"
     );
     assert_eq!(
         problems[4],
-        "row 6, column depends_on: milestone event cannot depend on itself"
+        "row 6, column depends_on: Depends on (milestone ids): milestone event cannot name itself"
     );
 
     let code = waymark(
@@ -201,8 +204,10 @@ async fn a_dry_run_lists_the_rows_and_sends_nothing() {
     assert_eq!(
         out,
         "would record 2 pledges in blueprint wm (dry run: nothing sent)\n\
-         row 2: make pledge wm/fund: gds pledges £250,000.00\n\
-         row 3: make pledge wm/time: gds pledges 12.50 person-days to workstream skills\n"
+         row 2: make pledge wm/fund: sponsor gds, resource money, amount 250000.00, \
+         conditions \"Illustrative\"\n\
+         row 3: make pledge wm/time: sponsor gds, resource staff_time, amount 12.50, \
+         workstream skills\n"
     );
     assert_eq!(last_seq(&app).await, before);
 }
@@ -251,6 +256,23 @@ async fn rules_only_the_server_knows_are_reported_by_row_and_the_rest_is_recorde
     .await;
     assert_eq!(code, cli::EXIT_REJECTED);
     assert_eq!(last_seq(&app).await, before);
+
+    // Whether an amount may be zero is the service's rule: the file passes the checks, and the
+    // service's refusal names the row and the column.
+    let pledges = write(
+        &dir,
+        "pledges.csv",
+        "id,sponsor,resource,amount\n\
+         nothing,gds,money,0\n\
+         something,gds,money,10\n",
+    );
+    let report = import_report(&app, Register::Pledges, "wm", &pledges).await;
+    assert_eq!(report.recorded, 1, "{report:?}");
+    let rejected: Vec<String> = report.rejected.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        rejected,
+        ["row 2, column amount: amount must be greater than zero (input.not_positive)"]
+    );
 
     // A blueprint that does not exist stops the import at once.
     let report = import_report(&app, Register::Milestones, "nowhere", &file).await;
@@ -411,11 +433,11 @@ async fn an_export_imports_back_without_recording_anything() {
     let out = String::from_utf8(out).unwrap();
     assert!(
         out.contains(
-            "hub,skills,\"The hub, \"\"quoted\"\"\nand on two lines\",gds,2027-04-30,academy\n"
+            "hub,skills,\"The hub, \"\"quoted\"\"\nand on two lines\",gds,academy,2027-04-30\n"
         ),
         "{out}"
     );
-    assert!(out.contains(",2027-06-30,academy hub\n"), "{out}");
+    assert!(out.contains(",academy hub,2027-06-30\n"), "{out}");
 
     // An unknown blueprint is a rejection.
     let code = waymark(&app, &["export", "pledges", "--blueprint", "nowhere"]).await;

@@ -37,16 +37,73 @@ impl Connection {
     }
 }
 
+/// The columns of each register, for `waymark import --help`: `id` and the fields of the action
+/// that creates its things, with the choices a cell takes and whether it may be left out.
+fn columns_help() -> String {
+    use proto::spec::Input;
+    const WIDTH: usize = 96;
+    let mut help = String::from("Columns (header row required, in any order):\n");
+    let indent = Register::ALL
+        .iter()
+        .map(|r| r.name().len())
+        .max()
+        .unwrap_or(0)
+        + 4;
+    for register in Register::ALL {
+        let columns = register.columns().iter().map(|c| {
+            let mut notes = Vec::new();
+            match c.field.map(|f| f.input) {
+                Some(Input::Date) => notes.push("YYYY-MM-DD".to_owned()),
+                Some(Input::Choice(choices)) => notes.push(
+                    choices
+                        .iter()
+                        .map(|choice| choice.value)
+                        .collect::<Vec<_>>()
+                        .join(" | "),
+                ),
+                _ => {}
+            }
+            if !c.required {
+                notes.push("optional".to_owned());
+            }
+            if notes.is_empty() {
+                c.name.to_owned()
+            } else {
+                format!("{} ({})", c.name, notes.join(", "))
+            }
+        });
+        let mut line = format!(
+            "  {:<width$}",
+            format!("{}:", register.name()),
+            width = indent - 2
+        );
+        let mut first = true;
+        for column in columns {
+            let piece = if first { column } else { format!(", {column}") };
+            if !first && line.len() + piece.len() > WIDTH {
+                help.push_str(line.trim_end());
+                help.push_str(",\n");
+                line = format!("{:indent$}{}", "", piece.trim_start_matches(", "));
+            } else {
+                line.push_str(&piece);
+            }
+            first = false;
+        }
+        help.push_str(&line);
+        help.push('\n');
+    }
+    help.push_str(
+        "Amounts are in pounds, or person-days for staff time (1,250.50); milestone ids in a list\n\
+         are separated by spaces, commas or ';'. Every row is checked before anything is sent;\n\
+         problems are listed as `row N, column C: message`. Running the same file again records\n\
+         nothing new.",
+    );
+    help
+}
+
 /// `waymark import <register> --blueprint <bp> FILE.csv`.
 #[derive(Debug, Clone, Args)]
-#[command(after_help = "\
-Columns (header row required, in any order):
-  milestones:  id, workstream, title, owner, due (YYYY-MM-DD), depends_on (ids separated by spaces or ';', optional)
-  commitments: id, partner, kind, description, quantity, unit, due
-  pledges:     id, sponsor, resource (money or staff_time), amount (pounds, or person-days),
-               workstream (optional), conditions (optional)
-Every row is checked before anything is sent; problems are listed as `row N, column C: message`.
-Running the same file again records nothing new.")]
+#[command(after_help = columns_help())]
 pub struct ImportArgs {
     /// What the file holds.
     pub register: Register,

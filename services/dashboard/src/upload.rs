@@ -11,10 +11,10 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use csv::ByteRecord;
 use futures::StreamExt;
-use proto::{BlueprintId, ThingKind};
+use proto::BlueprintId;
 
 use crate::AppState;
-use crate::commands::{Write, WriteMeta, create_action, execute};
+use crate::commands::{Write, WriteMeta, execute};
 use crate::pages::Nav;
 use crate::registers::check::{CheckError, check, reader_builder};
 use crate::registers::rows::{Header, Register, Row, RowError};
@@ -42,23 +42,6 @@ fn page(status: StatusCode, p: ImportPage) -> Response {
     match p.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => crate::problem::ApiError::internal("render the page", e).into_response(),
-    }
-}
-
-fn register_of(name: &str) -> Option<Register> {
-    match name {
-        "milestones" => Some(Register::Milestones),
-        "commitments" => Some(Register::Commitments),
-        "pledges" => Some(Register::Pledges),
-        _ => None,
-    }
-}
-
-fn kind_of(register: Register) -> ThingKind {
-    match register {
-        Register::Milestones => ThingKind::Milestone,
-        Register::Commitments => ThingKind::Commitment,
-        Register::Pledges => ThingKind::Pledge,
     }
 }
 
@@ -175,15 +158,15 @@ pub async fn upload(
                 "the form has expired or did not come from this site; reload the page and try again",
             );
         }
-        let Some(register) = fields.get("register").and_then(|r| register_of(r)) else {
+        let Some(register) = fields.get("register").and_then(|r| Register::named(r)) else {
             return fail(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "choose milestones, commitments or pledges (before the file)",
             );
         };
         if let Err(e) = visitor.caller.authorise_write(
-            kind_of(register),
-            create_action(kind_of(register)),
+            register.kind(),
+            register.create().name,
             Some(blueprint.as_str()),
         ) {
             return fail(e.status, &e.detail);
@@ -262,17 +245,12 @@ pub async fn upload(
             .map(|(row_no, row)| {
                 let (state, caller, blueprint) = (&state, &visitor.caller, &blueprint);
                 async move {
-                    let mut body = match row.body() {
-                        serde_json::Value::Object(map) => map,
-                        _ => serde_json::Map::new(),
-                    };
-                    body.remove("id");
                     let write = Write {
-                        kind: kind_of(register),
+                        kind: register.kind(),
                         blueprint: Some(blueprint.to_string()),
                         id: row.id().to_owned(),
-                        action: create_action(kind_of(register)).to_owned(),
-                        body,
+                        action: register.create().name.to_owned(),
+                        body: row.fields(),
                     };
                     let meta = WriteMeta {
                         idempotency_key: Some(row.idempotency_key(blueprint)),

@@ -15,8 +15,9 @@ use crate::describe::Before;
 use crate::views::*;
 
 /// A thing that belongs to a blueprint and adds to its totals: milestones, commitments, pledges.
+/// Each can also say the creating action that would record it as it stands ([`AsCreated`]).
 pub(crate) trait BlueprintThing:
-    Sized + Clone + serde::Serialize + serde::de::DeserializeOwned
+    AsCreated + Sized + Clone + serde::Serialize + serde::de::DeserializeOwned
 {
     const TABLE: TableDefinition<'static, &'static str, &'static [u8]>;
     /// The kind, for messages.

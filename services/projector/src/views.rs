@@ -3,8 +3,25 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 pub use proto::lifecycle::{BlueprintStatus, CommitmentStatus, MilestoneStatus, PledgeStatus};
-use proto::{CommitmentKind, OrgId, OrgType, Resource};
+use proto::{
+    Actions, CommitmentAction, CommitmentKind, IdError, MilestoneAction, MilestoneId, OrgId,
+    OrgType, PledgeAction, Resource, WorkstreamId,
+};
 use serde::{Deserialize, Serialize};
+
+/// A thing of a blueprint as the action that creates it: what recording it afresh, as it stands
+/// now, would send. A register export writes this, so that importing an export records nothing
+/// new; and a field added to a creating action does not compile until every view says what it
+/// holds for it.
+pub trait AsCreated {
+    /// The actions on this kind of thing; [`AsCreated::as_created`] returns the creating one.
+    type Action: Actions + Serialize;
+    /// The thing's id within its blueprint.
+    fn thing_id(&self) -> &str;
+    /// The creating action that would record the thing as it stands. Fails only when an id the
+    /// view holds is not a valid id.
+    fn as_created(&self) -> Result<Self::Action, IdError>;
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -135,6 +152,29 @@ impl MilestoneView {
     }
 }
 
+/// A milestone is planned with its baseline: a replan moves only the forecast.
+impl AsCreated for MilestoneView {
+    type Action = MilestoneAction;
+
+    fn thing_id(&self) -> &str {
+        &self.id
+    }
+
+    fn as_created(&self) -> Result<MilestoneAction, IdError> {
+        Ok(MilestoneAction::Plan {
+            workstream: WorkstreamId::new(self.workstream.as_str())?,
+            title: self.title.clone(),
+            owner: self.owner.clone(),
+            depends_on: self
+                .depends_on
+                .iter()
+                .map(|d| MilestoneId::new(d.as_str()))
+                .collect::<Result<_, _>>()?,
+            due: self.baseline,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommitmentView {
@@ -154,6 +194,26 @@ pub struct CommitmentView {
     pub status: CommitmentStatus,
     pub version: u64,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A commitment is made with its current quantity and due date, as last amended.
+impl AsCreated for CommitmentView {
+    type Action = CommitmentAction;
+
+    fn thing_id(&self) -> &str {
+        &self.id
+    }
+
+    fn as_created(&self) -> Result<CommitmentAction, IdError> {
+        Ok(CommitmentAction::Make {
+            partner: self.partner.clone(),
+            kind: self.kind,
+            description: self.description.clone(),
+            quantity: self.quantity,
+            unit: self.unit.clone(),
+            due: self.due,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,6 +257,29 @@ impl PledgeView {
                 disbursed: self.disbursed,
             },
         }
+    }
+}
+
+/// A pledge is made with the amount pledged, whatever was confirmed or disbursed since.
+impl AsCreated for PledgeView {
+    type Action = PledgeAction;
+
+    fn thing_id(&self) -> &str {
+        &self.id
+    }
+
+    fn as_created(&self) -> Result<PledgeAction, IdError> {
+        Ok(PledgeAction::Make {
+            sponsor: self.sponsor.clone(),
+            resource: self.resource,
+            amount: self.pledged,
+            workstream: self
+                .workstream
+                .as_deref()
+                .map(WorkstreamId::new)
+                .transpose()?,
+            conditions: self.conditions.clone(),
+        })
     }
 }
 

@@ -1,25 +1,29 @@
 //! Exporting a register to CSV from the JSON read API, in exactly the columns an import reads,
 //! so that importing an export records nothing new.
 //!
-//! A milestone's `due` is its baseline (the date it was planned with; a replan moves only the
-//! forecast). Commitments export their current quantity and due date, pledges the amount pledged.
+//! The API lists each thing as its read model ([`projector::views`]), which says the creating
+//! action that would record the thing as it stands ([`AsCreated`]): a milestone's `due` is its
+//! baseline (the date it was planned with; a replan moves only the forecast), a commitment's
+//! quantity and due date are the current ones, a pledge's amount is the amount pledged. That
+//! action's body is the row, written through the register's columns.
 
 use std::io::Write;
 
-use chrono::NaiveDate;
-use proto::{
-    BlueprintId, CommitmentId, CommitmentKind, MilestoneId, OrgId, PledgeId, Resource, WorkstreamId,
-};
-use serde::Deserialize;
+use projector::views::{AsCreated, CommitmentView, MilestoneView, PledgeView};
+use proto::BlueprintId;
+use serde::de::DeserializeOwned;
 
 use crate::client::{ApiClient, ClientError};
-use dashboard::registers::rows::{CommitmentRow, MilestoneRow, PledgeRow, Register, Row};
+use dashboard::registers::rows::{Register, Row};
 
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     #[error(transparent)]
     Api(#[from] ClientError),
+    /// A listed thing cannot be written as a row.
+    #[error("cannot export the register: {0}")]
+    Listed(String),
     #[error("cannot write the CSV: {0}")]
     Write(String),
 }
@@ -29,43 +33,9 @@ impl ExportError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             ExportError::Api(e) => e.is_unavailable(),
-            ExportError::Write(_) => false,
+            ExportError::Listed(_) | ExportError::Write(_) => false,
         }
     }
-}
-
-#[derive(Deserialize)]
-struct MilestoneOut {
-    id: MilestoneId,
-    workstream: WorkstreamId,
-    title: String,
-    owner: OrgId,
-    #[serde(default)]
-    depends_on: Vec<MilestoneId>,
-    baseline: NaiveDate,
-}
-
-#[derive(Deserialize)]
-struct CommitmentOut {
-    id: CommitmentId,
-    partner: OrgId,
-    kind: CommitmentKind,
-    description: String,
-    quantity: u64,
-    unit: String,
-    due: NaiveDate,
-}
-
-#[derive(Deserialize)]
-struct PledgeOut {
-    id: PledgeId,
-    sponsor: OrgId,
-    resource: Resource,
-    pledged: u64,
-    #[serde(default)]
-    workstream: Option<WorkstreamId>,
-    #[serde(default)]
-    conditions: String,
 }
 
 /// The register as the read API lists it, as rows.
@@ -74,55 +44,38 @@ pub async fn fetch_rows(
     register: Register,
     blueprint: &BlueprintId,
 ) -> Result<Vec<Row>, ExportError> {
-    let path = register.path(blueprint);
-    Ok(match register {
-        Register::Milestones => client
-            .get_as::<Vec<MilestoneOut>>(&path)
-            .await?
-            .into_iter()
-            .map(|m| {
-                Row::Milestone(MilestoneRow {
-                    id: m.id,
-                    workstream: m.workstream,
-                    title: m.title,
-                    owner: m.owner,
-                    due: m.baseline,
-                    depends_on: m.depends_on,
-                })
-            })
-            .collect(),
-        Register::Commitments => client
-            .get_as::<Vec<CommitmentOut>>(&path)
-            .await?
-            .into_iter()
-            .map(|c| {
-                Row::Commitment(CommitmentRow {
-                    id: c.id,
-                    partner: c.partner,
-                    kind: c.kind,
-                    description: c.description,
-                    quantity: c.quantity,
-                    unit: c.unit,
-                    due: c.due,
-                })
-            })
-            .collect(),
-        Register::Pledges => client
-            .get_as::<Vec<PledgeOut>>(&path)
-            .await?
-            .into_iter()
-            .map(|p| {
-                Row::Pledge(PledgeRow {
-                    id: p.id,
-                    sponsor: p.sponsor,
-                    resource: p.resource,
-                    amount: p.pledged,
-                    workstream: p.workstream,
-                    conditions: p.conditions,
-                })
-            })
-            .collect(),
-    })
+    match register {
+        Register::Milestones => listed::<MilestoneView>(client, register, blueprint).await,
+        Register::Commitments => listed::<CommitmentView>(client, register, blueprint).await,
+        Register::Pledges => listed::<PledgeView>(client, register, blueprint).await,
+    }
+}
+
+/// Reads the list as views of type `V` (the API adds figures of its own, which are ignored) and
+/// makes each the row of its creating action.
+async fn listed<V: AsCreated + DeserializeOwned>(
+    client: &ApiClient,
+    register: Register,
+    blueprint: &BlueprintId,
+) -> Result<Vec<Row>, ExportError> {
+    let views: Vec<V> = client.get_as(&register.path(blueprint)).await?;
+    views
+        .iter()
+        .map(|view| {
+            let id = view.thing_id();
+            let action = view
+                .as_created()
+                .map_err(|e| ExportError::Listed(format!("{} {id}: {e}", register.thing())))?;
+            let row = Row::from_action(id, &action).map_err(ExportError::Listed)?;
+            if row.register() != register {
+                return Err(ExportError::Listed(format!(
+                    "{} {id} is not a row of {register}",
+                    row.register().thing()
+                )));
+            }
+            Ok(row)
+        })
+        .collect()
 }
 
 /// Writes rows as CSV with a header row; returns how many rows were written.

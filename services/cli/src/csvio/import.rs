@@ -292,8 +292,7 @@ impl Sender<'_> {
             self.halt(Stopped::Refused(format!("{detail} ({code})")));
             return Outcome::NotSent;
         }
-        let columns = self.register.columns();
-        let column = field.filter(|f| columns.iter().any(|c| c.name == f));
+        let column = field.filter(|f| self.register.column(f).is_some());
         Outcome::Rejected(RowError {
             row: row_no,
             column,
@@ -471,7 +470,7 @@ mod tests {
         );
         assert_eq!(
             invalid(Register::Milestones, &csv),
-            ["row 5, column due: \"2027-13-01\" is not a date; use YYYY-MM-DD, like 2027-03-31"]
+            ["row 5, column due: Due date must be a date like 2027-03-31, not \"2027-13-01\""]
         );
     }
 
@@ -492,10 +491,10 @@ mod tests {
         assert_eq!(
             invalid(Register::Milestones, csv),
             [
-                "row 1, column colour: unknown column; the columns of milestones are id, workstream, title, owner, due, depends_on",
+                "row 1, column colour: unknown column; the columns of milestones are id, workstream, title, owner, depends_on, due",
                 "row 1, column owner: required column missing from the header row",
                 "row 2, column id: invalid milestone id \"A\": upper case 'A' is not allowed; use only lower-case ASCII letters, digits and '-'",
-                "row 2, column title: title must not be blank",
+                "row 2, column title: Title is required",
             ]
         );
     }

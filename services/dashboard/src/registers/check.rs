@@ -7,7 +7,7 @@ use std::io;
 
 use csv::{ByteRecord, Position, ReaderBuilder};
 
-use super::rows::{Header, Register, Row, RowError};
+use super::rows::{Header, Register, RowError};
 
 /// Why a file cannot be imported.
 #[derive(Debug)]
@@ -43,7 +43,7 @@ pub fn reader_builder() -> ReaderBuilder {
     builder
 }
 
-/// A milestone with dependencies on rows of the same file.
+/// A row whose dependencies column names rows of the same file.
 struct Waiting {
     id: String,
     row: u64,
@@ -62,6 +62,8 @@ pub fn check(register: Register, input: impl io::Read) -> Result<Checked, CheckE
         .map_err(|e| CheckError::Unreadable(e.to_string()))?
         .clone();
     let (header, mut errors) = Header::parse(register, &header_record);
+    // The column naming milestones of the same register that must be recorded first.
+    let dependencies = register.dependencies();
     // Ids seen, with the row they are on.
     let mut ids: HashMap<String, u64> = HashMap::new();
     let mut waiting: Vec<Waiting> = Vec::new();
@@ -92,17 +94,24 @@ pub fn check(register: Register, input: impl io::Read) -> Result<Checked, CheckE
             }
         }
         match header.parse_row(&record, row) {
-            Ok(Row::Milestone(m)) if !m.depends_on.is_empty() => waiting.push(Waiting {
-                id: m.id.to_string(),
-                row,
-                position,
-                depends_on: m.depends_on.iter().map(ToString::to_string).collect(),
-            }),
-            Ok(_) => {}
+            Ok(parsed) => {
+                let depends_on = dependencies.map_or_else(Vec::new, |c| parsed.ids(c.name));
+                if !depends_on.is_empty() {
+                    waiting.push(Waiting {
+                        id: parsed.id().to_owned(),
+                        row,
+                        position,
+                        depends_on: depends_on.into_iter().map(str::to_owned).collect(),
+                    });
+                }
+            }
             Err(problems) => errors.extend(problems),
         }
     }
-    let waves = order_waves(&waiting, &ids, &mut errors);
+    let waves = match dependencies {
+        Some(column) => order_waves(&waiting, &ids, column.name, &mut errors),
+        None => Vec::new(),
+    };
     if !errors.is_empty() {
         errors.sort_by_key(|e| e.row);
         return Err(CheckError::Invalid(errors));
@@ -127,12 +136,13 @@ pub fn check(register: Register, input: impl io::Read) -> Result<Checked, CheckE
     })
 }
 
-/// The wave of each waiting milestone: 0 when none of its dependencies is in the file, else one
-/// more than the latest wave among them. Circular dependencies are reported on each row of the
-/// circle.
+/// The wave of each waiting row: 0 when none of its dependencies is in the file, else one more
+/// than the latest wave among them. Circular dependencies are reported on each row of the
+/// circle, in the dependencies `column`.
 fn order_waves(
     waiting: &[Waiting],
     ids: &HashMap<String, u64>,
+    column: &str,
     errors: &mut Vec<RowError>,
 ) -> Vec<usize> {
     #[derive(Clone, Copy, PartialEq)]
@@ -182,7 +192,7 @@ fn order_waves(
                                 in_circle[n] = true;
                                 errors.push(RowError::at(
                                     waiting[n].row,
-                                    "depends_on",
+                                    column,
                                     format!(
                                         "the dependencies go round in a circle ({path}), so none of them can be planned first"
                                     ),

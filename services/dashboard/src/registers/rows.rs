@@ -1,23 +1,25 @@
-//! The columns of each register and one CSV row checked and typed: every rule that can be checked
-//! without asking the server (slugs, dates, numbers, text limits) is checked here, and every
-//! problem is reported with its row and column.
+//! The columns of each register and one CSV row checked and typed.
+//!
+//! A register's columns are `id` and then the fields of the action that creates its things, in
+//! the order the command catalogue ([`proto::spec`]) declares them. A cell is read with its
+//! field's [`FieldSpec::parse`] and written with its [`FieldSpec::format`], so a CSV cell is typed
+//! the way a form field or a flag is, and a field added to a creating action is a column at once.
+//! A valid row is the body of the create request. Every problem is reported with its row and
+//! column; rules that need recorded state, or that only the service decides (an amount above
+//! zero), come back from the service when the row is sent, by row too.
 
 use std::fmt;
+use std::sync::LazyLock;
 
-use chrono::NaiveDate;
 use csv::ByteRecord;
-use proto::{
-    BlueprintId, CommitmentId, CommitmentKind, MilestoneId, OrgId, PledgeId, Resource,
-    WorkstreamId, text,
-};
+use proto::spec::{self, ActionSpec, Actions, FieldSpec, Input, KindSpec};
+use proto::{BlueprintId, IdError, ThingKind, check_slug};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use proto::text::parse_hundredths;
-
-/// A register that can be imported and exported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+/// A register that can be imported and exported: the things of one kind in a blueprint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Register {
     Milestones,
     Commitments,
@@ -27,86 +29,93 @@ pub enum Register {
 /// One column of a register's CSV file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Column {
+    /// As the header row names it: [`ID`], or the field's name.
     pub name: &'static str,
     /// Whether the header must name it. Optional columns may be left out; their cells default
     /// to empty.
     pub required: bool,
+    /// The creating action's field the column holds; `None` for the id.
+    pub field: Option<&'static FieldSpec>,
 }
 
-const fn column(name: &'static str, required: bool) -> Column {
-    Column { name, required }
-}
+/// The first column of every register: the id of the thing a row creates.
+pub const ID: &str = "id";
 
-const MILESTONE_COLUMNS: &[Column] = &[
-    column("id", true),
-    column("workstream", true),
-    column("title", true),
-    column("owner", true),
-    column("due", true),
-    column("depends_on", false),
-];
-
-const COMMITMENT_COLUMNS: &[Column] = &[
-    column("id", true),
-    column("partner", true),
-    column("kind", true),
-    column("description", true),
-    column("quantity", true),
-    column("unit", true),
-    column("due", true),
-];
-
-const PLEDGE_COLUMNS: &[Column] = &[
-    column("id", true),
-    column("sponsor", true),
-    column("resource", true),
-    column("amount", true),
-    column("workstream", false),
-    column("conditions", false),
-];
-
-const KINDS: &[(&str, CommitmentKind)] = &[
-    ("secondment", CommitmentKind::Secondment),
-    ("event_hosting", CommitmentKind::EventHosting),
-    ("sharing_code", CommitmentKind::SharingCode),
-    (
-        "training_or_placements",
-        CommitmentKind::TrainingOrPlacements,
-    ),
-    ("other", CommitmentKind::Other),
-];
-
-const RESOURCES: &[(&str, Resource)] = &[
-    ("money", Resource::Money),
-    ("staff_time", Resource::StaffTime),
-];
+/// Each register's columns, in [`Register::ALL`] order, built once from the catalogue.
+static COLUMNS: LazyLock<[Vec<Column>; 3]> =
+    LazyLock::new(|| Register::ALL.map(Register::columns_of_create));
 
 impl Register {
+    /// Every register, in the order the catalogue lists their kinds.
+    pub const ALL: [Register; 3] = [
+        Register::Milestones,
+        Register::Commitments,
+        Register::Pledges,
+    ];
+
+    /// The kind of thing one row records.
+    pub fn kind(self) -> ThingKind {
+        match self {
+            Register::Milestones => ThingKind::Milestone,
+            Register::Commitments => ThingKind::Commitment,
+            Register::Pledges => ThingKind::Pledge,
+        }
+    }
+
+    /// The register of things of `kind`, if they have one.
+    pub fn of(kind: ThingKind) -> Option<Register> {
+        Self::ALL.into_iter().find(|r| r.kind() == kind)
+    }
+
+    /// The register called `name` (`milestones`).
+    pub fn named(name: &str) -> Option<Register> {
+        Self::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    /// Its kind's entry in the command catalogue.
+    pub fn spec(self) -> &'static KindSpec {
+        spec::kind(self.kind())
+    }
+
+    /// The action each row is: the one that creates a thing of the register's kind.
+    pub fn create(self) -> &'static ActionSpec {
+        self.spec().create()
+    }
+
     /// The plural name used on the command line and in API paths: `milestones`.
     pub fn name(self) -> &'static str {
-        match self {
-            Register::Milestones => "milestones",
-            Register::Commitments => "commitments",
-            Register::Pledges => "pledges",
-        }
+        self.spec().plural
     }
 
     /// What one row is: `milestone`.
     pub fn thing(self) -> &'static str {
-        match self {
-            Register::Milestones => "milestone",
-            Register::Commitments => "commitment",
-            Register::Pledges => "pledge",
-        }
+        self.kind().token()
     }
 
-    /// The columns, in the order an export writes them.
+    /// The columns, in the order an export writes them: `id`, then the creating action's
+    /// fields in the order the catalogue declares them.
     pub fn columns(self) -> &'static [Column] {
-        match self {
-            Register::Milestones => MILESTONE_COLUMNS,
-            Register::Commitments => COMMITMENT_COLUMNS,
-            Register::Pledges => PLEDGE_COLUMNS,
-        }
+        &COLUMNS[self as usize]
+    }
+
+    fn columns_of_create(self) -> Vec<Column> {
+        let id = Column {
+            name: ID,
+            required: true,
+            field: None,
+        };
+        std::iter::once(id)
+            .chain(self.create().fields.iter().map(|f| Column {
+                name: f.name,
+                required: f.required,
+                field: Some(f),
+            }))
+            .collect()
+    }
+
+    /// The column called `name`.
+    pub fn column(self, name: &str) -> Option<&'static Column> {
+        self.columns().iter().find(|c| c.name == name)
     }
 
     /// `id, workstream, title, ...`, for messages.
@@ -118,12 +127,24 @@ impl Register {
             .join(", ")
     }
 
+    /// The column naming the milestones a row's milestone depends on, which must be recorded
+    /// before it: the milestone register's list of milestones.
+    pub fn dependencies(self) -> Option<&'static Column> {
+        if self.kind() != ThingKind::Milestone {
+            return None;
+        }
+        self.columns()
+            .iter()
+            .find(|c| c.field.is_some_and(|f| f.input == Input::MilestoneList))
+    }
+
     /// The API path that lists the register and creates its things.
     pub fn path(self, blueprint: &BlueprintId) -> String {
         format!("/api/v1/blueprints/{blueprint}/{}", self.name())
     }
 
-    /// The rejection code the service answers when the id is already taken.
+    /// The rejection code the service answers when the id is already taken. Each service's
+    /// decider declares its own; nothing in the catalogue says it, so it is kept here.
     pub fn exists_code(self) -> &'static str {
         match self {
             Register::Milestones => "milestone.already_planned",
@@ -132,18 +153,27 @@ impl Register {
         }
     }
 
-    /// The verb of the creating command, for people: `plan`.
-    fn verb(self) -> &'static str {
-        match self {
-            Register::Milestones => "plan",
-            Register::Commitments | Register::Pledges => "make",
-        }
+    /// The creating action as a verb, for people: `plan`.
+    pub fn verb(self) -> String {
+        self.create().name.replace('_', " ")
     }
 }
 
 impl fmt::Display for Register {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// On the command line a register is named as in API paths, and described by its creating
+/// action.
+impl clap::ValueEnum for Register {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Self::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()).help(self.create().title))
     }
 }
 
@@ -183,75 +213,143 @@ impl fmt::Display for RowError {
     }
 }
 
-/// A milestone to plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MilestoneRow {
-    pub id: MilestoneId,
-    pub workstream: WorkstreamId,
-    pub title: String,
-    pub owner: OrgId,
-    pub due: NaiveDate,
-    pub depends_on: Vec<MilestoneId>,
+/// Checks the id a row gives its thing.
+fn check_id(register: Register, id: &str) -> Result<String, String> {
+    check_slug(id).map(|()| id.to_owned()).map_err(|problem| {
+        IdError {
+            what: register.thing(),
+            value: id.to_owned(),
+            problem,
+        }
+        .to_string()
+    })
 }
 
-/// A partner's commitment to make.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CommitmentRow {
-    pub id: CommitmentId,
-    pub partner: OrgId,
-    pub kind: CommitmentKind,
-    pub description: String,
-    pub quantity: u64,
-    pub unit: String,
-    pub due: NaiveDate,
-}
-
-/// A sponsor's pledge to make; `amount` in pence or hundredths of a person-day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PledgeRow {
-    pub id: PledgeId,
-    pub sponsor: OrgId,
-    pub resource: Resource,
-    pub amount: u64,
-    pub workstream: Option<WorkstreamId>,
-    pub conditions: String,
-}
-
-/// One valid row. Serialised, it is exactly the body of the API's create request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-pub enum Row {
-    Milestone(MilestoneRow),
-    Commitment(CommitmentRow),
-    Pledge(PledgeRow),
+/// One valid row: the thing it creates and the body of the create request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    register: Register,
+    id: String,
+    /// `id` and every field the row gives a value, keyed by column name. A blank optional cell
+    /// is left out, so the field takes its default.
+    body: Map<String, Value>,
 }
 
 impl Row {
-    pub fn register(&self) -> Register {
-        match self {
-            Row::Milestone(_) => Register::Milestones,
-            Row::Commitment(_) => Register::Commitments,
-            Row::Pledge(_) => Register::Pledges,
+    /// The row that records a thing as the creating `action` does, with the id `id`: what an
+    /// export writes for a recorded thing.
+    pub fn from_action<A: Actions + Serialize>(id: &str, action: &A) -> Result<Row, String> {
+        let register = Register::of(A::KIND)
+            .ok_or_else(|| format!("{}s are not kept in a register", A::KIND.token()))?;
+        if !action.spec().creates {
+            return Err(format!(
+                "{} does not create a {}",
+                action.name(),
+                register.thing()
+            ));
         }
+        // Actions are externally tagged: `{"plan": {...}}`.
+        let fields = match serde_json::to_value(action) {
+            Ok(Value::Object(mut tagged)) => tagged.remove(action.name()),
+            Ok(_) => None,
+            Err(e) => return Err(format!("{} {id}: {e}", register.thing())),
+        };
+        let Some(Value::Object(fields)) = fields else {
+            return Err(format!(
+                "{} {id}: the {} action is not a map of fields",
+                register.thing(),
+                action.name()
+            ));
+        };
+        let mut body = fields;
+        body.insert(ID.to_owned(), Value::from(id));
+        Row::from_body(register, &body)
+    }
+
+    /// The row of a create request's body (`id` and the creating action's fields), as an import
+    /// of its cells reads it: each value is written as its column writes it and read back, so a
+    /// default (an empty list, no workstream) is a blank cell, left out. A value its field would
+    /// refuse is kept as it is, and a key that is not a column is dropped.
+    pub fn from_body(register: Register, body: &Map<String, Value>) -> Result<Row, String> {
+        let id = body
+            .get(ID)
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("a {} without an id", register.thing()))?;
+        let id = check_id(register, id)?;
+        let mut normal = Map::new();
+        normal.insert(ID.to_owned(), Value::from(id.as_str()));
+        for field in register.columns().iter().filter_map(|c| c.field) {
+            let Some(value) = body.get(field.name) else {
+                continue;
+            };
+            match field.parse(&field.format(value)) {
+                None => {}
+                Some(Ok(read)) => {
+                    normal.insert(field.name.to_owned(), read);
+                }
+                Some(Err(_)) => {
+                    normal.insert(field.name.to_owned(), value.clone());
+                }
+            }
+        }
+        Ok(Row {
+            register,
+            id,
+            body: normal,
+        })
+    }
+
+    pub fn register(&self) -> Register {
+        self.register
     }
 
     pub fn id(&self) -> &str {
-        match self {
-            Row::Milestone(m) => m.id.as_str(),
-            Row::Commitment(c) => c.id.as_str(),
-            Row::Pledge(p) => p.id.as_str(),
-        }
+        &self.id
     }
 
     /// The JSON body of the create request (`id` and the action's fields).
     pub fn body(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
+        Value::Object(self.body.clone())
     }
 
-    /// The row's normalised content: its fields in a fixed order, with parsed dates and amounts,
-    /// so that two spellings of the same row (`1,250.5` and `1250.50`) are the same content.
+    /// The creating action's fields: the body without the id.
+    pub fn fields(&self) -> Map<String, Value> {
+        let mut fields = self.body.clone();
+        fields.remove(ID);
+        fields
+    }
+
+    /// The value of a column, unless its cell was blank.
+    pub fn value(&self, column: &str) -> Option<&Value> {
+        self.body.get(column)
+    }
+
+    /// The ids a list column names (none when its cell was blank).
+    pub fn ids(&self, column: &str) -> Vec<&str> {
+        self.value(column)
+            .and_then(Value::as_array)
+            .map(|ids| ids.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    /// The row's normalised content: its values as read (dates, amounts in hundredths, lists),
+    /// in column order, so that two spellings of the same row (`1,250.5` and `1250.50`) are the
+    /// same content.
     pub fn canonical(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        let mut out = String::from("{");
+        for column in self.register.columns() {
+            let Some(value) = self.body.get(column.name) else {
+                continue;
+            };
+            if out.len() > 1 {
+                out.push(',');
+            }
+            out.push_str(&Value::from(column.name).to_string());
+            out.push(':');
+            out.push_str(&value.to_string());
+        }
+        out.push('}');
+        out
     }
 
     /// The idempotency key the row is sent with: a digest of the blueprint, the register, the id
@@ -261,7 +359,7 @@ impl Row {
         let mut hasher = Sha256::new();
         for part in [
             blueprint.as_str(),
-            self.register().name(),
+            self.register.name(),
             self.id(),
             &self.canonical(),
         ] {
@@ -279,45 +377,23 @@ impl Row {
 
     /// The row's cells in the register's column order, as an export writes them.
     pub fn cells(&self) -> Vec<String> {
-        match self {
-            Row::Milestone(m) => vec![
-                m.id.to_string(),
-                m.workstream.to_string(),
-                m.title.clone(),
-                m.owner.to_string(),
-                m.due.to_string(),
-                m.depends_on
-                    .iter()
-                    .map(MilestoneId::as_str)
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ],
-            Row::Commitment(c) => vec![
-                c.id.to_string(),
-                c.partner.to_string(),
-                kind_token(c.kind).to_owned(),
-                c.description.clone(),
-                c.quantity.to_string(),
-                c.unit.clone(),
-                c.due.to_string(),
-            ],
-            Row::Pledge(p) => vec![
-                p.id.to_string(),
-                p.sponsor.to_string(),
-                resource_token(p.resource).to_owned(),
-                format_hundredths(p.amount),
-                p.workstream
-                    .as_ref()
-                    .map(ToString::to_string)
+        self.register
+            .columns()
+            .iter()
+            .map(|c| match c.field {
+                None => self.id.clone(),
+                Some(field) => self
+                    .body
+                    .get(field.name)
+                    .map(|v| field.format(v))
                     .unwrap_or_default(),
-                p.conditions.clone(),
-            ],
-        }
+            })
+            .collect()
     }
 
     /// The names of the columns in which this row differs from `other`.
     pub fn differences(&self, other: &Row) -> Vec<&'static str> {
-        let columns = self.register().columns();
+        let columns = self.register.columns();
         self.cells()
             .iter()
             .zip(other.cells())
@@ -327,72 +403,47 @@ impl Row {
             .collect()
     }
 
-    /// One line saying what recording this row does, for `--dry-run`.
+    /// One line saying what recording this row does, for `--dry-run`: the action, the thing,
+    /// and each value given, after its field's label.
     pub fn describe(&self, blueprint: &BlueprintId) -> String {
-        let register = self.register();
-        let head = format!(
-            "{} {} {blueprint}/{}",
+        let register = self.register;
+        let values: Vec<String> = register
+            .columns()
+            .iter()
+            .filter_map(|c| c.field)
+            .filter_map(|field| {
+                let text = field.format(self.body.get(field.name)?);
+                let shown = match field.input {
+                    Input::Text { .. } | Input::LongText { .. } | Input::Link => {
+                        format!("{text:?}")
+                    }
+                    _ => text,
+                };
+                Some(format!("{} {shown}", in_a_sentence(field.label)))
+            })
+            .collect();
+        format!(
+            "{} {} {blueprint}/{}: {}",
             register.verb(),
             register.thing(),
-            self.id()
-        );
-        match self {
-            Row::Milestone(m) => {
-                let after = if m.depends_on.is_empty() {
-                    String::new()
-                } else {
-                    let ids: Vec<&str> = m.depends_on.iter().map(MilestoneId::as_str).collect();
-                    format!(", after {}", ids.join(", "))
-                };
-                format!(
-                    "{head}: {:?} in workstream {}, owned by {}, due {}{after}",
-                    m.title, m.workstream, m.owner, m.due
-                )
-            }
-            Row::Commitment(c) => format!(
-                "{head}: {} commits {} {} ({}) by {}: {:?}",
-                c.partner,
-                c.quantity,
-                c.unit,
-                c.kind.label(),
-                c.due,
-                c.description
-            ),
-            Row::Pledge(p) => {
-                let to = p
-                    .workstream
-                    .as_ref()
-                    .map(|w| format!(" to workstream {w}"))
-                    .unwrap_or_default();
-                format!(
-                    "{head}: {} pledges {}{to}",
-                    p.sponsor,
-                    p.resource.format(p.amount)
-                )
-            }
-        }
+            self.id,
+            values.join(", ")
+        )
     }
 }
 
-/// The CSV token of a commitment kind: `event_hosting`.
-pub fn kind_token(kind: CommitmentKind) -> &'static str {
-    KINDS
-        .iter()
-        .find(|(_, k)| *k == kind)
-        .map_or("other", |(t, _)| t)
-}
-
-/// The CSV token of a resource: `staff_time`.
-pub fn resource_token(resource: Resource) -> &'static str {
-    RESOURCES
-        .iter()
-        .find(|(_, r)| *r == resource)
-        .map_or("money", |(t, _)| t)
-}
-
-/// Hundredths as a decimal with two places: `125050` is `1250.50`.
-pub fn format_hundredths(amount: u64) -> String {
-    format!("{}.{:02}", amount / 100, amount % 100)
+/// A form label as words in a sentence: `Depends on (milestone ids)` is `depends on`.
+fn in_a_sentence(label: &str) -> String {
+    let words = label.split(" (").next().unwrap_or(label);
+    let mut chars = words.chars();
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    // An initialism (`NHS`) keeps its capitals.
+    if chars.clone().next().is_some_and(char::is_uppercase) {
+        return words.to_owned();
+    }
+    first.to_lowercase().chain(chars).collect()
 }
 
 /// Where each of a register's columns is in the file.
@@ -403,6 +454,9 @@ pub struct Header {
     index: Vec<Option<usize>>,
     /// How many fields the header has; every row must have as many.
     width: usize,
+    /// Whether the header names every required column; rows of a header that does not are
+    /// checked, but never valid.
+    complete: bool,
 }
 
 impl Header {
@@ -426,6 +480,7 @@ impl Header {
                     register,
                     index,
                     width: record.len(),
+                    complete: false,
                 },
                 errors,
             );
@@ -459,8 +514,10 @@ impl Header {
                 ),
             ));
         }
+        let mut complete = true;
         for (c, at) in columns.iter().zip(&index) {
             if c.required && at.is_none() {
+                complete = false;
                 errors.push(RowError::at(
                     1,
                     c.name,
@@ -473,6 +530,7 @@ impl Header {
                 register,
                 index,
                 width: record.len(),
+                complete,
             },
             errors,
         )
@@ -488,7 +546,8 @@ impl Header {
         std::str::from_utf8(record.get(at)?).ok().map(str::trim)
     }
 
-    /// Checks one data row; returns it typed, or every problem found in it.
+    /// Checks one data row: its id, then each cell with its field's parser. Returns it typed, or
+    /// every problem found in it.
     pub fn parse_row(&self, record: &ByteRecord, row: u64) -> Result<Row, Vec<RowError>> {
         if record.len() != self.width {
             let values = if record.len() == 1 { "value" } else { "values" };
@@ -502,241 +561,76 @@ impl Header {
                 ),
             )]);
         }
-        let mut cells = Cells {
-            header: self,
-            record,
-            row,
-            errors: Vec::new(),
-        };
-        let parsed = match self.register {
-            Register::Milestones => milestone(&mut cells).map(Row::Milestone),
-            Register::Commitments => commitment(&mut cells).map(Row::Commitment),
-            Register::Pledges => pledge(&mut cells).map(Row::Pledge),
-        };
-        match parsed {
-            Some(row) if cells.errors.is_empty() => Ok(row),
-            _ => Err(cells.errors),
-        }
-    }
-}
-
-/// The cells of one record, collecting problems as columns are read.
-struct Cells<'a> {
-    header: &'a Header,
-    record: &'a ByteRecord,
-    row: u64,
-    errors: Vec<RowError>,
-}
-
-impl Cells<'_> {
-    /// The trimmed text of a column; `None` (with the problem noted) when it is not UTF-8, and
-    /// `Some("")` when the header does not name the column.
-    fn text(&mut self, column: &'static str) -> Option<&str> {
-        let columns = self.header.register.columns();
-        let at = columns
-            .iter()
-            .position(|c| c.name == column)
-            .and_then(|c| self.header.index[c]);
-        let Some(at) = at else {
-            return Some("");
-        };
-        let raw = self.record.get(at).unwrap_or_default();
-        match std::str::from_utf8(raw) {
-            Ok(s) => Some(s.trim()),
-            Err(_) => {
-                self.fail(
-                    column,
+        let register = self.register;
+        let mut errors = Vec::new();
+        let mut id = None;
+        let mut body = Map::new();
+        for (column, at) in register.columns().iter().zip(&self.index) {
+            // A column the header leaves out is blank; a required one was reported with it.
+            let Some(at) = *at else {
+                continue;
+            };
+            let Ok(text) = std::str::from_utf8(record.get(at).unwrap_or_default()) else {
+                errors.push(RowError::at(
+                    row,
+                    column.name,
                     "the value is not UTF-8 text; save the file as CSV UTF-8",
-                );
-                None
+                ));
+                continue;
+            };
+            let Some(field) = column.field else {
+                match check_id(register, text.trim()) {
+                    Ok(checked) => id = Some(checked),
+                    Err(message) => errors.push(RowError::at(row, column.name, message)),
+                }
+                continue;
+            };
+            match field.parse(text) {
+                Some(Ok(value)) => {
+                    body.insert(field.name.to_owned(), value);
+                }
+                Some(Err(message)) => errors.push(RowError::at(row, column.name, message)),
+                None if field.required => errors.push(RowError::at(
+                    row,
+                    column.name,
+                    format!("{} is required", field.label),
+                )),
+                None => {}
             }
         }
-    }
-
-    /// Whether the header names a column (a missing one was reported with the header).
-    fn present(&self, column: &'static str) -> bool {
-        let columns = self.header.register.columns();
-        columns
-            .iter()
-            .position(|c| c.name == column)
-            .and_then(|c| self.header.index[c])
-            .is_some()
-    }
-
-    fn fail(&mut self, column: &str, message: impl Into<String>) {
-        self.errors.push(RowError::at(self.row, column, message));
-    }
-
-    /// A required column's value, checked by `check`.
-    fn with<T>(
-        &mut self,
-        column: &'static str,
-        check: impl FnOnce(&str) -> Result<T, String>,
-    ) -> Option<T> {
-        if !self.present(column) {
-            return None;
-        }
-        let value = self.text(column)?.to_owned();
-        match check(&value) {
-            Ok(v) => Some(v),
-            Err(message) => {
-                self.fail(column, message);
-                None
-            }
-        }
-    }
-
-    /// An optional column's value, checked by `check` (an absent column reads as empty).
-    fn optional<T>(
-        &mut self,
-        column: &'static str,
-        check: impl FnOnce(&str) -> Result<T, String>,
-    ) -> Option<T> {
-        let value = self.text(column)?.to_owned();
-        match check(&value) {
-            Ok(v) => Some(v),
-            Err(message) => {
-                self.fail(column, message);
-                None
-            }
-        }
-    }
-}
-
-fn slug<T, E: fmt::Display>(
-    make: impl FnOnce(String) -> Result<T, E>,
-) -> impl FnOnce(&str) -> Result<T, String> {
-    move |s| make(s.to_owned()).map_err(|e| e.to_string())
-}
-
-fn date(s: &str) -> Result<NaiveDate, String> {
-    if s.is_empty() {
-        return Err("a date is required, like 2027-03-31".to_owned());
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| format!("{s:?} is not a date; use YYYY-MM-DD, like 2027-03-31"))
-}
-
-fn rule(check: Result<(), proto::Rejection>) -> Result<(), String> {
-    check.map_err(|r| r.message)
-}
-
-fn milestone(cells: &mut Cells<'_>) -> Option<MilestoneRow> {
-    let id = cells.with("id", slug(MilestoneId::new));
-    let workstream = cells.with("workstream", slug(WorkstreamId::new));
-    let title = cells.with("title", |s| {
-        rule(text::title("title", s)).map(|()| s.to_owned())
-    });
-    let owner = cells.with("owner", slug(OrgId::new));
-    let due = cells.with("due", date);
-    let depends_on = cells.optional("depends_on", |s| {
-        let mut ids: Vec<MilestoneId> = Vec::new();
-        for part in s
-            .split(|c: char| c == ';' || c == ',' || c.is_whitespace())
-            .filter(|p| !p.is_empty())
+        // A milestone's list of milestones names others.
+        if let Some(id) = &id
+            && register.kind() == ThingKind::Milestone
         {
-            let dep = MilestoneId::new(part).map_err(|e| e.to_string())?;
-            if ids.contains(&dep) {
-                return Err(format!("milestone {dep} is listed twice"));
+            for field in register.columns().iter().filter_map(|c| c.field) {
+                let names_itself = field.input == Input::MilestoneList
+                    && body
+                        .get(field.name)
+                        .and_then(Value::as_array)
+                        .is_some_and(|ids| ids.iter().any(|i| i.as_str() == Some(id)));
+                if names_itself {
+                    errors.push(RowError::at(
+                        row,
+                        field.name,
+                        format!("{}: milestone {id} cannot name itself", field.label),
+                    ));
+                }
             }
-            ids.push(dep);
         }
-        Ok(ids)
-    });
-    if let (Some(id), Some(deps)) = (&id, &depends_on)
-        && deps.contains(id)
-    {
-        cells.fail(
-            "depends_on",
-            format!("milestone {id} cannot depend on itself"),
-        );
+        match id {
+            Some(id) if errors.is_empty() && self.complete => {
+                body.insert(ID.to_owned(), Value::from(id.as_str()));
+                Ok(Row { register, id, body })
+            }
+            _ => Err(errors),
+        }
     }
-    Some(MilestoneRow {
-        id: id?,
-        workstream: workstream?,
-        title: title?,
-        owner: owner?,
-        due: due?,
-        depends_on: depends_on?,
-    })
-}
-
-fn commitment(cells: &mut Cells<'_>) -> Option<CommitmentRow> {
-    let id = cells.with("id", slug(CommitmentId::new));
-    let partner = cells.with("partner", slug(OrgId::new));
-    let kind = cells.with("kind", |s| {
-        KINDS
-            .iter()
-            .find(|(t, _)| *t == s)
-            .map(|(_, k)| *k)
-            .ok_or_else(|| {
-                let tokens: Vec<&str> = KINDS.iter().map(|(t, _)| *t).collect();
-                format!("{s:?} is not a kind; use one of {}", tokens.join(", "))
-            })
-    });
-    let description = cells.with("description", |s| {
-        rule(text::reason("description", s)).map(|()| s.to_owned())
-    });
-    let quantity = cells.with("quantity", |s| {
-        let q: u64 = s
-            .parse()
-            .ok()
-            .filter(|_| s.chars().all(|c| c.is_ascii_digit()))
-            .ok_or_else(|| format!("{s:?} is not a whole number, like 2"))?;
-        rule(text::positive("quantity", q)).map(|()| q)
-    });
-    let unit = cells.with("unit", |s| {
-        rule(text::required("unit", s, text::UNIT_MAX)).map(|()| s.to_owned())
-    });
-    let due = cells.with("due", date);
-    Some(CommitmentRow {
-        id: id?,
-        partner: partner?,
-        kind: kind?,
-        description: description?,
-        quantity: quantity?,
-        unit: unit?,
-        due: due?,
-    })
-}
-
-fn pledge(cells: &mut Cells<'_>) -> Option<PledgeRow> {
-    let id = cells.with("id", slug(PledgeId::new));
-    let sponsor = cells.with("sponsor", slug(OrgId::new));
-    let resource = cells.with("resource", |s| {
-        RESOURCES
-            .iter()
-            .find(|(t, _)| *t == s)
-            .map(|(_, r)| *r)
-            .ok_or_else(|| format!("{s:?} is not a resource; use money or staff_time"))
-    });
-    let amount = cells.with("amount", |s| {
-        let a = parse_hundredths(s)?;
-        rule(text::positive("amount", a)).map(|()| a)
-    });
-    let workstream = cells.optional("workstream", |s| {
-        if s.is_empty() {
-            Ok(None)
-        } else {
-            WorkstreamId::new(s).map(Some).map_err(|e| e.to_string())
-        }
-    });
-    let conditions = cells.optional("conditions", |s| {
-        rule(text::note("conditions", s)).map(|()| s.to_owned())
-    });
-    Some(PledgeRow {
-        id: id?,
-        sponsor: sponsor?,
-        resource: resource?,
-        amount: amount?,
-        workstream: workstream?,
-        conditions: conditions?,
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn record(fields: &[&str]) -> ByteRecord {
         ByteRecord::from(fields.to_vec())
@@ -748,11 +642,68 @@ mod tests {
         header
     }
 
+    /// A header naming every column, in the register's order.
+    fn full_header(register: Register) -> Header {
+        let names: Vec<&str> = register.columns().iter().map(|c| c.name).collect();
+        header(register, &names)
+    }
+
     fn messages(errors: &[RowError]) -> Vec<String> {
         errors.iter().map(ToString::to_string).collect()
     }
 
     const MILESTONE_HEADER: &[&str] = &["id", "workstream", "title", "owner", "due", "depends_on"];
+
+    #[test]
+    fn every_register_is_the_id_and_the_fields_of_its_creating_action() {
+        let in_blueprint: Vec<ThingKind> = spec::KINDS
+            .iter()
+            .filter(|k| k.in_blueprint)
+            .map(|k| k.kind)
+            .collect();
+        assert_eq!(Register::ALL.map(Register::kind).to_vec(), in_blueprint);
+        for register in Register::ALL {
+            let create = register.create();
+            assert!(
+                create.creates && create.kind == register.kind(),
+                "{register}"
+            );
+            assert_eq!(Register::of(register.kind()), Some(register));
+            assert_eq!(Register::named(register.name()), Some(register));
+            assert_eq!(
+                <Register as clap::ValueEnum>::from_str(register.name(), false),
+                Ok(register)
+            );
+            let columns = register.columns();
+            assert_eq!(
+                columns[0],
+                Column {
+                    name: ID,
+                    required: true,
+                    field: None
+                }
+            );
+            assert_eq!(columns.len(), 1 + create.fields.len(), "{register}");
+            for (column, field) in columns[1..].iter().zip(create.fields) {
+                assert_eq!(column.name, field.name, "{register}");
+                assert_eq!(column.required, field.required, "{register}.{}", field.name);
+                assert_eq!(column.field, Some(field));
+            }
+
+            // A row written from the action's example reads back as that body.
+            let mut example = create.example();
+            example.insert(ID.to_owned(), json!("example"));
+            let written = Row::from_body(register, &example).unwrap();
+            assert_eq!(written.body(), Value::Object(example.clone()), "{register}");
+            let cells = written.cells();
+            let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+            let read = full_header(register)
+                .parse_row(&record(&cells), 2)
+                .unwrap_or_else(|e| panic!("{register}: {e:?}"));
+            assert_eq!(read, written, "{register}");
+            assert_eq!(read.body(), Value::Object(example), "{register}");
+        }
+    }
 
     #[test]
     fn a_valid_milestone_row_becomes_the_create_body() {
@@ -772,9 +723,12 @@ mod tests {
             .unwrap();
         assert_eq!(
             row.body(),
-            serde_json::json!({"id": "academy", "workstream": "skills", "title": "GDS academy",
+            json!({"id": "academy", "workstream": "skills", "title": "GDS academy",
                 "owner": "gds", "due": "2027-03-31", "depends_on": ["a", "b", "c"]})
         );
+        assert_eq!(row.ids("depends_on"), ["a", "b", "c"]);
+        assert!(!row.fields().contains_key(ID));
+        // Cells come in the register's order: the creating action's.
         assert_eq!(
             row.cells(),
             [
@@ -782,16 +736,30 @@ mod tests {
                 "skills",
                 "GDS academy",
                 "gds",
-                "2027-03-31",
-                "a b c"
+                "a b c",
+                "2027-03-31"
             ]
         );
+        assert_eq!(
+            row.describe(&BlueprintId::new("wm").unwrap()),
+            "plan milestone wm/academy: workstream skills, title \"GDS academy\", owner gds, \
+             depends on a b c, due date 2027-03-31"
+        );
+        // A blank optional cell is left out of the body.
+        let row = h
+            .parse_row(
+                &record(&["hub", "skills", "Hub", "gds", "2027-03-31", " "]),
+                3,
+            )
+            .unwrap();
+        assert_eq!(row.value("depends_on"), None);
+        assert!(row.ids("depends_on").is_empty());
     }
 
     #[test]
     fn every_problem_of_a_row_is_reported_with_row_and_column() {
         let h = header(Register::Milestones, MILESTONE_HEADER);
-        let long = "x".repeat(text::TITLE_MAX + 1);
+        let long = "x".repeat(proto::text::TITLE_MAX + 1);
         let errors = h
             .parse_row(
                 &record(&[
@@ -808,7 +776,7 @@ mod tests {
         let got = messages(&errors);
         assert_eq!(got.len(), 4, "{got:#?}");
         assert!(
-            got[0].starts_with("row 7, column id: invalid milestone id \"Hub.Roles\""),
+            got[0].starts_with("row 7, column id: invalid milestone id \"Hub.Roles\": upper case"),
             "{got:#?}"
         );
         assert!(
@@ -816,12 +784,14 @@ mod tests {
             "{got:#?}"
         );
         assert!(
-            got[2].starts_with("row 7, column due: \"31/03/2027\" is not a date"),
+            got[2].starts_with(
+                "row 7, column depends_on: Depends on (milestone ids): \"x.y\" is not a valid id"
+            ),
             "{got:#?}"
         );
-        assert!(
-            got[3].starts_with("row 7, column depends_on: invalid milestone id \"x.y\""),
-            "{got:#?}"
+        assert_eq!(
+            got[3],
+            "row 7, column due: Due date must be a date like 2027-03-31, not \"31/03/2027\""
         );
     }
 
@@ -829,11 +799,16 @@ mod tests {
     fn dependencies_on_itself_or_twice_are_refused() {
         let h = header(Register::Milestones, MILESTONE_HEADER);
         let errors = h
-            .parse_row(&record(&["a", "skills", "A", "gds", "2027-01-01", "a"]), 3)
+            .parse_row(
+                &record(&["a", "skills", "A", "gds", "2027-01-01", "b a"]),
+                3,
+            )
             .unwrap_err();
         assert_eq!(
             messages(&errors),
-            ["row 3, column depends_on: milestone a cannot depend on itself"]
+            [
+                "row 3, column depends_on: Depends on (milestone ids): milestone a cannot name itself"
+            ]
         );
         let errors = h
             .parse_row(
@@ -843,25 +818,29 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             messages(&errors),
-            ["row 3, column depends_on: milestone b is listed twice"]
+            ["row 3, column depends_on: Depends on (milestone ids): b is listed twice"]
         );
+        assert_eq!(
+            Register::Milestones.dependencies().map(|c| c.name),
+            Some("depends_on")
+        );
+        assert_eq!(Register::Pledges.dependencies(), None);
     }
 
     #[test]
-    fn blank_required_text_and_a_ragged_row_are_refused() {
+    fn blank_required_cells_and_a_ragged_row_are_refused() {
         let h = header(Register::Milestones, MILESTONE_HEADER);
         let errors = h
-            .parse_row(&record(&["a", "", "  ", "gds", "", ""]), 4)
+            .parse_row(&record(&["", "", "  ", "gds", "", ""]), 4)
             .unwrap_err();
-        let got = messages(&errors);
-        assert!(
-            got[0].starts_with("row 4, column workstream: invalid workstream id"),
-            "{got:?}"
-        );
-        assert_eq!(got[1], "row 4, column title: title must not be blank");
         assert_eq!(
-            got[2],
-            "row 4, column due: a date is required, like 2027-03-31"
+            messages(&errors),
+            [
+                "row 4, column id: invalid milestone id \"\": it is empty; use 1 to 64 lower-case letters, digits and '-'",
+                "row 4, column workstream: Workstream is required",
+                "row 4, column title: Title is required",
+                "row 4, column due: Due date is required",
+            ]
         );
         let errors = h.parse_row(&record(&["a", "skills"]), 5).unwrap_err();
         assert!(
@@ -872,7 +851,7 @@ mod tests {
 
     #[test]
     fn header_problems_name_the_columns() {
-        let (_, errors) = Header::parse(
+        let (h, errors) = Header::parse(
             Register::Milestones,
             &record(&["\u{feff}id", "title", "title", "colour", "owner", "due"]),
         );
@@ -880,30 +859,30 @@ mod tests {
             messages(&errors),
             [
                 "row 1, column title: the column is named twice; name each column once",
-                "row 1, column colour: unknown column; the columns of milestones are id, workstream, title, owner, due, depends_on",
+                "row 1, column colour: unknown column; the columns of milestones are id, workstream, title, owner, depends_on, due",
                 "row 1, column workstream: required column missing from the header row",
             ]
         );
+        // Rows are still checked, but none is valid without the required columns.
+        let rec = record(&["a", "A", "", "x", "gds", "2027-01-01"]);
+        assert_eq!(h.parse_row(&rec, 2), Err(vec![]));
         let (_, errors) = Header::parse(Register::Pledges, &record(&[""]));
         assert!(messages(&errors)[0].starts_with("row 1: the header row is missing"));
         // Optional columns may be left out, and columns may come in any order.
-        header(Register::Pledges, &["amount", "resource", "sponsor", "id"]);
+        let h = header(Register::Pledges, &["amount", "resource", "sponsor", "id"]);
+        let row = h
+            .parse_row(&record(&["10", "money", "gds", "fund"]), 2)
+            .unwrap();
+        assert_eq!(
+            row.body(),
+            json!({"id": "fund", "sponsor": "gds", "resource": "money", "amount": 1000})
+        );
+        assert_eq!(row.cells(), ["fund", "gds", "money", "10.00", "", ""]);
     }
 
     #[test]
     fn commitments_check_kind_quantity_and_unit() {
-        let h = header(
-            Register::Commitments,
-            &[
-                "id",
-                "partner",
-                "kind",
-                "description",
-                "quantity",
-                "unit",
-                "due",
-            ],
-        );
+        let h = full_header(Register::Commitments);
         let ok = h
             .parse_row(
                 &record(&[
@@ -919,25 +898,31 @@ mod tests {
             )
             .unwrap();
         assert_eq!(ok.body()["kind"], "secondment");
+        assert_eq!(ok.body()["quantity"], 2);
         let errors = h
             .parse_row(
-                &record(&["s", "gds", "lunch", "", "0", &"u".repeat(41), "2027-01-31"]),
+                &record(&[
+                    "s",
+                    "gds",
+                    "lunch",
+                    "",
+                    "two",
+                    &"u".repeat(41),
+                    "2027-01-31",
+                ]),
                 3,
             )
             .unwrap_err();
         let got = messages(&errors);
         assert_eq!(got.len(), 4, "{got:#?}");
         assert!(
-            got[0]
-                .starts_with("row 3, column kind: \"lunch\" is not a kind; use one of secondment")
+            got[0].starts_with("row 3, column kind: Kind must be one of secondment, event_hosting"),
+            "{got:#?}"
         );
-        assert_eq!(
-            got[1],
-            "row 3, column description: description must not be blank"
-        );
+        assert_eq!(got[1], "row 3, column description: Description is required");
         assert_eq!(
             got[2],
-            "row 3, column quantity: quantity must be greater than zero"
+            "row 3, column quantity: Quantity must be a whole number, like 2, not \"two\""
         );
         assert!(got[3].starts_with("row 3, column unit: unit is 41 characters long"));
         let errors = h
@@ -946,27 +931,27 @@ mod tests {
                 4,
             )
             .unwrap_err();
-        assert!(messages(&errors)[0].contains("is not a whole number"));
+        assert!(messages(&errors)[0].contains("must be a whole number"));
+        // Whether a quantity may be zero is the service's rule, reported when the row is sent.
+        let zero = h
+            .parse_row(
+                &record(&["s", "gds", "event-hosting", "d", "0", "u", "2027-01-31"]),
+                5,
+            )
+            .unwrap();
+        assert_eq!(zero.body()["quantity"], 0);
+        assert_eq!(zero.body()["kind"], "event_hosting");
     }
 
     #[test]
     fn pledges_parse_amounts_in_pounds_and_days() {
-        let h = header(
-            Register::Pledges,
-            &[
-                "id",
-                "sponsor",
-                "resource",
-                "amount",
-                "workstream",
-                "conditions",
-            ],
-        );
+        let h = full_header(Register::Pledges);
         let money = h
             .parse_row(&record(&["fund", "gds", "money", "£1,250.5", "", ""]), 2)
             .unwrap();
         assert_eq!(money.body()["amount"], 125_050);
-        assert_eq!(money.body()["workstream"], Value::Null);
+        assert_eq!(money.value("workstream"), None);
+        assert_eq!(money.value("conditions"), None);
         assert_eq!(money.cells()[3], "1250.50");
         let days = h
             .parse_row(
@@ -976,22 +961,34 @@ mod tests {
             .unwrap();
         assert_eq!(days.body()["resource"], "staff_time");
         assert_eq!(days.body()["amount"], 1250);
+        assert_eq!(
+            days.describe(&BlueprintId::new("wm").unwrap()),
+            "make pledge wm/time: sponsor gds, resource staff_time, amount 12.50, \
+             workstream skills, conditions \"If approved\""
+        );
         let errors = h
-            .parse_row(&record(&["x", "gds", "gold", "0", "Skills", "c"]), 4)
+            .parse_row(&record(&["x", "gds", "gold", "", "Skills", "c"]), 4)
             .unwrap_err();
         let got = messages(&errors);
         assert_eq!(got.len(), 3, "{got:#?}");
-        assert!(got[0].starts_with("row 4, column resource: \"gold\" is not a resource"));
-        assert_eq!(
-            got[1],
-            "row 4, column amount: amount must be greater than zero"
+        assert!(
+            got[0].starts_with("row 4, column resource: Resource must be one of money, staff_time"),
+            "{got:#?}"
         );
-        assert!(got[2].starts_with("row 4, column workstream: invalid workstream id \"Skills\""));
+        assert_eq!(got[1], "row 4, column amount: Amount is required");
+        assert!(
+            got[2]
+                .starts_with("row 4, column workstream: Workstream: \"Skills\" is not a valid id"),
+            "{got:#?}"
+        );
         let errors = h
             .parse_row(&record(&["x", "gds", "money", "12.345", "", "bad\u{7}"]), 5)
             .unwrap_err();
         let got = messages(&errors);
-        assert!(got[0].starts_with("row 5, column amount: \"12.345\" is not an amount"));
+        assert!(
+            got[0].starts_with("row 5, column amount: Amount: \"12.345\" is not an amount"),
+            "{got:#?}"
+        );
         assert_eq!(
             got[1],
             "row 5, column conditions: conditions contains a control character"
@@ -1000,23 +997,13 @@ mod tests {
 
     #[test]
     fn the_key_follows_the_normalised_content() {
-        let h = header(
-            Register::Pledges,
-            &[
-                "id",
-                "sponsor",
-                "resource",
-                "amount",
-                "workstream",
-                "conditions",
-            ],
-        );
+        let h = full_header(Register::Pledges);
         let bp = BlueprintId::new("wm").unwrap();
         let a = h
             .parse_row(&record(&["fund", "gds", "money", "1,250.5", "", ""]), 2)
             .unwrap();
         let b = h
-            .parse_row(&record(&["fund", "gds", "money", "1250.50", "", ""]), 9)
+            .parse_row(&record(&["fund", "gds", "money", "1250.50", " ", ""]), 9)
             .unwrap();
         let c = h
             .parse_row(&record(&["fund", "gds", "money", "1250.51", "", ""]), 2)
@@ -1033,6 +1020,47 @@ mod tests {
             "{key}"
         );
         assert_eq!(a.differences(&c), ["amount"]);
+        // The content is written in column order, whatever order the file's columns are in.
+        assert_eq!(
+            a.canonical(),
+            r#"{"id":"fund","sponsor":"gds","resource":"money","amount":125050}"#
+        );
+        let reordered = header(Register::Pledges, &["amount", "id", "resource", "sponsor"])
+            .parse_row(&record(&["1250.50", "fund", "money", "gds"]), 2)
+            .unwrap();
+        assert_eq!(reordered.idempotency_key(&bp), key);
+    }
+
+    #[test]
+    fn a_recorded_thing_is_the_row_its_export_reads_back_as() {
+        let action = proto::PledgeAction::Make {
+            sponsor: proto::OrgId::new("gds").unwrap(),
+            resource: proto::Resource::Money,
+            amount: 125_050,
+            workstream: None,
+            conditions: String::new(),
+        };
+        let recorded = Row::from_action("fund", &action).unwrap();
+        let imported = full_header(Register::Pledges)
+            .parse_row(&record(&["fund", "gds", "money", "1,250.50", "", ""]), 2)
+            .unwrap();
+        assert_eq!(recorded, imported);
+        let plan = proto::MilestoneAction::Plan {
+            workstream: proto::WorkstreamId::new("skills").unwrap(),
+            title: "Hub".to_owned(),
+            owner: proto::OrgId::new("gds").unwrap(),
+            depends_on: vec![],
+            due: chrono::NaiveDate::from_ymd_opt(2027, 3, 31).unwrap(),
+        };
+        let recorded = Row::from_action("hub", &plan).unwrap();
+        assert_eq!(recorded.register(), Register::Milestones);
+        assert_eq!(recorded.value("depends_on"), None);
+        assert_eq!(
+            recorded.cells(),
+            ["hub", "skills", "Hub", "gds", "", "2027-03-31"]
+        );
+        let start = proto::MilestoneAction::Start {};
+        assert!(Row::from_action("hub", &start).is_err());
     }
 
     #[test]
