@@ -37,7 +37,7 @@ fn every_action_has_an_operation_a_form_a_subcommand_and_a_register() {
         );
         let sub = cli
             .find_subcommand(action.kind.token())
-            .and_then(|k| k.find_subcommand(&action.slug()))
+            .and_then(|k| k.find_subcommand(action.slug()))
             .unwrap_or_else(|| panic!("{what}: no subcommand"));
         for field in action.fields {
             let flag = field.name.replace('_', "-");
