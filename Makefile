@@ -14,8 +14,9 @@ test: deps
 bench: deps
 	cargo bench --locked -p tests --bench append
 
-# Schemathesis against a private `waymark dev`, driven by the API's OpenAPI document: fails on any
-# 5xx or any answer the document does not describe. Installs Schemathesis into ~/.cache/waymark.
+# Against a private `waymark dev`: a Python client generated from the OpenAPI document records,
+# replans and reads a milestone; then Schemathesis, driven by the document, fails on any 5xx or any
+# answer the document does not describe. Installs both tools into ~/.cache/waymark.
 fuzz-api: deps
 	./scripts/fuzz-api
 

@@ -434,7 +434,7 @@ impl Writes {
     /// An action's fields as an HTTP body: with `occurred_on`, and for a create, the new `id`;
     /// each field described and limited as the catalogue declares it, and no other field taken.
     fn body(&self, action: &ActionSpec, mut fields: Object) -> Object {
-        fields.title = Some(action.slug());
+        fields.title = None;
         for (name, schema) in fields.properties.iter_mut() {
             let (Some(field), RefOr::T(Schema::Object(schema))) = (action.field(name), schema)
             else {
