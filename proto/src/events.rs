@@ -1,6 +1,7 @@
 //! Every event of the domain, at its current schema version. Each type has a stable name
 //! (`milestone.replanned`) and a version; a change of meaning is a new version, and older versions
-//! are upcast in [`EventBody::from_wire`] so that stored events stay readable forever.
+//! are upcast through [`UPCASTS`] by [`EventBody::from_wire`] so that stored events stay readable
+//! forever.
 
 use chrono::NaiveDate;
 use proto_derive::Choices;
@@ -299,6 +300,20 @@ pub struct PledgeRetitled {
     pub title: String,
 }
 
+/// How the payloads of an older version of an event type become the next version's.
+#[derive(Debug, Clone, Copy)]
+pub struct Upcast {
+    pub event_type: &'static str,
+    /// The version this reads; it writes version `from + 1`.
+    pub from: u16,
+    pub upcast: fn(rmpv::Value) -> Result<rmpv::Value, String>,
+}
+
+/// Every upcaster. Every event type is still at version 1, so there are none yet. When the meaning
+/// of a type changes, its new version is declared in `event_bodies!` below and an entry here reads
+/// the old payloads, which stay in the stream (and in `proto/golden/`) forever.
+pub const UPCASTS: &[Upcast] = &[];
+
 macro_rules! event_bodies {
     ($($variant:ident($payload:ident) = $name:literal v $version:literal,)*) => {
         /// A typed event at its current schema version.
@@ -325,13 +340,36 @@ macro_rules! event_bodies {
                 }
             }
 
-            /// Reads a stored payload of any known version, upcasting older versions.
+            /// Reads a stored payload of any known version: an older version is upcast through
+            /// [`UPCASTS`], one version at a time, to the current one.
             pub fn from_wire(event_type: &str, version: u16, data: &rmpv::Value) -> Result<Self, CodecError> {
-                let fail = |reason: String| CodecError::Event {
+                Self::from_wire_with(UPCASTS, event_type, version, data)
+            }
+
+            /// [`EventBody::from_wire`] with the given upcasters.
+            pub fn from_wire_with(
+                upcasts: &[Upcast],
+                event_type: &str,
+                stored_version: u16,
+                data: &rmpv::Value,
+            ) -> Result<Self, CodecError> {
+                let fail = |version: u16, reason: String| CodecError::Event {
                     event_type: event_type.to_owned(),
                     version,
                     reason,
                 };
+                let mut version = stored_version;
+                let mut upcast: Option<rmpv::Value> = None;
+                while let Some(up) = upcasts
+                    .iter()
+                    .find(|u| u.event_type == event_type && u.from == version)
+                {
+                    let old = upcast.take().unwrap_or_else(|| data.clone());
+                    upcast = Some((up.upcast)(old).map_err(|reason| fail(version, reason))?);
+                    version += 1;
+                }
+                let data = upcast.as_ref().unwrap_or(data);
+                let fail = |reason: String| fail(stored_version, reason);
                 match (event_type, version) {
                     $(($name, $version) => Ok(EventBody::$variant(
                         from_value(data).map_err(fail)?,
@@ -387,6 +425,46 @@ event_bodies! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A payload of an older version is read through its upcaster; one with no upcaster is an
+    /// unknown event, and a failing upcaster names the version it could not read.
+    #[test]
+    fn older_versions_are_upcast_on_reading() {
+        let renamed: Upcast = Upcast {
+            event_type: "milestone.progress_reported",
+            from: 0,
+            upcast: |old| {
+                let pct = old
+                    .as_map()
+                    .and_then(|m| m.iter().find(|(k, _)| k.as_str() == Some("pct")))
+                    .map(|(_, v)| v.clone())
+                    .ok_or("no pct")?;
+                Ok(rmpv::Value::Map(vec![
+                    ("percent".into(), pct),
+                    ("note".into(), "".into()),
+                ]))
+            },
+        };
+        let v0 = rmpv::Value::Map(vec![("pct".into(), 40.into())]);
+        let read = EventBody::from_wire_with(&[renamed], "milestone.progress_reported", 0, &v0);
+        assert_eq!(
+            read.unwrap(),
+            MilestoneProgressReported {
+                percent: 40,
+                note: String::new()
+            }
+            .into()
+        );
+        assert!(matches!(
+            EventBody::from_wire("milestone.progress_reported", 0, &v0),
+            Err(CodecError::UnknownEvent { version: 0, .. })
+        ));
+        let empty = rmpv::Value::Map(vec![]);
+        assert!(matches!(
+            EventBody::from_wire_with(&[renamed], "milestone.progress_reported", 0, &empty),
+            Err(CodecError::Event { version: 0, .. })
+        ));
+    }
 
     #[test]
     fn money_is_formatted_for_people() {

@@ -49,7 +49,7 @@ pub enum RejectionKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{message}")]
 pub struct Rejection {
-    /// Stable, dotted rule code such as `milestone.done_cannot_replan`; clients match on it.
+    /// Stable, dotted rule code such as `milestone.closed`; clients match on it.
     pub code: String,
     pub kind: RejectionKind,
     /// One sentence naming the thing and the rule.

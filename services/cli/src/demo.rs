@@ -573,8 +573,9 @@ pub struct Recorded {
     pub before_corrections: chrono::DateTime<chrono::Utc>,
 }
 
-/// Records the demo through the API. Each step has a fixed idempotency key, so an interrupted run
-/// can be repeated without recording anything twice. The back-dated corrections go last, in a
+/// Records the demo through the API, dated back from `today`. Each step has a fixed idempotency key,
+/// so an interrupted run repeated with the same `today` records nothing twice (`waymark dev` keeps
+/// that day in its data folder until the demo is complete). The back-dated corrections go last, in a
 /// later second than the rest, so that a whole-second `known_at` tells them apart.
 pub async fn record(client: &ApiClient, today: NaiveDate) -> Result<Recorded, ClientError> {
     let steps = steps(today);

@@ -73,10 +73,22 @@ pub async fn start(args: &DevArgs) -> anyhow::Result<Dev> {
     let client = ApiClient::new(&url).with_token(Some(tokens.admin.clone()));
     client.wait_ready(Duration::from_secs(60)).await?;
     if !args.no_demo {
-        if demo::exists(&client).await? {
+        // The demo's dates are days before the day it was first recorded, kept in the data folder
+        // until it is complete, so that an interrupted recording resumes with the same dates (and
+        // so the same commands) on any later day.
+        let anchor = args.data_dir.join("demo-date");
+        let resume = std::fs::read_to_string(&anchor)
+            .ok()
+            .and_then(|d| d.trim().parse::<chrono::NaiveDate>().ok());
+        if resume.is_none() && demo::exists(&client).await? {
             tracing::info!("demo blueprint already recorded");
         } else {
-            let recorded = demo::record(&client, chrono::Utc::now().date_naive()).await?;
+            let today = resume.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            std::fs::write(&anchor, today.to_string())
+                .with_context(|| format!("failed to write {}", anchor.display()))?;
+            let recorded = demo::record(&client, today).await?;
+            std::fs::remove_file(&anchor)
+                .with_context(|| format!("failed to remove {}", anchor.display()))?;
             tracing::info!(
                 commands = recorded.commands,
                 before_corrections = %recorded.before_corrections.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

@@ -382,6 +382,24 @@ async fn ensure_stream(
         .await
         .map_err(|e| StoreError::js("read stream info", e))?;
     let have = &info.config;
+    let problems = stream_problems(have, &wanted);
+    if !problems.is_empty() {
+        return Err(StoreError::Misconfigured(problems.join("; ")));
+    }
+    if have.duplicate_window != wanted.duplicate_window {
+        let mut updated = have.clone();
+        updated.duplicate_window = wanted.duplicate_window;
+        js.update_stream(updated)
+            .await
+            .map_err(|e| StoreError::js("update the duplicate window", e))?;
+    }
+    Ok(stream)
+}
+
+/// What in an existing stream's settings could lose events or route them wrongly, compared with
+/// the settings Waymark creates it with. Any problem refuses the start: nothing is changed behind
+/// an operator's back.
+fn stream_problems(have: &stream::Config, wanted: &stream::Config) -> Vec<String> {
     let mut problems = Vec::new();
     if have.subjects != wanted.subjects {
         problems.push(format!(
@@ -404,22 +422,44 @@ async fn ensure_stream(
             "an age, size or count limit is set, so old events could be discarded".to_owned(),
         );
     }
-    if !problems.is_empty() {
-        return Err(StoreError::Misconfigured(problems.join("; ")));
+    if have.discard != stream::DiscardPolicy::New {
+        problems.push(
+            "discard is not new, so a limit added later would drop old events instead of \
+             refusing new ones"
+                .to_owned(),
+        );
     }
-    if have.duplicate_window != wanted.duplicate_window {
-        let mut updated = have.clone();
-        updated.duplicate_window = wanted.duplicate_window;
-        js.update_stream(updated)
-            .await
-            .map_err(|e| StoreError::js("update the duplicate window", e))?;
+    if !have.deny_delete {
+        problems.push("deny_delete is off, so single events could be deleted".to_owned());
     }
-    Ok(stream)
+    if !have.deny_purge {
+        problems.push("deny_purge is off, so the stream could be purged".to_owned());
+    }
+    problems
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stream_that_could_lose_events_is_refused() {
+        let wanted = wanted_config(&NatsConfig::for_url("nats://127.0.0.1:4222"));
+        assert!(stream_problems(&wanted, &wanted).is_empty());
+        let changed = |change: fn(&mut stream::Config)| {
+            let mut have = wanted.clone();
+            change(&mut have);
+            stream_problems(&have, &wanted)
+        };
+        assert!(changed(|c| c.deny_delete = false)[0].contains("deny_delete"));
+        assert!(changed(|c| c.deny_purge = false)[0].contains("deny_purge"));
+        assert!(changed(|c| c.discard = stream::DiscardPolicy::Old)[0].contains("discard"));
+        assert!(changed(|c| c.max_age = Duration::from_secs(60))[0].contains("limit"));
+        assert_eq!(
+            changed(|c| c.storage = stream::StorageType::Memory).len(),
+            1
+        );
+    }
 
     #[test]
     fn versions_parse() {

@@ -29,7 +29,7 @@ impl ProjectorMetrics {
             )?,
             lag_seconds: IntGauge::new(
                 "waymark_projector_lag_seconds",
-                "Age of the oldest commit not yet applied",
+                "While commits remain unapplied, the age of the last one applied, measured after each batch; 0 when caught up",
             )?,
             commits_applied: IntCounter::new(
                 "waymark_projector_commits_applied_total",
