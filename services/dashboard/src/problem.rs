@@ -27,6 +27,10 @@ pub struct Problem {
     /// The input field the problem concerns, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For a failure inside (a 500, or a 503 from the event store): `urn:waymark:error:<id>`, the
+    /// id under which the error itself was logged. Its text is never sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
 }
 
 /// An API error: how to answer a request that did not succeed.
@@ -36,6 +40,13 @@ pub struct ApiError {
     pub code: String,
     pub detail: String,
     pub field: Option<String>,
+    /// The id the error was logged under, for failures inside.
+    pub error_id: Option<String>,
+}
+
+/// A new id to log an error under and to give the client, who can quote it.
+fn error_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
 }
 
 impl ApiError {
@@ -45,6 +56,7 @@ impl ApiError {
             code: code.into(),
             detail: detail.into(),
             field: None,
+            error_id: None,
         }
     }
 
@@ -70,14 +82,19 @@ impl ApiError {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, code, detail)
     }
 
-    /// Something failed inside; the detail is logged, the client gets a generic sentence.
+    /// Something failed inside; the error is logged under an id, the client gets a generic
+    /// sentence with that id.
     pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %err, context, "request failed");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server.internal",
-            format!("failed to {context}; the error was logged"),
-        )
+        let id = error_id();
+        tracing::error!(error = %err, error_id = %id, context, "request failed");
+        Self {
+            error_id: Some(id.clone()),
+            ..Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server.internal",
+                format!("failed to {context}; the error was logged as {id}"),
+            )
+        }
     }
 
     pub fn problem(&self) -> Problem {
@@ -88,6 +105,10 @@ impl ApiError {
             detail: self.detail.clone(),
             code: self.code.clone(),
             field: self.field.clone(),
+            instance: self
+                .error_id
+                .as_ref()
+                .map(|id| format!("urn:waymark:error:{id}")),
         }
     }
 }
@@ -141,11 +162,29 @@ impl From<Rejection> for ApiError {
             RejectionKind::Forbidden => StatusCode::FORBIDDEN,
             RejectionKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         };
+        if r.kind == RejectionKind::Unavailable {
+            // A service that could not reach the event store says why; that is for the log, not
+            // for the client.
+            let id = error_id();
+            tracing::warn!(code = %r.code, error = %r.message, error_id = %id, "command not completed");
+            return Self {
+                error_id: Some(id.clone()),
+                ..Self::new(
+                    status,
+                    r.code,
+                    format!(
+                        "the command could not be completed; retry with the same Idempotency-Key \
+                         (logged as {id})"
+                    ),
+                )
+            };
+        }
         Self {
             status,
             code: r.code,
             detail: r.message,
             field: r.field,
+            error_id: None,
         }
     }
 }
@@ -173,5 +212,37 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_text_is_logged_not_sent() {
+        let err = ApiError::internal("read the read models", "table blueprints: io error at 0x7f");
+        let problem = err.problem();
+        assert!(!problem.detail.contains("0x7f"), "{}", problem.detail);
+        let id = err.error_id.clone().unwrap();
+        assert!(problem.detail.contains(&id));
+        assert_eq!(problem.instance, Some(format!("urn:waymark:error:{id}")));
+
+        let store = Rejection::new(
+            RejectionKind::Unavailable,
+            "store.unavailable",
+            "the event store could not complete the command (publish to waymark.evt.x seq 41: timed out)",
+        );
+        let problem = ApiError::from(store).problem();
+        assert_eq!(problem.status, 503);
+        assert_eq!(problem.code, "store.unavailable");
+        assert!(
+            !problem.detail.contains("waymark.evt"),
+            "{}",
+            problem.detail
+        );
+        assert!(problem.instance.is_some());
+        let rule = ApiError::from(Rejection::conflict("milestone.closed", "done")).problem();
+        assert_eq!((rule.detail.as_str(), rule.instance), ("done", None));
     }
 }
