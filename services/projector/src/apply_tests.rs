@@ -1488,6 +1488,87 @@ fn pledge_closed_changes_the_status_and_keeps_the_totals() {
 }
 
 #[test]
+fn milestone_retitled_changes_only_the_title() {
+    let mut m = Model::milestones_planned();
+    let (before, bp) = (m.milestone("academy"), m.blueprint());
+
+    let retitled = MilestoneRetitled {
+        title: "GDS academy: first cohort".into(),
+    };
+    let seq = m.when(milestone("academy"), &[retitled.into()]);
+
+    assert_eq!(
+        m.milestone("academy"),
+        MilestoneView {
+            title: "GDS academy: first cohort".into(),
+            version: seq,
+            updated_at: noon(seq),
+            ..before.clone()
+        }
+    );
+    assert_eq!(m.blueprint(), touched(bp, seq));
+    assert_eq!(
+        m.summaries(&milestone("academy"), seq),
+        [format!(
+            "Retitled from \"{}\" to \"GDS academy: first cohort\"",
+            before.title
+        )]
+    );
+}
+
+#[test]
+fn commitment_retitled_changes_only_the_description() {
+    let mut m = Model::commitments_made();
+    let (before, bp) = (m.commitment("secondees"), m.blueprint());
+
+    let retitled = CommitmentRetitled {
+        description: "Two secondees to the Birmingham hub".into(),
+    };
+    let seq = m.when(commitment("secondees"), &[retitled.into()]);
+
+    assert_eq!(
+        m.commitment("secondees"),
+        CommitmentView {
+            description: "Two secondees to the Birmingham hub".into(),
+            version: seq,
+            updated_at: noon(seq),
+            ..before
+        }
+    );
+    assert_eq!(m.blueprint(), touched(bp, seq));
+    assert_eq!(
+        m.summaries(&commitment("secondees"), seq),
+        ["Description corrected to \"Two secondees to the Birmingham hub\""]
+    );
+}
+
+#[test]
+fn pledge_retitled_gives_the_pledge_a_title_and_keeps_the_totals() {
+    let mut m = Model::fund_pledged();
+    let (before, bp) = (m.pledge("fund"), m.blueprint());
+
+    let retitled = PledgeRetitled {
+        title: "Academy fund".into(),
+    };
+    let seq = m.when(pledge("fund"), &[retitled.into()]);
+
+    assert_eq!(
+        m.pledge("fund"),
+        PledgeView {
+            title: Some("Academy fund".into()),
+            version: seq,
+            updated_at: noon(seq),
+            ..before
+        }
+    );
+    assert_eq!(m.blueprint(), touched(bp, seq));
+    assert_eq!(
+        m.summaries(&pledge("fund"), seq),
+        ["Titled \"Academy fund\""]
+    );
+}
+
+#[test]
 fn a_commit_of_several_events_applies_and_describes_each_in_turn() {
     let mut m = Model::other_pledge_confirmed();
     let bp = m.blueprint();
