@@ -3,6 +3,23 @@
 
 use crate::reply::Rejection;
 
+/// The rules every text and amount field follows.
+pub mod rules {
+    crate::rules! { "any field";
+        /// A required text must not be blank.
+        BLANK: Invalid "input.blank";
+        /// Text has a length limit, one for titles and names, one for units, one for notes, reasons
+        /// and descriptions and one for links; the refusal names the limit.
+        TOO_LONG: Invalid "input.too_long";
+        /// Text may hold line breaks and tabs but no other control character.
+        CONTROL_CHARACTER: Invalid "input.control_character";
+        /// Quantities and amounts are above zero.
+        NOT_POSITIVE: Invalid "input.not_positive";
+        /// Evidence is an http or https link without spaces.
+        NOT_A_LINK: Invalid "input.not_a_link";
+    }
+}
+
 /// Longest title or name, in characters.
 pub const TITLE_MAX: usize = 200;
 /// Longest note, reason, summary or description, in characters.
@@ -30,11 +47,7 @@ pub fn note(field: &str, value: &str) -> Result<(), Rejection> {
 /// A required text of at most `max` characters.
 pub fn required(field: &str, value: &str, max: usize) -> Result<(), Rejection> {
     if value.trim().is_empty() {
-        return Err(Rejection::invalid(
-            "input.blank",
-            field,
-            format!("{field} must not be blank"),
-        ));
+        return Err(rules::BLANK.refuse_on(field, format!("{field} must not be blank")));
     }
     max_len(field, value, max)
 }
@@ -42,8 +55,7 @@ pub fn required(field: &str, value: &str, max: usize) -> Result<(), Rejection> {
 fn max_len(field: &str, value: &str, max: usize) -> Result<(), Rejection> {
     let len = value.chars().count();
     if len > max {
-        return Err(Rejection::invalid(
-            "input.too_long",
+        return Err(rules::TOO_LONG.refuse_on(
             field,
             format!("{field} is {len} characters long; the limit is {max}"),
         ));
@@ -52,11 +64,8 @@ fn max_len(field: &str, value: &str, max: usize) -> Result<(), Rejection> {
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
     {
-        return Err(Rejection::invalid(
-            "input.control_character",
-            field,
-            format!("{field} contains a control character"),
-        ));
+        return Err(rules::CONTROL_CHARACTER
+            .refuse_on(field, format!("{field} contains a control character")));
     }
     Ok(())
 }
@@ -64,11 +73,9 @@ fn max_len(field: &str, value: &str, max: usize) -> Result<(), Rejection> {
 /// A strictly positive quantity or amount.
 pub fn positive(field: &str, value: u64) -> Result<(), Rejection> {
     if value == 0 {
-        return Err(Rejection::invalid(
-            "input.not_positive",
-            field,
-            format!("{field} must be greater than zero"),
-        ));
+        return Err(
+            rules::NOT_POSITIVE.refuse_on(field, format!("{field} must be greater than zero"))
+        );
     }
     Ok(())
 }
@@ -79,8 +86,7 @@ pub fn link(field: &str, value: &str) -> Result<(), Rejection> {
     if !(value.starts_with("https://") || value.starts_with("http://"))
         || value.contains(char::is_whitespace)
     {
-        return Err(Rejection::invalid(
-            "input.not_a_link",
+        return Err(rules::NOT_A_LINK.refuse_on(
             field,
             format!("{field} must be an http or https link without spaces"),
         ));

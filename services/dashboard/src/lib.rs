@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod pages;
 pub mod problem;
 pub mod registers;
+pub mod rules;
 pub mod security;
 pub mod server;
 pub mod session;

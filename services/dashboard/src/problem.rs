@@ -152,16 +152,21 @@ impl<S: Send + Sync> FromRequest<S> for Body {
     }
 }
 
+/// The HTTP status of a refusal of each kind.
+pub fn status_of(kind: RejectionKind) -> StatusCode {
+    match kind {
+        RejectionKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        RejectionKind::NotFound => StatusCode::NOT_FOUND,
+        RejectionKind::Conflict => StatusCode::CONFLICT,
+        RejectionKind::Stale => StatusCode::PRECONDITION_FAILED,
+        RejectionKind::Forbidden => StatusCode::FORBIDDEN,
+        RejectionKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
 impl From<Rejection> for ApiError {
     fn from(r: Rejection) -> Self {
-        let status = match r.kind {
-            RejectionKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
-            RejectionKind::NotFound => StatusCode::NOT_FOUND,
-            RejectionKind::Conflict => StatusCode::CONFLICT,
-            RejectionKind::Stale => StatusCode::PRECONDITION_FAILED,
-            RejectionKind::Forbidden => StatusCode::FORBIDDEN,
-            RejectionKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        };
+        let status = status_of(r.kind);
         if r.kind == RejectionKind::Unavailable {
             // A service that could not reach the event store says why; that is for the log, not
             // for the client.

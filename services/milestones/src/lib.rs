@@ -16,6 +16,40 @@ use proto::{
     WorkstreamId, text,
 };
 
+/// The milestone rules, declared once; refusals are made from these and the rules reference lists
+/// them.
+pub mod rules {
+    proto::rules! { "milestone";
+        /// A milestone is planned once; its id cannot be planned again.
+        ALREADY_PLANNED: Conflict "milestone.already_planned";
+        /// A milestone depends on a bounded number of others; the refusal names the bound.
+        TOO_MANY_DEPENDENCIES: Invalid "milestone.too_many_dependencies";
+        /// A milestone cannot depend on itself.
+        DEPENDS_ON_ITSELF: Invalid "milestone.depends_on_itself";
+        /// Each dependency is listed once.
+        DUPLICATE_DEPENDENCY: Invalid "milestone.duplicate_dependency";
+        /// A dependency is a milestone already planned in the same blueprint.
+        DEPENDENCY_NOT_FOUND: NotFound "milestone.dependency_not_found";
+        /// Only a planned milestone can be recorded against.
+        NOT_FOUND: NotFound "milestone.not_found";
+        /// A done or cancelled milestone takes no start, progress, replan, completion or
+        /// cancellation; reopen it first.
+        CLOSED: Conflict "milestone.closed";
+        /// A milestone is started once.
+        ALREADY_STARTED: Conflict "milestone.already_started";
+        /// Progress is a percentage from 0 to 100.
+        PERCENT_OUT_OF_RANGE: Invalid "milestone.percent_out_of_range";
+        /// A replan moves the forecast to another date.
+        REPLAN_SAME_DATE: Conflict "milestone.replan_same_date";
+        /// A milestone cannot be completed on a date still to come.
+        COMPLETED_IN_FUTURE: Invalid "milestone.completed_in_future";
+        /// Only a done or cancelled milestone can be reopened.
+        NOT_CLOSED: Conflict "milestone.not_closed";
+        /// A retitle changes the title.
+        SAME_TITLE: Conflict "milestone.same_title";
+    }
+}
+
 /// The most milestones one milestone may depend on; each is checked against the stream.
 pub const MAX_DEPENDENCIES: usize = 32;
 
@@ -117,12 +151,7 @@ pub fn decide(
     let bp = &cmd.blueprint;
     let name = format!("milestone {bp}/{}", cmd.milestone);
     require_open_blueprint(bp, &ctx.blueprint)?;
-    let already_planned = || {
-        Rejection::conflict(
-            "milestone.already_planned",
-            format!("{name} is already planned"),
-        )
-    };
+    let already_planned = || rules::ALREADY_PLANNED.refuse(format!("{name} is already planned"));
     if let (
         MilestoneAction::Plan {
             workstream,
@@ -142,9 +171,7 @@ pub fn decide(
             "owner",
         )?;
         if depends_on.len() > MAX_DEPENDENCIES {
-            return Err(Rejection::invalid(
-                "milestone.too_many_dependencies",
-                "depends_on",
+            return Err(rules::TOO_MANY_DEPENDENCIES.refuse_on("depends_on",
                 format!(
                     "{name} lists {} dependencies; a milestone may depend on {MAX_DEPENDENCIES} at most",
                     depends_on.len()
@@ -154,26 +181,20 @@ pub fn decide(
         let mut seen = Vec::with_capacity(depends_on.len());
         for dep in depends_on {
             if dep == &cmd.milestone {
-                return Err(Rejection::invalid(
-                    "milestone.depends_on_itself",
-                    "depends_on",
-                    format!("{name} cannot depend on itself"),
-                ));
+                return Err(rules::DEPENDS_ON_ITSELF
+                    .refuse_on("depends_on", format!("{name} cannot depend on itself")));
             }
             if seen.contains(&dep) {
-                return Err(Rejection::invalid(
-                    "milestone.duplicate_dependency",
-                    "depends_on",
-                    format!("{name} lists dependency {dep} twice"),
-                ));
+                return Err(rules::DUPLICATE_DEPENDENCY
+                    .refuse_on("depends_on", format!("{name} lists dependency {dep} twice")));
             }
             seen.push(dep);
             if ctx.dependencies.get(dep).is_none_or(|d| d.status.is_none()) {
-                return Err(Rejection::not_found(
-                    "milestone.dependency_not_found",
-                    format!("{name} depends on milestone {bp}/{dep}, which does not exist"),
-                )
-                .on_field("depends_on"));
+                return Err(rules::DEPENDENCY_NOT_FOUND
+                    .refuse(format!(
+                        "{name} depends on milestone {bp}/{dep}, which does not exist"
+                    ))
+                    .on_field("depends_on"));
             }
         }
         return Ok(vec![
@@ -188,26 +209,17 @@ pub fn decide(
         ]);
     }
     let Some(status) = state.status else {
-        return Err(Rejection::not_found(
-            "milestone.not_found",
-            format!("{name} does not exist"),
-        ));
+        return Err(rules::NOT_FOUND.refuse(format!("{name} does not exist")));
     };
     let closed = |verb: &str| {
-        Rejection::conflict(
-            "milestone.closed",
-            format!("{name} is {}; it cannot be {verb}", status.label()),
-        )
+        rules::CLOSED.refuse(format!("{name} is {}; it cannot be {verb}", status.label()))
     };
     let events: Vec<EventBody> = match &cmd.action {
         MilestoneAction::Plan { .. } => return Err(already_planned()),
         MilestoneAction::Start {} => match status {
             MilestoneStatus::Planned => vec![MilestoneStarted {}.into()],
             MilestoneStatus::InProgress => {
-                return Err(Rejection::conflict(
-                    "milestone.already_started",
-                    format!("{name} is already in progress"),
-                ));
+                return Err(rules::ALREADY_STARTED.refuse(format!("{name} is already in progress")));
             }
             _ => return Err(closed("started")),
         },
@@ -216,8 +228,7 @@ pub fn decide(
                 return Err(closed("reported on"));
             }
             if *percent > 100 {
-                return Err(Rejection::invalid(
-                    "milestone.percent_out_of_range",
+                return Err(rules::PERCENT_OUT_OF_RANGE.refuse_on(
                     "percent",
                     format!("progress must be between 0 and 100 percent, not {percent}"),
                 ));
@@ -243,11 +254,9 @@ pub fn decide(
             }
             let from = state.forecast.unwrap_or(*to);
             if from == *to {
-                return Err(Rejection::conflict(
-                    "milestone.replan_same_date",
-                    format!("{name} is already forecast for {to}"),
-                )
-                .on_field("to"));
+                return Err(rules::REPLAN_SAME_DATE
+                    .refuse(format!("{name} is already forecast for {to}"))
+                    .on_field("to"));
             }
             text::reason("reason", reason)?;
             vec![
@@ -264,8 +273,7 @@ pub fn decide(
                 return Err(closed("completed"));
             }
             if *on > today {
-                return Err(Rejection::invalid(
-                    "milestone.completed_in_future",
+                return Err(rules::COMPLETED_IN_FUTURE.refuse_on(
                     "on",
                     format!("{name} cannot be completed on {on}, which is in the future"),
                 ));
@@ -301,11 +309,9 @@ pub fn decide(
         MilestoneAction::Retitle { title } => {
             text::title("title", title)?;
             if state.title == title.trim() {
-                return Err(Rejection::conflict(
-                    "milestone.same_title",
-                    format!("{name} already has the title {:?}", state.title),
-                )
-                .on_field("title"));
+                return Err(rules::SAME_TITLE
+                    .refuse(format!("{name} already has the title {:?}", state.title))
+                    .on_field("title"));
             }
             vec![
                 MilestoneRetitled {
@@ -316,13 +322,10 @@ pub fn decide(
         }
         MilestoneAction::Reopen { reason } => {
             if status.is_open() {
-                return Err(Rejection::conflict(
-                    "milestone.not_closed",
-                    format!(
-                        "{name} is {}; only a done or cancelled milestone can be reopened",
-                        status.label()
-                    ),
-                ));
+                return Err(rules::NOT_CLOSED.refuse(format!(
+                    "{name} is {}; only a done or cancelled milestone can be reopened",
+                    status.label()
+                )));
             }
             text::reason("reason", reason)?;
             vec![

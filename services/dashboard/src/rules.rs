@@ -1,0 +1,73 @@
+//! The rules reference: every rule a command can break, with its code, the thing it guards, what
+//! it says and the HTTP status of its refusal, generated from the crates that declare the rules.
+//! `RULES.md` at the root of the repository is [`reference`]'s text; a test keeps it current.
+
+use proto::Rule;
+
+use crate::problem::status_of;
+
+/// Every declared rule, grouped as the crates declare them.
+pub fn all() -> Vec<&'static Rule> {
+    [proto::text::rules::ALL, milestones::rules::ALL]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// The rules reference, as Markdown.
+pub fn reference() -> String {
+    let mut out = String::from(
+        "# Rules\n\n\
+         Every rule a command can break. A refusal is an RFC 9457 problem document whose `code` is \
+         the rule's code and whose `detail` names the thing; clients match on the code. This file \
+         is generated from the rules the services declare (`rules!` in each crate); \
+         `WAYMARK_BLESS=1 cargo test -p dashboard rules` writes it again after a change.\n",
+    );
+    let mut thing = "";
+    for rule in all() {
+        if rule.thing != thing {
+            thing = rule.thing;
+            out.push_str(&format!(
+                "\n## {thing}\n\n| code | the rule | HTTP status |\n| --- | --- | --- |\n"
+            ));
+        }
+        let status = status_of(rule.kind);
+        out.push_str(&format!(
+            "| `{}` | {} | {} {} |\n",
+            rule.code,
+            rule.sentence(),
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("")
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_md_is_the_reference_of_the_declared_rules() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../RULES.md");
+        let wanted = reference();
+        if std::env::var_os("WAYMARK_BLESS").is_some() {
+            std::fs::write(&path, &wanted).unwrap();
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            have == wanted,
+            "RULES.md is not the reference of the declared rules; run \
+             WAYMARK_BLESS=1 cargo test -p dashboard rules and commit it"
+        );
+    }
+
+    #[test]
+    fn every_code_is_declared_once() {
+        let mut codes: Vec<&str> = all().iter().map(|r| r.code).collect();
+        let count = codes.len();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), count, "a code is declared twice");
+    }
+}
