@@ -114,6 +114,27 @@ fn org_state<'a>(orgs: &'a KnownOrganisations, org: &OrgId) -> &'a OrganisationS
         .unwrap_or_else(|| UNKNOWN.get_or_init(OrganisationState::default))
 }
 
+/// The rules of blueprints and their workstreams, partners and targets, declared once; refusals are
+/// made from these and the rules reference lists them.
+pub mod rules {
+    proto::rules! { "blueprint";
+        /// A blueprint is drafted once; its id cannot be drafted again.
+        ALREADY_EXISTS: Conflict "blueprint.already_exists";
+        /// A blueprint is published once.
+        ALREADY_PUBLISHED: Conflict "blueprint.already_published";
+        /// A blueprint's target end date is not before its start date.
+        END_BEFORE_START: Invalid "blueprint.end_before_start";
+        /// A workstream id is used once in a blueprint, also after the workstream is retired.
+        WORKSTREAM_ALREADY_EXISTS: Conflict "workstream.already_exists";
+        /// An organisation joins a blueprint once.
+        PARTNER_ALREADY_JOINED: Conflict "partner.already_joined";
+        /// Only a partner can leave.
+        PARTNER_NOT_JOINED: Conflict "partner.not_joined";
+        /// A target's value is reported only once the target is set.
+        TARGET_NOT_FOUND: NotFound "target.not_found";
+    }
+}
+
 /// Whether a blueprint in `status` (`None`: not drafted yet) allows `action`, by its life cycle
 /// alone. Forms offer exactly these actions; [`decide`] refuses the others, and may still refuse
 /// an allowed one for its fields.
@@ -162,17 +183,13 @@ pub fn decide(
     let status = crate::directory::require_open_blueprint(id, state)?.status;
     let event: EventBody = match &cmd.action {
         BlueprintAction::Draft { .. } => {
-            return Err(Rejection::conflict(
-                "blueprint.already_exists",
-                format!("blueprint {id} already exists"),
-            ));
+            return Err(rules::ALREADY_EXISTS.refuse(format!("blueprint {id} already exists")));
         }
         BlueprintAction::Publish {} => {
             if status == Some(BlueprintStatus::Published) {
-                return Err(Rejection::conflict(
-                    "blueprint.already_published",
-                    format!("blueprint {id} is already published"),
-                ));
+                return Err(
+                    rules::ALREADY_PUBLISHED.refuse(format!("blueprint {id} is already published"))
+                );
             }
             BlueprintPublished {}.into()
         }
@@ -189,11 +206,9 @@ pub fn decide(
             lead_org,
         } => {
             if state.workstreams.contains_key(workstream) {
-                return Err(Rejection::conflict(
-                    "workstream.already_exists",
-                    format!("workstream {id}/{workstream} already exists"),
-                )
-                .on_field("workstream"));
+                return Err(rules::WORKSTREAM_ALREADY_EXISTS
+                    .refuse(format!("workstream {id}/{workstream} already exists"))
+                    .on_field("workstream"));
             }
             text::title("title", title)?;
             require_organisation(lead_org, org_state(orgs, lead_org), "lead_org")?;
@@ -225,21 +240,21 @@ pub fn decide(
         BlueprintAction::AddPartner { org } => {
             require_organisation(org, org_state(orgs, org), "org")?;
             if state.partners.contains(org) {
-                return Err(Rejection::conflict(
-                    "partner.already_joined",
-                    format!("organisation {org} is already a partner of blueprint {id}"),
-                )
-                .on_field("org"));
+                return Err(rules::PARTNER_ALREADY_JOINED
+                    .refuse(format!(
+                        "organisation {org} is already a partner of blueprint {id}"
+                    ))
+                    .on_field("org"));
             }
             PartnerJoined { org: org.clone() }.into()
         }
         BlueprintAction::RemovePartner { org, reason } => {
             if !state.partners.contains(org) {
-                return Err(Rejection::conflict(
-                    "partner.not_joined",
-                    format!("organisation {org} is not a partner of blueprint {id}"),
-                )
-                .on_field("org"));
+                return Err(rules::PARTNER_NOT_JOINED
+                    .refuse(format!(
+                        "organisation {org} is not a partner of blueprint {id}"
+                    ))
+                    .on_field("org"));
             }
             text::reason("reason", reason)?;
             PartnerLeft {
@@ -271,11 +286,9 @@ pub fn decide(
             note,
         } => {
             if !state.targets.contains_key(target) {
-                return Err(Rejection::not_found(
-                    "target.not_found",
-                    format!("target {id}/{target} does not exist"),
-                )
-                .on_field("target"));
+                return Err(rules::TARGET_NOT_FOUND
+                    .refuse(format!("target {id}/{target} does not exist"))
+                    .on_field("target"));
             }
             text::note("note", note)?;
             TargetReported {
@@ -301,8 +314,7 @@ fn draft(
     require_organisation(lead_org, org_state(orgs, lead_org), "lead_org")?;
     let (start, end) = (proposed.start_date, proposed.target_end_date);
     if end < start {
-        return Err(Rejection::invalid(
-            "blueprint.end_before_start",
+        return Err(rules::END_BEFORE_START.refuse_on(
             "target_end_date",
             format!("blueprint {id} cannot end ({end}) before it starts ({start})"),
         ));

@@ -28,6 +28,19 @@ impl Aggregate for OrganisationState {
     }
 }
 
+/// The organisation rules, declared once; refusals are made from these and the rules reference
+/// lists them.
+pub mod rules {
+    proto::rules! { "organisation";
+        /// An organisation is registered once; its id cannot be registered again.
+        ALREADY_REGISTERED: Conflict "organisation.already_registered";
+        /// Only a registered organisation can be renamed.
+        NOT_FOUND: NotFound "organisation.not_found";
+        /// A rename changes the name.
+        SAME_NAME: Conflict "organisation.same_name";
+    }
+}
+
 /// The pure rules for organisation commands.
 pub fn decide(
     cmd: &OrganisationCommand,
@@ -37,10 +50,8 @@ pub fn decide(
     match &cmd.action {
         OrganisationAction::Register { name, org_type } => {
             if state.name.is_some() {
-                return Err(Rejection::conflict(
-                    "organisation.already_registered",
-                    format!("organisation {id} is already registered"),
-                ));
+                return Err(rules::ALREADY_REGISTERED
+                    .refuse(format!("organisation {id} is already registered")));
             }
             text::title("name", name)?;
             Ok(vec![
@@ -53,17 +64,12 @@ pub fn decide(
         }
         OrganisationAction::Rename { name } => {
             let Some(current) = &state.name else {
-                return Err(Rejection::not_found(
-                    "organisation.not_found",
-                    format!("organisation {id} is not registered"),
-                ));
+                return Err(rules::NOT_FOUND.refuse(format!("organisation {id} is not registered")));
             };
             text::title("name", name)?;
             if current == name.trim() {
-                return Err(Rejection::conflict(
-                    "organisation.same_name",
-                    format!("organisation {id} is already named {current:?}"),
-                ));
+                return Err(rules::SAME_NAME
+                    .refuse(format!("organisation {id} is already named {current:?}")));
             }
             Ok(vec![
                 OrganisationRenamed {

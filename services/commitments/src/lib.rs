@@ -92,15 +92,36 @@ fn require_made(
     what: &str,
 ) -> Result<(), Rejection> {
     match state.status {
-        None => Err(Rejection::not_found(
-            "commitment.not_found",
-            format!("{} does not exist", name(bp, id)),
-        )),
+        None => Err(rules::NOT_FOUND.refuse(format!("{} does not exist", name(bp, id)))),
         Some(CommitmentStatus::Made) => Ok(()),
-        Some(status) => Err(Rejection::conflict(
-            "commitment.closed",
-            format!("{} is {}; it cannot {what}", name(bp, id), word(status)),
-        )),
+        Some(status) => Err(rules::CLOSED.refuse(format!(
+            "{} is {}; it cannot {what}",
+            name(bp, id),
+            word(status)
+        ))),
+    }
+}
+
+/// The commitment rules, declared once; refusals are made from these and the rules reference lists
+/// them.
+pub mod rules {
+    proto::rules! { "commitment";
+        /// A commitment is made once; its id cannot be made again.
+        ALREADY_EXISTS: Conflict "commitment.already_exists";
+        /// Only an organisation that joined the blueprint as a partner can commit to it.
+        PARTNER_NOT_JOINED: Conflict "commitment.partner_not_joined";
+        /// Only a commitment that was made can be recorded against.
+        NOT_FOUND: NotFound "commitment.not_found";
+        /// A fulfilled or withdrawn commitment takes no deliveries, amendments or withdrawal.
+        CLOSED: Conflict "commitment.closed";
+        /// An amendment changes the quantity, the due date or both.
+        AMEND_NOTHING: Invalid "commitment.amend_nothing";
+        /// An amendment changes something: the quantity or due date differs from the current one.
+        AMEND_NO_CHANGE: Conflict "commitment.amend_no_change";
+        /// A commitment is fulfilled only once deliveries reach the promised quantity.
+        NOT_DELIVERED: Conflict "commitment.not_delivered";
+        /// A correction changes the description.
+        SAME_DESCRIPTION: Conflict "commitment.same_description";
     }
 }
 
@@ -135,15 +156,12 @@ pub fn decide(
             due,
         } => {
             if state.status.is_some() {
-                return Err(Rejection::conflict(
-                    "commitment.already_exists",
-                    format!("{} already exists", name(bp, id)),
-                ));
+                return Err(
+                    rules::ALREADY_EXISTS.refuse(format!("{} already exists", name(bp, id)))
+                );
             }
             if !blueprint.partners.contains(partner) {
-                return Err(Rejection::conflict(
-                    "commitment.partner_not_joined",
-                    format!(
+                return Err(rules::PARTNER_NOT_JOINED.refuse(format!(
                         "{} cannot be made: organisation {partner} is not a partner of blueprint {bp}; add it as a partner first",
                         name(bp, id)
                     ),
@@ -180,8 +198,7 @@ pub fn decide(
         } => {
             require_made(bp, id, state, "be amended")?;
             if quantity.is_none() && due.is_none() {
-                return Err(Rejection::invalid(
-                    "commitment.amend_nothing",
+                return Err(rules::AMEND_NOTHING.refuse_on(
                     "quantity",
                     format!(
                         "{} cannot be amended without a new quantity or due date",
@@ -196,13 +213,10 @@ pub fn decide(
             let quantity = quantity.filter(|q| *q != state.quantity);
             let due = due.filter(|d| Some(*d) != state.due);
             if quantity.is_none() && due.is_none() {
-                return Err(Rejection::conflict(
-                    "commitment.amend_no_change",
-                    format!(
-                        "{} already has that quantity and due date; the amendment changes nothing",
-                        name(bp, id)
-                    ),
-                ));
+                return Err(rules::AMEND_NO_CHANGE.refuse(format!(
+                    "{} already has that quantity and due date; the amendment changes nothing",
+                    name(bp, id)
+                )));
             }
             text::reason("reason", reason)?;
             CommitmentAmended {
@@ -215,9 +229,7 @@ pub fn decide(
         CommitmentAction::Fulfil {} => {
             require_made(bp, id, state, "be fulfilled")?;
             if state.delivered < state.quantity {
-                return Err(Rejection::conflict(
-                    "commitment.not_delivered",
-                    format!(
+                return Err(rules::NOT_DELIVERED.refuse(format!(
                         "{} cannot be fulfilled: {} of {} {} delivered; record the rest or amend the quantity",
                         name(bp, id),
                         state.delivered,
@@ -230,18 +242,13 @@ pub fn decide(
         }
         CommitmentAction::Retitle { description } => {
             if state.status.is_none() {
-                return Err(Rejection::not_found(
-                    "commitment.not_found",
-                    format!("{} does not exist", name(bp, id)),
-                ));
+                return Err(rules::NOT_FOUND.refuse(format!("{} does not exist", name(bp, id))));
             }
             text::reason("description", description)?;
             if state.description == description.trim() {
-                return Err(Rejection::conflict(
-                    "commitment.same_description",
-                    format!("{} already has that description", name(bp, id)),
-                )
-                .on_field("description"));
+                return Err(rules::SAME_DESCRIPTION
+                    .refuse(format!("{} already has that description", name(bp, id)))
+                    .on_field("description"));
             }
             CommitmentRetitled {
                 description: description.trim().to_owned(),

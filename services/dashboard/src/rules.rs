@@ -8,7 +8,14 @@ use crate::problem::status_of;
 
 /// Every declared rule, grouped as the crates declare them.
 pub fn all() -> Vec<&'static Rule> {
-    [proto::text::rules::ALL, milestones::rules::ALL]
+    [
+        proto::text::rules::ALL,
+        blueprints::organisation::rules::ALL,
+        blueprints::blueprint::rules::ALL,
+        milestones::rules::ALL,
+        commitments::rules::ALL,
+        pledges::rules::ALL,
+    ]
         .into_iter()
         .flatten()
         .collect()

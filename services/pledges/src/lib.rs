@@ -79,6 +79,32 @@ pub struct PledgeContext {
     pub sponsor: Option<OrganisationState>,
 }
 
+/// The pledge rules, declared once; refusals are made from these and the rules reference lists them.
+pub mod rules {
+    proto::rules! { "pledge";
+        /// A pledge is made once; its id cannot be made again.
+        ALREADY_EXISTS: Conflict "pledge.already_exists";
+        /// Only a pledge that was made can be recorded against.
+        NOT_FOUND: NotFound "pledge.not_found";
+        /// Only a pledge still pledged (not yet confirmed, withdrawn or closed) can be confirmed.
+        NOT_PLEDGED: Conflict "pledge.not_pledged";
+        /// Disbursements are recorded only on a confirmed pledge; it is closed only once confirmed.
+        NOT_CONFIRMED: Conflict "pledge.not_confirmed";
+        /// Disbursements never add up to more than the confirmed amount.
+        OVER_DISBURSED: Conflict "pledge.over_disbursed";
+        /// A pledge is withdrawn once.
+        ALREADY_WITHDRAWN: Conflict "pledge.already_withdrawn";
+        /// A closed pledge cannot be withdrawn.
+        CLOSED: Conflict "pledge.closed";
+        /// A fully disbursed pledge is closed, not withdrawn.
+        FULLY_DISBURSED: Conflict "pledge.fully_disbursed";
+        /// A pledge is closed only once its confirmed amount is fully disbursed.
+        NOT_FULLY_DISBURSED: Conflict "pledge.not_fully_disbursed";
+        /// A retitle changes the title.
+        SAME_TITLE: Conflict "pledge.same_title";
+    }
+}
+
 /// Whether a pledge in `status` (`None`: not made yet) allows `action`, by its life cycle alone.
 /// Forms offer exactly these actions; [`decide`] refuses the others, and may still refuse an
 /// allowed one for its amounts (close waits for the last disbursement).
@@ -110,10 +136,7 @@ pub fn decide(
             conditions,
         } => {
             if state.status.is_some() {
-                return Err(Rejection::conflict(
-                    "pledge.already_exists",
-                    format!("{name} already exists"),
-                ));
+                return Err(rules::ALREADY_EXISTS.refuse(format!("{name} already exists")));
             }
             let unknown = OrganisationState::default();
             require_organisation(sponsor, ctx.sponsor.as_ref().unwrap_or(&unknown), "sponsor")?;
@@ -141,7 +164,7 @@ pub fn decide(
                 PledgeStatus::Closed => Some(format!("{name} is closed; it cannot be confirmed")),
             };
             if let Some(message) = why {
-                return Err(Rejection::conflict("pledge.not_pledged", message));
+                return Err(rules::NOT_PLEDGED.refuse(message));
             }
             text::positive("amount", *amount)?;
             PledgeConfirmed { amount: *amount }.into()
@@ -160,7 +183,7 @@ pub fn decide(
                 }
             };
             if let Some(message) = why {
-                return Err(Rejection::conflict("pledge.not_confirmed", message));
+                return Err(rules::NOT_CONFIRMED.refuse(message));
             }
             text::positive("amount", *amount)?;
             text::note("note", note)?;
@@ -171,9 +194,7 @@ pub fn decide(
                     Some(total) => format!(" to {}", state.format(total)),
                     None => String::new(),
                 };
-                return Err(Rejection::conflict(
-                    "pledge.over_disbursed",
-                    format!(
+                return Err(rules::OVER_DISBURSED.refuse(format!(
                         "{name}: disbursing {} would bring disbursements{total}, above the {} confirmed",
                         state.format(*amount),
                         state.format(confirmed)
@@ -191,27 +212,22 @@ pub fn decide(
             match require_pledge(&name, state)? {
                 PledgeStatus::Pledged | PledgeStatus::Confirmed => {}
                 PledgeStatus::Withdrawn => {
-                    return Err(Rejection::conflict(
-                        "pledge.already_withdrawn",
-                        format!("{name} is already withdrawn"),
-                    ));
+                    return Err(
+                        rules::ALREADY_WITHDRAWN.refuse(format!("{name} is already withdrawn"))
+                    );
                 }
                 PledgeStatus::Closed => {
-                    return Err(Rejection::conflict(
-                        "pledge.closed",
-                        format!("{name} is closed; it cannot be withdrawn"),
-                    ));
+                    return Err(
+                        rules::CLOSED.refuse(format!("{name} is closed; it cannot be withdrawn"))
+                    );
                 }
             }
             if state.fully_disbursed() {
-                return Err(Rejection::conflict(
-                    "pledge.fully_disbursed",
-                    format!(
-                        "{name} is fully disbursed ({} of {}); it can be closed, not withdrawn",
-                        state.format(state.disbursed),
-                        state.format(state.confirmed.unwrap_or(0))
-                    ),
-                ));
+                return Err(rules::FULLY_DISBURSED.refuse(format!(
+                    "{name} is fully disbursed ({} of {}); it can be closed, not withdrawn",
+                    state.format(state.disbursed),
+                    state.format(state.confirmed.unwrap_or(0))
+                )));
             }
             text::reason("reason", reason)?;
             PledgeWithdrawn {
@@ -231,17 +247,14 @@ pub fn decide(
                 PledgeStatus::Closed => Some(format!("{name} is already closed")),
             };
             if let Some(message) = why {
-                return Err(Rejection::conflict("pledge.not_confirmed", message));
+                return Err(rules::NOT_CONFIRMED.refuse(message));
             }
             if !state.fully_disbursed() {
-                return Err(Rejection::conflict(
-                    "pledge.not_fully_disbursed",
-                    format!(
-                        "{name} has {} of {} disbursed; it cannot be closed until fully disbursed",
-                        state.format(state.disbursed),
-                        state.format(state.confirmed.unwrap_or(0))
-                    ),
-                ));
+                return Err(rules::NOT_FULLY_DISBURSED.refuse(format!(
+                    "{name} has {} of {} disbursed; it cannot be closed until fully disbursed",
+                    state.format(state.disbursed),
+                    state.format(state.confirmed.unwrap_or(0))
+                )));
             }
             PledgeClosed {}.into()
         }
@@ -249,11 +262,9 @@ pub fn decide(
             require_pledge(&name, state)?;
             text::title("title", title)?;
             if state.title.as_deref() == Some(title.trim()) {
-                return Err(Rejection::conflict(
-                    "pledge.same_title",
-                    format!("{name} already has the title {:?}", title.trim()),
-                )
-                .on_field("title"));
+                return Err(rules::SAME_TITLE
+                    .refuse(format!("{name} already has the title {:?}", title.trim()))
+                    .on_field("title"));
             }
             PledgeRetitled {
                 title: title.trim().to_owned(),
@@ -268,7 +279,7 @@ pub fn decide(
 fn require_pledge(name: &str, state: &PledgeState) -> Result<PledgeStatus, Rejection> {
     state
         .status
-        .ok_or_else(|| Rejection::not_found("pledge.not_found", format!("{name} does not exist")))
+        .ok_or_else(|| rules::NOT_FOUND.refuse(format!("{name} does not exist")))
 }
 
 /// Plugs the pledge rules into the command runtime.
