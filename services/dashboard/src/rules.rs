@@ -16,9 +16,9 @@ pub fn all() -> Vec<&'static Rule> {
         commitments::rules::ALL,
         pledges::rules::ALL,
     ]
-        .into_iter()
-        .flatten()
-        .collect()
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The rules reference, as Markdown.

@@ -19,7 +19,11 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 /// `Cache-Control: no-store` (drafts and anything a token reached stay out of shared caches).
 pub async fn headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let authenticated = request.headers().contains_key(header::AUTHORIZATION)
-        || crate::session::session_id(request.headers()).is_some();
+        || crate::session::session_id(
+            request.headers(),
+            crate::session::is_tls(request.headers(), state.secure_cookies),
+        )
+        .is_some();
     let tls = crate::session::is_tls(request.headers(), state.secure_cookies);
     let mut response = next.run(request).await;
     let h = response.headers_mut();

@@ -23,8 +23,17 @@ use crate::AppState;
 use crate::auth::{Caller, Principal, new_token};
 use crate::problem::ApiError;
 
-/// Name of the session cookie.
+/// Name of the session cookie over plain HTTP (a laptop's `waymark dev`).
 pub const COOKIE: &str = "waymark_session";
+/// Name of the session cookie over TLS: the `__Host-` prefix makes the browser refuse it unless it
+/// is Secure, for the whole host (`Path=/`) and set by this host itself (no `Domain`), so a sibling
+/// subdomain cannot plant a session.
+pub const HOST_COOKIE: &str = "__Host-waymark_session";
+
+/// The session cookie's name for a request over TLS or not.
+pub fn cookie_name(tls: bool) -> &'static str {
+    if tls { HOST_COOKIE } else { COOKIE }
+}
 /// How long a session lasts without being used.
 const IDLE: Duration = Duration::from_secs(8 * 60 * 60);
 /// How long a session lasts at most, used or not: then its holder signs in again.
@@ -170,8 +179,9 @@ impl Sessions {
     }
 }
 
-/// The session id in a request's cookies.
-pub fn session_id(headers: &HeaderMap) -> Option<String> {
+/// The session id in a request's cookies: over TLS only the `__Host-` cookie counts.
+pub fn session_id(headers: &HeaderMap, tls: bool) -> Option<String> {
+    let wanted = cookie_name(tls);
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -179,16 +189,17 @@ pub fn session_id(headers: &HeaderMap) -> Option<String> {
         .flat_map(|v| v.split(';'))
         .find_map(|pair| {
             let (name, value) = pair.trim().split_once('=')?;
-            (name == COOKIE && !value.is_empty()).then(|| value.to_owned())
+            (name == wanted && !value.is_empty()).then(|| value.to_owned())
         })
 }
 
 /// A `Set-Cookie` value for a new session, or one that clears it.
 pub fn cookie(value: Option<&str>, secure: bool) -> String {
+    let name = cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
     match value {
-        Some(v) => format!("{COOKIE}={v}; Path=/; HttpOnly; SameSite=Strict{secure}"),
-        None => format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
+        Some(v) => format!("{name}={v}; Path=/; HttpOnly; SameSite=Strict{secure}"),
+        None => format!("{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
     }
 }
 
@@ -222,7 +233,7 @@ impl FromRequestParts<AppState> for Visitor {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if let Some(id) = session_id(&parts.headers)
+        if let Some(id) = session_id(&parts.headers, is_tls(&parts.headers, state.secure_cookies))
             && let Some(session) = state.sessions.touch(&id)
         {
             if let Some(principal) = state.tokens.principal_for_hash(&session.token_sha256) {
@@ -297,7 +308,17 @@ mod tests {
             header::COOKIE,
             "a=1; waymark_session=xyz; b=2".parse().unwrap(),
         );
-        assert_eq!(session_id(&headers).as_deref(), Some("xyz"));
+        assert_eq!(session_id(&headers, false).as_deref(), Some("xyz"));
+        // Over TLS only the `__Host-` cookie counts: a plain one may have been planted.
+        assert_eq!(session_id(&headers, true), None);
+        assert!(c.starts_with("__Host-waymark_session=abc; Path=/;") && !c.contains("Domain"));
+        headers.insert(
+            header::COOKIE,
+            "waymark_session=planted; __Host-waymark_session=mine"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(session_id(&headers, true).as_deref(), Some("mine"));
     }
 
     #[test]

@@ -156,7 +156,9 @@ pub async fn sign_in(
     if let Some(p) = state.tokens.principal_for_hash(&hash) {
         tracing::info!(%ip, user = %p.name, role = p.role.label(), "signed in");
     }
-    if let Some(old) = session::session_id(&headers) {
+    if let Some(old) =
+        session::session_id(&headers, session::is_tls(&headers, state.secure_cookies))
+    {
         state.sessions.remove(&old);
     }
     let Ok((id, _csrf)) = state.sessions.create(hash) else {
