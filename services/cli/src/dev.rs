@@ -127,12 +127,7 @@ fn dev_tokens(data_dir: &std::path::Path) -> anyhow::Result<DevTokens> {
         recorder: file.create("dev-recorder", Role::Recorder, None, vec![])?,
     };
     file.write(&path)?;
-    std::fs::write(&plain, serde_json::to_vec_pretty(&tokens)?)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o600))?;
-    }
+    dashboard::auth::write_private(&plain, &serde_json::to_vec_pretty(&tokens)?)?;
     Ok(tokens)
 }
 

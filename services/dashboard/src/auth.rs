@@ -77,6 +77,35 @@ pub enum TokenFileError {
     Random(String),
 }
 
+/// Writes `bytes` to `path` atomically, readable by its owner only from the first byte: into a new
+/// file of an unguessable name beside it, created exclusively (so a link planted there is never
+/// followed) with mode 0600, synced, then renamed over `path`.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut suffix = [0u8; 8];
+    getrandom::fill(&mut suffix).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let suffix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+    let tmp = path.with_extension(format!("tmp-{suffix}"));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let written = options.open(&tmp).and_then(|mut file| {
+        file.write_all(bytes)?;
+        file.sync_all()
+    });
+    match written.and_then(|()| std::fs::rename(&tmp, path)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
 impl TokenFile {
     /// Reads the file; a missing file is an empty one.
     pub fn read(path: &Path) -> Result<Self, TokenFileError> {
@@ -98,15 +127,7 @@ impl TokenFile {
             reason,
         };
         let json = serde_json::to_vec_pretty(self).map_err(|e| fail(e.to_string()))?;
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, json).map_err(|e| fail(e.to_string()))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
-                .map_err(|e| fail(e.to_string()))?;
-        }
-        std::fs::rename(&tmp, path).map_err(|e| fail(e.to_string()))
+        write_private(path, &json).map_err(|e| fail(e.to_string()))
     }
 
     /// Adds a new random token; returns the token, which is not stored anywhere.
@@ -348,6 +369,27 @@ impl Caller {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_private_file_is_never_readable_by_others_nor_written_through_a_link() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("waymark-private-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let victim = dir.join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        let path = dir.join("tokens.json");
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        write_private(&path, b"secret").unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "secret");
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        assert!(meta.file_type().is_file());
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert_eq!(left.len(), 2, "no temporary file is left behind");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn tokens_are_random_and_stored_as_hashes() {
