@@ -17,7 +17,7 @@ async fn dev_records_the_demo_once_and_keeps_the_data() {
     let dir = tempfile::tempdir().unwrap();
     let dev = start(&args(dir.path())).await.expect("dev starts");
     let http = reqwest::Client::new();
-    let commits = dev.stack.store.stream_last_seq().await.unwrap();
+    let commits = dev.stack.store.reader().stream_last_seq().await.unwrap();
     let summary: serde_json::Value = http
         .get(format!(
             "{}/api/v1/blueprints/wm-digital?min_seq={commits}",
@@ -56,7 +56,7 @@ async fn dev_records_the_demo_once_and_keeps_the_data() {
 
     let again = start(&args(dir.path())).await.expect("dev starts again");
     assert_eq!(
-        again.stack.store.stream_last_seq().await.unwrap(),
+        again.stack.store.reader().stream_last_seq().await.unwrap(),
         commits,
         "the demo is not recorded twice"
     );

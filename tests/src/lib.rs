@@ -121,6 +121,17 @@ impl TestApp {
         &self.stack.as_ref().expect("stack running").store
     }
 
+    /// Reads of the stream, on the stack's connection.
+    pub fn stream(&self) -> &eventstore::StreamReader {
+        self.store().reader()
+    }
+
+    /// JetStream on the stack's connection, for what no Waymark code does: publishing bytes
+    /// that are not a commit, reading raw messages.
+    pub fn jetstream(&self) -> async_nats::jetstream::Context {
+        async_nats::jetstream::new(self.store().client().clone())
+    }
+
     /// The projector's current checkpoint.
     pub fn checkpoint(&self) -> u64 {
         *self

@@ -126,7 +126,7 @@ fn dev_tokens(data_dir: &std::path::Path) -> anyhow::Result<DevTokens> {
 
 /// Runs until Ctrl-C or SIGTERM.
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
-    eventstore::telemetry::init();
+    telemetry::init();
     let dev = start(&args).await?;
     let url = &dev.url;
     println!();
@@ -153,7 +153,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     println!("  Data folder:          {}", args.data_dir.display());
     println!("  Press Ctrl-C to stop.");
     println!();
-    eventstore::telemetry::shutdown_signal().await;
+    telemetry::shutdown_signal().await;
     dev.shutdown().await;
     Ok(())
 }

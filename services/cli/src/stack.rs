@@ -1,8 +1,9 @@
 //! Every service and the dashboard in one process: what `waymark dev` runs, and what the
 //! end-to-end tests start against their own nats-server.
 
-use eventstore::{CommandMetrics, EventStore, NatsConfig};
+use eventstore::{EventStore, NatsConfig};
 use prometheus::Registry;
+use service_runtime::CommandMetrics;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -52,7 +53,7 @@ pub async fn start(
     let dashboard = dashboard::start(
         config,
         listener,
-        store.clone(),
+        store.reader().clone(),
         registry.clone(),
         stopped(&rx),
     )
