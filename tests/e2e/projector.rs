@@ -227,11 +227,7 @@ async fn acknowledged_commits_survive_a_nats_server_crash() {
     let before = app.plan_milestone("wm", "a", "2027-03-31").await.seq();
 
     // The server dies without warning and comes back on the same port and data folder.
-    app.nats
-        .server
-        .restart()
-        .await
-        .expect("nats-server restarts");
+    app.nats.restart().await.expect("nats-server restarts");
 
     // Clients reconnect by themselves; a command may need a retry while they do.
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);

@@ -42,10 +42,10 @@ pub struct Dev {
 }
 
 impl Dev {
-    /// Stops the services, the dashboard and the private nats-server.
-    pub async fn shutdown(self) {
+    /// Stops the services, the dashboard and the private nats-server, and waits for them.
+    pub async fn shutdown(mut self) {
         self.stack.shutdown().await;
-        drop(self.server);
+        self.server.stop().await;
     }
 }
 

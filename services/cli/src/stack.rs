@@ -1,5 +1,5 @@
-//! Every service and the dashboard in one process: what `waymark dev` runs, and what the
-//! end-to-end tests start against their own nats-server.
+//! Every service and the dashboard in one process, on one connection to NATS: what `waymark dev`
+//! runs. The command services share an `EventStore`; the dashboard gets only its reader.
 
 use eventstore::{EventStore, NatsConfig};
 use prometheus::Registry;
@@ -9,8 +9,6 @@ use tokio::task::JoinHandle;
 
 /// A running stack.
 pub struct Stack {
-    pub store: EventStore,
-    pub registry: Registry,
     pub dashboard: dashboard::Running,
     stop: watch::Sender<bool>,
     services: Vec<JoinHandle<()>>,
@@ -54,13 +52,11 @@ pub async fn start(
         config,
         listener,
         store.reader().clone(),
-        registry.clone(),
+        registry,
         stopped(&rx),
     )
     .await?;
     Ok(Stack {
-        store,
-        registry,
         dashboard,
         stop,
         services,
@@ -79,7 +75,7 @@ impl Stack {
 }
 
 /// The NATS service names of the command services.
-pub const SERVICES: [&str; 5] = [
+const SERVICES: [&str; 5] = [
     "waymark-organisations",
     "waymark-blueprints",
     "waymark-milestones",
@@ -88,7 +84,7 @@ pub const SERVICES: [&str; 5] = [
 ];
 
 /// Waits until each named service answers `$SRV.PING.<name>`.
-pub async fn wait_for_services(client: &async_nats::Client, names: &[&str]) -> anyhow::Result<()> {
+async fn wait_for_services(client: &async_nats::Client, names: &[&str]) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
     for name in names {
         loop {
