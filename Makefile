@@ -1,5 +1,5 @@
 # Each target is one obvious command; see README.md.
-.PHONY: run test bench lint fmt deps fuzz-api
+.PHONY: run test bench lint fmt deps lint-tools fuzz-api
 
 # Build and start Waymark with a private nats-server and the demo blueprint.
 run: deps
@@ -20,9 +20,18 @@ bench: deps
 fuzz-api: deps
 	./scripts/fuzz-api
 
-lint:
+# Formatting, clippy, and dependencies a crate declares but never uses (cargo-machete).
+lint: lint-tools
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo machete
+
+# The version of cargo-machete `make lint` runs; installed from crates.io when another or none is found.
+MACHETE_VERSION := 0.9.2
+
+lint-tools:
+	@cargo machete --version 2>/dev/null | grep -qx '$(MACHETE_VERSION)' \
+		|| cargo install --locked cargo-machete --version $(MACHETE_VERSION)
 
 fmt:
 	cargo fmt --all

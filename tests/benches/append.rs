@@ -69,7 +69,7 @@ async fn main() {
     app.post("/api/v1/blueprints/bench/milestones/m/start", json!({}))
         .await;
     let client = app.store().client().clone();
-    let js = app.store().jetstream().clone();
+    let js = app.jetstream();
     let payload_len = progress_commit("k-000000").encode().unwrap().len();
     let payload = bytes::Bytes::from(vec![0x90u8; payload_len]);
 
@@ -148,7 +148,7 @@ async fn main() {
         let db = projector::db::open(&dir.path().join(format!("p{round}.redb"))).unwrap();
         // A blueprint and a milestone first, so progress reports apply.
         let setup = app
-            .store()
+            .stream()
             .read_since(&ThingRef::blueprint(&"bench".parse().unwrap()), 0)
             .await
             .unwrap();
@@ -188,7 +188,7 @@ async fn main() {
             push(&s.commit, &mut batch);
         }
         let planned = app
-            .store()
+            .stream()
             .read_since(
                 &ThingRef::milestone(&"bench".parse().unwrap(), &"m".parse().unwrap()),
                 0,

@@ -39,12 +39,11 @@ struct Pledge {
 /// Every commit in the stream, in order.
 async fn commits(app: &TestApp) -> Vec<Commit> {
     let stream = app
-        .store()
         .jetstream()
         .get_stream(proto::subjects::STREAM)
         .await
         .unwrap();
-    let last = app.store().stream_last_seq().await.unwrap();
+    let last = app.stream().stream_last_seq().await.unwrap();
     let mut out = Vec::new();
     for seq in 1..=last {
         let message = stream.get_raw_message(seq).await.unwrap();
@@ -186,7 +185,7 @@ async fn every_figure_as_of_a_date_is_the_fold_of_the_events_up_to_it() {
     let client = cli::client::ApiClient::new(&app.base).with_token(Some(app.admin_token.clone()));
     let today = Utc::now().date_naive();
     let recorded = cli::demo::record(&client, today).await.unwrap();
-    app.wait_for_checkpoint(app.store().stream_last_seq().await.unwrap())
+    app.wait_for_checkpoint(app.stream().stream_last_seq().await.unwrap())
         .await;
     let commits = commits(&app).await;
 

@@ -245,7 +245,7 @@ async fn an_idempotency_key_reused_for_another_command_is_refused() {
         )
         .await;
     assert_eq!(first.status, 200);
-    let before = app.store().stream_last_seq().await.unwrap();
+    let before = app.stream().stream_last_seq().await.unwrap();
     let other = app
         .post_with(
             "/api/v1/blueprints/wm/milestones/academy/replan",
@@ -255,7 +255,7 @@ async fn an_idempotency_key_reused_for_another_command_is_refused() {
         .await;
     assert_eq!(other.status, 422, "{other:?}");
     assert_eq!(other.body["code"], "command.idempotency_key_reused");
-    assert_eq!(app.store().stream_last_seq().await.unwrap(), before);
+    assert_eq!(app.stream().stream_last_seq().await.unwrap(), before);
     let same = app
         .post_with(
             "/api/v1/blueprints/wm/milestones/academy/replan",

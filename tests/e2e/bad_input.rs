@@ -7,10 +7,10 @@ async fn assert_nothing_written<F: std::future::Future<Output = tests::Answer>>(
     app: &TestApp,
     send: F,
 ) -> tests::Answer {
-    let before = app.store().stream_last_seq().await.unwrap();
+    let before = app.stream().stream_last_seq().await.unwrap();
     let answer = send.await;
     assert_eq!(
-        app.store().stream_last_seq().await.unwrap(),
+        app.stream().stream_last_seq().await.unwrap(),
         before,
         "nothing written for {answer:?}"
     );

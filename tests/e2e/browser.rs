@@ -78,7 +78,7 @@ async fn every_demo_page_shows_its_figures_and_passes_axe() {
     let client = cli::client::ApiClient::new(&app.base).with_token(Some(app.admin_token.clone()));
     let today = Utc::now().date_naive();
     cli::demo::record(&client, today).await.unwrap();
-    app.wait_for_checkpoint(app.store().stream_last_seq().await.unwrap())
+    app.wait_for_checkpoint(app.stream().stream_last_seq().await.unwrap())
         .await;
     let b = &app.base;
     let two_months = today.checked_sub_days(Days::new(60)).unwrap();

@@ -49,7 +49,7 @@ async fn record_all(app: &TestApp, lines: &[&str]) {
 
 /// Reads `path` once every command recorded so far is visible.
 async fn read(app: &TestApp, path: &str) -> Value {
-    let last = app.store().stream_last_seq().await.unwrap();
+    let last = app.stream().stream_last_seq().await.unwrap();
     let answer = app.get(&format!("{path}?min_seq={last}")).await;
     assert_eq!(answer.status, 200, "{path}: {answer:?}");
     answer.body

@@ -15,7 +15,7 @@ async fn with_demo() -> TestApp {
     cli::demo::record(&client, Utc::now().date_naive())
         .await
         .unwrap();
-    app.wait_for_checkpoint(app.store().stream_last_seq().await.unwrap())
+    app.wait_for_checkpoint(app.stream().stream_last_seq().await.unwrap())
         .await;
     app
 }
@@ -202,7 +202,7 @@ async fn the_feed_is_public_for_published_blueprints_only() {
                "start_date": "2026-01-01", "target_end_date": "2027-12-31", "funding_target": 100}),
     )
     .await;
-    let seq = app.store().stream_last_seq().await.unwrap();
+    let seq = app.stream().stream_last_seq().await.unwrap();
     app.wait_for_checkpoint(seq).await;
     let (status, _) = app.get_text("/blueprints/draft-plan/feed.atom").await;
     assert_eq!(status, 200, "a token that reaches the draft reads its feed");

@@ -1,6 +1,7 @@
 //! `waymark dev`: a private nats-server, everything in one process, the demo recorded once.
 
-use cli::dev::{DevArgs, start};
+use cli::dev::{Dev, DevArgs, start};
+use eventstore::{NatsConfig, StreamReader};
 
 fn args(dir: &std::path::Path) -> DevArgs {
     DevArgs {
@@ -12,12 +13,22 @@ fn args(dir: &std::path::Path) -> DevArgs {
     }
 }
 
+/// The sequence of the last commit in `dev`'s stream, read on a connection of the test's own.
+async fn last_seq(dev: &Dev) -> u64 {
+    StreamReader::open(&NatsConfig::for_url(dev.server.url()), "test-reader")
+        .await
+        .unwrap()
+        .stream_last_seq()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn dev_records_the_demo_once_and_keeps_the_data() {
     let dir = tempfile::tempdir().unwrap();
     let dev = start(&args(dir.path())).await.expect("dev starts");
     let http = reqwest::Client::new();
-    let commits = dev.stack.store.stream_last_seq().await.unwrap();
+    let commits = last_seq(&dev).await;
     let summary: serde_json::Value = http
         .get(format!(
             "{}/api/v1/blueprints/wm-digital?min_seq={commits}",
@@ -56,7 +67,7 @@ async fn dev_records_the_demo_once_and_keeps_the_data() {
 
     let again = start(&args(dir.path())).await.expect("dev starts again");
     assert_eq!(
-        again.stack.store.stream_last_seq().await.unwrap(),
+        last_seq(&again).await,
         commits,
         "the demo is not recorded twice"
     );

@@ -221,12 +221,12 @@ async fn a_recorder_records_and_corrects_a_milestone_through_forms() {
     assert_eq!(stale.status, 412, "{}", stale.html);
 
     // Without the CSRF token nothing is recorded.
-    let before = app.store().stream_last_seq().await.unwrap();
+    let before = app.stream().stream_last_seq().await.unwrap();
     let forged = browser
         .post(url, &[("to", "2027-06-30"), ("reason", "forged")])
         .await;
     assert_eq!(forged.status, 403);
-    assert_eq!(app.store().stream_last_seq().await.unwrap(), before);
+    assert_eq!(app.stream().stream_last_seq().await.unwrap(), before);
 
     // Signing out ends the session: the old cookie no longer works.
     let page = browser.get("/blueprints/wm").await;
@@ -256,7 +256,7 @@ async fn a_viewer_gets_no_forms_and_cannot_post() {
         "no recording forms for a viewer"
     );
     let csrf = hidden(&page.html, "/sign-out", "csrf");
-    let before = app.store().stream_last_seq().await.unwrap();
+    let before = app.stream().stream_last_seq().await.unwrap();
     let tried = browser
         .post(
             "/blueprints/wm/milestones",
@@ -271,7 +271,7 @@ async fn a_viewer_gets_no_forms_and_cannot_post() {
         )
         .await;
     assert_eq!(tried.status, 403, "{}", tried.html);
-    assert_eq!(app.store().stream_last_seq().await.unwrap(), before);
+    assert_eq!(app.stream().stream_last_seq().await.unwrap(), before);
 }
 
 #[tokio::test]
@@ -488,7 +488,7 @@ async fn every_command_works_through_a_form() {
         let answer = browser.post(path, &form).await;
         assert_eq!(answer.status, 303, "{path}: {}", answer.html);
     }
-    let last = app.store().stream_last_seq().await.unwrap();
+    let last = app.stream().stream_last_seq().await.unwrap();
     let summary = app
         .get(&format!("/api/v1/blueprints/fb?min_seq={last}"))
         .await;
@@ -555,7 +555,7 @@ async fn a_csv_upload_is_checked_whole_and_reported_by_row() {
             multipart(&[("csrf", &browser_csrf), ("register", "milestones")], &csv);
         (content_type, body)
     };
-    let before = app.store().stream_last_seq().await.unwrap();
+    let before = app.stream().stream_last_seq().await.unwrap();
     let (ct, body) = upload(csv.clone(), csrf.clone());
     let r = browser
         .http
@@ -580,7 +580,7 @@ async fn a_csv_upload_is_checked_whole_and_reported_by_row() {
         report.html
     );
     assert_eq!(
-        app.store().stream_last_seq().await.unwrap(),
+        app.stream().stream_last_seq().await.unwrap(),
         before,
         "a file with a bad row records nothing"
     );
@@ -616,7 +616,7 @@ async fn a_csv_upload_is_checked_whole_and_reported_by_row() {
         "{}",
         again.html
     );
-    let last = app.store().stream_last_seq().await.unwrap();
+    let last = app.stream().stream_last_seq().await.unwrap();
     let m = app
         .get(&format!(
             "/api/v1/blueprints/wm/milestones/m20?min_seq={last}"
@@ -646,7 +646,7 @@ async fn an_upload_is_refused_before_its_file_is_read() {
     let page = browser.get("/blueprints/wm").await;
     let csrf = hidden(&page.html, "/blueprints/wm/import", "csrf");
     let csv = "id,workstream,title,owner,due,depends_on\nm1,skills,One,gds,2027-03-01,\n";
-    let before = app.store().stream_last_seq().await.unwrap();
+    let before = app.stream().stream_last_seq().await.unwrap();
     // A file sent before the CSRF token is not read: the token decides whether it may be.
     let boundary = "waymark-test-boundary-7d1f";
     let body = format!(
@@ -674,5 +674,5 @@ async fn an_upload_is_refused_before_its_file_is_read() {
         .header("content-type", ct)
         .body(body);
     assert_eq!(viewer.send(r).await.status, 403);
-    assert_eq!(app.store().stream_last_seq().await.unwrap(), before);
+    assert_eq!(app.stream().stream_last_seq().await.unwrap(), before);
 }

@@ -19,7 +19,7 @@ async fn a_repeated_command_is_stored_once_and_answered_the_same() {
         .await;
     assert_eq!(first.status, 200, "{first:?}");
     assert_eq!(first.body["duplicate"], false);
-    let last = app.store().stream_last_seq().await.unwrap();
+    let last = app.stream().stream_last_seq().await.unwrap();
 
     let second = app
         .post_with(
@@ -33,7 +33,7 @@ async fn a_repeated_command_is_stored_once_and_answered_the_same() {
     assert_eq!(second.body["events"], first.body["events"]);
     assert_eq!(second.body["duplicate"], true);
     assert_eq!(
-        app.store().stream_last_seq().await.unwrap(),
+        app.stream().stream_last_seq().await.unwrap(),
         last,
         "nothing new stored"
     );
@@ -51,7 +51,7 @@ async fn a_repeated_command_is_stored_once_and_answered_the_same() {
         .await;
     assert_eq!(third.body["seq"], first.body["seq"]);
     assert_eq!(third.body["duplicate"], true);
-    assert_eq!(app.store().stream_last_seq().await.unwrap(), last);
+    assert_eq!(app.stream().stream_last_seq().await.unwrap(), last);
 
     let history = app
         .get(&format!(

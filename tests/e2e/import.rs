@@ -32,7 +32,7 @@ fn bp(id: &str) -> BlueprintId {
 }
 
 async fn last_seq(app: &TestApp) -> u64 {
-    app.store().stream_last_seq().await.unwrap()
+    app.stream().stream_last_seq().await.unwrap()
 }
 
 /// Waits until the read models show everything stored so far.

@@ -48,6 +48,7 @@ async fn a_restarted_projector_resumes_at_its_checkpoint() {
         "the sequence check guards offline writers too"
     );
     let last_a = store
+        .reader()
         .read_since(
             &ThingRef::milestone(&"wm".parse().unwrap(), &"a".parse().unwrap()),
             0,
@@ -100,7 +101,7 @@ async fn a_restarted_projector_resumes_at_its_checkpoint() {
 async fn unreadable_commits_are_quarantined_and_projection_goes_on() {
     let app = TestApp::spawn().await;
     app.given_blueprint("wm").await;
-    let js = app.store().jetstream().clone();
+    let js = app.jetstream();
     let garbage = js
         .publish(
             "waymark.evt.wm.milestone.garbage",
@@ -199,10 +200,10 @@ async fn rebuild_and_verify_agree_with_the_live_read_models() {
     let live = projector::offline::digest(&app.stack.as_ref().unwrap().dashboard.db).unwrap();
     app.stop_stack().await;
 
-    let store = eventstore::EventStore::open(&app.nats.config(), "test-offline")
+    let stream = eventstore::StreamReader::open(&app.nats.config(), "test-offline")
         .await
         .unwrap();
-    let (ours, fresh) = projector::offline::verify(&app.db_path(), &store)
+    let (ours, fresh) = projector::offline::verify(&app.db_path(), &stream)
         .await
         .unwrap();
     assert_eq!(ours, live);
@@ -211,7 +212,7 @@ async fn rebuild_and_verify_agree_with_the_live_read_models() {
         "a fresh projection to the same checkpoint has the same digest"
     );
 
-    let checkpoint = projector::offline::rebuild(&app.db_path(), &store)
+    let checkpoint = projector::offline::rebuild(&app.db_path(), &stream)
         .await
         .unwrap();
     assert_eq!(checkpoint, last);
@@ -226,11 +227,7 @@ async fn acknowledged_commits_survive_a_nats_server_crash() {
     let before = app.plan_milestone("wm", "a", "2027-03-31").await.seq();
 
     // The server dies without warning and comes back on the same port and data folder.
-    app.nats
-        .server
-        .restart()
-        .await
-        .expect("nats-server restarts");
+    app.nats.restart().await.expect("nats-server restarts");
 
     // Clients reconnect by themselves; a command may need a retry while they do.
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);

@@ -120,7 +120,7 @@ async fn a_rule_broken_is_a_named_rejection_and_nothing_is_written() {
         )
         .await;
     assert_eq!(done.status, 200, "{done:?}");
-    let before = app.store().stream_last_seq().await.unwrap();
+    let before = app.stream().stream_last_seq().await.unwrap();
     let replan = app
         .post(
             "/api/v1/blueprints/wm/milestones/academy/replan",
@@ -137,7 +137,7 @@ async fn a_rule_broken_is_a_named_rejection_and_nothing_is_written() {
         replan.header("content-type"),
         Some("application/problem+json")
     );
-    assert_eq!(app.store().stream_last_seq().await.unwrap(), before);
+    assert_eq!(app.stream().stream_last_seq().await.unwrap(), before);
 }
 
 #[tokio::test]
@@ -168,7 +168,7 @@ async fn stale_if_match_is_refused() {
 #[tokio::test]
 async fn a_write_with_no_service_running_is_a_503() {
     let nats = tests::TestNats::start().await;
-    let store = eventstore::EventStore::open(&nats.config(), "dashboard-only")
+    let stream = eventstore::StreamReader::open(&nats.config(), "dashboard-only")
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -184,7 +184,7 @@ async fn a_write_with_no_service_running_is_a_503() {
     let running = dashboard::start(
         &config,
         listener,
-        store,
+        stream,
         prometheus::Registry::new(),
         async {
             let _ = stopped.await;

@@ -423,7 +423,7 @@ async fn every_rule_is_a_named_rejection_through_the_api() {
             "input.not_positive",
         ),
     ];
-    let before = app.store().stream_last_seq().await.unwrap();
+    let before = app.stream().stream_last_seq().await.unwrap();
     let mut failures = Vec::new();
     for (name, path, body, status, code) in &cases {
         let a = app.post(path, body.clone()).await;
@@ -464,7 +464,7 @@ async fn every_rule_is_a_named_rejection_through_the_api() {
         (422, Some("command.idempotency_key"))
     );
     assert_eq!(
-        app.store().stream_last_seq().await.unwrap(),
+        app.stream().stream_last_seq().await.unwrap(),
         before,
         "no rejection wrote anything"
     );

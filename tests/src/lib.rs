@@ -1,34 +1,64 @@
 //! The test harness: real nats-server processes on free ports with their own temporary folders,
-//! and the whole Waymark stack in-process against them, reached over HTTP.
+//! and the whole Waymark stack in-process against them (the one `waymark dev` runs), reached over
+//! HTTP. Only the tests need what is here: crashing and restarting a server, and writing to the
+//! stream behind the services' backs.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use cli::natsserver::{self, NatsServer};
+use cli::natsserver::{self, NatsServer, NatsServerError};
 use cli::stack::Stack;
-use eventstore::NatsConfig;
+use eventstore::{EventStore, NatsConfig, StreamReader};
 use serde_json::Value;
 use tempfile::TempDir;
 
 /// A nats-server with JetStream in a temporary folder, killed on drop.
 pub struct TestNats {
-    pub server: NatsServer,
-    _dir: TempDir,
+    server: NatsServer,
+    binary: PathBuf,
+    port: u16,
+    dir: TempDir,
 }
 
 impl TestNats {
     pub async fn start() -> Self {
         let dir = tempfile::tempdir().expect("temporary folder");
         let binary = natsserver::locate(None).expect("a nats-server binary (see README)");
-        let server = NatsServer::start(&binary, dir.path(), 0)
+        let port = free_port();
+        let server = NatsServer::start(&binary, dir.path(), port)
             .await
             .expect("nats-server starts");
-        Self { server, _dir: dir }
+        Self {
+            server,
+            binary,
+            port,
+            dir,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url()
     }
 
     pub fn config(&self) -> NatsConfig {
-        NatsConfig::for_url(self.server.url())
+        NatsConfig::for_url(self.url())
     }
+
+    /// Kills the server without warning (as a crash would), waits for it to exit, and starts it
+    /// again on the same port and data folder.
+    pub async fn restart(&mut self) -> Result<(), NatsServerError> {
+        self.server.stop().await;
+        self.server = NatsServer::start(&self.binary, self.dir.path(), self.port).await?;
+        Ok(())
+    }
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
 }
 
 /// A status and a JSON body.
@@ -59,6 +89,9 @@ pub struct TestApp {
     /// Tokens with other roles and limits.
     pub tokens: TestTokens,
     pub nats: TestNats,
+    /// The harness's own connection with the right to append, for tests that write to the
+    /// stream behind the services' backs or read its last sequence.
+    pub store: EventStore,
     pub stack: Option<Stack>,
     pub base: String,
     pub http: reqwest::Client,
@@ -75,12 +108,16 @@ impl TestApp {
     /// Like [`TestApp::spawn`], with the dashboard's settings changed by `configure`.
     pub async fn spawn_with(configure: fn(&mut dashboard::DashboardConfig)) -> Self {
         let nats = TestNats::start().await;
+        let store = EventStore::open(&nats.config(), "test-harness")
+            .await
+            .expect("the harness connects");
         let db_dir = tempfile::tempdir().expect("temporary folder");
         let (admin_token, tokens) = TestTokens::write(&db_dir.path().join("tokens.json"));
         let mut app = Self {
             admin_token,
             tokens,
             nats,
+            store,
             stack: None,
             base: String::new(),
             http: reqwest::Client::new(),
@@ -117,8 +154,19 @@ impl TestApp {
         }
     }
 
-    pub fn store(&self) -> &eventstore::EventStore {
-        &self.stack.as_ref().expect("stack running").store
+    pub fn store(&self) -> &EventStore {
+        &self.store
+    }
+
+    /// Reads of the stream, on the harness's connection.
+    pub fn stream(&self) -> &StreamReader {
+        self.store.reader()
+    }
+
+    /// JetStream on the harness's connection, for what no Waymark code does: publishing bytes
+    /// that are not a commit, reading raw messages.
+    pub fn jetstream(&self) -> async_nats::jetstream::Context {
+        async_nats::jetstream::new(self.store.client().clone())
     }
 
     /// The projector's current checkpoint.

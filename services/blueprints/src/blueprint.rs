@@ -1,109 +1,16 @@
 //! Blueprints: drafted, published, closed; with workstreams, partners and targets.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use eventstore::{Aggregate, EventStore, Handler, StoreError};
+use directory::{BlueprintState, Directory, OrganisationState, require_organisation};
+use eventstore::{StoreError, StreamReader};
 use proto::events::*;
 use proto::{
-    BlueprintAction, BlueprintCommand, BlueprintId, EventBody, OrgId, Rejection, TargetId,
-    WorkstreamId, text,
+    BlueprintAction, BlueprintCommand, BlueprintId, BlueprintStatus, EventBody, OrgId, Rejection,
+    text,
 };
-
-use crate::directory::{Directory, require_organisation};
-use crate::organisation::OrganisationState;
-
-pub use proto::BlueprintStatus;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Workstream {
-    pub title: String,
-    pub lead_org: OrgId,
-    pub retired: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub title: String,
-    pub unit: String,
-    pub target_value: u64,
-    pub reported: Option<u64>,
-}
-
-/// The folded state of one blueprint.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BlueprintState {
-    /// None until drafted.
-    pub status: Option<BlueprintStatus>,
-    pub title: String,
-    pub lead_org: Option<OrgId>,
-    pub start_date: Option<NaiveDate>,
-    pub target_end_date: Option<NaiveDate>,
-    pub workstreams: BTreeMap<WorkstreamId, Workstream>,
-    /// Organisations that joined and have not left.
-    pub partners: BTreeSet<OrgId>,
-    pub targets: BTreeMap<TargetId, Target>,
-}
-
-impl Aggregate for BlueprintState {
-    fn evolve(&mut self, event: &EventBody) {
-        match event {
-            EventBody::BlueprintDrafted(e) => {
-                self.status = Some(BlueprintStatus::Draft);
-                self.title = e.title.clone();
-                self.lead_org = Some(e.lead_org.clone());
-                self.start_date = Some(e.start_date);
-                self.target_end_date = Some(e.target_end_date);
-            }
-            EventBody::BlueprintPublished(_) => self.status = Some(BlueprintStatus::Published),
-            EventBody::BlueprintClosed(_) => self.status = Some(BlueprintStatus::Closed),
-            EventBody::WorkstreamAdded(e) => {
-                self.workstreams.insert(
-                    e.workstream.clone(),
-                    Workstream {
-                        title: e.title.clone(),
-                        lead_org: e.lead_org.clone(),
-                        retired: false,
-                    },
-                );
-            }
-            EventBody::WorkstreamRenamed(e) => {
-                if let Some(w) = self.workstreams.get_mut(&e.workstream) {
-                    w.title = e.title.clone();
-                }
-            }
-            EventBody::WorkstreamRetired(e) => {
-                if let Some(w) = self.workstreams.get_mut(&e.workstream) {
-                    w.retired = true;
-                }
-            }
-            EventBody::PartnerJoined(e) => {
-                self.partners.insert(e.org.clone());
-            }
-            EventBody::PartnerLeft(e) => {
-                self.partners.remove(&e.org);
-            }
-            EventBody::TargetSet(e) => {
-                let reported = self.targets.get(&e.target).and_then(|t| t.reported);
-                self.targets.insert(
-                    e.target.clone(),
-                    Target {
-                        title: e.title.clone(),
-                        unit: e.unit.clone(),
-                        target_value: e.target_value,
-                        reported,
-                    },
-                );
-            }
-            EventBody::TargetReported(e) => {
-                if let Some(t) = self.targets.get_mut(&e.target) {
-                    t.reported = Some(e.value);
-                }
-            }
-            _ => {}
-        }
-    }
-}
+use service_runtime::Handler;
 
 /// Organisations a blueprint command names, with whether each is registered.
 pub type KnownOrganisations = HashMap<OrgId, OrganisationState>;
@@ -180,7 +87,7 @@ pub fn decide(
     }
     // Every other command needs an open blueprint: a closed one takes no new records, not even a
     // second draft.
-    let status = crate::directory::require_open_blueprint(id, state)?.status;
+    let status = directory::require_open_blueprint(id, state)?.status;
     let event: EventBody = match &cmd.action {
         BlueprintAction::Draft { .. } => {
             return Err(rules::ALREADY_EXISTS.refuse(format!("blueprint {id} already exists")));
@@ -220,7 +127,7 @@ pub fn decide(
             .into()
         }
         BlueprintAction::RenameWorkstream { workstream, title } => {
-            crate::directory::require_active_workstream(id, state, workstream, "workstream")?;
+            directory::require_active_workstream(id, state, workstream, "workstream")?;
             text::title("title", title)?;
             WorkstreamRenamed {
                 workstream: workstream.clone(),
@@ -229,7 +136,7 @@ pub fn decide(
             .into()
         }
         BlueprintAction::RetireWorkstream { workstream, reason } => {
-            crate::directory::require_active_workstream(id, state, workstream, "workstream")?;
+            directory::require_active_workstream(id, state, workstream, "workstream")?;
             text::reason("reason", reason)?;
             WorkstreamRetired {
                 workstream: workstream.clone(),
@@ -343,7 +250,7 @@ impl Handler for BlueprintHandler {
 
     async fn context(
         &self,
-        store: &EventStore,
+        reader: &StreamReader,
         command: &BlueprintCommand,
     ) -> Result<KnownOrganisations, StoreError> {
         let named = match &command.action {
@@ -354,7 +261,7 @@ impl Handler for BlueprintHandler {
         };
         let mut orgs = KnownOrganisations::new();
         if let Some(org) = named {
-            let folded = self.directory.organisation(store, org).await?;
+            let folded = self.directory.organisation(reader, org).await?;
             orgs.insert(org.clone(), folded.state.clone());
         }
         Ok(orgs)
@@ -376,8 +283,10 @@ mod tests {
     //! Given/when/then tests of every blueprint rule.
 
     use super::*;
+    use directory::Workstream;
+    use eventstore::Aggregate;
     use proptest::prelude::*;
-    use proto::{Actions, OrgType, RejectionKind};
+    use proto::{Actions, OrgType, RejectionKind, TargetId, WorkstreamId};
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()

@@ -1,17 +1,15 @@
 //! The blueprints service: the rules for organisations and blueprints (with their workstreams,
-//! partners and targets). Its folded states are also the context other services check their
-//! rules against, through [`Directory`].
+//! partners and targets). The states these rules change are folded in the `directory` crate,
+//! which every other service checks its own rules against too.
 
 pub mod blueprint;
-pub mod directory;
 pub mod organisation;
 
-pub use blueprint::{BlueprintHandler, BlueprintState, BlueprintStatus};
-pub use directory::Directory;
-pub use organisation::{OrganisationHandler, OrganisationState};
+pub use blueprint::BlueprintHandler;
+pub use organisation::OrganisationHandler;
 
-use eventstore::service::{ServiceConfig, serve};
-use eventstore::{CommandMetrics, EventStore, StoreError};
+use eventstore::{EventStore, StoreError};
+use service_runtime::{CommandMetrics, ServiceConfig, serve};
 
 /// Serves organisation and blueprint commands until `shutdown` resolves.
 pub async fn run(

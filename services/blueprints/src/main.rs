@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    eventstore::runner::run_service_binary("waymark-blueprints", blueprints::run).await
+    service_runtime::runner::run_service_binary("waymark-blueprints", blueprints::run).await
 }

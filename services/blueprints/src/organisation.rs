@@ -1,32 +1,13 @@
 //! Organisations: registered once, reused across blueprints, and renamable.
 
 use chrono::NaiveDate;
-use eventstore::{Aggregate, EventStore, Handler, StoreError};
+use directory::OrganisationState;
+use eventstore::{StoreError, StreamReader};
 use proto::{
-    EventBody, OrgType, OrganisationAction, OrganisationCommand, OrganisationRegistered,
+    EventBody, OrganisationAction, OrganisationCommand, OrganisationRegistered,
     OrganisationRenamed, Rejection, text,
 };
-
-/// The folded state of one organisation.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OrganisationState {
-    /// None until registered.
-    pub name: Option<String>,
-    pub org_type: Option<OrgType>,
-}
-
-impl Aggregate for OrganisationState {
-    fn evolve(&mut self, event: &EventBody) {
-        match event {
-            EventBody::OrganisationRegistered(e) => {
-                self.name = Some(e.name.clone());
-                self.org_type = Some(e.org_type);
-            }
-            EventBody::OrganisationRenamed(e) => self.name = Some(e.name.clone()),
-            _ => {}
-        }
-    }
-}
+use service_runtime::Handler;
 
 /// The organisation rules, declared once; refusals are made from these and the rules reference
 /// lists them.
@@ -92,7 +73,7 @@ impl Handler for OrganisationHandler {
 
     async fn context(
         &self,
-        _store: &EventStore,
+        _reader: &StreamReader,
         _command: &OrganisationCommand,
     ) -> Result<(), StoreError> {
         Ok(())
@@ -112,7 +93,8 @@ impl Handler for OrganisationHandler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proto::OrgId;
+    use eventstore::Aggregate;
+    use proto::{OrgId, OrgType};
 
     fn given(events: &[EventBody]) -> OrganisationState {
         let mut s = OrganisationState::default();

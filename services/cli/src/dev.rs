@@ -42,10 +42,10 @@ pub struct Dev {
 }
 
 impl Dev {
-    /// Stops the services, the dashboard and the private nats-server.
-    pub async fn shutdown(self) {
+    /// Stops the services, the dashboard and the private nats-server, and waits for them.
+    pub async fn shutdown(mut self) {
         self.stack.shutdown().await;
-        drop(self.server);
+        self.server.stop().await;
     }
 }
 
@@ -133,7 +133,7 @@ fn dev_tokens(data_dir: &std::path::Path) -> anyhow::Result<DevTokens> {
 
 /// Runs until Ctrl-C or SIGTERM.
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
-    eventstore::telemetry::init();
+    telemetry::init();
     let dev = start(&args).await?;
     let url = &dev.url;
     println!();
@@ -160,7 +160,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     println!("  Data folder:          {}", args.data_dir.display());
     println!("  Press Ctrl-C to stop.");
     println!();
-    eventstore::telemetry::shutdown_signal().await;
+    telemetry::shutdown_signal().await;
     dev.shutdown().await;
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! Starting a private nats-server with JetStream: used by `waymark dev` and by the test harness.
+//! Starting a private nats-server with JetStream in a local folder, for `waymark dev`.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -53,7 +53,7 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, NatsServerError> {
 }
 
 /// A port that was free a moment ago on 127.0.0.1.
-pub fn free_port() -> std::io::Result<u16> {
+fn free_port() -> std::io::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
@@ -146,24 +146,15 @@ impl NatsServer {
         self.data_dir.join("nats-server.log")
     }
 
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
-    /// Kills the server (as a crash would) and waits for it to exit.
-    pub async fn kill(&mut self) {
+    /// Stops the server at once and waits for it to exit, so that its port and data folder are
+    /// free again.
+    pub async fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill().await;
         }
-    }
-
-    /// Starts the server again on the same port and data folder.
-    pub async fn restart(&mut self) -> Result<(), NatsServerError> {
-        self.kill().await;
-        self.spawn().await
     }
 }

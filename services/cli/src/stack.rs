@@ -1,15 +1,14 @@
-//! Every service and the dashboard in one process: what `waymark dev` runs, and what the
-//! end-to-end tests start against their own nats-server.
+//! Every service and the dashboard in one process, on one connection to NATS: what `waymark dev`
+//! runs. The command services share an `EventStore`; the dashboard gets only its reader.
 
-use eventstore::{CommandMetrics, EventStore, NatsConfig};
+use eventstore::{EventStore, NatsConfig};
 use prometheus::Registry;
+use service_runtime::CommandMetrics;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// A running stack.
 pub struct Stack {
-    pub store: EventStore,
-    pub registry: Registry,
     pub dashboard: dashboard::Running,
     stop: watch::Sender<bool>,
     services: Vec<JoinHandle<()>>,
@@ -52,14 +51,12 @@ pub async fn start(
     let dashboard = dashboard::start(
         config,
         listener,
-        store.clone(),
-        registry.clone(),
+        store.reader().clone(),
+        registry,
         stopped(&rx),
     )
     .await?;
     Ok(Stack {
-        store,
-        registry,
         dashboard,
         stop,
         services,
@@ -78,7 +75,7 @@ impl Stack {
 }
 
 /// The NATS service names of the command services.
-pub const SERVICES: [&str; 5] = [
+const SERVICES: [&str; 5] = [
     "waymark-organisations",
     "waymark-blueprints",
     "waymark-milestones",
@@ -87,7 +84,7 @@ pub const SERVICES: [&str; 5] = [
 ];
 
 /// Waits until each named service answers `$SRV.PING.<name>`.
-pub async fn wait_for_services(client: &async_nats::Client, names: &[&str]) -> anyhow::Result<()> {
+async fn wait_for_services(client: &async_nats::Client, names: &[&str]) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
     for name in names {
         loop {

@@ -1,16 +1,15 @@
 //! The commitments service: the rules for what partner organisations promised to contribute to a
 //! blueprint (made, deliveries recorded, amended, fulfilled or withdrawn).
 
-use blueprints::directory::require_open_blueprint;
-use blueprints::{BlueprintState, Directory};
 use chrono::NaiveDate;
-use eventstore::service::{ServiceConfig, serve};
-use eventstore::{Aggregate, CommandMetrics, EventStore, Handler, StoreError};
+use directory::{BlueprintState, Directory, require_actor_org, require_open_blueprint};
+use eventstore::{Aggregate, EventStore, StoreError, StreamReader};
 use proto::events::*;
 use proto::{
     BlueprintId, CommitmentAction, CommitmentCommand, CommitmentId, EventBody, OrgId, Rejection,
     text,
 };
+use service_runtime::{CommandMetrics, Handler, ServiceConfig, serve};
 
 pub use proto::CommitmentStatus;
 
@@ -283,7 +282,7 @@ pub fn authorise(
         CommitmentAction::Make { partner, .. } => Some(partner),
         _ => state.partner.as_ref(),
     };
-    blueprints::directory::require_actor_org(
+    require_actor_org(
         actor,
         owner,
         &format!("commitment {}/{}", command.blueprint, command.commitment),
@@ -306,10 +305,10 @@ impl Handler for CommitmentHandler {
 
     async fn context(
         &self,
-        store: &EventStore,
+        reader: &StreamReader,
         command: &CommitmentCommand,
     ) -> Result<CommitmentContext, StoreError> {
-        let folded = self.directory.blueprint(store, &command.blueprint).await?;
+        let folded = self.directory.blueprint(reader, &command.blueprint).await?;
         Ok(CommitmentContext {
             blueprint: folded.state.clone(),
         })

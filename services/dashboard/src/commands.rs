@@ -14,6 +14,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
+use eventstore::SendError;
 use proto::commands::{Command, CommandEnvelope};
 use proto::spec::{self, ActionSpec};
 use proto::{
@@ -579,44 +580,26 @@ impl AppState {
         kind: ThingKind,
         envelope: &CommandEnvelope<C>,
     ) -> Result<Accepted, ApiError> {
-        let payload =
-            proto::encode(envelope).map_err(|e| ApiError::internal("encode the command", e))?;
-        let subject = proto::subjects::command_subject(kind);
-        let reply = tokio::time::timeout(
-            self.command_timeout,
-            self.nats.request(subject, payload.into()),
-        )
-        .await
-        .map_err(|_| {
-            ApiError::unavailable(
-                "service.timeout",
-                format!(
-                    "the {} service did not answer in time; retry with the same Idempotency-Key",
-                    kind.token()
-                ),
-            )
-        })?
-        .map_err(|e| match e.kind() {
-            async_nats::RequestErrorKind::NoResponders => ApiError::unavailable(
-                "service.unavailable",
-                format!("no {} service is running; retry later", kind.token()),
-            ),
-            async_nats::RequestErrorKind::TimedOut => ApiError::unavailable(
-                "service.timeout",
-                format!(
-                    "the {} service did not answer in time; retry with the same Idempotency-Key",
-                    kind.token()
-                ),
-            ),
-            _ => ApiError::unavailable(
-                "service.unreachable",
-                format!("the {} service could not be reached", kind.token()),
-            ),
-        })?;
-        match proto::decode::<Reply>(&reply.payload) {
+        match self.commands.send(kind, envelope).await {
             Ok(Reply::Accepted(a)) => Ok(a),
             Ok(Reply::Rejected(r)) => Err(r.into()),
-            Err(e) => Err(ApiError::internal("read the service's reply", e)),
+            Err(SendError::Encode(e)) => Err(ApiError::internal("encode the command", e)),
+            Err(SendError::BadReply(e)) => Err(ApiError::internal("read the service's reply", e)),
+            Err(SendError::NoService) => Err(ApiError::unavailable(
+                "service.unavailable",
+                format!("no {} service is running; retry later", kind.token()),
+            )),
+            Err(SendError::TimedOut) => Err(ApiError::unavailable(
+                "service.timeout",
+                format!(
+                    "the {} service did not answer in time; retry with the same Idempotency-Key",
+                    kind.token()
+                ),
+            )),
+            Err(SendError::Unreachable(_)) => Err(ApiError::unavailable(
+                "service.unreachable",
+                format!("the {} service could not be reached", kind.token()),
+            )),
         }
     }
 }

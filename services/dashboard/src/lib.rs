@@ -1,7 +1,8 @@
 //! The dashboard: HTML pages for people, a JSON API under `/api/v1`, and `/metrics`, `/healthz`,
 //! `/readyz` for operators. It runs the projector over its own redb file and reads the read models
 //! through MVCC read transactions while the projector writes. Writes are forwarded to the small
-//! services over NATS; the dashboard never appends events itself.
+//! services over NATS; the dashboard never appends events itself: of the event store it holds a
+//! `StreamReader` and a `CommandSender`, neither of which can append.
 
 pub mod api;
 pub mod assets;
@@ -35,7 +36,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{Method, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{MethodFilter, MethodRouter, get, on, post};
-use eventstore::EventStore;
+use eventstore::{CommandSender, StreamReader};
 use projector::status::RagRules;
 use projector::{Projector, ProjectorMetrics};
 use prometheus::Registry;
@@ -122,15 +123,16 @@ impl DashboardConfig {
 #[derive(Clone)]
 pub struct AppState {
     pub db: Arc<redb::Database>,
-    pub nats: async_nats::Client,
-    /// Read only for the stream's last sequence: the dashboard never appends.
-    pub store: EventStore,
+    /// Reads of the event stream (its last sequence, for `min_seq`); it cannot append.
+    pub stream: StreamReader,
+    /// Sends commands to their services and waits for the replies: the dashboard's only way to
+    /// write.
+    pub commands: CommandSender,
     pub checkpoint: watch::Receiver<u64>,
     pub registry: Registry,
     pub projector_metrics: ProjectorMetrics,
     pub rules: RagRules,
     pub min_seq_wait: Duration,
-    pub command_timeout: Duration,
     pub ready_max_lag: i64,
     /// Set once the projector has reached the end of the stream as it was at start-up.
     pub caught_up: Arc<AtomicBool>,
@@ -328,13 +330,13 @@ async fn metrics_text(
         caller.require()?;
     }
     Ok((
-        [(header::CONTENT_TYPE, eventstore::ops::METRICS_CONTENT_TYPE)],
-        eventstore::ops::render_metrics(&state.registry),
+        [(header::CONTENT_TYPE, telemetry::ops::METRICS_CONTENT_TYPE)],
+        telemetry::ops::render_metrics(&state.registry),
     ))
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    if state.nats.connection_state() != async_nats::connection::State::Connected {
+    if !state.stream.connected() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             "not ready: NATS is not connected\n".to_owned(),
@@ -366,19 +368,21 @@ pub struct Running {
 }
 
 /// Opens the read models, starts the projector and serves HTTP on `listener` until `shutdown`.
+/// The dashboard and its projector read through `stream`, and commands are sent on its
+/// connection.
 pub async fn start(
     config: &DashboardConfig,
     listener: tokio::net::TcpListener,
-    store: EventStore,
+    stream: StreamReader,
     registry: Registry,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Running> {
     let db = Arc::new(projector::db::open(&config.db_path)?);
     let projector_metrics = ProjectorMetrics::register(&registry)?;
-    let projector = Projector::new(db.clone(), store.clone(), projector_metrics.clone())?;
+    let projector = Projector::new(db.clone(), stream.clone(), projector_metrics.clone())?;
     let checkpoint = projector.checkpoint();
     let caught_up = Arc::new(AtomicBool::new(false));
-    let start_seq = store.stream_last_seq().await?;
+    let start_seq = stream.stream_last_seq().await?;
     {
         let caught_up = caught_up.clone();
         let mut rx = checkpoint.clone();
@@ -391,14 +395,13 @@ pub async fn start(
     }
     let state = AppState {
         db: db.clone(),
-        nats: store.client().clone(),
-        store: store.clone(),
+        commands: CommandSender::new(&stream, Duration::from_millis(config.command_timeout_ms)),
+        stream,
         checkpoint: checkpoint.clone(),
         registry,
         projector_metrics,
         rules: RagRules::default(),
         min_seq_wait: Duration::from_millis(config.min_seq_wait_ms),
-        command_timeout: Duration::from_millis(config.command_timeout_ms),
         ready_max_lag: config.ready_max_lag,
         caught_up,
         tokens: Arc::new(auth::Tokens::load(config.tokens_file.clone())?),

@@ -1,7 +1,7 @@
 //! `waymark-dashboard`: the dashboard (pages, JSON API, metrics) and its projector, one replica.
 
 use clap::Parser;
-use eventstore::{EventStore, NatsConfig};
+use eventstore::{NatsConfig, StreamReader};
 
 #[derive(Parser)]
 #[command(
@@ -18,16 +18,16 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    eventstore::telemetry::init();
+    telemetry::init();
     let args = Args::parse();
-    let store = EventStore::open(&args.nats, "waymark-dashboard").await?;
+    let stream = StreamReader::open(&args.nats, "waymark-dashboard").await?;
     let listener = tokio::net::TcpListener::bind(args.dashboard.listen).await?;
     let running = dashboard::start(
         &args.dashboard,
         listener,
-        store,
+        stream,
         prometheus::Registry::new(),
-        eventstore::telemetry::shutdown_signal(),
+        telemetry::shutdown_signal(),
     )
     .await?;
     running.task.await?;

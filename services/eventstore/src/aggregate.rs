@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use proto::{Accepted, EventBody, ThingRef};
 
-use crate::store::{EventStore, StoreError, StoredCommit};
+use crate::reader::{StoredCommit, StreamReader};
+use crate::store::StoreError;
 
 /// The state of one thing, built by folding its events. `evolve` holds no rules and never fails:
 /// every rule lives in the service's `decide`, which runs before an event is stored.
@@ -130,26 +131,28 @@ impl<A: Aggregate> StateCache<A> {
     /// The cached state if there is one, else the state loaded from the stream.
     pub async fn load(
         &self,
-        store: &EventStore,
+        reader: &StreamReader,
         thing: &ThingRef,
     ) -> Result<(Arc<Folded<A>>, bool), StoreError> {
         match self.get(&thing.subject()) {
             Some(hit) => Ok((hit, true)),
-            None => Ok((self.load_fresh(store, thing).await?, false)),
+            None => Ok((self.load_fresh(reader, thing).await?, false)),
         }
     }
 
-    /// The state as of the last commit now in the stream, reading only the commits the cached
-    /// state lacks.
+    /// The state as of the last commit now in the stream. Each call asks the stream for the
+    /// subject's last sequence (one request); only commits newer than the cached state are then
+    /// read and folded, and the result is cached. A thing with no new commits costs that one
+    /// request and no fold.
     pub async fn load_fresh(
         &self,
-        store: &EventStore,
+        reader: &StreamReader,
         thing: &ThingRef,
     ) -> Result<Arc<Folded<A>>, StoreError> {
         let subject = thing.subject();
         let cached = self.get(&subject);
         let after = cached.as_ref().map_or(0, |c| c.version);
-        let newer = store.read_since(thing, after).await?;
+        let newer = reader.read_since(thing, after).await?;
         if newer.is_empty() {
             if let Some(c) = cached {
                 return Ok(c);

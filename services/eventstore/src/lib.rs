@@ -1,23 +1,24 @@
-//! The event store on NATS JetStream and the runtime that turns commands into events.
+//! The event store on NATS JetStream: the one place that talks to the stream.
 //!
 //! - [`config`]: how to reach NATS and how the stream is set up;
-//! - [`store`]: the stream, appending a commit with concurrency control and dedup, and reading
-//!   one thing's commits;
+//! - [`store`]: connecting, creating or verifying the stream, and [`EventStore`], which appends a
+//!   commit with concurrency control and dedup: only command services hold one;
+//! - [`reader`]: [`StreamReader`], reads without the right to append: one thing's commits, last
+//!   sequences, and following the whole stream (the projector);
 //! - [`aggregate`]: folding a thing's commits into state, with a bounded cache;
-//! - [`service`]: the command-service runtime shared by every small service;
-//! - [`metrics`], [`telemetry`], [`ops`]: what every service exposes to operators.
+//! - [`commands`]: [`CommandSender`], sending a command to its service and waiting for the reply.
+//!
+//! The dashboard holds a [`StreamReader`] and a [`CommandSender`], never an [`EventStore`]: it
+//! can read and send commands, but it has no way to append.
 
 pub mod aggregate;
+pub mod commands;
 pub mod config;
-pub mod metrics;
-pub mod ops;
-pub mod runner;
-pub mod service;
+pub mod reader;
 pub mod store;
-pub mod telemetry;
 
-pub use aggregate::{Aggregate, Folded, StateCache};
+pub use aggregate::{Aggregate, Folded, PastResult, StateCache};
+pub use commands::{CommandSender, SendError};
 pub use config::NatsConfig;
-pub use metrics::CommandMetrics;
-pub use service::{Handler, ServiceConfig};
-pub use store::{AppendError, Appended, EventStore, StoreError, StoredCommit};
+pub use reader::{Received, StoredCommit, StreamReader};
+pub use store::{AppendError, Appended, EventStore, StoreError};

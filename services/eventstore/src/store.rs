@@ -1,14 +1,14 @@
-//! The event stream: connecting, creating or verifying `WAYMARK_EVENTS`, appending a commit with
-//! `Nats-Msg-Id` and `Nats-Expected-Last-Subject-Sequence`, and reading one thing's commits.
+//! The event stream: connecting, creating or verifying `WAYMARK_EVENTS`, and appending a commit
+//! with `Nats-Msg-Id` and `Nats-Expected-Last-Subject-Sequence`. Reading is [`crate::reader`]'s.
 
 use std::time::Duration;
 
-use async_nats::jetstream::{self, consumer, stream};
-use futures::StreamExt;
+use async_nats::jetstream::{self, stream};
+use proto::Commit;
 use proto::subjects::{EVENTS_WILDCARD, STREAM};
-use proto::{Commit, ThingRef};
 
 use crate::config::NatsConfig;
+use crate::reader::StreamReader;
 
 /// Oldest server on which the per-subject sequence check is safe on a replicated stream.
 const MIN_VERSION_FOR_REPLICATED: (u64, u64, u64) = (2, 9, 21);
@@ -41,7 +41,7 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    fn js(action: &'static str, err: impl std::fmt::Display) -> Self {
+    pub(crate) fn js(action: &'static str, err: impl std::fmt::Display) -> Self {
         StoreError::JetStream {
             action,
             reason: err.to_string(),
@@ -75,31 +75,8 @@ pub struct Appended {
     pub duplicate: bool,
 }
 
-/// A commit read back with its stream sequence.
-#[derive(Debug, Clone)]
-pub struct StoredCommit {
-    pub seq: u64,
-    pub commit: Commit,
-}
-
-/// A connection to NATS and the event stream.
-#[derive(Clone)]
-pub struct EventStore {
-    client: async_nats::Client,
-    js: jetstream::Context,
-    stream: stream::Stream,
-    config: NatsConfig,
-    /// Counts reconnections to NATS, so that long-lived readers can resume at once.
-    reconnects: tokio::sync::watch::Receiver<u64>,
-}
-
-/// Connects to NATS as `config` says.
-pub async fn connect(config: &NatsConfig, name: &str) -> Result<async_nats::Client, StoreError> {
-    connect_watching(config, name, tokio::sync::watch::channel(0).0).await
-}
-
-/// Connects, counting every (re)connection in `connections`.
-async fn connect_watching(
+/// Connects to NATS as `config` says, counting every (re)connection in `connections`.
+async fn connect(
     config: &NatsConfig,
     name: &str,
     connections: tokio::sync::watch::Sender<u64>,
@@ -172,61 +149,31 @@ fn parse_version(v: &str) -> Option<(u64, u64, u64)> {
     ))
 }
 
+/// The event store with the right to append: what a command service holds. Readers that must
+/// never append (the dashboard, its projector) hold a [`StreamReader`] instead, which
+/// [`EventStore::reader`] hands out on the same connection.
+#[derive(Clone)]
+pub struct EventStore {
+    reader: StreamReader,
+    /// What appends publish with; only the store has it.
+    js: jetstream::Context,
+}
+
 impl EventStore {
     /// Connects and creates (or verifies) the event stream.
     pub async fn open(config: &NatsConfig, name: &str) -> Result<Self, StoreError> {
-        let (connections, reconnects) = tokio::sync::watch::channel(0);
-        let client = connect_watching(config, name, connections).await?;
-        let mut store = Self::with_client(client, config).await?;
-        store.reconnects = reconnects;
-        Ok(store)
+        let (reader, js) = open_stream(config, name).await?;
+        Ok(Self { reader, js })
     }
 
-    /// Uses an existing connection; creates or verifies the event stream.
-    pub async fn with_client(
-        client: async_nats::Client,
-        config: &NatsConfig,
-    ) -> Result<Self, StoreError> {
-        let version = client.server_info().version;
-        if config.replicas > 1 {
-            let ok = parse_version(&version).is_some_and(|v| v >= MIN_VERSION_FOR_REPLICATED);
-            if !ok {
-                return Err(StoreError::UnsupportedServer {
-                    version,
-                    reason: "a replicated stream needs nats-server 2.9.21 or later, where racing \
-                             writers cannot both pass the per-subject sequence check"
-                        .into(),
-                });
-            }
-        }
-        let js = jetstream::ContextBuilder::new()
-            .timeout(config.request_timeout())
-            .build(client.clone());
-        let stream = ensure_stream(&js, config).await?;
-        Ok(Self {
-            client,
-            js,
-            stream,
-            config: config.clone(),
-            reconnects: tokio::sync::watch::channel(0).1,
-        })
+    /// Reads of the stream, on this store's connection.
+    pub fn reader(&self) -> &StreamReader {
+        &self.reader
     }
 
-    /// Changes each time the connection to NATS is made again (after [`EventStore::open`]).
-    pub fn reconnects(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.reconnects.clone()
-    }
-
+    /// The NATS connection, for the command services' own endpoints.
     pub fn client(&self) -> &async_nats::Client {
-        &self.client
-    }
-
-    pub fn jetstream(&self) -> &jetstream::Context {
-        &self.js
-    }
-
-    pub fn config(&self) -> &NatsConfig {
-        &self.config
+        &self.reader.client
     }
 
     /// Appends `commit` as one message on its thing's subject, only if the last commit on that
@@ -255,81 +202,39 @@ impl EventStore {
             duplicate: ack.duplicate,
         })
     }
+}
 
-    /// Sequence of the last commit on `thing`'s subject, 0 when it has none.
-    pub async fn last_seq(&self, thing: &ThingRef) -> Result<u64, StoreError> {
-        match self
-            .stream
-            .get_last_raw_message_by_subject(&thing.subject())
-            .await
-        {
-            Ok(msg) => Ok(msg.sequence),
-            Err(e) if e.kind() == stream::LastRawMessageErrorKind::NoMessageFound => Ok(0),
-            Err(e) => Err(StoreError::js("read the last commit", e)),
+/// Connects, checks that the server can guard the stream as configured, and creates (or
+/// verifies) the event stream; returns its reader and the JetStream context appends publish with.
+pub(crate) async fn open_stream(
+    config: &NatsConfig,
+    name: &str,
+) -> Result<(StreamReader, jetstream::Context), StoreError> {
+    let (connections, reconnects) = tokio::sync::watch::channel(0);
+    let client = connect(config, name, connections).await?;
+    let version = client.server_info().version;
+    if config.replicas > 1 {
+        let ok = parse_version(&version).is_some_and(|v| v >= MIN_VERSION_FOR_REPLICATED);
+        if !ok {
+            return Err(StoreError::UnsupportedServer {
+                version,
+                reason: "a replicated stream needs nats-server 2.9.21 or later, where racing \
+                         writers cannot both pass the per-subject sequence check"
+                    .into(),
+            });
         }
     }
-
-    /// Reads the commits of `thing` with a sequence above `after`, oldest first.
-    pub async fn read_since(
-        &self,
-        thing: &ThingRef,
-        after: u64,
-    ) -> Result<Vec<StoredCommit>, StoreError> {
-        let subject = thing.subject();
-        let last = self.last_seq(thing).await?;
-        if last <= after {
-            return Ok(Vec::new());
-        }
-        let consumer = self
-            .stream
-            .create_consumer(consumer::pull::OrderedConfig {
-                filter_subject: subject.clone(),
-                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
-                    start_sequence: after + 1,
-                },
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| StoreError::js("open a reader", e))?;
-        let mut messages = consumer
-            .messages()
-            .await
-            .map_err(|e| StoreError::js("read commits", e))?;
-        let mut out = Vec::new();
-        let timeout = self.config.request_timeout();
-        loop {
-            let next = tokio::time::timeout(timeout, messages.next())
-                .await
-                .map_err(|_| StoreError::js("read commits", "timed out"))?;
-            let Some(msg) = next else {
-                return Err(StoreError::js("read commits", "the reader ended early"));
-            };
-            let msg = msg.map_err(|e| StoreError::js("read commits", e))?;
-            let seq = msg
-                .info()
-                .map_err(|e| StoreError::js("read commit metadata", e))?
-                .stream_sequence;
-            let commit = Commit::decode(&msg.payload).map_err(|e| StoreError::Undecodable {
-                subject: subject.clone(),
-                seq,
-                reason: e.to_string(),
-            })?;
-            out.push(StoredCommit { seq, commit });
-            if seq >= last {
-                return Ok(out);
-            }
-        }
-    }
-
-    /// Sequence of the last message in the whole stream.
-    pub async fn stream_last_seq(&self) -> Result<u64, StoreError> {
-        let mut stream = self.stream.clone();
-        let info = stream
-            .info()
-            .await
-            .map_err(|e| StoreError::js("read stream info", e))?;
-        Ok(info.state.last_sequence)
-    }
+    let js = jetstream::ContextBuilder::new()
+        .timeout(config.request_timeout())
+        .build(client.clone());
+    let stream = ensure_stream(&js, config).await?;
+    let reader = StreamReader {
+        client,
+        stream,
+        request_timeout: config.request_timeout(),
+        reconnects,
+    };
+    Ok((reader, js))
 }
 
 /// The dedup id of a command on a thing: the same key on another thing is another command.

@@ -3,18 +3,18 @@
 
 use std::collections::HashMap;
 
-use blueprints::directory::{
-    require_active_workstream, require_open_blueprint, require_organisation,
-};
-use blueprints::{BlueprintState, Directory, OrganisationState};
 use chrono::NaiveDate;
-use eventstore::service::{ServiceConfig, serve};
-use eventstore::{Aggregate, CommandMetrics, EventStore, Handler, StateCache, StoreError};
+use directory::{
+    BlueprintState, Directory, OrganisationState, require_active_workstream,
+    require_open_blueprint, require_organisation,
+};
+use eventstore::{Aggregate, EventStore, StateCache, StoreError, StreamReader};
 use proto::events::*;
 use proto::{
     EventBody, MilestoneAction, MilestoneCommand, MilestoneId, OrgId, Rejection, ThingRef,
     WorkstreamId, text,
 };
+use service_runtime::{CommandMetrics, Handler, ServiceConfig, serve};
 
 /// The milestone rules, declared once; refusals are made from these and the rules reference lists
 /// them.
@@ -361,12 +361,12 @@ impl Handler for MilestoneHandler {
 
     async fn context(
         &self,
-        store: &EventStore,
+        reader: &StreamReader,
         command: &MilestoneCommand,
     ) -> Result<MilestoneContext, StoreError> {
         let blueprint = self
             .directory
-            .blueprint(store, &command.blueprint)
+            .blueprint(reader, &command.blueprint)
             .await?
             .state
             .clone();
@@ -380,7 +380,7 @@ impl Handler for MilestoneHandler {
         {
             ctx.owner = Some(
                 self.directory
-                    .organisation(store, owner)
+                    .organisation(reader, owner)
                     .await?
                     .state
                     .clone(),
@@ -389,7 +389,7 @@ impl Handler for MilestoneHandler {
             for dep in depends_on.iter().take(MAX_DEPENDENCIES + 1) {
                 let folded = self
                     .dependencies
-                    .load_fresh(store, &ThingRef::milestone(&command.blueprint, dep))
+                    .load_fresh(reader, &ThingRef::milestone(&command.blueprint, dep))
                     .await?;
                 ctx.dependencies.insert(dep.clone(), folded.state.clone());
             }

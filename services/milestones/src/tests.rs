@@ -1,10 +1,9 @@
 //! Given/when/then tests of every milestone rule.
 
 use super::*;
-use blueprints::BlueprintStatus;
-use blueprints::blueprint::Workstream;
+use directory::Workstream;
 use proptest::prelude::*;
-use proto::{BlueprintId, RejectionKind};
+use proto::{BlueprintId, BlueprintStatus, RejectionKind};
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()

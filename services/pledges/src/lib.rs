@@ -1,17 +1,17 @@
 //! The pledges service: what sponsor organisations offer a blueprint (money or staff time), from
 //! pledged through confirmed and disbursed to closed, or withdrawn before it is fully disbursed.
 
-use blueprints::directory::{
-    require_active_workstream, require_open_blueprint, require_organisation,
-};
-use blueprints::{BlueprintState, Directory, OrganisationState};
 use chrono::NaiveDate;
-use eventstore::service::{ServiceConfig, serve};
-use eventstore::{Aggregate, CommandMetrics, EventStore, Handler, StoreError};
+use directory::{
+    BlueprintState, Directory, OrganisationState, require_active_workstream, require_actor_org,
+    require_open_blueprint, require_organisation,
+};
+use eventstore::{Aggregate, EventStore, StoreError, StreamReader};
 use proto::{
     EventBody, OrgId, PledgeAction, PledgeClosed, PledgeCommand, PledgeConfirmed, PledgeDisbursed,
     PledgeMade, PledgeRetitled, PledgeWithdrawn, Rejection, Resource, WorkstreamId, text,
 };
+use service_runtime::{CommandMetrics, Handler, ServiceConfig, serve};
 
 pub use proto::PledgeStatus;
 
@@ -298,7 +298,7 @@ pub fn authorise(
         PledgeAction::Make { sponsor, .. } => Some(sponsor),
         _ => state.sponsor.as_ref(),
     };
-    blueprints::directory::require_actor_org(
+    require_actor_org(
         actor,
         owner,
         &format!("pledge {}/{}", command.blueprint, command.pledge),
@@ -321,19 +321,19 @@ impl Handler for PledgeHandler {
 
     async fn context(
         &self,
-        store: &EventStore,
+        reader: &StreamReader,
         command: &PledgeCommand,
     ) -> Result<PledgeContext, StoreError> {
         let blueprint = self
             .directory
-            .blueprint(store, &command.blueprint)
+            .blueprint(reader, &command.blueprint)
             .await?
             .state
             .clone();
         let sponsor = match &command.action {
             PledgeAction::Make { sponsor, .. } => Some(
                 self.directory
-                    .organisation(store, sponsor)
+                    .organisation(reader, sponsor)
                     .await?
                     .state
                     .clone(),

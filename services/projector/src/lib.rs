@@ -22,14 +22,15 @@ mod apply_tests;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream::consumer;
 use chrono::Utc;
+use eventstore::StreamReader;
 use futures::StreamExt;
 use proto::Commit;
 use redb::{Database, ReadableTable};
 use tokio::sync::watch;
 
 pub use db::DbError;
+pub use eventstore::Received;
 pub use metrics::ProjectorMetrics;
 
 use crate::apply::{ApplyError, apply_commit};
@@ -38,18 +39,6 @@ use crate::views::QuarantineEntry;
 
 /// Largest number of commits applied in one write transaction.
 pub const MAX_BATCH: usize = 512;
-
-/// A commit as received from the stream.
-#[derive(Debug, Clone)]
-pub struct Received {
-    pub seq: u64,
-    pub subject: String,
-    pub payload: bytes::Bytes,
-    /// Commits still pending after this one when it was delivered.
-    pub pending: u64,
-    /// When the server stored it (Unix seconds).
-    pub published_unix: i64,
-}
 
 /// The outcome of applying a batch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -112,10 +101,11 @@ pub fn apply_batch(db: &Database, batch: &[Received]) -> Result<BatchOutcome, Db
     Ok(outcome)
 }
 
-/// Runs projection for one database.
+/// Runs projection for one database. It reads the stream through a [`StreamReader`], which
+/// cannot append.
 pub struct Projector {
     db: Arc<Database>,
-    store: eventstore::EventStore,
+    stream: StreamReader,
     metrics: ProjectorMetrics,
     checkpoint: watch::Sender<u64>,
 }
@@ -124,7 +114,7 @@ impl Projector {
     /// Creates a projector; `checkpoint()` receivers see each new checkpoint.
     pub fn new(
         db: Arc<Database>,
-        store: eventstore::EventStore,
+        stream: StreamReader,
         metrics: ProjectorMetrics,
     ) -> Result<Self, DbError> {
         let start = db::checkpoint(&db)?;
@@ -132,7 +122,7 @@ impl Projector {
         let (checkpoint, _) = watch::channel(start);
         Ok(Self {
             db,
-            store,
+            stream,
             metrics,
             checkpoint,
         })
@@ -179,25 +169,7 @@ impl Projector {
     /// between batches.
     async fn follow(&self, stop: &mut watch::Receiver<bool>) -> Result<(), String> {
         let from = db::checkpoint(&self.db).map_err(|e| e.to_string())? + 1;
-        let subscribe = async {
-            let stream = self
-                .store
-                .jetstream()
-                .get_stream(proto::subjects::STREAM)
-                .await
-                .map_err(|e| e.to_string())?;
-            let consumer = stream
-                .create_consumer(consumer::pull::OrderedConfig {
-                    filter_subject: proto::subjects::EVENTS_WILDCARD.to_owned(),
-                    deliver_policy: consumer::DeliverPolicy::ByStartSequence {
-                        start_sequence: from,
-                    },
-                    ..Default::default()
-                })
-                .await
-                .map_err(|e| e.to_string())?;
-            consumer.messages().await.map_err(|e| e.to_string())
-        };
+        let subscribe = async { self.stream.follow(from).await.map_err(|e| e.to_string()) };
         let messages = tokio::select! {
             messages = subscribe => messages?,
             _ = stop.wait_for(|s| *s) => return Ok(()),
@@ -206,7 +178,7 @@ impl Projector {
         let mut chunks = messages.ready_chunks(MAX_BATCH);
         // A reconnection may leave the consumer waiting on heartbeats for many seconds; start a
         // fresh one from the checkpoint instead.
-        let mut reconnects = self.store.reconnects();
+        let mut reconnects = self.stream.reconnects();
         reconnects.borrow_and_update();
         loop {
             let chunk = tokio::select! {
@@ -215,18 +187,10 @@ impl Projector {
                 _ = stop.wait_for(|s| *s) => return Ok(()),
             };
             let Some(chunk) = chunk else { break };
-            let mut batch = Vec::with_capacity(chunk.len());
-            for message in chunk {
-                let message = message.map_err(|e| e.to_string())?;
-                let info = message.info().map_err(|e| e.to_string())?;
-                batch.push(Received {
-                    seq: info.stream_sequence,
-                    subject: message.subject.to_string(),
-                    payload: message.payload.clone(),
-                    pending: info.pending,
-                    published_unix: info.published.unix_timestamp(),
-                });
-            }
+            let batch = chunk
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| e.to_string())?;
             self.apply(batch).await?;
         }
         Err("the stream consumer ended".to_owned())

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use eventstore::{EventStore, NatsConfig};
+use eventstore::{NatsConfig, StreamReader};
 
 #[derive(Parser)]
 #[command(
@@ -41,7 +41,7 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    eventstore::telemetry::init();
+    telemetry::init();
     let args = Args::parse();
     match args.command {
         Command::Digest { db } => {
@@ -53,13 +53,13 @@ async fn main() -> anyhow::Result<()> {
             );
         }
         Command::Rebuild { db } => {
-            let store = EventStore::open(&args.nats, "waymark-projector").await?;
-            let checkpoint = projector::offline::rebuild(&db, &store).await?;
+            let stream = StreamReader::open(&args.nats, "waymark-projector").await?;
+            let checkpoint = projector::offline::rebuild(&db, &stream).await?;
             println!("rebuilt {} up to commit {checkpoint}", db.display());
         }
         Command::Verify { db } => {
-            let store = EventStore::open(&args.nats, "waymark-projector").await?;
-            let (ours, fresh) = projector::offline::verify(&db, &store).await?;
+            let stream = StreamReader::open(&args.nats, "waymark-projector").await?;
+            let (ours, fresh) = projector::offline::verify(&db, &stream).await?;
             if ours == fresh {
                 println!("ok: digest {ours}");
             } else {

@@ -3,59 +3,37 @@
 
 use std::path::Path;
 
-use async_nats::jetstream::consumer;
+use eventstore::StreamReader;
 use futures::StreamExt;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, TableHandle};
 use sha2::{Digest, Sha256};
 
 use crate::db::{self, DbError};
 use crate::views::QuarantineEntry;
-use crate::{MAX_BATCH, Received, apply_batch};
+use crate::{MAX_BATCH, apply_batch};
 
 /// Projects every commit up to `target` into `db`, which must be at a checkpoint below it.
 pub async fn project_until(
     db: &Database,
-    store: &eventstore::EventStore,
+    stream: &StreamReader,
     target: u64,
 ) -> anyhow::Result<u64> {
     let mut checkpoint = db::checkpoint(db)?;
     if checkpoint >= target {
         return Ok(checkpoint);
     }
-    let stream = store
-        .jetstream()
-        .get_stream(proto::subjects::STREAM)
-        .await?;
-    let consumer = stream
-        .create_consumer(consumer::pull::OrderedConfig {
-            filter_subject: proto::subjects::EVENTS_WILDCARD.to_owned(),
-            deliver_policy: consumer::DeliverPolicy::ByStartSequence {
-                start_sequence: checkpoint + 1,
-            },
-            ..Default::default()
-        })
-        .await?;
-    let mut chunks = consumer.messages().await?.ready_chunks(MAX_BATCH);
+    let mut chunks = stream.follow(checkpoint + 1).await?.ready_chunks(MAX_BATCH);
     while checkpoint < target {
         let Some(chunk) = chunks.next().await else {
             anyhow::bail!("the stream ended at {checkpoint}, before {target}")
         };
         let mut batch = Vec::with_capacity(chunk.len());
-        for message in chunk {
-            let message = message.map_err(|e| anyhow::anyhow!("failed to read the stream: {e}"))?;
-            let info = message
-                .info()
-                .map_err(|e| anyhow::anyhow!("failed to read message metadata: {e}"))?;
-            if info.stream_sequence > target {
+        for received in chunk {
+            let received = received?;
+            if received.seq > target {
                 break;
             }
-            batch.push(Received {
-                seq: info.stream_sequence,
-                subject: message.subject.to_string(),
-                payload: message.payload.clone(),
-                pending: info.pending,
-                published_unix: info.published.unix_timestamp(),
-            });
+            batch.push(received);
         }
         if batch.is_empty() {
             break;
@@ -127,13 +105,13 @@ pub fn digest(db: &Database) -> Result<String, DbError> {
 
 /// Rebuilds the read models at `path` from sequence 1 into a fresh file, then swaps it in.
 /// The dashboard using `path` must be stopped first (redb allows one process per file).
-pub async fn rebuild(path: &Path, store: &eventstore::EventStore) -> anyhow::Result<u64> {
+pub async fn rebuild(path: &Path, stream: &StreamReader) -> anyhow::Result<u64> {
     let fresh = path.with_extension("rebuild");
     let _ = std::fs::remove_file(&fresh);
-    let target = store.stream_last_seq().await?;
+    let target = stream.stream_last_seq().await?;
     let checkpoint = {
         let db = db::open(&fresh)?;
-        project_until(&db, store, target).await?
+        project_until(&db, stream, target).await?
     };
     std::fs::rename(&fresh, path)?;
     Ok(checkpoint)
@@ -141,17 +119,14 @@ pub async fn rebuild(path: &Path, store: &eventstore::EventStore) -> anyhow::Res
 
 /// Compares the read models at `path` with a fresh projection to the same checkpoint; returns
 /// both digests.
-pub async fn verify(
-    path: &Path,
-    store: &eventstore::EventStore,
-) -> anyhow::Result<(String, String)> {
+pub async fn verify(path: &Path, stream: &StreamReader) -> anyhow::Result<(String, String)> {
     let existing = db::open(path)?;
     let checkpoint = db::checkpoint(&existing)?;
     let ours = digest(&existing)?;
     drop(existing);
     let dir = tempdir_near(path)?;
     let fresh = db::open(&dir.join("verify.redb"))?;
-    project_until(&fresh, store, checkpoint).await?;
+    project_until(&fresh, stream, checkpoint).await?;
     let theirs = digest(&fresh)?;
     drop(fresh);
     let _ = std::fs::remove_dir_all(&dir);

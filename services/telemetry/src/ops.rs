@@ -55,11 +55,3 @@ async fn readyz(State(state): State<OpsState>) -> impl IntoResponse {
         ),
     }
 }
-
-/// A readiness check that passes while `client` is connected to NATS.
-pub fn nats_ready(client: async_nats::Client) -> ReadinessCheck {
-    Arc::new(move || match client.connection_state() {
-        async_nats::connection::State::Connected => Ok(()),
-        other => Err(format!("NATS connection is {other}")),
-    })
-}

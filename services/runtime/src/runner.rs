@@ -4,12 +4,13 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 
+use eventstore::{EventStore, NatsConfig, StoreError};
 use prometheus::Registry;
+use telemetry::ops::ReadinessCheck;
 
-use crate::config::NatsConfig;
 use crate::metrics::CommandMetrics;
-use crate::store::EventStore;
 
 /// Command-line settings shared by the service binaries.
 #[derive(Debug, Clone, clap::Parser)]
@@ -28,27 +29,30 @@ pub type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
 pub async fn run_service_binary<F, Fut>(name: &str, serve: F) -> anyhow::Result<()>
 where
     F: FnOnce(EventStore, CommandMetrics, Shutdown) -> Fut,
-    Fut: Future<Output = Result<(), crate::store::StoreError>>,
+    Fut: Future<Output = Result<(), StoreError>>,
 {
     use clap::Parser;
-    crate::telemetry::init();
+    telemetry::init();
     let args = ServiceArgs::parse();
     let store = EventStore::open(&args.nats, name).await?;
     let registry = Registry::new();
     let metrics = CommandMetrics::register(&registry)?;
     let listener = tokio::net::TcpListener::bind(args.ops_addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "operator endpoints listening");
-    let ops = crate::ops::router(registry, crate::ops::nats_ready(store.client().clone()));
+    let ops = telemetry::ops::router(registry, nats_ready(store.client().clone()));
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, ops).await {
             tracing::error!(error = %e, "operator endpoints stopped");
         }
     });
-    serve(
-        store,
-        metrics,
-        Box::pin(crate::telemetry::shutdown_signal()),
-    )
-    .await?;
+    serve(store, metrics, Box::pin(telemetry::shutdown_signal())).await?;
     Ok(())
+}
+
+/// A readiness check that passes while `client` is connected to NATS.
+pub fn nats_ready(client: async_nats::Client) -> ReadinessCheck {
+    Arc::new(move || match client.connection_state() {
+        async_nats::connection::State::Connected => Ok(()),
+        other => Err(format!("NATS connection is {other}")),
+    })
 }

@@ -7,6 +7,9 @@ use std::sync::Arc;
 
 use async_nats::service::ServiceExt;
 use chrono::{NaiveDate, Utc};
+use eventstore::{
+    Aggregate, AppendError, EventStore, Folded, PastResult, StateCache, StoreError, StreamReader,
+};
 use futures::StreamExt;
 use proto::commands::{Command, CommandEnvelope, IDEMPOTENCY_KEY_MAX};
 use proto::{
@@ -15,9 +18,7 @@ use proto::{
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 
-use crate::aggregate::{Aggregate, Folded, PastResult, StateCache};
 use crate::metrics::CommandMetrics;
-use crate::store::{AppendError, EventStore, StoreError};
 
 /// How many times a command is decided again after losing a race on its thing.
 const MAX_ATTEMPTS: usize = 5;
@@ -31,10 +32,10 @@ pub trait Handler: Send + Sync + 'static {
     /// Other things the rules look at (the blueprint, organisations, ...), loaded before deciding.
     type Context: Send + Sync;
 
-    /// Loads the context `decide` needs for `command`.
+    /// Loads the context `decide` needs for `command`. It only reads: the runtime appends.
     fn context(
         &self,
-        store: &EventStore,
+        reader: &StreamReader,
         command: &Self::Command,
     ) -> impl Future<Output = Result<Self::Context, StoreError>> + Send;
 
@@ -226,13 +227,13 @@ impl<H: Handler> Runtime<H> {
         for _ in 0..MAX_ATTEMPTS {
             let (folded, from_cache) = if use_cache {
                 self.cache
-                    .load(&self.store, &thing)
+                    .load(self.store.reader(), &thing)
                     .await
                     .map_err(unavailable)?
             } else {
                 (
                     self.cache
-                        .load_fresh(&self.store, &thing)
+                        .load_fresh(self.store.reader(), &thing)
                         .await
                         .map_err(unavailable)?,
                     false,
@@ -263,7 +264,7 @@ impl<H: Handler> Runtime<H> {
                 .authorise(&envelope.actor, &envelope.command, &folded.state)?;
             let context = self
                 .handler
-                .context(&self.store, &envelope.command)
+                .context(self.store.reader(), &envelope.command)
                 .await
                 .map_err(unavailable)?;
             let bodies =
@@ -275,7 +276,12 @@ impl<H: Handler> Runtime<H> {
                     // A rejection must rest on the thing's current state, not on a stale cache entry.
                     Err(_)
                         if from_cache
-                            && self.store.last_seq(&thing).await.map_err(unavailable)?
+                            && self
+                                .store
+                                .reader()
+                                .last_seq(&thing)
+                                .await
+                                .map_err(unavailable)?
                                 != folded.version =>
                     {
                         use_cache = false;
@@ -316,7 +322,7 @@ impl<H: Handler> Runtime<H> {
                     self.cache.invalidate(&subject);
                     let fresh = self
                         .cache
-                        .load_fresh(&self.store, &thing)
+                        .load_fresh(self.store.reader(), &thing)
                         .await
                         .map_err(unavailable)?;
                     let done = fresh

@@ -1,50 +1,9 @@
-//! Cached access to the organisations and blueprints other rules refer to, and the checks every
-//! service makes against them.
+//! The checks every service's rules make against organisations and blueprints.
 
-use std::sync::Arc;
+use proto::{BlueprintId, BlueprintStatus, OrgId, Rejection, WorkstreamId};
 
-use eventstore::{EventStore, Folded, StateCache, StoreError};
-use proto::{BlueprintId, OrgId, Rejection, ThingRef, WorkstreamId};
-
-use crate::blueprint::{BlueprintState, BlueprintStatus};
+use crate::blueprint::BlueprintState;
 use crate::organisation::OrganisationState;
-
-/// Loads organisations and blueprints, up to date with the stream, through bounded caches.
-pub struct Directory {
-    organisations: StateCache<OrganisationState>,
-    blueprints: StateCache<BlueprintState>,
-}
-
-impl Default for Directory {
-    fn default() -> Self {
-        Self {
-            organisations: StateCache::new(10_000),
-            blueprints: StateCache::new(1_000),
-        }
-    }
-}
-
-impl Directory {
-    pub async fn organisation(
-        &self,
-        store: &EventStore,
-        org: &OrgId,
-    ) -> Result<Arc<Folded<OrganisationState>>, StoreError> {
-        self.organisations
-            .load_fresh(store, &ThingRef::organisation(org))
-            .await
-    }
-
-    pub async fn blueprint(
-        &self,
-        store: &EventStore,
-        bp: &BlueprintId,
-    ) -> Result<Arc<Folded<BlueprintState>>, StoreError> {
-        self.blueprints
-            .load_fresh(store, &ThingRef::blueprint(bp))
-            .await
-    }
-}
 
 /// The blueprint must exist and not be closed: a closed blueprint takes no new records.
 pub fn require_open_blueprint<'a>(

@@ -1,0 +1,176 @@
+//! Reading the event stream without the right to append: one thing's commits, last sequences,
+//! and following the whole stream in order.
+//!
+//! [`StreamReader`] is all the dashboard and its projector hold of the store. It has no `append`
+//! and hands out neither the NATS client nor the JetStream context, so code holding only a
+//! reader cannot write an event, whatever it is changed to do.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{consumer, stream};
+use bytes::Bytes;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use proto::{Commit, ThingRef};
+
+use crate::config::NatsConfig;
+use crate::store::StoreError;
+
+/// A commit read back with its stream sequence.
+#[derive(Debug, Clone)]
+pub struct StoredCommit {
+    pub seq: u64,
+    pub commit: Commit,
+}
+
+/// A commit as received from the stream by a follower, still encoded.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub seq: u64,
+    pub subject: String,
+    pub payload: Bytes,
+    /// Commits still pending after this one when it was delivered.
+    pub pending: u64,
+    /// When the server stored it (Unix seconds).
+    pub published_unix: i64,
+}
+
+/// Every commit of the stream from some sequence on, in stream order, as they arrive.
+pub type Following = BoxStream<'static, Result<Received, StoreError>>;
+
+/// Reads of the event stream: a connection that can read but never append.
+#[derive(Clone)]
+pub struct StreamReader {
+    pub(crate) client: async_nats::Client,
+    pub(crate) stream: stream::Stream,
+    pub(crate) request_timeout: Duration,
+    /// Counts reconnections to NATS, so that long-lived readers can resume at once.
+    pub(crate) reconnects: tokio::sync::watch::Receiver<u64>,
+}
+
+impl StreamReader {
+    /// Connects and creates (or verifies) the event stream, as [`crate::EventStore::open`] does.
+    pub async fn open(config: &NatsConfig, name: &str) -> Result<Self, StoreError> {
+        Ok(crate::store::open_stream(config, name).await?.0)
+    }
+
+    /// Changes each time the connection to NATS is made again.
+    pub fn reconnects(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.reconnects.clone()
+    }
+
+    /// Whether the connection to NATS is up now.
+    pub fn connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
+    /// Sequence of the last commit on `thing`'s subject, 0 when it has none.
+    pub async fn last_seq(&self, thing: &ThingRef) -> Result<u64, StoreError> {
+        match self
+            .stream
+            .get_last_raw_message_by_subject(&thing.subject())
+            .await
+        {
+            Ok(msg) => Ok(msg.sequence),
+            Err(e) if e.kind() == stream::LastRawMessageErrorKind::NoMessageFound => Ok(0),
+            Err(e) => Err(StoreError::js("read the last commit", e)),
+        }
+    }
+
+    /// Reads the commits of `thing` with a sequence above `after`, oldest first.
+    pub async fn read_since(
+        &self,
+        thing: &ThingRef,
+        after: u64,
+    ) -> Result<Vec<StoredCommit>, StoreError> {
+        let subject = thing.subject();
+        let last = self.last_seq(thing).await?;
+        if last <= after {
+            return Ok(Vec::new());
+        }
+        let consumer = self
+            .stream
+            .create_consumer(consumer::pull::OrderedConfig {
+                filter_subject: subject.clone(),
+                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                    start_sequence: after + 1,
+                },
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| StoreError::js("open a reader", e))?;
+        let mut messages = consumer
+            .messages()
+            .await
+            .map_err(|e| StoreError::js("read commits", e))?;
+        let mut out = Vec::new();
+        loop {
+            let next = tokio::time::timeout(self.request_timeout, messages.next())
+                .await
+                .map_err(|_| StoreError::js("read commits", "timed out"))?;
+            let Some(msg) = next else {
+                return Err(StoreError::js("read commits", "the reader ended early"));
+            };
+            let msg = msg.map_err(|e| StoreError::js("read commits", e))?;
+            let seq = msg
+                .info()
+                .map_err(|e| StoreError::js("read commit metadata", e))?
+                .stream_sequence;
+            let commit = Commit::decode(&msg.payload).map_err(|e| StoreError::Undecodable {
+                subject: subject.clone(),
+                seq,
+                reason: e.to_string(),
+            })?;
+            out.push(StoredCommit { seq, commit });
+            if seq >= last {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Sequence of the last message in the whole stream.
+    pub async fn stream_last_seq(&self) -> Result<u64, StoreError> {
+        let mut stream = self.stream.clone();
+        let info = stream
+            .info()
+            .await
+            .map_err(|e| StoreError::js("read stream info", e))?;
+        Ok(info.state.last_sequence)
+    }
+
+    /// Follows every commit of the stream from sequence `start` on, in stream order: what has
+    /// been stored first, then each new commit as it arrives. The follower does not end by
+    /// itself; it fails when the connection does, and a new one starts where the old one was.
+    pub async fn follow(&self, start: u64) -> Result<Following, StoreError> {
+        let consumer = self
+            .stream
+            .create_consumer(consumer::pull::OrderedConfig {
+                filter_subject: proto::subjects::EVENTS_WILDCARD.to_owned(),
+                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                    start_sequence: start,
+                },
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| StoreError::js("follow the stream", e))?;
+        let messages = consumer
+            .messages()
+            .await
+            .map_err(|e| StoreError::js("follow the stream", e))?;
+        Ok(messages
+            .map(|message| {
+                let message = message.map_err(|e| StoreError::js("read the stream", e))?;
+                let info = message
+                    .info()
+                    .map_err(|e| StoreError::js("read message metadata", e))?;
+                Ok(Received {
+                    seq: info.stream_sequence,
+                    subject: message.subject.to_string(),
+                    payload: message.payload.clone(),
+                    pending: info.pending,
+                    published_unix: info.published.unix_timestamp(),
+                })
+            })
+            .boxed())
+    }
+}

@@ -1,0 +1,16 @@
+//! What every Waymark process shows its operators, and how it is told to stop.
+//!
+//! - [`logs`]: one tracing setup for every binary (lines for people, or JSON);
+//! - [`ops`]: the operator endpoints `/metrics`, `/healthz` and `/readyz`, and the Prometheus
+//!   text format the dashboard's own `/metrics` uses too;
+//! - [`shutdown`]: the signal (Ctrl-C or SIGTERM) every binary stops on.
+//!
+//! The metrics themselves belong to the code they measure: commands in `service-runtime`, the
+//! projector's in `projector`, HTTP in `dashboard`; each registers them in the process's registry.
+
+pub mod logs;
+pub mod ops;
+pub mod shutdown;
+
+pub use logs::init;
+pub use shutdown::shutdown_signal;
