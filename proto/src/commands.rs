@@ -16,6 +16,30 @@ use crate::events::{CommitmentKind, OrgType, Resource};
 use crate::ids::{BlueprintId, CommitmentId, MilestoneId, OrgId, PledgeId, TargetId, WorkstreamId};
 use crate::spec::Actions;
 
+/// The rules every command service applies to a command envelope before its own, declared once.
+pub mod rules {
+    crate::rules! {
+        /// A command is a readable envelope of a known action on a thing of its service.
+        MALFORMED: Invalid "command.malformed";
+        /// An idempotency key is printable ASCII without spaces, of bounded length.
+        IDEMPOTENCY_KEY: Invalid "command.idempotency_key";
+        /// An idempotency key names one command: sent again with other content, it is refused.
+        IDEMPOTENCY_KEY_REUSED: Invalid "command.idempotency_key_reused";
+        /// A fact cannot be dated in the future.
+        OCCURRED_IN_FUTURE: Invalid "command.occurred_in_future";
+        /// With an expected version (`If-Match`), the thing must still be at that version.
+        STALE_VERSION: Stale "command.stale_version";
+        /// A command's events fit in one stored message.
+        TOO_LARGE: Invalid "command.too_large";
+        /// When other writers keep changing a thing, a command gives up after a few attempts;
+        /// retrying later with the same idempotency key is safe.
+        CONTENDED: Conflict "command.contended";
+        /// When the event store cannot complete a command, nothing is stored; retrying with the
+        /// same idempotency key is safe.
+        UNAVAILABLE: Unavailable "store.unavailable";
+    }
+}
+
 /// Longest idempotency key accepted.
 pub const IDEMPOTENCY_KEY_MAX: usize = 128;
 

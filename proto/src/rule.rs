@@ -1,6 +1,6 @@
 //! Rules: what a command can break. Each crate that decides declares its rules once with
-//! [`rules!`](crate::rules): a stable code, the kind of refusal (and so the HTTP status), the thing
-//! it guards and, in its doc comment, what it says in a programme manager's words. Refusals are made
+//! [`rules!`](crate::rules): a stable code (whose first part names the thing it guards), the kind
+//! of refusal (and so the HTTP status) and, in its doc comment, what it says in a programme manager's words. Refusals are made
 //! from these constants, and the rules reference (`RULES.md`) is generated from the crates' `ALL`
 //! lists.
 
@@ -12,8 +12,6 @@ pub struct Rule {
     /// Stable and dotted: `milestone.closed`. Clients match on it.
     pub code: &'static str,
     pub kind: RejectionKind,
-    /// What it guards: `milestone`, `blueprint`, `any text field`.
-    pub thing: &'static str,
     /// What the rule says, from its doc comment.
     pub says: &'static str,
 }
@@ -29,24 +27,28 @@ impl Rule {
         self.refuse(message).on_field(field)
     }
 
+    /// What it guards: the code's first part (`milestone` for `milestone.closed`).
+    pub fn thing(&self) -> &'static str {
+        self.code.split('.').next().unwrap_or(self.code)
+    }
+
     /// What the rule says, on one line.
     pub fn sentence(&self) -> String {
         self.says.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 }
 
-/// Declares rules once: `rules! { "milestone"; /// What it says. ALREADY_PLANNED: Conflict
+/// Declares rules once: `rules! { /// What it says. ALREADY_PLANNED: Conflict
 /// "milestone.already_planned"; }` makes a [`Rule`] constant per entry and `ALL`, the list the rules
 /// reference is generated from.
 #[macro_export]
 macro_rules! rules {
-    ($thing:literal; $( $(#[doc = $doc:literal])+ $name:ident: $kind:ident $code:literal; )*) => {
+    ($( $(#[doc = $doc:literal])+ $name:ident: $kind:ident $code:literal; )*) => {
         $(
             $(#[doc = $doc])+
             pub const $name: $crate::rule::Rule = $crate::rule::Rule {
                 code: $code,
                 kind: $crate::RejectionKind::$kind,
-                thing: $thing,
                 says: concat!($($doc),+),
             };
         )*

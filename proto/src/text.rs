@@ -5,7 +5,7 @@ use crate::reply::Rejection;
 
 /// The rules every text and amount field follows.
 pub mod rules {
-    crate::rules! { "any field";
+    crate::rules! {
         /// A required text must not be blank.
         BLANK: Invalid "input.blank";
         /// Text has a length limit, one for titles and names, one for units, one for notes, reasons

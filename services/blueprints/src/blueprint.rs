@@ -24,7 +24,7 @@ fn org_state<'a>(orgs: &'a KnownOrganisations, org: &OrgId) -> &'a OrganisationS
 /// The rules of blueprints and their workstreams, partners and targets, declared once; refusals are
 /// made from these and the rules reference lists them.
 pub mod rules {
-    proto::rules! { "blueprint";
+    proto::rules! {
         /// A blueprint is drafted once; its id cannot be drafted again.
         ALREADY_EXISTS: Conflict "blueprint.already_exists";
         /// A blueprint is published once.

@@ -12,11 +12,9 @@ use service_runtime::Handler;
 /// The organisation rules, declared once; refusals are made from these and the rules reference
 /// lists them.
 pub mod rules {
-    proto::rules! { "organisation";
+    proto::rules! {
         /// An organisation is registered once; its id cannot be registered again.
         ALREADY_REGISTERED: Conflict "organisation.already_registered";
-        /// Only a registered organisation can be renamed.
-        NOT_FOUND: NotFound "organisation.not_found";
         /// A rename changes the name.
         SAME_NAME: Conflict "organisation.same_name";
     }
@@ -45,7 +43,8 @@ pub fn decide(
         }
         OrganisationAction::Rename { name } => {
             let Some(current) = &state.name else {
-                return Err(rules::NOT_FOUND.refuse(format!("organisation {id} is not registered")));
+                return Err(directory::checks::rules::ORGANISATION_NOT_FOUND
+                    .refuse(format!("organisation {id} is not registered")));
             };
             text::title("name", name)?;
             if current == name.trim() {

@@ -104,7 +104,7 @@ fn require_made(
 /// The commitment rules, declared once; refusals are made from these and the rules reference lists
 /// them.
 pub mod rules {
-    proto::rules! { "commitment";
+    proto::rules! {
         /// A commitment is made once; its id cannot be made again.
         ALREADY_EXISTS: Conflict "commitment.already_exists";
         /// Only an organisation that joined the blueprint as a partner can commit to it.

@@ -9,7 +9,9 @@ use crate::problem::status_of;
 /// Every declared rule, grouped as the crates declare them.
 pub fn all() -> Vec<&'static Rule> {
     [
+        proto::commands::rules::ALL,
         proto::text::rules::ALL,
+        directory::checks::rules::ALL,
         blueprints::organisation::rules::ALL,
         blueprints::blueprint::rules::ALL,
         milestones::rules::ALL,
@@ -32,8 +34,8 @@ pub fn reference() -> String {
     );
     let mut thing = "";
     for rule in all() {
-        if rule.thing != thing {
-            thing = rule.thing;
+        if rule.thing() != thing {
+            thing = rule.thing();
             out.push_str(&format!(
                 "\n## {thing}\n\n| code | the rule | HTTP status |\n| --- | --- | --- |\n"
             ));
@@ -67,6 +69,48 @@ mod tests {
             "RULES.md is not the reference of the declared rules; run \
              WAYMARK_BLESS=1 cargo test -p dashboard rules and commit it"
         );
+    }
+
+    /// Refusals are made from declared rules only: the crates that decide construct no refusal
+    /// from a bare code, so every code they can answer is in the reference.
+    #[test]
+    fn refusals_come_from_declared_rules() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut sources = vec![
+            root.join("../proto/src/text.rs"),
+            root.join("../proto/src/commands.rs"),
+        ];
+        for crate_dir in [
+            "directory",
+            "runtime",
+            "blueprints",
+            "milestones",
+            "commitments",
+            "pledges",
+        ] {
+            for entry in std::fs::read_dir(root.join(crate_dir).join("src")).unwrap() {
+                sources.push(entry.unwrap().path());
+            }
+        }
+        for path in sources
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        {
+            let text = std::fs::read_to_string(path).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for bare in [
+                "Rejection::new(",
+                "Rejection::conflict(",
+                "Rejection::invalid(",
+                "Rejection::not_found(",
+            ] {
+                assert!(
+                    !code.contains(bare),
+                    "{} makes a refusal with {bare}; declare the rule with proto::rules! and refuse with it",
+                    path.display()
+                );
+            }
+        }
     }
 
     #[test]

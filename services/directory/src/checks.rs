@@ -3,6 +3,24 @@
 use proto::{BlueprintId, BlueprintStatus, OrgId, Rejection, WorkstreamId};
 
 use crate::blueprint::BlueprintState;
+
+/// The rules every service checks against blueprints, workstreams and organisations, declared once.
+pub mod rules {
+    proto::rules! {
+        /// A record names a blueprint that was drafted.
+        BLUEPRINT_NOT_FOUND: NotFound "blueprint.not_found";
+        /// A closed blueprint takes no new records of any kind.
+        BLUEPRINT_CLOSED: Conflict "blueprint.closed";
+        /// An organisation named by a record, or renamed, is registered.
+        ORGANISATION_NOT_FOUND: NotFound "organisation.not_found";
+        /// A record names a workstream of its blueprint.
+        WORKSTREAM_NOT_FOUND: NotFound "workstream.not_found";
+        /// A retired workstream takes no new milestones or pledges.
+        WORKSTREAM_RETIRED: Conflict "workstream.retired";
+        /// A token limited to one organisation records only that organisation's things.
+        OTHER_ORGANISATION: Forbidden "actor.other_organisation";
+    }
+}
 use crate::organisation::OrganisationState;
 
 /// The blueprint must exist and not be closed: a closed blueprint takes no new records.
@@ -11,14 +29,9 @@ pub fn require_open_blueprint<'a>(
     bp: &'a BlueprintState,
 ) -> Result<&'a BlueprintState, Rejection> {
     match bp.status {
-        None => Err(Rejection::not_found(
-            "blueprint.not_found",
-            format!("blueprint {id} does not exist"),
-        )),
-        Some(BlueprintStatus::Closed) => Err(Rejection::conflict(
-            "blueprint.closed",
-            format!("blueprint {id} is closed; it takes no new records"),
-        )),
+        None => Err(rules::BLUEPRINT_NOT_FOUND.refuse(format!("blueprint {id} does not exist"))),
+        Some(BlueprintStatus::Closed) => Err(rules::BLUEPRINT_CLOSED
+            .refuse(format!("blueprint {id} is closed; it takes no new records"))),
         Some(_) => Ok(bp),
     }
 }
@@ -30,11 +43,11 @@ pub fn require_organisation(
     field: &str,
 ) -> Result<(), Rejection> {
     if state.name.is_none() {
-        return Err(Rejection::not_found(
-            "organisation.not_found",
-            format!("organisation {org} is not registered; register it first"),
-        )
-        .on_field(field));
+        return Err(rules::ORGANISATION_NOT_FOUND
+            .refuse(format!(
+                "organisation {org} is not registered; register it first"
+            ))
+            .on_field(field));
     }
     Ok(())
 }
@@ -47,16 +60,14 @@ pub fn require_active_workstream(
     field: &str,
 ) -> Result<(), Rejection> {
     match bp.workstreams.get(ws) {
-        None => Err(Rejection::not_found(
-            "workstream.not_found",
-            format!("workstream {bp_id}/{ws} does not exist"),
-        )
-        .on_field(field)),
-        Some(w) if w.retired => Err(Rejection::conflict(
-            "workstream.retired",
-            format!("workstream {bp_id}/{ws} is retired; it takes no new records"),
-        )
-        .on_field(field)),
+        None => Err(rules::WORKSTREAM_NOT_FOUND
+            .refuse(format!("workstream {bp_id}/{ws} does not exist"))
+            .on_field(field)),
+        Some(w) if w.retired => Err(rules::WORKSTREAM_RETIRED
+            .refuse(format!(
+                "workstream {bp_id}/{ws} is retired; it takes no new records"
+            ))
+            .on_field(field)),
         Some(_) => Ok(()),
     }
 }
@@ -68,14 +79,12 @@ pub fn require_actor_org(
     thing: &str,
 ) -> Result<(), Rejection> {
     match (&actor.org, owner) {
-        (Some(mine), Some(theirs)) if mine != theirs => Err(Rejection::new(
-            proto::RejectionKind::Forbidden,
-            "actor.other_organisation",
-            format!(
+        (Some(mine), Some(theirs)) if mine != theirs => {
+            Err(rules::OTHER_ORGANISATION.refuse(format!(
                 "{} records for {mine} only; {thing} belongs to {theirs}",
                 actor.name
-            ),
-        )),
+            )))
+        }
         _ => Ok(()),
     }
 }

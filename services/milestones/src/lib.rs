@@ -19,7 +19,7 @@ use service_runtime::{CommandMetrics, Handler, ServiceConfig, serve};
 /// The milestone rules, declared once; refusals are made from these and the rules reference lists
 /// them.
 pub mod rules {
-    proto::rules! { "milestone";
+    proto::rules! {
         /// A milestone is planned once; its id cannot be planned again.
         ALREADY_PLANNED: Conflict "milestone.already_planned";
         /// A milestone depends on a bounded number of others; the refusal names the bound.

@@ -81,7 +81,7 @@ pub struct PledgeContext {
 
 /// The pledge rules, declared once; refusals are made from these and the rules reference lists them.
 pub mod rules {
-    proto::rules! { "pledge";
+    proto::rules! {
         /// A pledge is made once; its id cannot be made again.
         ALREADY_EXISTS: Conflict "pledge.already_exists";
         /// Only a pledge that was made can be recorded against.

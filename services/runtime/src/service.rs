@@ -2,6 +2,7 @@
 //! group that decodes a command, loads the thing's state, asks the pure `decide`, appends the
 //! resulting commit with concurrency control and replies.
 
+use proto::commands::rules;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -151,9 +152,7 @@ fn check_key(key: &str) -> Result<(), Rejection> {
         || key.len() > IDEMPOTENCY_KEY_MAX
         || !key.chars().all(|c| c.is_ascii_graphic())
     {
-        return Err(Rejection::invalid(
-            "command.idempotency_key",
-            "idempotency_key",
+        return Err(rules::IDEMPOTENCY_KEY.refuse_on("idempotency_key",
             format!(
                 "the idempotency key must be 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters without spaces"
             ),
@@ -167,11 +166,8 @@ impl<H: Handler> Runtime<H> {
         let envelope: CommandEnvelope<H::Command> = match proto::decode(payload) {
             Ok(e) => e,
             Err(e) => {
-                let rejection = Rejection::new(
-                    RejectionKind::Invalid,
-                    "command.malformed",
-                    format!("the command could not be read: {e}"),
-                );
+                let rejection =
+                    rules::MALFORMED.refuse(format!("the command could not be read: {e}"));
                 self.count("unknown", &Reply::Rejected(rejection.clone()));
                 return Reply::Rejected(rejection);
             }
@@ -215,8 +211,7 @@ impl<H: Handler> Runtime<H> {
         if let Some(on) = envelope.occurred_on
             && on > today
         {
-            return Err(Rejection::invalid(
-                "command.occurred_in_future",
+            return Err(rules::OCCURRED_IN_FUTURE.refuse_on(
                 "occurred_on",
                 format!(
                     "occurred_on {on} is after today ({today}); record a fact once it has happened"
@@ -249,16 +244,12 @@ impl<H: Handler> Runtime<H> {
                     use_cache = false;
                     continue;
                 }
-                return Err(Rejection::new(
-                    RejectionKind::Stale,
-                    "command.stale_version",
-                    format!(
-                        "{} {} is at version {}, not {expected}: read it again before changing it",
-                        thing.kind.token(),
-                        thing.display_name(),
-                        folded.version
-                    ),
-                ));
+                return Err(rules::STALE_VERSION.refuse(format!(
+                    "{} {} is at version {}, not {expected}: read it again before changing it",
+                    thing.kind.token(),
+                    thing.display_name(),
+                    folded.version
+                )));
             }
             self.handler
                 .authorise(&envelope.actor, &envelope.command, &folded.state)?;
@@ -366,11 +357,8 @@ impl<H: Handler> Runtime<H> {
                     use_cache = false;
                 }
                 Err(AppendError::TooLarge) => {
-                    return Err(Rejection::new(
-                        RejectionKind::Invalid,
-                        "command.too_large",
-                        "the command carries more text than can be stored; shorten it",
-                    ));
+                    return Err(rules::TOO_LARGE
+                        .refuse("the command carries more text than can be stored; shorten it"));
                 }
                 Err(e) => {
                     self.cache.invalidate(&subject);
@@ -381,14 +369,11 @@ impl<H: Handler> Runtime<H> {
                 }
             }
         }
-        Err(Rejection::conflict(
-            "command.contended",
-            format!(
-                "{} {} kept changing while this command was decided; try again",
-                thing.kind.token(),
-                thing.display_name()
-            ),
-        ))
+        Err(rules::CONTENDED.refuse(format!(
+            "{} {} kept changing while this command was decided; try again",
+            thing.kind.token(),
+            thing.display_name()
+        )))
     }
 }
 
@@ -407,9 +392,7 @@ fn request_hash<C: serde::Serialize>(envelope: &CommandEnvelope<C>) -> String {
 /// the same command, a rejection when the key was reused for a different one.
 fn answer_repeat(done: &PastResult, request_hash: &str) -> Result<Accepted, Rejection> {
     match &done.request_hash {
-        Some(stored) if stored != request_hash => Err(Rejection::invalid(
-            "command.idempotency_key_reused",
-            "idempotency_key",
+        Some(stored) if stored != request_hash => Err(rules::IDEMPOTENCY_KEY_REUSED.refuse_on("idempotency_key",
             format!(
                 "this idempotency key was used for a different command (stored at commit {}); use a new key for a new command",
                 done.accepted.seq
@@ -421,11 +404,7 @@ fn answer_repeat(done: &PastResult, request_hash: &str) -> Result<Accepted, Reje
 
 fn unavailable(err: StoreError) -> Rejection {
     tracing::warn!(error = %err, "command could not be completed");
-    Rejection::new(
-        RejectionKind::Unavailable,
-        "store.unavailable",
-        format!(
-            "the event store could not complete the command ({err}); retry with the same idempotency key"
-        ),
+    rules::UNAVAILABLE.refuse(
+        "the event store could not complete the command; retry with the same idempotency key",
     )
 }
