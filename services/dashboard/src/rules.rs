@@ -32,22 +32,27 @@ pub fn reference() -> String {
          is generated from the rules the services declare (`rules!` in each crate); \
          `WAYMARK_BLESS=1 cargo test -p dashboard rules` writes it again after a change.\n",
     );
-    let mut thing = "";
-    for rule in all() {
-        if rule.thing() != thing {
-            thing = rule.thing();
+    let rules = all();
+    let mut things: Vec<&str> = Vec::new();
+    for rule in &rules {
+        if !things.contains(&rule.thing()) {
+            things.push(rule.thing());
+        }
+    }
+    for thing in things {
+        out.push_str(&format!(
+            "\n## {thing}\n\n| code | the rule | HTTP status |\n| --- | --- | --- |\n"
+        ));
+        for rule in rules.iter().filter(|r| r.thing() == thing) {
+            let status = status_of(rule.kind);
             out.push_str(&format!(
-                "\n## {thing}\n\n| code | the rule | HTTP status |\n| --- | --- | --- |\n"
+                "| `{}` | {} | {} {} |\n",
+                rule.code,
+                rule.sentence(),
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("")
             ));
         }
-        let status = status_of(rule.kind);
-        out.push_str(&format!(
-            "| `{}` | {} | {} {} |\n",
-            rule.code,
-            rule.sentence(),
-            status.as_u16(),
-            status.canonical_reason().unwrap_or("")
-        ));
     }
     out
 }
