@@ -11,14 +11,14 @@ use redb::TableDefinition;
 use serde::{Deserialize, Serialize};
 
 use crate::db::{COMMITMENTS, MILESTONES, PLEDGES};
-use crate::describe::Before;
+use crate::describe::Described;
 use crate::views::*;
 
 /// A thing that belongs to a blueprint and adds to its totals: milestones, commitments, pledges.
 /// Each can also say the creating action that would record it as it stands ([`AsCreated`]).
 /// What differs between kinds only by name is declared with [`thing_kind!`].
 pub(crate) trait BlueprintThing:
-    AsCreated + Sized + Clone + serde::Serialize + serde::de::DeserializeOwned
+    AsCreated + Described + Sized + Clone + serde::Serialize + serde::de::DeserializeOwned
 {
     const TABLE: TableDefinition<'static, &'static str, &'static [u8]>;
     /// The kind, for messages.
@@ -38,15 +38,13 @@ pub(crate) trait BlueprintThing:
     fn stamp(&mut self, seq: u64, at: DateTime<Utc>);
     /// Adds this thing's share to its blueprint's totals, or takes it away.
     fn count(&self, blueprint: &mut BlueprintView, add: bool);
-    /// The view as history sentences see it before an event.
-    fn before(&self) -> Before<'_>;
 }
 
 /// The items of a [`BlueprintThing`] impl that differ between kinds only by name: where the
 /// views are stored, what messages call the kind, the event that creates one and what it does,
-/// the [`Before`] variant, and the stamp every view carries in `version` and `updated_at`.
+/// and the stamp every view carries in `version` and `updated_at`.
 macro_rules! thing_kind {
-    ($table:ident, $what:literal, $before:ident, created by $creating:ident, $created:literal) => {
+    ($table:ident, $what:literal, created by $creating:ident, $created:literal) => {
         const TABLE: TableDefinition<'static, &'static str, &'static [u8]> = $table;
         const WHAT: &'static str = $what;
         const CREATED: &'static str = $created;
@@ -63,10 +61,6 @@ macro_rules! thing_kind {
             self.version = seq;
             self.updated_at = at;
         }
-
-        fn before(&self) -> Before<'_> {
-            Before::$before(self)
-        }
     };
 }
 
@@ -76,6 +70,34 @@ pub(crate) fn adjust(total: &mut u64, amount: u64, add: bool) {
     } else {
         total.saturating_sub(amount)
     };
+}
+
+/// Applies one event of an organisation's subject; `view` is `None` until the organisation is
+/// registered. Fails, changing nothing, when the event does not apply.
+pub(crate) fn step_organisation(
+    view: &mut Option<OrganisationView>,
+    id: &str,
+    seq: u64,
+    body: &EventBody,
+) -> Result<(), String> {
+    match (body, view.as_mut()) {
+        (EventBody::OrganisationRegistered(e), None) => {
+            *view = Some(OrganisationView {
+                id: id.to_owned(),
+                name: e.name.clone(),
+                org_type: e.org_type,
+                version: seq,
+            });
+        }
+        (EventBody::OrganisationRenamed(e), Some(v)) => v.name = e.name.clone(),
+        (other, _) => {
+            return Err(format!(
+                "{} does not apply to organisation {id}",
+                other.type_name()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Applies one event of a blueprint's own subject; `view` is `None` until the blueprint is
@@ -440,7 +462,7 @@ fn fold_thing<V: BlueprintThing>(
 }
 
 impl BlueprintThing for MilestoneView {
-    thing_kind!(MILESTONES, "milestone", Milestone, created by MilestonePlanned, "planned");
+    thing_kind!(MILESTONES, "milestone", created by MilestonePlanned, "planned");
 
     fn create(blueprint: &str, id: &str, e: &proto::MilestonePlanned) -> Self {
         MilestoneView {
@@ -521,7 +543,7 @@ impl BlueprintThing for MilestoneView {
 }
 
 impl BlueprintThing for CommitmentView {
-    thing_kind!(COMMITMENTS, "commitment", Commitment, created by CommitmentMade, "made");
+    thing_kind!(COMMITMENTS, "commitment", created by CommitmentMade, "made");
 
     fn create(blueprint: &str, id: &str, e: &proto::CommitmentMade) -> Self {
         CommitmentView {
@@ -582,7 +604,7 @@ impl BlueprintThing for CommitmentView {
 }
 
 impl BlueprintThing for PledgeView {
-    thing_kind!(PLEDGES, "pledge", Pledge, created by PledgeMade, "made");
+    thing_kind!(PLEDGES, "pledge", created by PledgeMade, "made");
 
     fn create(blueprint: &str, id: &str, e: &proto::PledgeMade) -> Self {
         PledgeView {
