@@ -51,6 +51,41 @@ pub struct Received {
     pub published_unix: i64,
 }
 
+impl Received {
+    /// A message of the event stream as received; fails when its metadata cannot be read.
+    pub(crate) fn from_message(message: &async_nats::jetstream::Message) -> Result<Self, String> {
+        let info = message.info().map_err(|e| e.to_string())?;
+        Ok(Self {
+            seq: info.stream_sequence,
+            subject: message.subject.to_string(),
+            payload: message.payload.clone(),
+            pending: info.pending,
+            published_unix: info.published.unix_timestamp(),
+        })
+    }
+}
+
+/// The commits of the event stream from sequence `from` on, in order, as they are stored.
+pub(crate) async fn stream_from(
+    store: &eventstore::EventStore,
+    from: u64,
+) -> anyhow::Result<consumer::pull::Ordered> {
+    let stream = store
+        .jetstream()
+        .get_stream(proto::subjects::STREAM)
+        .await?;
+    let consumer = stream
+        .create_consumer(consumer::pull::OrderedConfig {
+            filter_subject: proto::subjects::EVENTS_WILDCARD.to_owned(),
+            deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                start_sequence: from,
+            },
+            ..Default::default()
+        })
+        .await?;
+    Ok(consumer.messages().await?)
+}
+
 /// The outcome of applying a batch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BatchOutcome {
@@ -179,27 +214,9 @@ impl Projector {
     /// between batches.
     async fn follow(&self, stop: &mut watch::Receiver<bool>) -> Result<(), String> {
         let from = db::checkpoint(&self.db).map_err(|e| e.to_string())? + 1;
-        let subscribe = async {
-            let stream = self
-                .store
-                .jetstream()
-                .get_stream(proto::subjects::STREAM)
-                .await
-                .map_err(|e| e.to_string())?;
-            let consumer = stream
-                .create_consumer(consumer::pull::OrderedConfig {
-                    filter_subject: proto::subjects::EVENTS_WILDCARD.to_owned(),
-                    deliver_policy: consumer::DeliverPolicy::ByStartSequence {
-                        start_sequence: from,
-                    },
-                    ..Default::default()
-                })
-                .await
-                .map_err(|e| e.to_string())?;
-            consumer.messages().await.map_err(|e| e.to_string())
-        };
+        let subscribe = stream_from(&self.store, from);
         let messages = tokio::select! {
-            messages = subscribe => messages?,
+            messages = subscribe => messages.map_err(|e| e.to_string())?,
             _ = stop.wait_for(|s| *s) => return Ok(()),
         };
         tracing::info!(from, "projector following the event stream");
@@ -218,14 +235,7 @@ impl Projector {
             let mut batch = Vec::with_capacity(chunk.len());
             for message in chunk {
                 let message = message.map_err(|e| e.to_string())?;
-                let info = message.info().map_err(|e| e.to_string())?;
-                batch.push(Received {
-                    seq: info.stream_sequence,
-                    subject: message.subject.to_string(),
-                    payload: message.payload.clone(),
-                    pending: info.pending,
-                    published_unix: info.published.unix_timestamp(),
-                });
+                batch.push(Received::from_message(&message)?);
             }
             self.apply(batch).await?;
         }

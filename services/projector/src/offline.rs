@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use async_nats::jetstream::consumer;
 use futures::StreamExt;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, TableHandle};
 use sha2::{Digest, Sha256};
@@ -22,20 +21,9 @@ pub async fn project_until(
     if checkpoint >= target {
         return Ok(checkpoint);
     }
-    let stream = store
-        .jetstream()
-        .get_stream(proto::subjects::STREAM)
-        .await?;
-    let consumer = stream
-        .create_consumer(consumer::pull::OrderedConfig {
-            filter_subject: proto::subjects::EVENTS_WILDCARD.to_owned(),
-            deliver_policy: consumer::DeliverPolicy::ByStartSequence {
-                start_sequence: checkpoint + 1,
-            },
-            ..Default::default()
-        })
-        .await?;
-    let mut chunks = consumer.messages().await?.ready_chunks(MAX_BATCH);
+    let mut chunks = crate::stream_from(store, checkpoint + 1)
+        .await?
+        .ready_chunks(MAX_BATCH);
     while checkpoint < target {
         let Some(chunk) = chunks.next().await else {
             anyhow::bail!("the stream ended at {checkpoint}, before {target}")
@@ -43,19 +31,12 @@ pub async fn project_until(
         let mut batch = Vec::with_capacity(chunk.len());
         for message in chunk {
             let message = message.map_err(|e| anyhow::anyhow!("failed to read the stream: {e}"))?;
-            let info = message
-                .info()
+            let received = Received::from_message(&message)
                 .map_err(|e| anyhow::anyhow!("failed to read message metadata: {e}"))?;
-            if info.stream_sequence > target {
+            if received.seq > target {
                 break;
             }
-            batch.push(Received {
-                seq: info.stream_sequence,
-                subject: message.subject.to_string(),
-                payload: message.payload.clone(),
-                pending: info.pending,
-                published_unix: info.published.unix_timestamp(),
-            });
+            batch.push(received);
         }
         if batch.is_empty() {
             break;
