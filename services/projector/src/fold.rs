@@ -64,14 +64,6 @@ macro_rules! thing_kind {
     };
 }
 
-pub(crate) fn adjust(total: &mut u64, amount: u64, add: bool) {
-    *total = if add {
-        total.saturating_add(amount)
-    } else {
-        total.saturating_sub(amount)
-    };
-}
-
 /// Applies one event of an organisation's subject; `view` is `None` until the organisation is
 /// registered. Fails, changing nothing, when the event does not apply.
 pub(crate) fn step_organisation(
@@ -642,13 +634,10 @@ impl BlueprintThing for PledgeView {
     }
 
     fn count(&self, blueprint: &mut BlueprintView, add: bool) {
-        let share = self.contribution();
         let totals = match self.resource {
             proto::Resource::Money => &mut blueprint.funding.money,
             proto::Resource::StaffTime => &mut blueprint.funding.staff_time,
         };
-        adjust(&mut totals.pledged, share.pledged, add);
-        adjust(&mut totals.confirmed, share.confirmed, add);
-        adjust(&mut totals.disbursed, share.disbursed, add);
+        totals.adjust(self.contribution(), add);
     }
 }
