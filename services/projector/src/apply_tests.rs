@@ -1,4 +1,4 @@
-//! Unit tests of [`apply_commit`], one event type at a time: given read models with earlier
+//! Unit tests of [`apply_commit`], one event type per case: given read models with earlier
 //! commits applied, when one commit is applied, then exactly the rows and fields it should move
 //! have moved. Every commit applied here is also checked to write exactly the rows it owns (the
 //! thing's view, its blueprint's view, one history entry and its blueprint's log row), and a
