@@ -4,11 +4,14 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use proto::{Commit, EventBody, ThingKind};
-use redb::WriteTransaction;
+use redb::{TableDefinition, WriteTransaction};
+use serde::{Serialize, de::DeserializeOwned};
 
 use crate::db::{self, BLUEPRINT_LOG, BLUEPRINTS, DbError, HISTORY, ORGANISATIONS};
-use crate::describe::{Before, describe};
-use crate::fold::{BlueprintThing, settle_thing, step_blueprint, step_thing, touch};
+use crate::describe::{Before, Described, describe};
+use crate::fold::{
+    BlueprintThing, settle_thing, step_blueprint, step_organisation, step_thing, touch,
+};
 use crate::views::*;
 
 /// Why a commit was not applied.
@@ -21,6 +24,9 @@ pub enum ApplyError {
     #[error(transparent)]
     Db(#[from] DbError),
 }
+
+/// A table of views keyed by id.
+type Table = TableDefinition<'static, &'static str, &'static [u8]>;
 
 fn unusable(msg: impl Into<String>) -> ApplyError {
     ApplyError::Unusable(msg.into())
@@ -46,9 +52,28 @@ pub fn apply_commit(
         return Err(unusable("the commit has no events"));
     }
     let at = commit.recorded_at;
+    let id = commit.thing.id.as_str();
     let summaries = match commit.thing.kind {
-        ThingKind::Organisation => apply_organisation(txn, seq, commit, &bodies)?,
-        ThingKind::Blueprint => apply_blueprint(txn, seq, commit, &bodies)?,
+        ThingKind::Organisation => apply_own(
+            txn,
+            commit,
+            &bodies,
+            ORGANISATIONS,
+            |view, _, body| step_organisation(view, id, seq, body),
+            |view: &mut OrganisationView| view.version = seq,
+        )?,
+        ThingKind::Blueprint => apply_own(
+            txn,
+            commit,
+            &bodies,
+            BLUEPRINTS,
+            |view, on, body| step_blueprint(view, id, seq, on, body),
+            |view: &mut BlueprintView| {
+                view.version = seq;
+                view.updated_seq = seq;
+                touch(view, &occurred(commit), at);
+            },
+        )?,
         ThingKind::Milestone => apply_thing::<MilestoneView>(txn, seq, commit, &bodies, at)?,
         ThingKind::Commitment => apply_thing::<CommitmentView>(txn, seq, commit, &bodies, at)?,
         ThingKind::Pledge => apply_thing::<PledgeView>(txn, seq, commit, &bodies, at)?,
@@ -87,87 +112,68 @@ fn thing_key(commit: &Commit) -> Result<(String, String), ApplyError> {
     Ok((bp.to_string(), format!("{bp}/{}", commit.thing.id)))
 }
 
-fn load_blueprint(txn: &WriteTransaction, bp: &str) -> Result<BlueprintView, ApplyError> {
-    let table = txn.open_table(BLUEPRINTS)?;
-    db::get::<BlueprintView>(&table, bp)?
-        .ok_or_else(|| unusable(format!("blueprint {bp} is not in the read models")))
+fn load<V: DeserializeOwned>(
+    txn: &WriteTransaction,
+    table: Table,
+    key: &str,
+) -> Result<Option<V>, ApplyError> {
+    Ok(db::get(&txn.open_table(table)?, key)?)
 }
 
-fn save_blueprint(txn: &WriteTransaction, view: &BlueprintView) -> Result<(), ApplyError> {
-    txn.open_table(BLUEPRINTS)?
-        .insert(view.id.as_str(), db::encode(view)?.as_slice())?;
+fn save<V: Serialize>(
+    txn: &WriteTransaction,
+    table: Table,
+    key: &str,
+    view: &V,
+) -> Result<(), ApplyError> {
+    txn.open_table(table)?
+        .insert(key, db::encode(view)?.as_slice())?;
     Ok(())
 }
 
-fn apply_organisation(
-    txn: &WriteTransaction,
-    seq: u64,
-    commit: &Commit,
-    bodies: &[EventBody],
-) -> Result<Vec<String>, ApplyError> {
-    let id = commit.thing.id.as_str();
-    let mut view = {
-        let table = txn.open_table(ORGANISATIONS)?;
-        db::get::<OrganisationView>(&table, id)?
-    };
-    let mut summaries = Vec::with_capacity(bodies.len());
-    for (event, body) in commit.events.iter().zip(bodies) {
-        summaries.push(describe(
-            body,
-            view.as_ref().map_or(Before::Nothing, Before::Organisation),
-            event.occurred_on,
-        ));
-        match (body, &mut view) {
-            (EventBody::OrganisationRegistered(e), None) => {
-                view = Some(OrganisationView {
-                    id: id.to_owned(),
-                    name: e.name.clone(),
-                    org_type: e.org_type,
-                    version: seq,
-                });
-            }
-            (EventBody::OrganisationRenamed(e), Some(v)) => v.name = e.name.clone(),
-            (other, _) => {
-                return Err(unusable(format!(
-                    "{} does not apply to organisation {id}",
-                    other.type_name()
-                )));
-            }
-        }
-    }
-    let mut view = view.ok_or_else(|| unusable("no organisation"))?;
-    view.version = seq;
-    txn.open_table(ORGANISATIONS)?
-        .insert(id, db::encode(&view)?.as_slice())?;
-    Ok(summaries)
+fn load_blueprint(txn: &WriteTransaction, bp: &str) -> Result<BlueprintView, ApplyError> {
+    load(txn, BLUEPRINTS, bp)?
+        .ok_or_else(|| unusable(format!("blueprint {bp} is not in the read models")))
 }
 
-fn apply_blueprint(
-    txn: &WriteTransaction,
-    seq: u64,
+/// Describes each event of `commit` (with `bodies`, its decoded events) against `view` as it
+/// stands just before the event, then applies it with `step`; the history sentences, one an
+/// event. Fails, as unusable, at the first event that does not apply.
+fn step_each<V: Described>(
+    view: &mut Option<V>,
     commit: &Commit,
     bodies: &[EventBody],
+    mut step: impl FnMut(&mut Option<V>, NaiveDate, &EventBody) -> Result<(), String>,
+) -> Result<Vec<String>, ApplyError> {
+    commit
+        .events
+        .iter()
+        .zip(bodies)
+        .map(|(event, body)| {
+            let on = event.occurred_on;
+            let summary = describe(body, view.as_ref().map_or(Before::Nothing, V::before), on);
+            step(view, on, body).map_err(ApplyError::Unusable)?;
+            Ok(summary)
+        })
+        .collect()
+}
+
+/// Applies a commit to the view stored under the commit's own id in `table` (an organisation or
+/// a blueprint): `step` applies each event, and `finish` completes the view once all applied.
+fn apply_own<V: Described + Serialize + DeserializeOwned>(
+    txn: &WriteTransaction,
+    commit: &Commit,
+    bodies: &[EventBody],
+    table: Table,
+    step: impl FnMut(&mut Option<V>, NaiveDate, &EventBody) -> Result<(), String>,
+    finish: impl FnOnce(&mut V),
 ) -> Result<Vec<String>, ApplyError> {
     let id = commit.thing.id.as_str();
-    let mut view = {
-        let table = txn.open_table(BLUEPRINTS)?;
-        db::get::<BlueprintView>(&table, id)?
-    };
-    let mut summaries = Vec::with_capacity(bodies.len());
-    for (event, body) in commit.events.iter().zip(bodies) {
-        summaries.push(describe(
-            body,
-            view.as_ref().map_or(Before::Nothing, Before::Blueprint),
-            event.occurred_on,
-        ));
-        step_blueprint(&mut view, id, seq, event.occurred_on, body)
-            .map_err(ApplyError::Unusable)?;
-    }
-    let mut view = view.ok_or_else(|| unusable("no blueprint"))?;
-    view.version = seq;
-    view.updated_seq = seq;
-    touch(&mut view, &occurred(commit), commit.recorded_at);
-    save_blueprint(txn, &view)?;
+    let mut view = load(txn, table, id)?;
+    let summaries = step_each(&mut view, commit, bodies, step)?;
+    let mut view = view.ok_or_else(|| unusable(format!("no {}", commit.thing.kind.token())))?;
+    finish(&mut view);
+    save(txn, table, id, &view)?;
     Ok(summaries)
 }
 
@@ -181,28 +187,17 @@ fn apply_thing<V: BlueprintThing>(
     at: DateTime<Utc>,
 ) -> Result<Vec<String>, ApplyError> {
     let (bp, key) = thing_key(commit)?;
-    let old = {
-        let table = txn.open_table(V::TABLE)?;
-        db::get::<V>(&table, &key)?
-    };
+    let old = load::<V>(txn, V::TABLE, &key)?;
     let mut blueprint = load_blueprint(txn, &bp)?;
     let mut view = old.clone();
-    let mut summaries = Vec::with_capacity(bodies.len());
-    for (event, body) in commit.events.iter().zip(bodies) {
-        summaries.push(describe(
-            body,
-            view.as_ref().map_or(Before::Nothing, V::before),
-            event.occurred_on,
-        ));
-        step_thing(&mut view, &bp, &commit.thing.id, event.occurred_on, body)
-            .map_err(ApplyError::Unusable)?;
-    }
+    let summaries = step_each(&mut view, commit, bodies, |view, on, body| {
+        step_thing(view, &bp, &commit.thing.id, on, body)
+    })?;
     let mut view = view.ok_or_else(|| unusable(format!("no {}", V::WHAT)))?;
     settle_thing(old.as_ref(), &mut view, &mut blueprint, seq, at);
     touch(&mut blueprint, &occurred(commit), at);
-    txn.open_table(V::TABLE)?
-        .insert(key.as_str(), db::encode(&view)?.as_slice())?;
-    save_blueprint(txn, &blueprint)?;
+    save(txn, V::TABLE, &key, &view)?;
+    save(txn, BLUEPRINTS, &blueprint.id, &blueprint)?;
     Ok(summaries)
 }
 

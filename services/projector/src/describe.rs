@@ -17,6 +17,28 @@ pub enum Before<'a> {
     Pledge(&'a PledgeView),
 }
 
+/// A view that history sentences can see as it stood before an event.
+pub(crate) trait Described {
+    fn before(&self) -> Before<'_>;
+}
+
+macro_rules! described {
+    ($($view:ident => $variant:ident),*) => {$(
+        impl Described for $view {
+            fn before(&self) -> Before<'_> {
+                Before::$variant(self)
+            }
+        }
+    )*};
+}
+described!(
+    OrganisationView => Organisation,
+    BlueprintView => Blueprint,
+    MilestoneView => Milestone,
+    CommitmentView => Commitment,
+    PledgeView => Pledge
+);
+
 fn with_note(text: String, note: &str) -> String {
     if note.is_empty() {
         text

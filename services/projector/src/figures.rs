@@ -346,14 +346,11 @@ pub fn blueprint_figures(
                 pledges: 0,
             });
         entry.pledges += 1;
-        let share = p.contribution();
         let totals = match p.resource {
             Resource::Money => &mut entry.money,
             Resource::StaffTime => &mut entry.staff_time,
         };
-        totals.pledged = totals.pledged.saturating_add(share.pledged);
-        totals.confirmed = totals.confirmed.saturating_add(share.confirmed);
-        totals.disbursed = totals.disbursed.saturating_add(share.disbursed);
+        totals.adjust(p.contribution(), true);
     }
 
     let mut partners: BTreeMap<OrgId, PartnerDelivery> = BTreeMap::new();
@@ -431,34 +428,26 @@ pub fn earlier(window: &Window, days: u64) -> Window {
 /// Which way each headline figure moved from `before` (None: not yet drafted then) to `now`.
 pub fn trend(now: &BlueprintFigures, before: Option<&BlueprintFigures>, since: NaiveDate) -> Trend {
     let s = &now.summary;
-    let b = before.map(|f| &f.summary);
-    let confidence_before = b.map(|b| b.confidence.rag);
+    let confidence_before = before.map(|f| f.summary.confidence.rag);
+    let moved = |figure: fn(&BlueprintFigures) -> u64, direction| {
+        Moved::of(figure(now), before.map(figure), direction)
+    };
     Trend {
         since,
         confidence_before,
         confidence: confidence_before.map_or(Direction::Same, |r| {
             Direction::more_is_better(u64::from(rank(s.confidence.rag)), u64::from(rank(r)))
         }),
-        milestones_done: Moved::of(
-            s.progress.done,
-            b.map(|b| b.progress.done),
+        milestones_done: moved(|f| f.summary.progress.done, Direction::more_is_better),
+        money_confirmed: moved(
+            |f| f.summary.blueprint.funding.money.confirmed,
             Direction::more_is_better,
         ),
-        money_confirmed: Moved::of(
-            s.blueprint.funding.money.confirmed,
-            b.map(|b| b.blueprint.funding.money.confirmed),
+        money_disbursed: moved(
+            |f| f.summary.blueprint.funding.money.disbursed,
             Direction::more_is_better,
         ),
-        money_disbursed: Moved::of(
-            s.blueprint.funding.money.disbursed,
-            b.map(|b| b.blueprint.funding.money.disbursed),
-            Direction::more_is_better,
-        ),
-        overdue: Moved::of(
-            overdue_count(now),
-            before.map(overdue_count),
-            Direction::fewer_is_better,
-        ),
+        overdue: moved(overdue_count, Direction::fewer_is_better),
     }
 }
 
@@ -785,28 +774,22 @@ pub struct Involvement {
     pub staff_time: FundingTotals,
 }
 
+/// The items of `items` that `by` says are `org`'s.
+fn of_org<T: Clone>(items: &[T], org: &str, by: impl Fn(&T) -> &OrgId) -> Vec<T> {
+    items
+        .iter()
+        .filter(|i| by(i).as_str() == org)
+        .cloned()
+        .collect()
+}
+
 /// What `org` leads, owns, committed, pledged and delivered in a blueprint; `None` when it has
 /// no part in it.
 pub fn involvement(f: &BlueprintFigures, org: &str) -> Option<Involvement> {
     let b = &f.summary.blueprint;
-    let milestones: Vec<AssessedMilestone> = f
-        .milestones
-        .iter()
-        .filter(|m| m.milestone.owner.as_str() == org)
-        .cloned()
-        .collect();
-    let commitments: Vec<AssessedCommitment> = f
-        .commitments
-        .iter()
-        .filter(|c| c.commitment.partner.as_str() == org)
-        .cloned()
-        .collect();
-    let pledges: Vec<PledgeView> = f
-        .pledges
-        .iter()
-        .filter(|p| p.sponsor.as_str() == org)
-        .cloned()
-        .collect();
+    let milestones = of_org(&f.milestones, org, |m| &m.milestone.owner);
+    let commitments = of_org(&f.commitments, org, |c| &c.commitment.partner);
+    let pledges = of_org(&f.pledges, org, |p| &p.sponsor);
     let workstreams: Vec<String> = b
         .workstreams
         .iter()

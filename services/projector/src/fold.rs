@@ -11,37 +11,85 @@ use redb::TableDefinition;
 use serde::{Deserialize, Serialize};
 
 use crate::db::{COMMITMENTS, MILESTONES, PLEDGES};
-use crate::describe::Before;
+use crate::describe::Described;
 use crate::views::*;
 
 /// A thing that belongs to a blueprint and adds to its totals: milestones, commitments, pledges.
 /// Each can also say the creating action that would record it as it stands ([`AsCreated`]).
+/// What differs between kinds only by name is declared with [`thing_kind!`].
 pub(crate) trait BlueprintThing:
-    AsCreated + Sized + Clone + serde::Serialize + serde::de::DeserializeOwned
+    AsCreated + Described + Sized + Clone + serde::Serialize + serde::de::DeserializeOwned
 {
     const TABLE: TableDefinition<'static, &'static str, &'static [u8]>;
     /// The kind, for messages.
     const WHAT: &'static str;
     /// What its first event does, for messages ("planned", "made").
     const CREATED: &'static str;
-    /// The view the first event creates, or None when `body` does not create this kind of thing.
-    fn create(blueprint: &str, id: &str, body: &EventBody) -> Option<Self>;
+    /// The payload of the event that creates this kind of thing.
+    type Creating;
+    /// The payload of `body` when it creates this kind of thing.
+    fn creating(body: &EventBody) -> Option<&Self::Creating>;
+    /// The view that creating event `e` makes of thing `id` of `blueprint`, not yet stamped.
+    fn create(blueprint: &str, id: &str, e: &Self::Creating) -> Self;
     /// Applies a later event that happened on `on`; false when it does not apply to this kind
     /// of thing.
     fn update(&mut self, body: &EventBody, on: NaiveDate) -> bool;
+    /// Marks the view as changed last by the commit at `seq`, recorded at `at`.
     fn stamp(&mut self, seq: u64, at: DateTime<Utc>);
     /// Adds this thing's share to its blueprint's totals, or takes it away.
     fn count(&self, blueprint: &mut BlueprintView, add: bool);
-    /// The view as history sentences see it before an event.
-    fn before(&self) -> Before<'_>;
 }
 
-pub(crate) fn adjust(total: &mut u64, amount: u64, add: bool) {
-    *total = if add {
-        total.saturating_add(amount)
-    } else {
-        total.saturating_sub(amount)
+/// The items of a [`BlueprintThing`] impl that differ between kinds only by name: where the
+/// views are stored, what messages call the kind, the event that creates one and what it does,
+/// and the stamp every view carries in `version` and `updated_at`.
+macro_rules! thing_kind {
+    ($table:ident, $what:literal, created by $creating:ident, $created:literal) => {
+        const TABLE: TableDefinition<'static, &'static str, &'static [u8]> = $table;
+        const WHAT: &'static str = $what;
+        const CREATED: &'static str = $created;
+        type Creating = proto::$creating;
+
+        fn creating(body: &EventBody) -> Option<&Self::Creating> {
+            match body {
+                EventBody::$creating(e) => Some(e),
+                _ => None,
+            }
+        }
+
+        fn stamp(&mut self, seq: u64, at: DateTime<Utc>) {
+            self.version = seq;
+            self.updated_at = at;
+        }
     };
+}
+
+/// Applies one event of an organisation's subject; `view` is `None` until the organisation is
+/// registered. Fails, changing nothing, when the event does not apply.
+pub(crate) fn step_organisation(
+    view: &mut Option<OrganisationView>,
+    id: &str,
+    seq: u64,
+    body: &EventBody,
+) -> Result<(), String> {
+    match (body, view.as_mut()) {
+        (EventBody::OrganisationRegistered(e), None) => {
+            *view = Some(OrganisationView {
+                id: id.to_owned(),
+                name: e.name.clone(),
+                org_type: e.org_type,
+                version: seq,
+            });
+        }
+        (EventBody::OrganisationRenamed(e), Some(v)) => v.name = e.name.clone(),
+        (other, _) => {
+            return Err(format!(
+                "{} does not apply to organisation {id}",
+                other.type_name()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Applies one event of a blueprint's own subject; `view` is `None` until the blueprint is
@@ -169,14 +217,15 @@ pub(crate) fn step_thing<V: BlueprintThing>(
 ) -> Result<(), String> {
     match view.as_mut() {
         None => {
-            *view = Some(V::create(bp, id, body).ok_or_else(|| {
+            let e = V::creating(body).ok_or_else(|| {
                 format!(
                     "{} arrived before {} {bp}/{id} was {}",
                     body.type_name(),
                     V::WHAT,
                     V::CREATED
                 )
-            })?);
+            })?;
+            *view = Some(V::create(bp, id, e));
         }
         Some(v) => {
             if !v.update(body, on) {
@@ -327,49 +376,17 @@ pub fn fold<'a>(
         if events.is_empty() {
             continue;
         }
-        let id = commit.thing.id.as_str();
-        let mut applied = Vec::with_capacity(events.len());
-        match commit.thing.kind {
+        let applied = match commit.thing.kind {
             ThingKind::Organisation => continue,
-            ThingKind::Blueprint => {
-                for (on, body) in events {
-                    if step_blueprint(&mut blueprint, id, seq, on, body).is_ok() {
-                        applied.push(on);
-                    }
-                }
-                let Some(b) = blueprint.as_mut() else {
-                    continue;
-                };
-                if !applied.is_empty() {
-                    b.version = seq;
-                    b.updated_seq = seq;
-                }
+            ThingKind::Blueprint => fold_blueprint(&mut blueprint, seq, &commit.thing.id, &events),
+            ThingKind::Milestone => {
+                fold_thing(&mut milestones, blueprint.as_mut(), seq, commit, &events)
             }
-            ThingKind::Milestone => fold_thing(
-                &mut milestones,
-                &mut blueprint,
-                seq,
-                commit,
-                &events,
-                &mut applied,
-            ),
-            ThingKind::Commitment => fold_thing(
-                &mut commitments,
-                &mut blueprint,
-                seq,
-                commit,
-                &events,
-                &mut applied,
-            ),
-            ThingKind::Pledge => fold_thing(
-                &mut pledges,
-                &mut blueprint,
-                seq,
-                commit,
-                &events,
-                &mut applied,
-            ),
-        }
+            ThingKind::Commitment => {
+                fold_thing(&mut commitments, blueprint.as_mut(), seq, commit, &events)
+            }
+            ThingKind::Pledge => fold_thing(&mut pledges, blueprint.as_mut(), seq, commit, &events),
+        };
         if let Some(b) = blueprint.as_mut()
             && !applied.is_empty()
         {
@@ -384,16 +401,40 @@ pub fn fold<'a>(
     })
 }
 
+/// Folds the events of one commit on the blueprint itself; the dates of those that applied.
+fn fold_blueprint(
+    blueprint: &mut Option<BlueprintView>,
+    seq: u64,
+    id: &str,
+    events: &[(NaiveDate, &EventBody)],
+) -> Vec<NaiveDate> {
+    let mut applied = Vec::with_capacity(events.len());
+    for (on, body) in events {
+        if step_blueprint(blueprint, id, seq, *on, body).is_ok() {
+            applied.push(*on);
+        }
+    }
+    if let Some(b) = blueprint.as_mut()
+        && !applied.is_empty()
+    {
+        b.version = seq;
+        b.updated_seq = seq;
+    }
+    applied
+}
+
+/// Folds the events of one commit on a thing of the blueprint (none apply before the blueprint
+/// is drafted); the dates of those that applied.
 fn fold_thing<V: BlueprintThing>(
     things: &mut BTreeMap<String, V>,
-    blueprint: &mut Option<BlueprintView>,
+    blueprint: Option<&mut BlueprintView>,
     seq: u64,
     commit: &Commit,
     events: &[(NaiveDate, &EventBody)],
-    applied: &mut Vec<NaiveDate>,
-) {
-    let Some(bp) = blueprint.as_mut() else {
-        return;
+) -> Vec<NaiveDate> {
+    let mut applied = Vec::with_capacity(events.len());
+    let Some(bp) = blueprint else {
+        return applied;
     };
     let id = commit.thing.id.as_str();
     let old = things.get(id).cloned();
@@ -403,29 +444,20 @@ fn fold_thing<V: BlueprintThing>(
             applied.push(*on);
         }
     }
-    if applied.is_empty() {
-        return;
-    }
-    if let Some(mut view) = view {
+    if !applied.is_empty()
+        && let Some(mut view) = view
+    {
         settle_thing(old.as_ref(), &mut view, bp, seq, commit.recorded_at);
         things.insert(id.to_owned(), view);
     }
+    applied
 }
 
 impl BlueprintThing for MilestoneView {
-    fn before(&self) -> Before<'_> {
-        Before::Milestone(self)
-    }
+    thing_kind!(MILESTONES, "milestone", created by MilestonePlanned, "planned");
 
-    const TABLE: TableDefinition<'static, &'static str, &'static [u8]> = MILESTONES;
-    const WHAT: &'static str = "milestone";
-    const CREATED: &'static str = "planned";
-
-    fn create(blueprint: &str, id: &str, body: &EventBody) -> Option<Self> {
-        let EventBody::MilestonePlanned(e) = body else {
-            return None;
-        };
-        Some(MilestoneView {
+    fn create(blueprint: &str, id: &str, e: &proto::MilestonePlanned) -> Self {
+        MilestoneView {
             blueprint: blueprint.to_owned(),
             id: id.to_owned(),
             workstream: e.workstream.to_string(),
@@ -444,7 +476,7 @@ impl BlueprintThing for MilestoneView {
             evidence: None,
             version: 0,
             updated_at: DateTime::<Utc>::MIN_UTC,
-        })
+        }
     }
 
     fn update(&mut self, body: &EventBody, on: NaiveDate) -> bool {
@@ -490,11 +522,6 @@ impl BlueprintThing for MilestoneView {
         true
     }
 
-    fn stamp(&mut self, seq: u64, at: DateTime<Utc>) {
-        self.version = seq;
-        self.updated_at = at;
-    }
-
     fn count(&self, blueprint: &mut BlueprintView, add: bool) {
         let c = &mut blueprint.milestones;
         let total = match self.status {
@@ -508,19 +535,10 @@ impl BlueprintThing for MilestoneView {
 }
 
 impl BlueprintThing for CommitmentView {
-    fn before(&self) -> Before<'_> {
-        Before::Commitment(self)
-    }
+    thing_kind!(COMMITMENTS, "commitment", created by CommitmentMade, "made");
 
-    const TABLE: TableDefinition<'static, &'static str, &'static [u8]> = COMMITMENTS;
-    const WHAT: &'static str = "commitment";
-    const CREATED: &'static str = "made";
-
-    fn create(blueprint: &str, id: &str, body: &EventBody) -> Option<Self> {
-        let EventBody::CommitmentMade(e) = body else {
-            return None;
-        };
-        Some(CommitmentView {
+    fn create(blueprint: &str, id: &str, e: &proto::CommitmentMade) -> Self {
+        CommitmentView {
             blueprint: blueprint.to_owned(),
             id: id.to_owned(),
             partner: e.partner.clone(),
@@ -535,7 +553,7 @@ impl BlueprintThing for CommitmentView {
             status: CommitmentStatus::Made,
             version: 0,
             updated_at: DateTime::<Utc>::MIN_UTC,
-        })
+        }
     }
 
     fn update(&mut self, body: &EventBody, on: NaiveDate) -> bool {
@@ -566,11 +584,6 @@ impl BlueprintThing for CommitmentView {
         true
     }
 
-    fn stamp(&mut self, seq: u64, at: DateTime<Utc>) {
-        self.version = seq;
-        self.updated_at = at;
-    }
-
     fn count(&self, blueprint: &mut BlueprintView, add: bool) {
         let c = &mut blueprint.commitments;
         let total = match self.status {
@@ -583,19 +596,10 @@ impl BlueprintThing for CommitmentView {
 }
 
 impl BlueprintThing for PledgeView {
-    fn before(&self) -> Before<'_> {
-        Before::Pledge(self)
-    }
+    thing_kind!(PLEDGES, "pledge", created by PledgeMade, "made");
 
-    const TABLE: TableDefinition<'static, &'static str, &'static [u8]> = PLEDGES;
-    const WHAT: &'static str = "pledge";
-    const CREATED: &'static str = "made";
-
-    fn create(blueprint: &str, id: &str, body: &EventBody) -> Option<Self> {
-        let EventBody::PledgeMade(e) = body else {
-            return None;
-        };
-        Some(PledgeView {
+    fn create(blueprint: &str, id: &str, e: &proto::PledgeMade) -> Self {
+        PledgeView {
             blueprint: blueprint.to_owned(),
             id: id.to_owned(),
             sponsor: e.sponsor.clone(),
@@ -609,7 +613,7 @@ impl BlueprintThing for PledgeView {
             title: None,
             version: 0,
             updated_at: DateTime::<Utc>::MIN_UTC,
-        })
+        }
     }
 
     fn update(&mut self, body: &EventBody, _on: NaiveDate) -> bool {
@@ -629,19 +633,11 @@ impl BlueprintThing for PledgeView {
         true
     }
 
-    fn stamp(&mut self, seq: u64, at: DateTime<Utc>) {
-        self.version = seq;
-        self.updated_at = at;
-    }
-
     fn count(&self, blueprint: &mut BlueprintView, add: bool) {
-        let share = self.contribution();
         let totals = match self.resource {
             proto::Resource::Money => &mut blueprint.funding.money,
             proto::Resource::StaffTime => &mut blueprint.funding.staff_time,
         };
-        adjust(&mut totals.pledged, share.pledged, add);
-        adjust(&mut totals.confirmed, share.confirmed, add);
-        adjust(&mut totals.disbursed, share.disbursed, add);
+        totals.adjust(self.contribution(), add);
     }
 }

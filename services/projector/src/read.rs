@@ -172,21 +172,9 @@ impl Reader {
             return Ok(fold::fold(self.log(bp)?.iter(), window));
         }
         Ok(Some(BlueprintModel {
-            milestones: self
-                .milestones(bp)?
-                .into_iter()
-                .map(|m| (m.id.clone(), m))
-                .collect(),
-            commitments: self
-                .commitments(bp)?
-                .into_iter()
-                .map(|c| (c.id.clone(), c))
-                .collect(),
-            pledges: self
-                .pledges(bp)?
-                .into_iter()
-                .map(|p| (p.id.clone(), p))
-                .collect(),
+            milestones: by_id(self.milestones(bp)?),
+            commitments: by_id(self.commitments(bp)?),
+            pledges: by_id(self.pledges(bp)?),
             blueprint,
         }))
     }
@@ -245,10 +233,9 @@ impl Reader {
         window: &Window,
         rules: &RagRules,
     ) -> Result<Option<BlueprintSummary>, DbError> {
-        let checkpoint = self.checkpoint()?;
-        Ok(self
-            .model(bp, window)?
-            .map(|m| figures::summary(&m, window, rules, checkpoint)))
+        self.at_checkpoint(bp, window, |m, checkpoint| {
+            figures::summary(m, window, rules, checkpoint)
+        })
     }
 
     /// Everything the blueprint page shows, as of the window.
@@ -258,10 +245,20 @@ impl Reader {
         window: &Window,
         rules: &RagRules,
     ) -> Result<Option<BlueprintFigures>, DbError> {
+        self.at_checkpoint(bp, window, |m, checkpoint| {
+            figures::blueprint_figures(m, window, rules, checkpoint)
+        })
+    }
+
+    /// What `f` makes of the blueprint's model for `window` and the checkpoint it is read at.
+    fn at_checkpoint<T>(
+        &self,
+        bp: &str,
+        window: &Window,
+        f: impl FnOnce(&BlueprintModel, u64) -> T,
+    ) -> Result<Option<T>, DbError> {
         let checkpoint = self.checkpoint()?;
-        Ok(self
-            .model(bp, window)?
-            .map(|m| figures::blueprint_figures(&m, window, rules, checkpoint)))
+        Ok(self.model(bp, window)?.map(|m| f(&m, checkpoint)))
     }
 
     /// How the blueprint's figures moved up to the window's date, for charts.
@@ -322,12 +319,10 @@ impl Reader {
         rules: &RagRules,
         visible: impl Fn(&BlueprintView) -> bool,
     ) -> Result<Vec<figures::PortfolioEntry>, DbError> {
-        let mut out = Vec::new();
-        for b in self.blueprints()?.iter().filter(|b| visible(b)) {
-            if let Some((f, trend)) = self.figures_with_trend(&b.id, window, rules)? {
-                out.push(figures::portfolio_entry(&f, trend));
-            }
-        }
+        let mut out = self.each_visible(visible, |b| {
+            let found = self.figures_with_trend(&b.id, window, rules)?;
+            Ok(found.map(|(f, trend)| figures::portfolio_entry(&f, trend)))
+        })?;
         out.sort_by(|a, b| a.title.cmp(&b.title));
         Ok(out)
     }
@@ -362,13 +357,21 @@ impl Reader {
         rules: &RagRules,
         visible: impl Fn(&BlueprintView) -> bool,
     ) -> Result<Vec<figures::Involvement>, DbError> {
+        self.each_visible(visible, |b| {
+            let found = self.figures(&b.id, window, rules)?;
+            Ok(found.and_then(|f| figures::involvement(&f, org)))
+        })
+    }
+
+    /// What `pick` makes of each blueprint `visible` lets through, where it makes anything.
+    fn each_visible<T>(
+        &self,
+        visible: impl Fn(&BlueprintView) -> bool,
+        mut pick: impl FnMut(&BlueprintView) -> Result<Option<T>, DbError>,
+    ) -> Result<Vec<T>, DbError> {
         let mut out = Vec::new();
         for b in self.blueprints()?.iter().filter(|b| visible(b)) {
-            if let Some(f) = self.figures(&b.id, window, rules)?
-                && let Some(i) = figures::involvement(&f, org)
-            {
-                out.push(i);
-            }
+            out.extend(pick(b)?);
         }
         Ok(out)
     }
@@ -389,4 +392,12 @@ impl Reader {
         let trend = figures::trend(&now, before.as_ref(), earlier.as_of);
         Ok(Some((now, trend)))
     }
+}
+
+/// Things of a blueprint keyed by their ids.
+fn by_id<V: AsCreated>(things: Vec<V>) -> BTreeMap<String, V> {
+    things
+        .into_iter()
+        .map(|v| (v.thing_id().to_owned(), v))
+        .collect()
 }

@@ -250,98 +250,6 @@ mod tests {
 
     const TODAY: &str = "2026-06-01";
 
-    fn rag_of(view: MilestoneView) -> Rag {
-        assess_milestones(&[view], d(TODAY), &RagRules::default())
-            .into_values()
-            .next()
-            .unwrap()
-            .rag
-    }
-
-    #[test]
-    fn milestone_rules() {
-        assert_eq!(
-            rag_of(m(
-                "a",
-                MilestoneStatus::InProgress,
-                "2026-05-01",
-                "2026-05-31",
-                90
-            )),
-            Rag::Red
-        );
-        assert_eq!(
-            rag_of(m(
-                "a",
-                MilestoneStatus::Planned,
-                "2026-06-10",
-                "2026-06-10",
-                0
-            )),
-            Rag::Amber
-        );
-        assert_eq!(
-            rag_of(m(
-                "a",
-                MilestoneStatus::InProgress,
-                "2026-06-10",
-                "2026-06-10",
-                40
-            )),
-            Rag::Amber
-        );
-        assert_eq!(
-            rag_of(m(
-                "a",
-                MilestoneStatus::InProgress,
-                "2026-06-10",
-                "2026-06-10",
-                50
-            )),
-            Rag::Green
-        );
-        assert_eq!(
-            rag_of(m(
-                "a",
-                MilestoneStatus::Planned,
-                "2026-06-01",
-                "2026-08-01",
-                0
-            )),
-            Rag::Amber
-        );
-        assert_eq!(
-            rag_of(m(
-                "a",
-                MilestoneStatus::Planned,
-                "2026-07-20",
-                "2026-08-01",
-                0
-            )),
-            Rag::Green
-        );
-        assert_eq!(
-            rag_of(m(
-                "a",
-                MilestoneStatus::Done,
-                "2026-01-01",
-                "2026-01-01",
-                100
-            )),
-            Rag::Done
-        );
-        assert_eq!(
-            rag_of(m(
-                "a",
-                MilestoneStatus::Cancelled,
-                "2026-01-01",
-                "2026-01-01",
-                0
-            )),
-            Rag::Cancelled
-        );
-    }
-
     #[test]
     fn a_red_dependency_makes_a_green_milestone_amber() {
         let late = m(
@@ -364,14 +272,7 @@ mod tests {
         assert!(out["after"].reasons[0].contains("late"));
     }
 
-    fn reasons_of(view: MilestoneView) -> (Rag, Vec<String>) {
-        let a = assess_milestones(&[view], d(TODAY), &RagRules::default())
-            .into_values()
-            .next()
-            .unwrap();
-        (a.rag, a.reasons)
-    }
-
+    /// Each case: a milestone, and the RAG and reasons it is assessed at on `TODAY`.
     #[test]
     fn every_milestone_rule_says_why() {
         use MilestoneStatus::*;
@@ -392,9 +293,19 @@ mod tests {
                 vec!["due in 9 days at 40% progress"],
             ),
             (
+                m("a", InProgress, "2026-06-10", "2026-06-10", 50),
+                Rag::Green,
+                vec![],
+            ),
+            (
                 m("a", Planned, "2026-06-01", "2026-08-01", 0),
                 Rag::Amber,
                 vec!["forecast has slipped 61 days past the baseline"],
+            ),
+            (
+                m("a", Planned, "2026-07-20", "2026-08-01", 0),
+                Rag::Green,
+                vec![],
             ),
             (
                 m("a", Planned, "2026-05-01", "2026-06-05", 0),
@@ -409,13 +320,28 @@ mod tests {
                 Rag::Green,
                 vec![],
             ),
+            (
+                m("a", Done, "2026-01-01", "2026-01-01", 100),
+                Rag::Done,
+                vec![],
+            ),
+            (
+                m("a", Cancelled, "2026-01-01", "2026-01-01", 0),
+                Rag::Cancelled,
+                vec![],
+            ),
         ];
         for (view, rag, reasons) in cases {
-            assert_eq!(
-                reasons_of(view),
-                (rag, reasons.iter().map(|r| r.to_string()).collect())
-            );
+            let a = assess_milestones(&[view], d(TODAY), &RagRules::default())
+                .into_values()
+                .next()
+                .unwrap();
+            assert_eq!((a.rag, a.reasons), (rag, strings(&reasons)));
         }
+    }
+
+    fn strings(texts: &[&str]) -> Vec<String> {
+        texts.iter().map(|t| t.to_string()).collect()
     }
 
     fn blueprint(target: u64, confirmed: u64, end: &str) -> BlueprintView {
@@ -435,83 +361,72 @@ mod tests {
         b
     }
 
-    fn confidence_of(b: &BlueprintView, milestones: &[MilestoneView]) -> Assessed {
-        let rules = RagRules::default();
-        confidence(
-            b,
-            &assess_milestones(milestones, d(TODAY), &rules),
-            d(TODAY),
-            &rules,
-        )
-    }
-
+    /// Each case: a blueprint's funding target, confirmed funding and end date, its milestones,
+    /// and the delivery confidence and reasons it is assessed at on `TODAY`.
     #[test]
     fn every_confidence_rule_says_why() {
         use MilestoneStatus::*;
         let green = m("g", InProgress, "2026-09-01", "2026-09-01", 60);
         // Milestones are told apart by id.
-        let greens = |n: usize| -> Vec<MilestoneView> {
-            (0..n)
-                .map(|i| {
-                    let mut g = green.clone();
-                    g.id = format!("g{i}");
-                    g
+        let with = |one: &MilestoneView, n: usize| -> Vec<MilestoneView> {
+            let mut all: Vec<MilestoneView> = (0..n)
+                .map(|i| MilestoneView {
+                    id: format!("g{i}"),
+                    ..green.clone()
                 })
-                .collect()
-        };
-        let with = |one: &MilestoneView, n: usize| {
-            let mut all = greens(n);
+                .collect();
             all.push(one.clone());
             all
         };
         let red = m("r", InProgress, "2026-05-01", "2026-05-20", 10);
         let amber = m("a", Planned, "2026-06-10", "2026-06-10", 0);
-        let funded = blueprint(100, 100, "2027-12-31");
-        let reasons = |a: Assessed| (a.rag, a.reasons);
-        assert_eq!(
-            reasons(confidence_of(&funded, std::slice::from_ref(&green))),
-            (Rag::Green, vec![])
-        );
-        assert_eq!(
-            reasons(confidence_of(&funded, &with(&red, 4))),
-            (Rag::Amber, vec!["1 open milestone(s) are red".to_owned()])
-        );
-        assert_eq!(
-            reasons(confidence_of(&funded, &with(&red, 2))),
-            (Rag::Red, vec!["1 of 3 open milestones are red".to_owned()])
-        );
-        assert_eq!(
-            reasons(confidence_of(&funded, &with(&amber, 2))),
-            (
-                Rag::Amber,
-                vec!["1 of 3 open milestones are amber".to_owned()]
-            )
-        );
-        assert_eq!(
-            reasons(confidence_of(
-                &blueprint(100, 60, "2027-12-31"),
-                std::slice::from_ref(&green)
-            )),
-            (
-                Rag::Amber,
-                vec!["confirmed funding is below the target".to_owned()]
-            )
-        );
-        assert_eq!(
-            reasons(confidence_of(
-                &blueprint(100, 40, "2026-07-01"),
-                std::slice::from_ref(&green)
-            )),
-            (
-                Rag::Red,
-                vec!["confirmed funding is below half the target with 30 days left".to_owned()]
-            )
-        );
-        // Done and cancelled milestones are not open: they count towards no share.
         let done = m("d", Done, "2026-01-01", "2026-01-01", 100);
-        assert_eq!(
-            reasons(confidence_of(&funded, &[done, green])),
-            (Rag::Green, vec![])
-        );
+        let funded = (100, 100, "2027-12-31");
+        let cases = [
+            (funded, vec![green.clone()], Rag::Green, vec![]),
+            (
+                funded,
+                with(&red, 4),
+                Rag::Amber,
+                vec!["1 open milestone(s) are red"],
+            ),
+            (
+                funded,
+                with(&red, 2),
+                Rag::Red,
+                vec!["1 of 3 open milestones are red"],
+            ),
+            (
+                funded,
+                with(&amber, 2),
+                Rag::Amber,
+                vec!["1 of 3 open milestones are amber"],
+            ),
+            (
+                (100, 60, "2027-12-31"),
+                vec![green.clone()],
+                Rag::Amber,
+                vec!["confirmed funding is below the target"],
+            ),
+            (
+                (100, 40, "2026-07-01"),
+                vec![green.clone()],
+                Rag::Red,
+                vec!["confirmed funding is below half the target with 30 days left"],
+            ),
+            // Done and cancelled milestones are not open: they count towards no share.
+            (funded, vec![done, green], Rag::Green, vec![]),
+        ];
+        let rules = RagRules::default();
+        for ((target, confirmed, end), milestones, rag, reasons) in cases {
+            let assessed = assess_milestones(&milestones, d(TODAY), &rules);
+            let a = confidence(
+                &blueprint(target, confirmed, end),
+                &assessed,
+                d(TODAY),
+                &rules,
+            );
+            assert_eq!((a.rag, a.reasons), (rag, strings(&reasons)));
+        }
     }
 }

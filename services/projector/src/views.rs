@@ -71,6 +71,24 @@ pub struct FundingTotals {
     pub disbursed: u64,
 }
 
+impl FundingTotals {
+    /// Adds `share` to these totals, or takes it away.
+    pub(crate) fn adjust(&mut self, share: FundingTotals, add: bool) {
+        adjust(&mut self.pledged, share.pledged, add);
+        adjust(&mut self.confirmed, share.confirmed, add);
+        adjust(&mut self.disbursed, share.disbursed, add);
+    }
+}
+
+/// Adds `amount` to `total`, or takes it away, within the range of a `u64`.
+pub(crate) fn adjust(total: &mut u64, amount: u64, add: bool) {
+    *total = if add {
+        total.saturating_add(amount)
+    } else {
+        total.saturating_sub(amount)
+    };
+}
+
 /// Money (pence) and staff time (hundredths of a person-day).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

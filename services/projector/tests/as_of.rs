@@ -3,7 +3,7 @@
 //! an instant.
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use projector::fold::{self, Window};
+use projector::fold::{self, BlueprintModel, Window};
 use projector::read::Reader;
 use projector::views;
 use projector::{Received, apply_batch};
@@ -19,19 +19,38 @@ fn at(day: &str, hour: u32) -> DateTime<Utc> {
     Utc.from_utc_datetime(&date.and_hms_opt(hour, 0, 0).unwrap())
 }
 
+fn wm() -> BlueprintId {
+    "wm".parse().unwrap()
+}
+
+fn blueprint() -> ThingRef {
+    ThingRef::blueprint(&wm())
+}
+
+fn milestone(id: &str) -> ThingRef {
+    ThingRef::milestone(&wm(), &id.parse().unwrap())
+}
+
+fn pledge(id: &str) -> ThingRef {
+    ThingRef::pledge(&wm(), &id.parse().unwrap())
+}
+
 /// Builds commits the way the services store them, one sequence after another.
 struct Log {
     commits: Vec<Received>,
-    /// The latest date an event of each commit happened on.
+    /// The date each commit's event happened on.
     dates: Vec<NaiveDate>,
 }
 
 impl Log {
-    fn new() -> Self {
-        Self {
+    /// Blueprint `wm` drafted on 1 May, recorded at 9:00 that day.
+    fn drafted() -> Self {
+        let mut log = Self {
             commits: Vec::new(),
             dates: Vec::new(),
-        }
+        };
+        log.record(blueprint(), at("2026-05-01", 9), drafted(), "2026-05-01");
+        log
     }
 
     /// The commits among `kept` whose events had all happened by `date`, at their own
@@ -47,12 +66,8 @@ impl Log {
         Self { commits, dates }
     }
 
-    fn push(
-        &mut self,
-        thing: ThingRef,
-        recorded_at: DateTime<Utc>,
-        events: &[(EventBody, NaiveDate)],
-    ) {
+    /// A commit of one event on `thing`, happening on `on`, recorded at `recorded_at`.
+    fn record(&mut self, thing: ThingRef, recorded_at: DateTime<Utc>, body: EventBody, on: &str) {
         let commit = Commit {
             format: FORMAT_VERSION,
             thing,
@@ -60,18 +75,9 @@ impl Log {
             request_hash: None,
             actor: Actor::named("test"),
             recorded_at,
-            events: events
-                .iter()
-                .map(|(b, on)| Event::new(b, *on).unwrap())
-                .collect(),
+            events: vec![Event::new(&body, d(on)).unwrap()],
         };
-        self.dates.push(
-            events
-                .iter()
-                .map(|(_, on)| *on)
-                .max()
-                .unwrap_or(d("2026-01-01")),
-        );
+        self.dates.push(d(on));
         self.commits.push(Received {
             seq: self.commits.len() as u64 + 1,
             subject: commit.thing.subject(),
@@ -79,30 +85,6 @@ impl Log {
             pending: 0,
             published_unix: 0,
         });
-    }
-
-    fn blueprint(&mut self, recorded_at: DateTime<Utc>, body: EventBody, on: &str) {
-        self.push(
-            ThingRef::blueprint(&"wm".parse().unwrap()),
-            recorded_at,
-            &[(body, d(on))],
-        );
-    }
-
-    fn milestone(&mut self, id: &str, recorded_at: DateTime<Utc>, body: EventBody, on: &str) {
-        self.push(
-            ThingRef::milestone(&"wm".parse().unwrap(), &id.parse().unwrap()),
-            recorded_at,
-            &[(body, d(on))],
-        );
-    }
-
-    fn pledge(&mut self, id: &str, recorded_at: DateTime<Utc>, body: EventBody, on: &str) {
-        self.push(
-            ThingRef::pledge(&"wm".parse().unwrap(), &id.parse().unwrap()),
-            recorded_at,
-            &[(body, d(on))],
-        );
     }
 
     fn project(&self) -> (tempfile::TempDir, redb::Database) {
@@ -151,34 +133,33 @@ fn pledged(amount: u64) -> EventBody {
 /// A blueprint with one milestone done in August, a pledge confirmed in July and paid in
 /// September, and a progress report recorded in October but back-dated to June.
 fn scenario() -> Log {
-    let mut log = Log::new();
-    log.blueprint(at("2026-05-01", 9), drafted(), "2026-05-01");
-    log.milestone(
-        "academy",
+    let mut log = Log::drafted();
+    log.record(
+        milestone("academy"),
         at("2026-05-02", 9),
         planned("2026-08-31"),
         "2026-05-02",
     );
-    log.milestone(
-        "hub",
+    log.record(
+        milestone("hub"),
         at("2026-05-03", 9),
         planned("2026-12-31"),
         "2026-05-03",
     );
-    log.pledge(
-        "fund",
+    log.record(
+        pledge("fund"),
         at("2026-06-01", 9),
         pledged(5_000_000),
         "2026-06-01",
     );
-    log.pledge(
-        "fund",
+    log.record(
+        pledge("fund"),
         at("2026-07-01", 9),
         PledgeConfirmed { amount: 4_000_000 }.into(),
         "2026-07-01",
     );
-    log.milestone(
-        "academy",
+    log.record(
+        milestone("academy"),
         at("2026-08-10", 9),
         MilestoneCompleted {
             on: d("2026-08-10"),
@@ -187,8 +168,8 @@ fn scenario() -> Log {
         .into(),
         "2026-08-10",
     );
-    log.pledge(
-        "fund",
+    log.record(
+        pledge("fund"),
         at("2026-09-15", 9),
         PledgeDisbursed {
             amount: 2_200_000,
@@ -198,8 +179,8 @@ fn scenario() -> Log {
         "2026-09-15",
     );
     // Back-dated: recorded on 1 October, happened on 20 June.
-    log.milestone(
-        "hub",
+    log.record(
+        milestone("hub"),
         at("2026-10-01", 9),
         MilestoneStarted {}.into(),
         "2026-06-20",
@@ -214,14 +195,23 @@ fn window(as_of: &str, known_at: Option<DateTime<Utc>>) -> Window {
     }
 }
 
+/// `wm` as the reader shows it for `window`, and as a fold of its whole log gives it.
+fn stored_and_folded(reader: &Reader, window: &Window) -> (BlueprintModel, BlueprintModel) {
+    let stored = reader.model("wm", window).unwrap().unwrap();
+    let folded = fold::fold(reader.log("wm").unwrap().iter(), window).unwrap();
+    (stored, folded)
+}
+
+/// `wm` as of the end of `date`, counting everything recorded.
+fn as_of(reader: &Reader, date: &str) -> BlueprintModel {
+    reader.model("wm", &window(date, None)).unwrap().unwrap()
+}
+
 #[test]
 fn a_fold_that_sees_everything_equals_the_stored_views() {
     let (_dir, db) = scenario().project();
     let reader = Reader::new(&db).unwrap();
-    let everything = window("2026-12-01", None);
-    let stored = reader.model("wm", &everything).unwrap().unwrap();
-    let log = reader.log("wm").unwrap();
-    let folded = fold::fold(log.iter(), &everything).unwrap();
+    let (stored, folded) = stored_and_folded(&reader, &window("2026-12-01", None));
     assert_eq!(folded, stored);
 }
 
@@ -230,10 +220,7 @@ fn as_of_leaves_out_what_had_not_happened() {
     let (_dir, db) = scenario().project();
     let reader = Reader::new(&db).unwrap();
 
-    let august = reader
-        .model("wm", &window("2026-08-03", None))
-        .unwrap()
-        .unwrap();
+    let august = as_of(&reader, "2026-08-03");
     let f = august.blueprint.funding.money;
     assert_eq!(
         (f.pledged, f.confirmed, f.disbursed),
@@ -250,10 +237,7 @@ fn as_of_leaves_out_what_had_not_happened() {
         views::MilestoneStatus::InProgress
     );
 
-    let may = reader
-        .model("wm", &window("2026-05-02", None))
-        .unwrap()
-        .unwrap();
+    let may = as_of(&reader, "2026-05-02");
     assert_eq!(may.milestones.len(), 1, "the hub was planned on 3 May");
     assert!(may.pledges.is_empty());
 
@@ -265,10 +249,7 @@ fn as_of_leaves_out_what_had_not_happened() {
         "not drafted yet"
     );
 
-    let now = reader
-        .model("wm", &window("2026-12-01", None))
-        .unwrap()
-        .unwrap();
+    let now = as_of(&reader, "2026-12-01");
     assert_eq!(now.blueprint.funding.money.disbursed, 2_200_000);
     assert_eq!(now.blueprint.milestones.done, 1);
 }
@@ -286,16 +267,13 @@ fn known_at_leaves_out_what_had_not_been_recorded() {
     );
     assert_eq!(seen.blueprint.funding.money.disbursed, 2_200_000);
     // The same date as known today includes the correction.
-    let today = reader
-        .model("wm", &window("2026-09-20", None))
-        .unwrap()
-        .unwrap();
+    let today = as_of(&reader, "2026-09-20");
     assert_eq!(
         today.milestones["hub"].status,
         views::MilestoneStatus::InProgress
     );
     // History follows the window too.
-    let subject = ThingRef::milestone(&"wm".parse().unwrap(), &"hub".parse().unwrap()).subject();
+    let subject = milestone("hub").subject();
     assert_eq!(reader.history_in(&subject, &board).unwrap().len(), 1);
     assert_eq!(
         reader
@@ -375,29 +353,26 @@ proptest! {
         events in proptest::collection::vec((any_event(), 0u32..200), 1..40),
         cut in 0u32..200,
     ) {
-        let mut log = Log::new();
-        log.blueprint(at("2026-05-01", 9), drafted(), "2026-05-01");
+        let mut log = Log::drafted();
         for (i, ((target, body), offset)) in events.into_iter().enumerate() {
             let on = (d("2026-05-01") + chrono::Days::new(offset.into())).to_string();
             let recorded = at("2026-05-01", 9) + chrono::Duration::hours(i as i64 + 1);
             match target {
-                0..=2 => log.milestone(&format!("m{target}"), recorded, body, &on),
-                _ => log.pledge(&format!("p{target}"), recorded, body, &on),
+                0..=2 => log.record(milestone(&format!("m{target}")), recorded, body, &on),
+                _ => log.record(pledge(&format!("p{target}")), recorded, body, &on),
             }
         }
         let (_dir, db) = log.project();
         let reader = Reader::new(&db).unwrap();
         let all = window("2026-12-31", None);
-        let stored = reader.model("wm", &all).unwrap().unwrap();
-        let entries = reader.log("wm").unwrap();
-        let folded = fold::fold(entries.iter(), &all).unwrap();
+        let (stored, folded) = stored_and_folded(&reader, &all);
         prop_assert_eq!(folded, stored);
 
         // A fold for a date equals projecting, live, only the commits that had happened by it
         // (of those the projector accepted: the others were quarantined and are in no view).
         let date = d("2026-05-01") + chrono::Days::new(cut.into());
         let past = reader.model("wm", &Window { as_of: date, known_at: None }).unwrap().unwrap();
-        let kept: Vec<u64> = entries.iter().map(|l| l.seq).collect();
+        let kept: Vec<u64> = reader.log("wm").unwrap().iter().map(|l| l.seq).collect();
         let (_dir2, db2) = log.up_to(date, &kept).project();
         let live = Reader::new(&db2).unwrap().model("wm", &all).unwrap().unwrap();
         prop_assert_eq!(past, live);
@@ -406,10 +381,9 @@ proptest! {
 
 #[test]
 fn a_report_recorded_late_does_not_replace_a_newer_one() {
-    let mut log = Log::new();
-    log.blueprint(at("2026-05-01", 9), drafted(), "2026-05-01");
-    log.milestone(
-        "academy",
+    let mut log = Log::drafted();
+    log.record(
+        milestone("academy"),
         at("2026-05-02", 9),
         planned("2026-12-31"),
         "2026-05-02",
@@ -421,24 +395,25 @@ fn a_report_recorded_late_does_not_replace_a_newer_one() {
         }
         .into()
     };
-    log.milestone("academy", at("2026-11-01", 9), progress(70), "2026-11-01");
+    log.record(
+        milestone("academy"),
+        at("2026-11-01", 9),
+        progress(70),
+        "2026-11-01",
+    );
     // Recorded after the 70% report, but it happened a month before it.
-    log.milestone("academy", at("2026-11-02", 9), progress(55), "2026-10-01");
+    log.record(
+        milestone("academy"),
+        at("2026-11-02", 9),
+        progress(55),
+        "2026-10-01",
+    );
     let (_dir, db) = log.project();
     let reader = Reader::new(&db).unwrap();
-    let now = reader
-        .model("wm", &window("2026-12-01", None))
-        .unwrap()
-        .unwrap();
+    let now = as_of(&reader, "2026-12-01");
     assert_eq!(now.milestones["academy"].percent, 70);
-    let october = reader
-        .model("wm", &window("2026-10-15", None))
-        .unwrap()
-        .unwrap();
+    let october = as_of(&reader, "2026-10-15");
     assert_eq!(october.milestones["academy"].percent, 55);
-    let before_it = reader
-        .model("wm", &window("2026-09-30", None))
-        .unwrap()
-        .unwrap();
+    let before_it = as_of(&reader, "2026-09-30");
     assert_eq!(before_it.milestones["academy"].percent, 0);
 }
