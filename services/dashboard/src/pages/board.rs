@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use projector::figures::{BoardReport, MilestoneChange};
 use proto::Resource;
 
@@ -16,6 +16,7 @@ use crate::api::{BoardParams, board_report};
 use crate::components::{Shown, Tag, long_date, money, rag_tag, status_name, status_tag};
 use crate::problem::ApiError;
 use crate::session::Visitor;
+use crate::tables::{self, row};
 
 /// One line of the report, as the page and the CSV both show it.
 pub struct Line {
@@ -297,41 +298,18 @@ pub async fn board_csv(
     Path(bp): Path<String>,
     visitor: Visitor,
     q: BoardQuery,
-) -> Response {
-    let q = match q {
-        Ok(Query(q)) => q,
-        Err(e) => {
-            return ApiError::malformed(format!(
-                "the query string is not valid: {}",
-                e.body_text()
-            ))
-            .into_response();
-        }
-    };
-    let (r, sections, _) = match report_for(&state, &visitor, &bp, &q).await {
-        Ok(found) => found,
-        Err(e) => return e.into_response(),
-    };
-    let mut rows = vec![vec![
-        "section".to_owned(),
-        "id".to_owned(),
-        "what".to_owned(),
+) -> Result<Response, ApiError> {
+    let (r, sections, _) = report_for(&state, &visitor, &bp, &tables::query(q)?).await?;
+    let header = row![
+        "section",
+        "id",
+        "what",
         format!("as of {}", r.from),
         format!("as of {}", r.to),
-        "detail".to_owned(),
-    ]];
-    for s in &sections {
-        for l in &s.lines {
-            rows.push(vec![
-                l.section.to_owned(),
-                l.id.clone(),
-                l.what.clone(),
-                l.before.clone(),
-                l.after.clone(),
-                l.detail.clone(),
-            ]);
-        }
-    }
+        "detail",
+    ];
+    let lines = sections.iter().flat_map(|s| &s.lines);
+    let rows = lines.map(|l| row![l.section, l.id, l.what, l.before, l.after, l.detail]);
     let filename = format!("{}-board-{}-to-{}.csv", r.blueprint, r.from, r.to);
-    crate::tables::csv_response(&filename, rows).unwrap_or_else(IntoResponse::into_response)
+    tables::csv_response(&filename, std::iter::once(header).chain(rows))
 }
