@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use projector::figures::{BlueprintFigures, Progression, Trend, WorkstreamProgress};
+use projector::figures::{BlueprintFigures, Point, Progression, Trend, WorkstreamProgress};
 use projector::read::AssessedMilestone;
 use projector::views::MilestoneStatus;
 use proto::{BlueprintId, Resource, ThingKind};
@@ -324,17 +324,22 @@ fn filter_and_sort(rows: &[MilestoneRow], q: &BlueprintQuery) -> Vec<MilestoneRo
     out
 }
 
+/// A line of a progression chart: its label and the figure of each point it plots.
+type Line = (&'static str, fn(&Point) -> u64);
+
+/// A series of the progression's points for each line.
+fn progression_series(p: &Progression, lines: &[Line]) -> Vec<charts::Series> {
+    lines
+        .iter()
+        .map(|(label, figure)| charts::Series {
+            label: (*label).to_owned(),
+            points: p.points.iter().map(|x| (x.date, figure(x))).collect(),
+        })
+        .collect()
+}
+
 fn burn_up(p: &Progression, id: &str) -> ChartBlock {
-    let series = vec![
-        charts::Series {
-            label: "Planned scope".into(),
-            points: p.points.iter().map(|x| (x.date, x.scope)).collect(),
-        },
-        charts::Series {
-            label: "Done".into(),
-            points: p.points.iter().map(|x| (x.date, x.done)).collect(),
-        },
-    ];
+    let series = progression_series(p, &[("Planned scope", |x| x.scope), ("Done", |x| x.done)]);
     chart_block(
         id,
         "Burn-up: milestones planned and done",
@@ -345,20 +350,14 @@ fn burn_up(p: &Progression, id: &str) -> ChartBlock {
 }
 
 fn money_chart(p: &Progression, id: &str) -> ChartBlock {
-    let series = vec![
-        charts::Series {
-            label: "Pledged".into(),
-            points: p.points.iter().map(|x| (x.date, x.pledged)).collect(),
-        },
-        charts::Series {
-            label: "Confirmed".into(),
-            points: p.points.iter().map(|x| (x.date, x.confirmed)).collect(),
-        },
-        charts::Series {
-            label: "Disbursed".into(),
-            points: p.points.iter().map(|x| (x.date, x.disbursed)).collect(),
-        },
-    ];
+    let series = progression_series(
+        p,
+        &[
+            ("Pledged", |x| x.pledged),
+            ("Confirmed", |x| x.confirmed),
+            ("Disbursed", |x| x.disbursed),
+        ],
+    );
     chart_block(
         id,
         "Funding over time: money pledged, confirmed and disbursed",
