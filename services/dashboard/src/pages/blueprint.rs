@@ -13,6 +13,7 @@ use projector::views::MilestoneStatus;
 use proto::{BlueprintId, Resource, ThingKind};
 use serde::Deserialize;
 
+use super::activity::{Entry, entries};
 use super::*;
 use crate::AppState;
 use crate::api::{ReadParams, require_readable};
@@ -136,15 +137,6 @@ pub struct PledgeRow {
     pub conditions: String,
 }
 
-pub struct ActivityRow {
-    pub when: String,
-    pub happened: String,
-    pub who: String,
-    pub href: String,
-    pub thing: String,
-    pub summary: String,
-}
-
 /// A chart and the accessible table of the same figures.
 pub struct ChartBlock {
     pub svg: String,
@@ -181,7 +173,7 @@ struct BlueprintPage {
     partners: Vec<PartnerRow>,
     commitments: Vec<CommitmentRow>,
     pledges: Vec<PledgeRow>,
-    activity: Vec<ActivityRow>,
+    activity: Vec<Entry>,
     burn_up: ChartBlock,
     money_chart: ChartBlock,
     timeline: String,
@@ -671,32 +663,12 @@ pub(super) async fn blueprint_page(
                 conditions: p.conditions.clone(),
             })
             .collect();
-        let activity = reader
-            .recent_activity(id.as_str(), &window, 10, None)?
-            .into_iter()
-            .flat_map(|(thing, h)| {
-                let href = match thing.kind {
-                    ThingKind::Blueprint => shown.link(&base),
-                    k => shown.link(&format!("{base}/{}/{}", plural(k), thing.id)),
-                };
-                let who = match &h.actor_org {
-                    Some(o) => format!("{} ({})", h.actor, name_of(&names, o.as_str())),
-                    None => h.actor.clone(),
-                };
-                let when = crate::components::long_instant(h.recorded_at);
-                h.events
-                    .into_iter()
-                    .map(|e| ActivityRow {
-                        when: when.clone(),
-                        happened: long_date(e.occurred_on),
-                        who: who.clone(),
-                        href: href.clone(),
-                        thing: format!("{} {}", thing.kind.token(), thing.id),
-                        summary: e.summary,
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let activity = entries(
+            reader.recent_activity(id.as_str(), &window, 10, None)?,
+            &shown,
+            &base,
+            |o| name_of(&names, o.as_str()),
+        );
         let timeline = charts::timeline_chart(&charts::TimelineChart {
             id: "milestone-timeline",
             title: "Milestones: baseline against forecast".into(),
