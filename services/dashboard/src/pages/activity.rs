@@ -2,7 +2,7 @@
 //! happened and when it was recorded, for every milestone, commitment, pledge and the blueprint.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use projector::views::HistoryEntry;
@@ -14,7 +14,6 @@ use crate::AppState;
 use crate::api::{ReadParams, require_readable};
 use crate::commands::plural;
 use crate::components::{Shown, long_date, long_instant};
-use crate::session::Visitor;
 
 /// Entries on one page.
 pub const PAGE_SIZE: usize = 25;
@@ -26,6 +25,12 @@ pub struct ActivityQuery {
     as_of: Option<chrono::NaiveDate>,
     known_at: Option<chrono::DateTime<chrono::Utc>>,
     page: Option<usize>,
+}
+
+impl Accepts for ActivityQuery {
+    fn accepts() -> String {
+        format!("page=<number>, {WINDOW_QUERY}")
+    }
 }
 
 /// One event of a commit: what happened to which thing, and when and by whom it was recorded.
@@ -64,12 +69,8 @@ struct ActivityPage {
 pub async fn activity(
     State(state): State<AppState>,
     Path(bp): Path<String>,
-    visitor: Visitor,
-    q: Result<Query<ActivityQuery>, axum::extract::rejection::QueryRejection>,
+    PageQuery { visitor, query: q }: PageQuery<ActivityQuery>,
 ) -> Response {
-    let Ok(Query(q)) = q else {
-        return bad_query(&visitor, &format!("page=<number>, {WINDOW_QUERY}"));
-    };
     let params = ReadParams {
         min_seq: q.min_seq,
         as_of: q.as_of,

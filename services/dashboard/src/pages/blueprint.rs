@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use projector::figures::{BlueprintFigures, Point, Progression, Trend, WorkstreamProgress};
@@ -48,6 +48,12 @@ impl BlueprintQuery {
             known_at: self.known_at,
             on: self.on,
         }
+    }
+}
+
+impl Accepts for BlueprintQuery {
+    fn accepts() -> String {
+        format!("workstream, status, owner, sort, {WINDOW_QUERY}")
     }
 }
 
@@ -206,15 +212,8 @@ impl BlueprintPage {
 pub async fn blueprint(
     State(state): State<AppState>,
     Path(bp): Path<String>,
-    visitor: Visitor,
-    q: Result<Query<BlueprintQuery>, axum::extract::rejection::QueryRejection>,
+    PageQuery { visitor, query }: PageQuery<BlueprintQuery>,
 ) -> Response {
-    let Ok(Query(query)) = q else {
-        return bad_query(
-            &visitor,
-            &format!("workstream, status, owner, sort, {WINDOW_QUERY}"),
-        );
-    };
     blueprint_page(&state, &visitor, &bp, &query, None, StatusCode::OK).await
 }
 

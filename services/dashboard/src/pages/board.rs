@@ -230,6 +230,12 @@ async fn report_for(
     Ok((r, sections, shown))
 }
 
+impl Accepts for BoardParams {
+    fn accepts() -> String {
+        "from=<YYYY-MM-DD>, to=<YYYY-MM-DD> and known_at=<RFC 3339 instant>".to_owned()
+    }
+}
+
 type BoardQuery = Result<Query<BoardParams>, axum::extract::rejection::QueryRejection>;
 
 fn query_of(r: &BoardReport) -> String {
@@ -247,15 +253,8 @@ fn query_of(r: &BoardReport) -> String {
 pub async fn board(
     State(state): State<AppState>,
     Path(bp): Path<String>,
-    visitor: Visitor,
-    q: BoardQuery,
+    PageQuery { visitor, query: q }: PageQuery<BoardParams>,
 ) -> Response {
-    let Ok(Query(q)) = q else {
-        return bad_query(
-            &visitor,
-            "from=<YYYY-MM-DD>, to=<YYYY-MM-DD> and known_at=<RFC 3339 instant>",
-        );
-    };
     match report_for(&state, &visitor, &bp, &q).await {
         Ok((r, sections, shown)) => {
             let query = query_of(&r);

@@ -23,13 +23,15 @@ pub use sign_in::{sign_in, sign_in_form, sign_out};
 pub use thing::thing;
 
 use askama::Template;
-use axum::extract::Query;
+use axum::extract::{FromRequestParts, Query};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Response};
 use projector::read::Reader;
 use projector::views::BlueprintView;
 use proto::ThingKind;
 
+use crate::AppState;
 use crate::api::ReadParams;
 
 use crate::forms::{Choices, Refused};
@@ -106,13 +108,41 @@ fn status_label<T: serde::Serialize>(status: &T) -> String {
 /// The window every page takes, for the error page of a query string that does not parse.
 const WINDOW_QUERY: &str = "as_of=<YYYY-MM-DD> and known_at=<RFC 3339 instant>";
 
-/// The page for a query string that does not parse; `accepted` says what the page takes.
-fn bad_query(visitor: &Visitor, accepted: &str) -> Response {
-    page_error(
-        Some(visitor),
-        StatusCode::BAD_REQUEST,
-        &format!("the query string is not valid: use {accepted}"),
-    )
+/// A query string a page takes.
+pub trait Accepts: serde::de::DeserializeOwned {
+    /// What it takes, for the error page of a query string that does not parse.
+    fn accepts() -> String;
+}
+
+impl Accepts for ReadParams {
+    fn accepts() -> String {
+        WINDOW_QUERY.to_owned()
+    }
+}
+
+/// Who asks for a page, and the page's query string. A query string that does not parse is
+/// answered with the error page saying what the page takes.
+pub struct PageQuery<T = ReadParams> {
+    visitor: Visitor,
+    query: T,
+}
+
+impl<T: Accepts> FromRequestParts<AppState> for PageQuery<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let visitor = Visitor::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(query)) => Ok(PageQuery { visitor, query }),
+            Err(_) => Err(page_error(
+                Some(&visitor),
+                StatusCode::BAD_REQUEST,
+                &format!("the query string is not valid: use {}", T::accepts()),
+            )),
+        }
+    }
 }
 
 /// An error page for a visitor.
@@ -160,8 +190,6 @@ type Refusal<'a> = Option<(&'a str, &'a Refused)>;
 fn refused_for<'a>(refusal: Refusal<'a>, action: &str) -> Option<&'a Refused> {
     refusal.and_then(|(a, r)| (a == action).then_some(r))
 }
-
-type PageQuery = Result<Query<ReadParams>, axum::extract::rejection::QueryRejection>;
 
 fn collection_kind(things: &str) -> Option<ThingKind> {
     match things {

@@ -1,7 +1,7 @@
 //! A milestone, commitment or pledge with its facts and its full history.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use projector::views::HistoryEntry;
@@ -39,17 +39,13 @@ struct ThingPage {
 pub async fn thing(
     State(state): State<AppState>,
     Path((bp, things, id)): Path<(String, String, String)>,
-    visitor: Visitor,
-    q: PageQuery,
+    PageQuery { visitor, query }: PageQuery,
 ) -> Response {
-    let Ok(Query(params)) = q else {
-        return bad_query(&visitor, WINDOW_QUERY);
-    };
     thing_page(
         &state,
         &visitor,
         (&bp, &things, &id),
-        &params,
+        &query,
         None,
         StatusCode::OK,
     )
