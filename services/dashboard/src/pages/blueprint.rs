@@ -375,9 +375,7 @@ fn chart_block(
         .map(|(d, vs)| {
             (
                 d.to_string(),
-                vs.into_iter()
-                    .map(|v| v.map_or_else(|| "—".to_owned(), format))
-                    .collect(),
+                vs.into_iter().map(|v| or_dash(v, format)).collect(),
             )
         })
         .collect();
@@ -654,9 +652,7 @@ pub(super) async fn blueprint_page(
                     Resource::StaffTime => "Staff time",
                 },
                 pledged: p.resource.format(p.pledged),
-                confirmed: p
-                    .confirmed
-                    .map_or_else(|| "—".to_owned(), |c| p.resource.format(c)),
+                confirmed: or_dash(p.confirmed, |c| p.resource.format(c)),
                 disbursed: p.resource.format(p.disbursed),
                 status: status_tag(&status_name(&p.status)),
                 conditions: p.conditions.clone(),

@@ -54,14 +54,11 @@ struct BoardPage {
 }
 
 fn date_or_dash(d: Option<chrono::NaiveDate>) -> String {
-    d.map_or_else(|| "—".to_owned(), |d| d.to_string())
+    or_dash(d, |d| d.to_string())
 }
 
 fn status_text<T: serde::Serialize>(s: Option<&T>) -> String {
-    s.map_or_else(
-        || "—".to_owned(),
-        |s| status_tag(&status_name(s)).text.to_owned(),
-    )
+    or_dash(s, |s| status_tag(&status_name(s)).text.to_owned())
 }
 
 /// The report as sections of lines: the one layout the page and the CSV share.

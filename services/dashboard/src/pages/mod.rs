@@ -97,12 +97,9 @@ fn page_error(visitor: Option<&Visitor>, status: StatusCode, message: &str) -> R
     )
 }
 
-/// A status as people read it: `in progress`, `fulfilled`.
-fn status_label<T: serde::Serialize>(status: &T) -> String {
-    serde_json::to_value(status)
-        .ok()
-        .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
-        .unwrap_or_default()
+/// `value` as `show` writes it, or a dash when there is none.
+fn or_dash<T>(value: Option<T>, show: impl FnOnce(T) -> String) -> String {
+    value.map_or_else(|| "—".to_owned(), show)
 }
 
 /// The window every page takes, for the error page of a query string that does not parse.
