@@ -62,7 +62,8 @@ impl Nav {
     }
 }
 
-fn render(status: StatusCode, template: impl Template) -> Response {
+/// A page, or the problem document when it cannot be rendered.
+pub(crate) fn render(status: StatusCode, template: impl Template) -> Response {
     match template.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => ApiError::internal("render the page", e).into_response(),
