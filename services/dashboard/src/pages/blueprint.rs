@@ -219,23 +219,19 @@ pub async fn blueprint(
 
 fn milestone_row(
     m: &AssessedMilestone,
-    names: &BTreeMap<String, String>,
+    names: &OrgNames,
     ws: &BTreeMap<String, String>,
 ) -> MilestoneRow {
     MilestoneRow {
         tag: rag_tag(m.rag),
         status: status_tag(&status_name(&m.milestone.status)),
-        owner: name_of(names, m.milestone.owner.as_str()),
+        owner: names.name(m.milestone.owner.as_str()),
         workstream: ws
             .get(&m.milestone.workstream)
             .cloned()
             .unwrap_or_else(|| m.milestone.workstream.clone()),
         m: m.clone(),
     }
-}
-
-fn name_of(names: &BTreeMap<String, String>, id: &str) -> String {
-    names.get(id).cloned().unwrap_or_else(|| id.to_owned())
 }
 
 fn headlines(f: &BlueprintFigures, t: &Trend) -> Vec<Headline> {
@@ -418,11 +414,7 @@ pub(super) async fn blueprint_page(
             .figures_with_trend(id.as_str(), &window, &state.rules)?
             .ok_or_else(|| crate::api::not_in_window(&id, &window))?;
         let shown = Shown::of(window);
-        let names: BTreeMap<String, String> = reader
-            .organisations()?
-            .into_iter()
-            .map(|o| (o.id, o.name))
-            .collect();
+        let names = OrgNames::read(&reader)?;
         let b = &f.summary.blueprint;
         let ws: BTreeMap<String, String> = b
             .workstreams
@@ -506,7 +498,7 @@ pub(super) async fn blueprint_page(
                     .chain(
                         owners
                             .iter()
-                            .map(|o| choice(o.clone(), name_of(&names, o), &query.owner)),
+                            .map(|o| choice(o.clone(), names.name(o), &query.owner)),
                     )
                     .collect(),
             ),
@@ -536,7 +528,7 @@ pub(super) async fn blueprint_page(
         let workstreams = f
             .workstreams
             .iter()
-            .map(|w| (w.clone(), name_of(&names, w.lead_org.as_str())))
+            .map(|w| (w.clone(), names.name(w.lead_org.as_str())))
             .collect();
         let progression = reader.progression(id.as_str(), &window)?;
         let targets = b
@@ -603,7 +595,7 @@ pub(super) async fn blueprint_page(
                     disbursed: r.format(t.disbursed),
                 };
                 (
-                    name_of(&names, s.sponsor.as_str()),
+                    names.name(s.sponsor.as_str()),
                     row(Resource::Money, s.money),
                     row(Resource::StaffTime, s.staff_time),
                 )
@@ -613,7 +605,7 @@ pub(super) async fn blueprint_page(
             .commitments_by_partner
             .iter()
             .map(|p| PartnerRow {
-                partner: name_of(&names, p.partner.as_str()),
+                partner: names.name(p.partner.as_str()),
                 delivered: p
                     .units
                     .iter()
@@ -632,7 +624,7 @@ pub(super) async fn blueprint_page(
                 let v = &c.commitment;
                 CommitmentRow {
                     id: v.id.clone(),
-                    partner: name_of(&names, v.partner.as_str()),
+                    partner: names.name(v.partner.as_str()),
                     description: v.description.clone(),
                     delivered: format!("{} of {} {}", v.delivered, v.quantity, v.unit),
                     due: long_date(v.due),
@@ -646,7 +638,7 @@ pub(super) async fn blueprint_page(
             .iter()
             .map(|p| PledgeRow {
                 id: p.id.clone(),
-                sponsor: name_of(&names, p.sponsor.as_str()),
+                sponsor: names.name(p.sponsor.as_str()),
                 resource: match p.resource {
                     Resource::Money => "Money",
                     Resource::StaffTime => "Staff time",
@@ -662,7 +654,7 @@ pub(super) async fn blueprint_page(
             reader.recent_activity(id.as_str(), &window, 10, None)?,
             &shown,
             &base,
-            |o| name_of(&names, o.as_str()),
+            |o| names.name(o.as_str()),
         );
         let timeline = charts::timeline_chart(&charts::TimelineChart {
             id: "milestone-timeline",
@@ -745,7 +737,7 @@ pub(super) async fn blueprint_page(
             confidence: rag_tag(f.summary.confidence.rag),
             since: long_date(t.since),
             headlines: headlines(&f, &t),
-            lead: name_of(&names, b.lead_org.as_str()),
+            lead: names.name(b.lead_org.as_str()),
             at_risk,
             milestone_count: rows.len(),
             milestones,

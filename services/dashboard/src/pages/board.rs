@@ -1,8 +1,6 @@
 //! "Since the last board": what changed in a blueprint between two dates, as a page that prints
 //! on A4, and the same rows as CSV. The report itself is `projector::figures::board_report`.
 
-use std::collections::BTreeMap;
-
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -62,12 +60,7 @@ fn status_text<T: serde::Serialize>(s: Option<&T>) -> String {
 }
 
 /// The report as sections of lines: the one layout the page and the CSV share.
-fn sections(r: &BoardReport, names: &BTreeMap<String, String>) -> Vec<Section> {
-    let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
-    let shown = Shown::of(projector::fold::Window {
-        as_of: r.to,
-        known_at: r.known_at,
-    });
+fn sections(r: &BoardReport, names: &OrgNames, shown: &Shown) -> Vec<Section> {
     let href =
         |things: &str, id: &str| shown.link(&format!("/blueprints/{}/{things}/{id}", r.blueprint));
     let milestone = |section: &'static str, c: &MilestoneChange, detail: String| Line {
@@ -130,7 +123,7 @@ fn sections(r: &BoardReport, names: &BTreeMap<String, String>) -> Vec<Section> {
             lines: m("added", &r.added, &|c| {
                 format!(
                     "owned by {}, baseline {}",
-                    name(c.owner.as_str()),
+                    names.name(c.owner.as_str()),
                     c.baseline
                 )
             }),
@@ -155,7 +148,7 @@ fn sections(r: &BoardReport, names: &BTreeMap<String, String>) -> Vec<Section> {
                     section: "delivered",
                     id: d.id.clone(),
                     href: href("commitments", &d.id),
-                    what: format!("{}: {}", name(d.partner.as_str()), d.description),
+                    what: format!("{}: {}", names.name(d.partner.as_str()), d.description),
                     before: format!("{} of {} {}", d.delivered_before, d.quantity, d.unit),
                     after: format!("{} of {} {}", d.delivered_after, d.quantity, d.unit),
                     detail: if d.fulfilled {
@@ -180,7 +173,7 @@ fn sections(r: &BoardReport, names: &BTreeMap<String, String>) -> Vec<Section> {
                         href: href("pledges", &p.id),
                         what: format!(
                             "{} ({})",
-                            name(p.sponsor.as_str()),
+                            names.name(p.sponsor.as_str()),
                             match p.resource {
                                 Resource::Money => "money",
                                 Resource::StaffTime => "staff time",
@@ -214,16 +207,11 @@ async fn report_for(
 ) -> Result<(BoardReport, Vec<Section>, Shown), ApiError> {
     let r = board_report(state, &visitor.caller, bp, q).await?;
     let reader = state.reader(&Default::default()).await?;
-    let names: BTreeMap<String, String> = reader
-        .organisations()?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect();
-    let sections = sections(&r, &names);
     let shown = Shown::of(projector::fold::Window {
         as_of: r.to,
         known_at: r.known_at,
     });
+    let sections = sections(&r, &OrgNames::read(&reader)?, &shown);
     Ok((r, sections, shown))
 }
 

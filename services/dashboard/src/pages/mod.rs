@@ -161,6 +161,29 @@ fn may_write(visitor: &Visitor, kind: ThingKind, action: &str, blueprint: Option
             .is_ok()
 }
 
+/// The organisations' names, by id.
+struct OrgNames(std::collections::BTreeMap<String, String>);
+
+impl OrgNames {
+    fn read(reader: &Reader) -> Result<Self, ApiError> {
+        let names = reader.organisations()?.into_iter().map(|o| (o.id, o.name));
+        Ok(OrgNames(names.collect()))
+    }
+
+    /// The organisation's name, or its id when it is not registered.
+    fn name(&self, id: &str) -> String {
+        self.0.get(id).cloned().unwrap_or_else(|| id.to_owned())
+    }
+
+    /// `Name (id)`, or the id when it is not registered.
+    fn with_id(&self, id: &proto::OrgId) -> String {
+        match self.0.get(id.as_str()) {
+            Some(name) => format!("{name} ({id})"),
+            None => id.to_string(),
+        }
+    }
+}
+
 fn choices(reader: &Reader, bp: Option<&BlueprintView>) -> Result<Choices, ApiError> {
     let organisations = reader
         .organisations()?

@@ -71,15 +71,7 @@ pub(super) async fn thing_page(
     let result: Result<Option<ThingPage>, ApiError> = async {
         let reader = state.reader(params).await?;
         let bpv = require_readable(&reader, &visitor.caller, &bp_id)?;
-        let names: std::collections::BTreeMap<String, String> = reader
-            .organisations()?
-            .into_iter()
-            .map(|o| (o.id, o.name))
-            .collect();
-        let org = |id: &proto::OrgId| match names.get(id.as_str()) {
-            Some(name) => format!("{name} ({id})"),
-            None => id.to_string(),
-        };
+        let names = OrgNames::read(&reader)?;
         let workstream = |id: &str| {
             bpv.workstreams
                 .iter()
@@ -101,7 +93,7 @@ pub(super) async fn thing_page(
                     let v = &m.milestone;
                     let facts = vec![
                         ("Workstream", workstream(&v.workstream)),
-                        ("Owner", org(&v.owner)),
+                        ("Owner", names.with_id(&v.owner)),
                         ("Baseline date", v.baseline.to_string()),
                         ("Forecast date", v.forecast.to_string()),
                         ("Slippage", format!("{} days", m.slippage_days)),
@@ -131,7 +123,7 @@ pub(super) async fn thing_page(
                 .map(|c| {
                     let v = &c.commitment;
                     let facts = vec![
-                        ("Partner", org(&v.partner)),
+                        ("Partner", names.with_id(&v.partner)),
                         ("Kind", v.kind.label().to_owned()),
                         ("Promised", format!("{} {}", v.quantity, v.unit)),
                         (
@@ -152,7 +144,7 @@ pub(super) async fn thing_page(
                 .find(|p| p.id == id)
                 .map(|v| {
                     let facts = vec![
-                        ("Sponsor", org(&v.sponsor)),
+                        ("Sponsor", names.with_id(&v.sponsor)),
                         ("Pledged", v.resource.format(v.pledged)),
                         ("Confirmed", or_dash(v.confirmed, |c| v.resource.format(c))),
                         ("Disbursed", v.resource.format(v.disbursed)),
