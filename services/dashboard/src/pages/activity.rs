@@ -121,10 +121,7 @@ pub async fn activity(
         })
     }
     .await;
-    match result {
-        Ok(page) => render(StatusCode::OK, page),
-        Err(e) => from_api(&visitor, e),
-    }
+    show(&visitor, StatusCode::OK, result)
 }
 
 /// The entries of `commits`, in their order, each linking to its thing's page (below `base`, the

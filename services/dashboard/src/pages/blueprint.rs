@@ -765,10 +765,7 @@ pub(super) async fn blueprint_page(
         })
     }
     .await;
-    match result {
-        Ok(page) => render(status, page),
-        Err(e) => from_api(visitor, e),
-    }
+    show(visitor, status, result)
 }
 
 fn rag_label(s: &str) -> String {

@@ -240,40 +240,36 @@ pub async fn board(
     Path(bp): Path<String>,
     PageQuery { visitor, query: q }: PageQuery<BoardParams>,
 ) -> Response {
-    match report_for(&state, &visitor, &bp, &q).await {
-        Ok((r, sections, shown)) => {
-            let query = query_of(&r);
-            render(
-                StatusCode::OK,
-                BoardPage {
-                    nav: Nav::of(&visitor),
-                    from_text: long_date(r.from),
-                    to_text: long_date(r.to),
-                    before: r.confidence_before.as_ref().map(|c| rag_tag(c.rag)),
-                    after: rag_tag(r.confidence_after.rag),
-                    csv_href: format!("/blueprints/{}/board.csv?{query}", r.blueprint),
-                    back_href: shown.link(&format!("/blueprints/{}", r.blueprint)),
-                    money: vec![
-                        (
-                            "Money confirmed",
-                            money(r.money_before.confirmed),
-                            money(r.money_after.confirmed),
-                        ),
-                        (
-                            "Money paid",
-                            money(r.money_before.disbursed),
-                            money(r.money_after.disbursed),
-                        ),
-                    ],
-                    json_href: format!("/api/v1/blueprints/{}/board?{query}", r.blueprint),
-                    sections,
-                    shown,
-                    r,
-                },
-            )
+    let page = report_for(&state, &visitor, &bp, &q).await;
+    let page = page.map(|(r, sections, shown)| {
+        let query = query_of(&r);
+        BoardPage {
+            nav: Nav::of(&visitor),
+            from_text: long_date(r.from),
+            to_text: long_date(r.to),
+            before: r.confidence_before.as_ref().map(|c| rag_tag(c.rag)),
+            after: rag_tag(r.confidence_after.rag),
+            csv_href: format!("/blueprints/{}/board.csv?{query}", r.blueprint),
+            back_href: shown.link(&format!("/blueprints/{}", r.blueprint)),
+            money: vec![
+                (
+                    "Money confirmed",
+                    money(r.money_before.confirmed),
+                    money(r.money_after.confirmed),
+                ),
+                (
+                    "Money paid",
+                    money(r.money_before.disbursed),
+                    money(r.money_after.disbursed),
+                ),
+            ],
+            json_href: format!("/api/v1/blueprints/{}/board?{query}", r.blueprint),
+            sections,
+            shown,
+            r,
         }
-        Err(e) => from_api(&visitor, e),
-    }
+    });
+    show(&visitor, StatusCode::OK, page)
 }
 
 /// `GET /blueprints/{bp}/board.csv`: one row per change, the lines of the page.

@@ -152,6 +152,23 @@ fn from_api(visitor: &Visitor, e: ApiError) -> Response {
     page_error(Some(visitor), e.status, &e.detail)
 }
 
+/// The page, with `status`, or the error page of the problem that stopped it.
+fn show(visitor: &Visitor, status: StatusCode, page: Result<impl Template, ApiError>) -> Response {
+    match page {
+        Ok(page) => render(status, page),
+        Err(e) => from_api(visitor, e),
+    }
+}
+
+/// The error page of a path that names no page.
+fn no_such_page(visitor: &Visitor) -> Response {
+    page_error(
+        Some(visitor),
+        StatusCode::NOT_FOUND,
+        "there is no such page",
+    )
+}
+
 /// Whether the visitor may use forms for `kind`/`action` (signed in, with a role that may).
 fn may_write(visitor: &Visitor, kind: ThingKind, action: &str, blueprint: Option<&str>) -> bool {
     visitor.session.is_some()

@@ -122,8 +122,5 @@ pub(super) async fn index_page(
         })
     }
     .await;
-    match result {
-        Ok(page) => render(status, page),
-        Err(e) => from_api(visitor, e),
-    }
+    show(visitor, status, result)
 }

@@ -175,11 +175,7 @@ async fn post_form(
         Err((status, message)) => return page_error(Some(visitor), status, message),
     };
     let Some(command) = command else {
-        return page_error(
-            Some(visitor),
-            StatusCode::NOT_FOUND,
-            "there is no such page",
-        );
+        return no_such_page(visitor);
     };
     match submit(state, visitor, fields, command).await {
         Ok(to) => see_other(&to),

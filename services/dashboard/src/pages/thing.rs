@@ -62,13 +62,9 @@ pub(super) async fn thing_page(
     status: StatusCode,
 ) -> Response {
     let (Some(kind), Ok(bp_id)) = (collection_kind(things), bp.parse::<BlueprintId>()) else {
-        return page_error(
-            Some(visitor),
-            StatusCode::NOT_FOUND,
-            "there is no such page",
-        );
+        return no_such_page(visitor);
     };
-    let result: Result<Option<ThingPage>, ApiError> = async {
+    let result: Result<ThingPage, ApiError> = async {
         let reader = state.reader(params).await?;
         let bpv = require_readable(&reader, &visitor.caller, &bp_id)?;
         let names = OrgNames::read(&reader)?;
@@ -156,7 +152,10 @@ pub(super) async fn thing_page(
                 }),
         };
         let Some(about) = about else {
-            return Ok(None);
+            return Err(ApiError::not_found(
+                format!("{}.not_found", kind.token()),
+                format!("{} {bp}/{id} does not exist", kind.token()),
+            ));
         };
         let history = reader.history_in(&thing.subject(), &window)?;
         let shown = crate::components::Shown::of(window);
@@ -179,7 +178,7 @@ pub(super) async fn thing_page(
                 )
             })
             .collect();
-        Ok(Some(ThingPage {
+        Ok(ThingPage {
             recorded: params.min_seq.filter(|_| !shown.past),
             live_since: bpv.updated_seq,
             nav,
@@ -197,18 +196,10 @@ pub(super) async fn thing_page(
             facts: about.facts,
             history,
             forms,
-        }))
+        })
     }
     .await;
-    match result {
-        Ok(Some(page)) => render(status, page),
-        Ok(None) => page_error(
-            Some(visitor),
-            StatusCode::NOT_FOUND,
-            &format!("{} {bp}/{id} does not exist", kind.token()),
-        ),
-        Err(e) => from_api(visitor, e),
-    }
+    show(visitor, status, result)
 }
 
 /// What a thing's page says of it, whatever its kind.
