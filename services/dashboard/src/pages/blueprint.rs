@@ -14,6 +14,7 @@ use proto::{BlueprintId, Resource, ThingKind};
 use serde::Deserialize;
 
 use super::activity::{Entry, entries};
+use super::board::board_query;
 use super::*;
 use crate::AppState;
 use crate::api::{ReadParams, require_readable};
@@ -718,16 +719,10 @@ pub(super) async fn blueprint_page(
             import_csrf = may_write(visitor, ThingKind::Milestone, "plan", Some(id.as_str()))
                 .then(|| nav.csrf.clone());
         }
-        let board_href = {
-            let mut q = vec![format!("to={}", window.as_of)];
-            if let Some(k) = window.known_at {
-                q.push(format!(
-                    "known_at={}",
-                    k.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                ));
-            }
-            format!("{base}/board?{}", q.join("&"))
-        };
+        let board_href = format!(
+            "{base}/board?{}",
+            board_query(None, window.as_of, window.known_at)
+        );
         Ok(BlueprintPage {
             recorded: query.min_seq.filter(|_| !shown.past),
             activity_href: shown.link(&format!("{base}/activity")),

@@ -223,15 +223,22 @@ impl Accepts for BoardParams {
 
 type BoardQuery = Result<Query<BoardParams>, axum::extract::rejection::QueryRejection>;
 
-fn query_of(r: &BoardReport) -> String {
-    let mut q = format!("from={}&to={}", r.from, r.to);
-    if let Some(k) = r.known_at {
-        q.push_str(&format!(
-            "&known_at={}",
+/// The query string of a board report: from (when it is given) and to, and the instant it is
+/// known at, if any.
+pub(super) fn board_query(
+    from: Option<chrono::NaiveDate>,
+    to: chrono::NaiveDate,
+    known_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> String {
+    let mut q: Vec<String> = from.map(|f| format!("from={f}")).into_iter().collect();
+    q.push(format!("to={to}"));
+    if let Some(k) = known_at {
+        q.push(format!(
+            "known_at={}",
             k.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         ));
     }
-    q
+    q.join("&")
 }
 
 /// `GET /blueprints/{bp}/board`.
@@ -242,7 +249,7 @@ pub async fn board(
 ) -> Response {
     let page = report_for(&state, &visitor, &bp, &q).await;
     let page = page.map(|(r, sections, shown)| {
-        let query = query_of(&r);
+        let query = board_query(Some(r.from), r.to, r.known_at);
         BoardPage {
             nav: Nav::of(&visitor),
             from_text: long_date(r.from),
