@@ -75,10 +75,10 @@ pub struct Headline {
     pub before: String,
 }
 
+#[derive(Clone)]
 pub struct MilestoneRow {
     pub m: AssessedMilestone,
     pub tag: Tag,
-    pub status: Tag,
     pub owner: String,
     pub workstream: String,
 }
@@ -225,7 +225,6 @@ fn milestone_row(
 ) -> MilestoneRow {
     MilestoneRow {
         tag: rag_tag(m.rag),
-        status: status_tag(&status_name(&m.milestone.status)),
         owner: names.name(m.milestone.owner.as_str()),
         workstream: ws
             .get(&m.milestone.workstream)
@@ -295,13 +294,7 @@ fn filter_and_sort(rows: &[MilestoneRow], q: &BlueprintQuery) -> Vec<MilestoneRo
                 s.is_empty() || s == status_name(&r.m.milestone.status) || s == r.m.rag.label()
             })
         })
-        .map(|r| MilestoneRow {
-            m: r.m.clone(),
-            tag: r.tag.clone(),
-            status: r.status.clone(),
-            owner: r.owner.clone(),
-            workstream: r.workstream.clone(),
-        })
+        .cloned()
         .collect();
     match q.sort.as_deref() {
         Some("title") => out.sort_by(|a, b| a.m.milestone.title.cmp(&b.m.milestone.title)),
@@ -430,7 +423,7 @@ pub(super) async fn blueprint_page(
         let by_id = |ids: &[String]| -> Vec<MilestoneRow> {
             ids.iter()
                 .filter_map(|id| rows.iter().find(|r| &r.m.milestone.id == id))
-                .map(|r| milestone_row(&r.m, &names, &ws))
+                .cloned()
                 .collect()
         };
         let at_risk = by_id(&f.at_risk);
