@@ -56,20 +56,12 @@ pub fn status_name<T: serde::Serialize>(status: &T) -> String {
 
 /// A direction of travel in words, with the class that adds colour to them.
 pub fn trend(direction: Direction) -> Tag {
-    match direction {
-        Direction::Better => Tag {
-            class: "wm-trend--better",
-            text: "Better",
-        },
-        Direction::Same => Tag {
-            class: "wm-trend--same",
-            text: "Same",
-        },
-        Direction::Worse => Tag {
-            class: "wm-trend--worse",
-            text: "Worse",
-        },
-    }
+    let (class, text) = match direction {
+        Direction::Better => ("wm-trend--better", "Better"),
+        Direction::Same => ("wm-trend--same", "Same"),
+        Direction::Worse => ("wm-trend--worse", "Worse"),
+    };
+    Tag { class, text }
 }
 
 /// A date as GOV.UK writes it: "3 August 2026".

@@ -3,6 +3,7 @@
 //! hundredths of a person-day, ISO dates), not the page's formatted text, so a spreadsheet can
 //! add them up; the JSON twin of the page (`/api/v1/blueprints/{bp}/dashboard`) carries the same.
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -121,145 +122,126 @@ fn opt<T: ToString>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
 
+/// One CSV row: each cell as `to_string` writes it (an `Option` goes through [`opt`] first).
+macro_rules! row {
+    ($($cell:expr),* $(,)?) => {
+        vec![$($cell.to_string()),*]
+    };
+}
+pub(crate) use row;
+
+/// A row for each of `items`.
+fn each<T>(items: &[T], row: impl Fn(&T) -> Vec<String>) -> Vec<Vec<String>> {
+    items.iter().map(row).collect()
+}
+
+/// The header row of `columns`.
+fn header(columns: &[&str]) -> Vec<String> {
+    columns.iter().map(|c| (*c).to_owned()).collect()
+}
+
+/// The query string of a download, or the problem it has.
+pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(q)| q).map_err(|e| {
+        ApiError::malformed(format!("the query string is not valid: {}", e.body_text()))
+    })
+}
+
 /// The rows of table `name`, in the order of its columns in [`TABLES`].
 fn rows(name: &str, f: &BlueprintFigures, p: &Progression) -> Vec<Vec<String>> {
     match name {
-        "milestones" => f
-            .milestones
-            .iter()
-            .map(|m| {
-                let v = &m.milestone;
-                vec![
-                    v.id.clone(),
-                    v.title.clone(),
-                    v.workstream.clone(),
-                    v.owner.to_string(),
-                    status_name(&v.status),
-                    m.rag.label().to_owned(),
-                    m.rag_reasons.join("; "),
-                    v.baseline.to_string(),
-                    v.forecast.to_string(),
-                    m.slippage_days.to_string(),
-                    v.percent.to_string(),
-                    opt(v.completed_on),
-                ]
-            })
-            .collect(),
-        "workstreams" => f
-            .workstreams
-            .iter()
-            .map(|w| {
-                vec![
-                    w.id.clone(),
-                    w.title.clone(),
-                    w.lead_org.to_string(),
-                    w.retired.to_string(),
-                    w.done.to_string(),
-                    w.total.to_string(),
-                    w.red.to_string(),
-                    w.amber.to_string(),
-                ]
-            })
-            .collect(),
-        "targets" => f
-            .summary
-            .blueprint
-            .targets
-            .iter()
-            .map(|t| {
-                vec![
-                    t.id.clone(),
-                    t.title.clone(),
-                    t.unit.clone(),
-                    t.target_value.to_string(),
-                    opt(t.reported_value),
-                    opt(t.reported_on),
-                ]
-            })
-            .collect(),
-        "sponsors" => f
-            .funding_by_sponsor
-            .iter()
-            .map(|s| {
-                vec![
-                    s.sponsor.to_string(),
-                    s.pledges.to_string(),
-                    s.money.pledged.to_string(),
-                    s.money.confirmed.to_string(),
-                    s.money.disbursed.to_string(),
-                    s.staff_time.pledged.to_string(),
-                    s.staff_time.confirmed.to_string(),
-                    s.staff_time.disbursed.to_string(),
-                ]
-            })
-            .collect(),
-        "pledges" => f
-            .pledges
-            .iter()
-            .map(|p| {
-                vec![
-                    p.id.clone(),
-                    p.sponsor.to_string(),
-                    status_name(&p.resource),
-                    p.workstream.clone().unwrap_or_default(),
-                    status_name(&p.status),
-                    p.pledged.to_string(),
-                    opt(p.confirmed),
-                    p.disbursed.to_string(),
-                    p.conditions.clone(),
-                ]
-            })
-            .collect(),
+        "milestones" => each(&f.milestones, |m| {
+            let v = &m.milestone;
+            row![
+                v.id,
+                v.title,
+                v.workstream,
+                v.owner,
+                status_name(&v.status),
+                m.rag.label(),
+                m.rag_reasons.join("; "),
+                v.baseline,
+                v.forecast,
+                m.slippage_days,
+                v.percent,
+                opt(v.completed_on),
+            ]
+        }),
+        "workstreams" => each(&f.workstreams, |w| {
+            row![
+                w.id, w.title, w.lead_org, w.retired, w.done, w.total, w.red, w.amber
+            ]
+        }),
+        "targets" => each(&f.summary.blueprint.targets, |t| {
+            row![
+                t.id,
+                t.title,
+                t.unit,
+                t.target_value,
+                opt(t.reported_value),
+                opt(t.reported_on),
+            ]
+        }),
+        "sponsors" => each(&f.funding_by_sponsor, |s| {
+            row![
+                s.sponsor,
+                s.pledges,
+                s.money.pledged,
+                s.money.confirmed,
+                s.money.disbursed,
+                s.staff_time.pledged,
+                s.staff_time.confirmed,
+                s.staff_time.disbursed,
+            ]
+        }),
+        "pledges" => each(&f.pledges, |p| {
+            row![
+                p.id,
+                p.sponsor,
+                status_name(&p.resource),
+                opt(p.workstream.as_ref()),
+                status_name(&p.status),
+                p.pledged,
+                opt(p.confirmed),
+                p.disbursed,
+                p.conditions,
+            ]
+        }),
         "partners" => f
             .commitments_by_partner
             .iter()
             .flat_map(|p| {
                 p.units.iter().map(move |u| {
-                    vec![
-                        p.partner.to_string(),
-                        u.unit.clone(),
-                        u.delivered.to_string(),
-                        u.committed.to_string(),
-                        p.commitments.to_string(),
-                        p.fulfilled.to_string(),
-                        p.overdue.to_string(),
+                    row![
+                        p.partner,
+                        u.unit,
+                        u.delivered,
+                        u.committed,
+                        p.commitments,
+                        p.fulfilled,
+                        p.overdue,
                     ]
                 })
             })
             .collect(),
-        "commitments" => f
-            .commitments
-            .iter()
-            .map(|c| {
-                let v = &c.commitment;
-                vec![
-                    v.id.clone(),
-                    v.partner.to_string(),
-                    status_name(&v.kind),
-                    v.description.clone(),
-                    v.quantity.to_string(),
-                    v.unit.clone(),
-                    v.delivered.to_string(),
-                    v.due.to_string(),
-                    status_name(&v.status),
-                    c.overdue.to_string(),
-                ]
-            })
-            .collect(),
-        _ => p
-            .points
-            .iter()
-            .map(|x| {
-                vec![
-                    x.date.to_string(),
-                    x.scope.to_string(),
-                    x.done.to_string(),
-                    x.pledged.to_string(),
-                    x.confirmed.to_string(),
-                    x.disbursed.to_string(),
-                ]
-            })
-            .collect(),
+        "commitments" => each(&f.commitments, |c| {
+            let v = &c.commitment;
+            row![
+                v.id,
+                v.partner,
+                status_name(&v.kind),
+                v.description,
+                v.quantity,
+                v.unit,
+                v.delivered,
+                v.due,
+                status_name(&v.status),
+                c.overdue,
+            ]
+        }),
+        _ => each(&p.points, |x| {
+            row![x.date, x.scope, x.done, x.pledged, x.confirmed, x.disbursed]
+        }),
     }
 }
 
@@ -268,11 +250,9 @@ pub async fn csv(
     State(state): State<AppState>,
     Path((bp, file)): Path<(String, String)>,
     visitor: Visitor,
-    q: Result<Query<ReadParams>, axum::extract::rejection::QueryRejection>,
+    q: Result<Query<ReadParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(params) = q.map_err(|e| {
-        ApiError::malformed(format!("the query string is not valid: {}", e.body_text()))
-    })?;
+    let params = query(q)?;
     let Some((name, columns)) = file
         .strip_suffix(".csv")
         .and_then(|n| TABLES.iter().find(|(t, _)| *t == n))
@@ -301,10 +281,9 @@ pub async fn csv(
             points: vec![],
         }
     };
-    let header = columns.iter().map(|c| (*c).to_owned()).collect();
     csv_response(
         &format!("{id}-{name}-{}.csv", window.as_of),
-        std::iter::once(header).chain(rows(name, &figures, &progression)),
+        std::iter::once(header(columns)).chain(rows(name, &figures, &progression)),
     )
 }
 
@@ -328,36 +307,33 @@ pub const PORTFOLIO: &[&str] = &[
 pub async fn portfolio(
     State(state): State<AppState>,
     visitor: Visitor,
-    q: Result<Query<ReadParams>, axum::extract::rejection::QueryRejection>,
+    q: Result<Query<ReadParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(params) = q.map_err(|e| {
-        ApiError::malformed(format!("the query string is not valid: {}", e.body_text()))
-    })?;
+    let params = query(q)?;
     let window = params.window()?;
     let reader = state.reader(&params).await?;
     let entries = reader.portfolio(&window, &state.rules, |b| {
         visitor.caller.may_read(&b.id, crate::api::is_public(b))
     })?;
-    let header = PORTFOLIO.iter().map(|c| (*c).to_owned()).collect();
-    let rows = entries.into_iter().map(|e| {
-        vec![
+    let rows = entries.iter().map(|e| {
+        row![
             e.id,
             e.title,
             status_name(&e.status),
-            e.confidence.rag.label().to_owned(),
+            e.confidence.rag.label(),
             e.confidence.reasons.join("; "),
-            e.progress.done.to_string(),
-            e.progress.total.to_string(),
-            e.money_confirmed.to_string(),
-            e.funding_target.to_string(),
-            e.overdue.to_string(),
-            e.trend.confidence.label().to_owned(),
-            e.trend.since.to_string(),
+            e.progress.done,
+            e.progress.total,
+            e.money_confirmed,
+            e.funding_target,
+            e.overdue,
+            e.trend.confidence.label(),
+            e.trend.since,
         ]
     });
     csv_response(
         &format!("portfolio-{}.csv", window.as_of),
-        std::iter::once(header).chain(rows),
+        std::iter::once(header(PORTFOLIO)).chain(rows),
     )
 }
 

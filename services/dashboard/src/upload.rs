@@ -6,16 +6,17 @@
 use std::collections::HashMap;
 
 use askama::Template;
+use axum::extract::multipart::{Field, MultipartRejection};
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use csv::ByteRecord;
 use futures::StreamExt;
 use proto::BlueprintId;
 
 use crate::AppState;
 use crate::commands::{Write, WriteMeta, execute};
-use crate::pages::Nav;
+use crate::pages::{Nav, render};
 use crate::registers::check::{CheckError, check, reader_builder};
 use crate::registers::rows::{Header, Register, Row, RowError};
 use crate::session::{Visitor, csrf_matches};
@@ -36,13 +37,6 @@ struct ImportPage {
     recorded: u64,
     already: u64,
     problems: Vec<String>,
-}
-
-fn page(status: StatusCode, p: ImportPage) -> Response {
-    match p.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(e) => crate::problem::ApiError::internal("render the page", e).into_response(),
-    }
 }
 
 /// Every row of a checked file with its row number, in the order to record them: rows with no
@@ -81,71 +75,66 @@ fn rows_in_order(
 /// Largest form field other than the file, in bytes.
 const FIELD_LIMIT: usize = 1024;
 
-/// `POST /blueprints/{bp}/import`. Who is asking, the CSRF token, the register and the right to
-/// record it are all checked before a byte of the file is read (the form sends those fields
-/// first), and the file is read a chunk at a time within [`UPLOAD_LIMIT`].
-pub async fn upload(
-    State(state): State<AppState>,
-    Path(bp): Path<String>,
-    visitor: Visitor,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> Response {
-    let fail =
-        |status: StatusCode, message: &str| crate::pages::error_page(&visitor, status, message);
+/// Why an upload is refused before its file is checked: the status and message of the error page.
+type Refused = (StatusCode, String);
+
+fn unreadable(status: StatusCode, why: String) -> Refused {
+    (status, format!("the upload could not be read: {why}"))
+}
+
+/// The rest of `field`, or `too_long` once it is longer than `limit` bytes.
+async fn read_whole(
+    field: &mut Field<'_>,
+    limit: usize,
+    too_long: impl FnOnce() -> Refused,
+) -> Result<Vec<u8>, Refused> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| unreadable(e.status(), e.body_text()))?
+    {
+        if bytes.len() + chunk.len() > limit {
+            return Err(too_long());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// The blueprint, the form's fields, and its file with the register the file is of. Who is
+/// asking, the blueprint, the CSRF token, the register and the right to record it are all checked
+/// before a byte of the file is read (the form sends those fields first), and the file is read a
+/// chunk at a time within [`UPLOAD_LIMIT`].
+async fn receive(
+    visitor: &Visitor,
+    bp: &str,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<(BlueprintId, HashMap<String, String>, Register, Vec<u8>), Refused> {
     let Some(session) = &visitor.session else {
-        return fail(StatusCode::UNAUTHORIZED, "sign in to import");
+        return Err((StatusCode::UNAUTHORIZED, "sign in to import".to_owned()));
     };
     let Ok(blueprint) = bp.parse::<BlueprintId>() else {
-        return fail(
+        return Err((
             StatusCode::NOT_FOUND,
-            &format!("there is no blueprint {bp:?}"),
-        );
+            format!("there is no blueprint {bp:?}"),
+        ));
     };
-    let mut multipart = match multipart {
-        Ok(m) => m,
-        Err(e) => {
-            return fail(
-                e.status(),
-                &format!("the upload could not be read: {}", e.body_text()),
-            );
-        }
-    };
+    let mut multipart = multipart.map_err(|e| unreadable(e.status(), e.body_text()))?;
     let mut fields: HashMap<String, String> = HashMap::new();
     let mut file: Option<(Register, Vec<u8>)> = None;
-    loop {
-        let mut field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(e) => {
-                return fail(
-                    e.status(),
-                    &format!("the upload could not be read: {}", e.body_text()),
-                );
-            }
-        };
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| unreadable(e.status(), e.body_text()))?
+    {
         let name = field.name().unwrap_or("").to_owned();
         if name != "file" {
-            let mut value = Vec::new();
-            loop {
-                match field.chunk().await {
-                    Ok(Some(chunk)) if value.len() + chunk.len() <= FIELD_LIMIT => {
-                        value.extend_from_slice(&chunk)
-                    }
-                    Ok(Some(_)) => {
-                        return fail(
-                            StatusCode::BAD_REQUEST,
-                            &format!("the field {name:?} is too long"),
-                        );
-                    }
-                    Ok(None) => break,
-                    Err(e) => {
-                        return fail(
-                            e.status(),
-                            &format!("the upload could not be read: {}", e.body_text()),
-                        );
-                    }
-                }
-            }
+            let value = read_whole(&mut field, FIELD_LIMIT, || {
+                let message = format!("the field {name:?} is too long");
+                (StatusCode::BAD_REQUEST, message)
+            })
+            .await?;
             fields.insert(name, String::from_utf8_lossy(&value).into_owned());
             continue;
         }
@@ -153,52 +142,53 @@ pub async fn upload(
             &session.csrf,
             fields.get("csrf").map(String::as_str).unwrap_or(""),
         ) {
-            return fail(
+            return Err((
                 StatusCode::FORBIDDEN,
-                "the form has expired or did not come from this site; reload the page and try again",
-            );
+                "the form has expired or did not come from this site; reload the page and try again"
+                    .to_owned(),
+            ));
         }
         let Some(register) = fields.get("register").and_then(|r| Register::named(r)) else {
-            return fail(
+            return Err((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "choose milestones, commitments or pledges (before the file)",
-            );
+                "choose milestones, commitments or pledges (before the file)".to_owned(),
+            ));
         };
-        if let Err(e) = visitor.caller.authorise_write(
-            register.kind(),
-            register.create().name,
-            Some(blueprint.as_str()),
-        ) {
-            return fail(e.status, &e.detail);
-        }
-        let mut bytes = Vec::new();
-        loop {
-            match field.chunk().await {
-                Ok(Some(chunk)) if bytes.len() + chunk.len() <= UPLOAD_LIMIT => {
-                    bytes.extend_from_slice(&chunk)
-                }
-                Ok(Some(_)) => {
-                    return fail(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        &format!("the file is larger than {} MiB", UPLOAD_LIMIT / 1024 / 1024),
-                    );
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    return fail(
-                        e.status(),
-                        &format!("the upload could not be read: {}", e.body_text()),
-                    );
-                }
-            }
-        }
+        visitor
+            .caller
+            .authorise_write(
+                register.kind(),
+                register.create().name,
+                Some(blueprint.as_str()),
+            )
+            .map_err(|e| (e.status, e.detail))?;
+        let bytes = read_whole(&mut field, UPLOAD_LIMIT, || {
+            let message = format!("the file is larger than {} MiB", UPLOAD_LIMIT / 1024 / 1024);
+            (StatusCode::PAYLOAD_TOO_LARGE, message)
+        })
+        .await?;
         file = Some((register, bytes));
     }
     let Some((register, file)) = file else {
-        return fail(
+        return Err((
             StatusCode::UNPROCESSABLE_ENTITY,
-            "choose a CSV file to import",
-        );
+            "choose a CSV file to import".to_owned(),
+        ));
+    };
+    Ok((blueprint, fields, register, file))
+}
+
+/// `POST /blueprints/{bp}/import`: the file's rows checked, then recorded unless the form asks
+/// only for the check.
+pub async fn upload(
+    State(state): State<AppState>,
+    Path(bp): Path<String>,
+    visitor: Visitor,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let (blueprint, fields, register, file) = match receive(&visitor, &bp, multipart).await {
+        Ok(received) => received,
+        Err((status, message)) => return crate::pages::error_page(&visitor, status, &message),
     };
     let check_only = fields.get("check_only").is_some_and(|v| !v.is_empty());
     let mut result = ImportPage {
@@ -217,16 +207,16 @@ pub async fn upload(
             result
                 .problems
                 .push(format!("the file could not be read: {why}"));
-            return page(StatusCode::UNPROCESSABLE_ENTITY, result);
+            return render(StatusCode::UNPROCESSABLE_ENTITY, result);
         }
         Err(CheckError::Invalid(errors)) => {
             result.problems = errors.iter().map(ToString::to_string).collect();
-            return page(StatusCode::UNPROCESSABLE_ENTITY, result);
+            return render(StatusCode::UNPROCESSABLE_ENTITY, result);
         }
     };
     result.rows = checked.rows;
     if check_only {
-        return page(StatusCode::OK, result);
+        return render(StatusCode::OK, result);
     }
     let deferred: Vec<Vec<u64>> = checked
         .waves
@@ -237,7 +227,7 @@ pub async fn upload(
         Ok(w) => w,
         Err(why) => {
             result.problems.push(why);
-            return page(StatusCode::UNPROCESSABLE_ENTITY, result);
+            return render(StatusCode::UNPROCESSABLE_ENTITY, result);
         }
     };
     for wave in waves {
@@ -287,5 +277,5 @@ pub async fn upload(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    page(status, result)
+    render(status, result)
 }

@@ -2,10 +2,11 @@
 //! happened and when it was recorded, for every milestone, commitment, pledge and the blueprint.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use proto::{BlueprintId, ThingKind};
+use projector::views::HistoryEntry;
+use proto::{BlueprintId, OrgId, ThingKind, ThingRef};
 use serde::Deserialize;
 
 use super::*;
@@ -13,7 +14,6 @@ use crate::AppState;
 use crate::api::{ReadParams, require_readable};
 use crate::commands::plural;
 use crate::components::{Shown, long_date, long_instant};
-use crate::session::Visitor;
 
 /// Entries on one page.
 pub const PAGE_SIZE: usize = 25;
@@ -27,6 +27,13 @@ pub struct ActivityQuery {
     page: Option<usize>,
 }
 
+impl Accepts for ActivityQuery {
+    fn accepts() -> String {
+        format!("page=<number>, {WINDOW_QUERY}")
+    }
+}
+
+/// One event of a commit: what happened to which thing, and when and by whom it was recorded.
 pub struct Entry {
     pub href: String,
     pub thing: String,
@@ -62,12 +69,8 @@ struct ActivityPage {
 pub async fn activity(
     State(state): State<AppState>,
     Path(bp): Path<String>,
-    visitor: Visitor,
-    q: Result<Query<ActivityQuery>, axum::extract::rejection::QueryRejection>,
+    PageQuery { visitor, query: q }: PageQuery<ActivityQuery>,
 ) -> Response {
-    let Ok(Query(q)) = q else {
-        return bad_query(&visitor, &format!("page=<number>, {WINDOW_QUERY}"));
-    };
     let params = ReadParams {
         min_seq: q.min_seq,
         as_of: q.as_of,
@@ -91,33 +94,8 @@ pub async fn activity(
         let pages = total.div_ceil(PAGE_SIZE).max(1);
         let page = q.page.unwrap_or(1).clamp(1, pages);
         let link = |n: usize| shown.link_with(&format!("{base}/activity"), &format!("page={n}"));
-        let entries = all
-            .into_iter()
-            .skip((page - 1) * PAGE_SIZE)
-            .take(PAGE_SIZE)
-            .flat_map(|(thing, h)| {
-                let href = match thing.kind {
-                    ThingKind::Blueprint => shown.link(&base),
-                    k => shown.link(&format!("{base}/{}/{}", plural(k), thing.id)),
-                };
-                let who = match &h.actor_org {
-                    Some(o) => format!("{} ({o})", h.actor),
-                    None => h.actor.clone(),
-                };
-                let when = long_instant(h.recorded_at);
-                h.events
-                    .into_iter()
-                    .map(|e| Entry {
-                        href: href.clone(),
-                        thing: format!("{} {}", thing.kind.token(), thing.id),
-                        summary: e.summary,
-                        happened: long_date(e.occurred_on),
-                        when: when.clone(),
-                        who: who.clone(),
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let commits = all.into_iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE);
+        let entries = entries(commits, &shown, &base, OrgId::to_string);
         Ok(ActivityPage {
             nav: Nav::of(&visitor),
             title: view.title,
@@ -143,8 +121,40 @@ pub async fn activity(
         })
     }
     .await;
-    match result {
-        Ok(page) => render(StatusCode::OK, page),
-        Err(e) => from_api(&visitor, e),
-    }
+    show(&visitor, StatusCode::OK, result)
+}
+
+/// The entries of `commits`, in their order, each linking to its thing's page (below `base`, the
+/// blueprint's) in `shown`'s window; `org` names the organisation of whoever recorded it.
+pub(super) fn entries(
+    commits: impl IntoIterator<Item = (ThingRef, HistoryEntry)>,
+    shown: &Shown,
+    base: &str,
+    org: impl Fn(&OrgId) -> String,
+) -> Vec<Entry> {
+    commits
+        .into_iter()
+        .flat_map(|(thing, h)| {
+            let href = match thing.kind {
+                ThingKind::Blueprint => shown.link(base),
+                k => shown.link(&format!("{base}/{}/{}", plural(k), thing.id)),
+            };
+            let who = match &h.actor_org {
+                Some(o) => format!("{} ({})", h.actor, org(o)),
+                None => h.actor.clone(),
+            };
+            let when = long_instant(h.recorded_at);
+            h.events
+                .into_iter()
+                .map(|e| Entry {
+                    href: href.clone(),
+                    thing: format!("{} {}", thing.kind.token(), thing.id),
+                    summary: e.summary,
+                    happened: long_date(e.occurred_on),
+                    when: when.clone(),
+                    who: who.clone(),
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }

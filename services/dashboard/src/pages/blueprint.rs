@@ -4,15 +4,17 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use projector::figures::{BlueprintFigures, Progression, Trend, WorkstreamProgress};
+use projector::figures::{BlueprintFigures, Point, Progression, Trend, WorkstreamProgress};
 use projector::read::AssessedMilestone;
 use projector::views::MilestoneStatus;
 use proto::{BlueprintId, Resource, ThingKind};
 use serde::Deserialize;
 
+use super::activity::{Entry, entries};
+use super::board::board_query;
 use super::*;
 use crate::AppState;
 use crate::api::{ReadParams, require_readable};
@@ -50,6 +52,12 @@ impl BlueprintQuery {
     }
 }
 
+impl Accepts for BlueprintQuery {
+    fn accepts() -> String {
+        format!("workstream, status, owner, sort, {WINDOW_QUERY}")
+    }
+}
+
 /// How the milestone table can be sorted: the query value, the column heading and the order.
 const SORTS: &[(&str, &str, &str)] = &[
     ("forecast", "Forecast", "ascending"),
@@ -67,10 +75,10 @@ pub struct Headline {
     pub before: String,
 }
 
+#[derive(Clone)]
 pub struct MilestoneRow {
     pub m: AssessedMilestone,
     pub tag: Tag,
-    pub status: Tag,
     pub owner: String,
     pub workstream: String,
 }
@@ -136,15 +144,6 @@ pub struct PledgeRow {
     pub conditions: String,
 }
 
-pub struct ActivityRow {
-    pub when: String,
-    pub happened: String,
-    pub who: String,
-    pub href: String,
-    pub thing: String,
-    pub summary: String,
-}
-
 /// A chart and the accessible table of the same figures.
 pub struct ChartBlock {
     pub svg: String,
@@ -181,7 +180,7 @@ struct BlueprintPage {
     partners: Vec<PartnerRow>,
     commitments: Vec<CommitmentRow>,
     pledges: Vec<PledgeRow>,
-    activity: Vec<ActivityRow>,
+    activity: Vec<Entry>,
     burn_up: ChartBlock,
     money_chart: ChartBlock,
     timeline: String,
@@ -214,37 +213,25 @@ impl BlueprintPage {
 pub async fn blueprint(
     State(state): State<AppState>,
     Path(bp): Path<String>,
-    visitor: Visitor,
-    q: Result<Query<BlueprintQuery>, axum::extract::rejection::QueryRejection>,
+    PageQuery { visitor, query }: PageQuery<BlueprintQuery>,
 ) -> Response {
-    let Ok(Query(query)) = q else {
-        return bad_query(
-            &visitor,
-            &format!("workstream, status, owner, sort, {WINDOW_QUERY}"),
-        );
-    };
     blueprint_page(&state, &visitor, &bp, &query, None, StatusCode::OK).await
 }
 
 fn milestone_row(
     m: &AssessedMilestone,
-    names: &BTreeMap<String, String>,
+    names: &OrgNames,
     ws: &BTreeMap<String, String>,
 ) -> MilestoneRow {
     MilestoneRow {
         tag: rag_tag(m.rag),
-        status: status_tag(&status_name(&m.milestone.status)),
-        owner: name_of(names, m.milestone.owner.as_str()),
+        owner: names.name(m.milestone.owner.as_str()),
         workstream: ws
             .get(&m.milestone.workstream)
             .cloned()
             .unwrap_or_else(|| m.milestone.workstream.clone()),
         m: m.clone(),
     }
-}
-
-fn name_of(names: &BTreeMap<String, String>, id: &str) -> String {
-    names.get(id).cloned().unwrap_or_else(|| id.to_owned())
 }
 
 fn headlines(f: &BlueprintFigures, t: &Trend) -> Vec<Headline> {
@@ -307,13 +294,7 @@ fn filter_and_sort(rows: &[MilestoneRow], q: &BlueprintQuery) -> Vec<MilestoneRo
                 s.is_empty() || s == status_name(&r.m.milestone.status) || s == r.m.rag.label()
             })
         })
-        .map(|r| MilestoneRow {
-            m: r.m.clone(),
-            tag: r.tag.clone(),
-            status: r.status.clone(),
-            owner: r.owner.clone(),
-            workstream: r.workstream.clone(),
-        })
+        .cloned()
         .collect();
     match q.sort.as_deref() {
         Some("title") => out.sort_by(|a, b| a.m.milestone.title.cmp(&b.m.milestone.title)),
@@ -324,17 +305,22 @@ fn filter_and_sort(rows: &[MilestoneRow], q: &BlueprintQuery) -> Vec<MilestoneRo
     out
 }
 
+/// A line of a progression chart: its label and the figure of each point it plots.
+type Line = (&'static str, fn(&Point) -> u64);
+
+/// A series of the progression's points for each line.
+fn progression_series(p: &Progression, lines: &[Line]) -> Vec<charts::Series> {
+    lines
+        .iter()
+        .map(|(label, figure)| charts::Series {
+            label: (*label).to_owned(),
+            points: p.points.iter().map(|x| (x.date, figure(x))).collect(),
+        })
+        .collect()
+}
+
 fn burn_up(p: &Progression, id: &str) -> ChartBlock {
-    let series = vec![
-        charts::Series {
-            label: "Planned scope".into(),
-            points: p.points.iter().map(|x| (x.date, x.scope)).collect(),
-        },
-        charts::Series {
-            label: "Done".into(),
-            points: p.points.iter().map(|x| (x.date, x.done)).collect(),
-        },
-    ];
+    let series = progression_series(p, &[("Planned scope", |x| x.scope), ("Done", |x| x.done)]);
     chart_block(
         id,
         "Burn-up: milestones planned and done",
@@ -345,20 +331,14 @@ fn burn_up(p: &Progression, id: &str) -> ChartBlock {
 }
 
 fn money_chart(p: &Progression, id: &str) -> ChartBlock {
-    let series = vec![
-        charts::Series {
-            label: "Pledged".into(),
-            points: p.points.iter().map(|x| (x.date, x.pledged)).collect(),
-        },
-        charts::Series {
-            label: "Confirmed".into(),
-            points: p.points.iter().map(|x| (x.date, x.confirmed)).collect(),
-        },
-        charts::Series {
-            label: "Disbursed".into(),
-            points: p.points.iter().map(|x| (x.date, x.disbursed)).collect(),
-        },
-    ];
+    let series = progression_series(
+        p,
+        &[
+            ("Pledged", |x| x.pledged),
+            ("Confirmed", |x| x.confirmed),
+            ("Disbursed", |x| x.disbursed),
+        ],
+    );
     chart_block(
         id,
         "Funding over time: money pledged, confirmed and disbursed",
@@ -385,9 +365,7 @@ fn chart_block(
         .map(|(d, vs)| {
             (
                 d.to_string(),
-                vs.into_iter()
-                    .map(|v| v.map_or_else(|| "—".to_owned(), format))
-                    .collect(),
+                vs.into_iter().map(|v| or_dash(v, format)).collect(),
             )
         })
         .collect();
@@ -430,11 +408,7 @@ pub(super) async fn blueprint_page(
             .figures_with_trend(id.as_str(), &window, &state.rules)?
             .ok_or_else(|| crate::api::not_in_window(&id, &window))?;
         let shown = Shown::of(window);
-        let names: BTreeMap<String, String> = reader
-            .organisations()?
-            .into_iter()
-            .map(|o| (o.id, o.name))
-            .collect();
+        let names = OrgNames::read(&reader)?;
         let b = &f.summary.blueprint;
         let ws: BTreeMap<String, String> = b
             .workstreams
@@ -449,7 +423,7 @@ pub(super) async fn blueprint_page(
         let by_id = |ids: &[String]| -> Vec<MilestoneRow> {
             ids.iter()
                 .filter_map(|id| rows.iter().find(|r| &r.m.milestone.id == id))
-                .map(|r| milestone_row(&r.m, &names, &ws))
+                .cloned()
                 .collect()
         };
         let at_risk = by_id(&f.at_risk);
@@ -518,7 +492,7 @@ pub(super) async fn blueprint_page(
                     .chain(
                         owners
                             .iter()
-                            .map(|o| choice(o.clone(), name_of(&names, o), &query.owner)),
+                            .map(|o| choice(o.clone(), names.name(o), &query.owner)),
                     )
                     .collect(),
             ),
@@ -548,7 +522,7 @@ pub(super) async fn blueprint_page(
         let workstreams = f
             .workstreams
             .iter()
-            .map(|w| (w.clone(), name_of(&names, w.lead_org.as_str())))
+            .map(|w| (w.clone(), names.name(w.lead_org.as_str())))
             .collect();
         let progression = reader.progression(id.as_str(), &window)?;
         let targets = b
@@ -615,7 +589,7 @@ pub(super) async fn blueprint_page(
                     disbursed: r.format(t.disbursed),
                 };
                 (
-                    name_of(&names, s.sponsor.as_str()),
+                    names.name(s.sponsor.as_str()),
                     row(Resource::Money, s.money),
                     row(Resource::StaffTime, s.staff_time),
                 )
@@ -625,7 +599,7 @@ pub(super) async fn blueprint_page(
             .commitments_by_partner
             .iter()
             .map(|p| PartnerRow {
-                partner: name_of(&names, p.partner.as_str()),
+                partner: names.name(p.partner.as_str()),
                 delivered: p
                     .units
                     .iter()
@@ -644,7 +618,7 @@ pub(super) async fn blueprint_page(
                 let v = &c.commitment;
                 CommitmentRow {
                     id: v.id.clone(),
-                    partner: name_of(&names, v.partner.as_str()),
+                    partner: names.name(v.partner.as_str()),
                     description: v.description.clone(),
                     delivered: format!("{} of {} {}", v.delivered, v.quantity, v.unit),
                     due: long_date(v.due),
@@ -658,46 +632,24 @@ pub(super) async fn blueprint_page(
             .iter()
             .map(|p| PledgeRow {
                 id: p.id.clone(),
-                sponsor: name_of(&names, p.sponsor.as_str()),
+                sponsor: names.name(p.sponsor.as_str()),
                 resource: match p.resource {
                     Resource::Money => "Money",
                     Resource::StaffTime => "Staff time",
                 },
                 pledged: p.resource.format(p.pledged),
-                confirmed: p
-                    .confirmed
-                    .map_or_else(|| "—".to_owned(), |c| p.resource.format(c)),
+                confirmed: or_dash(p.confirmed, |c| p.resource.format(c)),
                 disbursed: p.resource.format(p.disbursed),
                 status: status_tag(&status_name(&p.status)),
                 conditions: p.conditions.clone(),
             })
             .collect();
-        let activity = reader
-            .recent_activity(id.as_str(), &window, 10, None)?
-            .into_iter()
-            .flat_map(|(thing, h)| {
-                let href = match thing.kind {
-                    ThingKind::Blueprint => shown.link(&base),
-                    k => shown.link(&format!("{base}/{}/{}", plural(k), thing.id)),
-                };
-                let who = match &h.actor_org {
-                    Some(o) => format!("{} ({})", h.actor, name_of(&names, o.as_str())),
-                    None => h.actor.clone(),
-                };
-                let when = crate::components::long_instant(h.recorded_at);
-                h.events
-                    .into_iter()
-                    .map(|e| ActivityRow {
-                        when: when.clone(),
-                        happened: long_date(e.occurred_on),
-                        who: who.clone(),
-                        href: href.clone(),
-                        thing: format!("{} {}", thing.kind.token(), thing.id),
-                        summary: e.summary,
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let activity = entries(
+            reader.recent_activity(id.as_str(), &window, 10, None)?,
+            &shown,
+            &base,
+            |o| names.name(o.as_str()),
+        );
         let timeline = charts::timeline_chart(&charts::TimelineChart {
             id: "milestone-timeline",
             title: "Milestones: baseline against forecast".into(),
@@ -760,16 +712,10 @@ pub(super) async fn blueprint_page(
             import_csrf = may_write(visitor, ThingKind::Milestone, "plan", Some(id.as_str()))
                 .then(|| nav.csrf.clone());
         }
-        let board_href = {
-            let mut q = vec![format!("to={}", window.as_of)];
-            if let Some(k) = window.known_at {
-                q.push(format!(
-                    "known_at={}",
-                    k.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                ));
-            }
-            format!("{base}/board?{}", q.join("&"))
-        };
+        let board_href = format!(
+            "{base}/board?{}",
+            board_query(None, window.as_of, window.known_at)
+        );
         Ok(BlueprintPage {
             recorded: query.min_seq.filter(|_| !shown.past),
             activity_href: shown.link(&format!("{base}/activity")),
@@ -779,7 +725,7 @@ pub(super) async fn blueprint_page(
             confidence: rag_tag(f.summary.confidence.rag),
             since: long_date(t.since),
             headlines: headlines(&f, &t),
-            lead: name_of(&names, b.lead_org.as_str()),
+            lead: names.name(b.lead_org.as_str()),
             at_risk,
             milestone_count: rows.len(),
             milestones,
@@ -807,10 +753,7 @@ pub(super) async fn blueprint_page(
         })
     }
     .await;
-    match result {
-        Ok(page) => render(status, page),
-        Err(e) => from_api(visitor, e),
-    }
+    show(visitor, status, result)
 }
 
 fn rag_label(s: &str) -> String {

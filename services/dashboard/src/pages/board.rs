@@ -1,12 +1,10 @@
 //! "Since the last board": what changed in a blueprint between two dates, as a page that prints
 //! on A4, and the same rows as CSV. The report itself is `projector::figures::board_report`.
 
-use std::collections::BTreeMap;
-
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use projector::figures::{BoardReport, MilestoneChange};
 use proto::Resource;
 
@@ -16,6 +14,7 @@ use crate::api::{BoardParams, board_report};
 use crate::components::{Shown, Tag, long_date, money, rag_tag, status_name, status_tag};
 use crate::problem::ApiError;
 use crate::session::Visitor;
+use crate::tables::{self, row};
 
 /// One line of the report, as the page and the CSV both show it.
 pub struct Line {
@@ -53,23 +52,15 @@ struct BoardPage {
 }
 
 fn date_or_dash(d: Option<chrono::NaiveDate>) -> String {
-    d.map_or_else(|| "—".to_owned(), |d| d.to_string())
+    or_dash(d, |d| d.to_string())
 }
 
 fn status_text<T: serde::Serialize>(s: Option<&T>) -> String {
-    s.map_or_else(
-        || "—".to_owned(),
-        |s| status_tag(&status_name(s)).text.to_owned(),
-    )
+    or_dash(s, |s| status_tag(&status_name(s)).text.to_owned())
 }
 
 /// The report as sections of lines: the one layout the page and the CSV share.
-fn sections(r: &BoardReport, names: &BTreeMap<String, String>) -> Vec<Section> {
-    let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
-    let shown = Shown::of(projector::fold::Window {
-        as_of: r.to,
-        known_at: r.known_at,
-    });
+fn sections(r: &BoardReport, names: &OrgNames, shown: &Shown) -> Vec<Section> {
     let href =
         |things: &str, id: &str| shown.link(&format!("/blueprints/{}/{things}/{id}", r.blueprint));
     let milestone = |section: &'static str, c: &MilestoneChange, detail: String| Line {
@@ -132,7 +123,7 @@ fn sections(r: &BoardReport, names: &BTreeMap<String, String>) -> Vec<Section> {
             lines: m("added", &r.added, &|c| {
                 format!(
                     "owned by {}, baseline {}",
-                    name(c.owner.as_str()),
+                    names.name(c.owner.as_str()),
                     c.baseline
                 )
             }),
@@ -157,7 +148,7 @@ fn sections(r: &BoardReport, names: &BTreeMap<String, String>) -> Vec<Section> {
                     section: "delivered",
                     id: d.id.clone(),
                     href: href("commitments", &d.id),
-                    what: format!("{}: {}", name(d.partner.as_str()), d.description),
+                    what: format!("{}: {}", names.name(d.partner.as_str()), d.description),
                     before: format!("{} of {} {}", d.delivered_before, d.quantity, d.unit),
                     after: format!("{} of {} {}", d.delivered_after, d.quantity, d.unit),
                     detail: if d.fulfilled {
@@ -182,7 +173,7 @@ fn sections(r: &BoardReport, names: &BTreeMap<String, String>) -> Vec<Section> {
                         href: href("pledges", &p.id),
                         what: format!(
                             "{} ({})",
-                            name(p.sponsor.as_str()),
+                            names.name(p.sponsor.as_str()),
                             match p.resource {
                                 Resource::Money => "money",
                                 Resource::StaffTime => "staff time",
@@ -216,79 +207,76 @@ async fn report_for(
 ) -> Result<(BoardReport, Vec<Section>, Shown), ApiError> {
     let r = board_report(state, &visitor.caller, bp, q).await?;
     let reader = state.reader(&Default::default()).await?;
-    let names: BTreeMap<String, String> = reader
-        .organisations()?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect();
-    let sections = sections(&r, &names);
     let shown = Shown::of(projector::fold::Window {
         as_of: r.to,
         known_at: r.known_at,
     });
+    let sections = sections(&r, &OrgNames::read(&reader)?, &shown);
     Ok((r, sections, shown))
+}
+
+impl Accepts for BoardParams {
+    fn accepts() -> String {
+        "from=<YYYY-MM-DD>, to=<YYYY-MM-DD> and known_at=<RFC 3339 instant>".to_owned()
+    }
 }
 
 type BoardQuery = Result<Query<BoardParams>, axum::extract::rejection::QueryRejection>;
 
-fn query_of(r: &BoardReport) -> String {
-    let mut q = format!("from={}&to={}", r.from, r.to);
-    if let Some(k) = r.known_at {
-        q.push_str(&format!(
-            "&known_at={}",
+/// The query string of a board report: from (when it is given) and to, and the instant it is
+/// known at, if any.
+pub(super) fn board_query(
+    from: Option<chrono::NaiveDate>,
+    to: chrono::NaiveDate,
+    known_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> String {
+    let mut q: Vec<String> = from.map(|f| format!("from={f}")).into_iter().collect();
+    q.push(format!("to={to}"));
+    if let Some(k) = known_at {
+        q.push(format!(
+            "known_at={}",
             k.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         ));
     }
-    q
+    q.join("&")
 }
 
 /// `GET /blueprints/{bp}/board`.
 pub async fn board(
     State(state): State<AppState>,
     Path(bp): Path<String>,
-    visitor: Visitor,
-    q: BoardQuery,
+    PageQuery { visitor, query: q }: PageQuery<BoardParams>,
 ) -> Response {
-    let Ok(Query(q)) = q else {
-        return bad_query(
-            &visitor,
-            "from=<YYYY-MM-DD>, to=<YYYY-MM-DD> and known_at=<RFC 3339 instant>",
-        );
-    };
-    match report_for(&state, &visitor, &bp, &q).await {
-        Ok((r, sections, shown)) => {
-            let query = query_of(&r);
-            render(
-                StatusCode::OK,
-                BoardPage {
-                    nav: Nav::of(&visitor),
-                    from_text: long_date(r.from),
-                    to_text: long_date(r.to),
-                    before: r.confidence_before.as_ref().map(|c| rag_tag(c.rag)),
-                    after: rag_tag(r.confidence_after.rag),
-                    csv_href: format!("/blueprints/{}/board.csv?{query}", r.blueprint),
-                    back_href: shown.link(&format!("/blueprints/{}", r.blueprint)),
-                    money: vec![
-                        (
-                            "Money confirmed",
-                            money(r.money_before.confirmed),
-                            money(r.money_after.confirmed),
-                        ),
-                        (
-                            "Money paid",
-                            money(r.money_before.disbursed),
-                            money(r.money_after.disbursed),
-                        ),
-                    ],
-                    json_href: format!("/api/v1/blueprints/{}/board?{query}", r.blueprint),
-                    sections,
-                    shown,
-                    r,
-                },
-            )
+    let page = report_for(&state, &visitor, &bp, &q).await;
+    let page = page.map(|(r, sections, shown)| {
+        let query = board_query(Some(r.from), r.to, r.known_at);
+        BoardPage {
+            nav: Nav::of(&visitor),
+            from_text: long_date(r.from),
+            to_text: long_date(r.to),
+            before: r.confidence_before.as_ref().map(|c| rag_tag(c.rag)),
+            after: rag_tag(r.confidence_after.rag),
+            csv_href: format!("/blueprints/{}/board.csv?{query}", r.blueprint),
+            back_href: shown.link(&format!("/blueprints/{}", r.blueprint)),
+            money: vec![
+                (
+                    "Money confirmed",
+                    money(r.money_before.confirmed),
+                    money(r.money_after.confirmed),
+                ),
+                (
+                    "Money paid",
+                    money(r.money_before.disbursed),
+                    money(r.money_after.disbursed),
+                ),
+            ],
+            json_href: format!("/api/v1/blueprints/{}/board?{query}", r.blueprint),
+            sections,
+            shown,
+            r,
         }
-        Err(e) => from_api(&visitor, e),
-    }
+    });
+    show(&visitor, StatusCode::OK, page)
 }
 
 /// `GET /blueprints/{bp}/board.csv`: one row per change, the lines of the page.
@@ -297,41 +285,18 @@ pub async fn board_csv(
     Path(bp): Path<String>,
     visitor: Visitor,
     q: BoardQuery,
-) -> Response {
-    let q = match q {
-        Ok(Query(q)) => q,
-        Err(e) => {
-            return ApiError::malformed(format!(
-                "the query string is not valid: {}",
-                e.body_text()
-            ))
-            .into_response();
-        }
-    };
-    let (r, sections, _) = match report_for(&state, &visitor, &bp, &q).await {
-        Ok(found) => found,
-        Err(e) => return e.into_response(),
-    };
-    let mut rows = vec![vec![
-        "section".to_owned(),
-        "id".to_owned(),
-        "what".to_owned(),
+) -> Result<Response, ApiError> {
+    let (r, sections, _) = report_for(&state, &visitor, &bp, &tables::query(q)?).await?;
+    let header = row![
+        "section",
+        "id",
+        "what",
         format!("as of {}", r.from),
         format!("as of {}", r.to),
-        "detail".to_owned(),
-    ]];
-    for s in &sections {
-        for l in &s.lines {
-            rows.push(vec![
-                l.section.to_owned(),
-                l.id.clone(),
-                l.what.clone(),
-                l.before.clone(),
-                l.after.clone(),
-                l.detail.clone(),
-            ]);
-        }
-    }
+        "detail",
+    ];
+    let lines = sections.iter().flat_map(|s| &s.lines);
+    let rows = lines.map(|l| row![l.section, l.id, l.what, l.before, l.after, l.detail]);
     let filename = format!("{}-board-{}-to-{}.csv", r.blueprint, r.from, r.to);
-    crate::tables::csv_response(&filename, rows).unwrap_or_else(IntoResponse::into_response)
+    tables::csv_response(&filename, std::iter::once(header).chain(rows))
 }

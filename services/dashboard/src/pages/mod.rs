@@ -23,13 +23,15 @@ pub use sign_in::{sign_in, sign_in_form, sign_out};
 pub use thing::thing;
 
 use askama::Template;
-use axum::extract::Query;
+use axum::extract::{FromRequestParts, Query};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Response};
 use projector::read::Reader;
 use projector::views::BlueprintView;
 use proto::ThingKind;
 
+use crate::AppState;
 use crate::api::ReadParams;
 
 use crate::forms::{Choices, Refused};
@@ -60,7 +62,8 @@ impl Nav {
     }
 }
 
-fn render(status: StatusCode, template: impl Template) -> Response {
+/// A page, or the problem document when it cannot be rendered.
+pub(crate) fn render(status: StatusCode, template: impl Template) -> Response {
     match template.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => ApiError::internal("render the page", e).into_response(),
@@ -95,24 +98,49 @@ fn page_error(visitor: Option<&Visitor>, status: StatusCode, message: &str) -> R
     )
 }
 
-/// A status as people read it: `in progress`, `fulfilled`.
-fn status_label<T: serde::Serialize>(status: &T) -> String {
-    serde_json::to_value(status)
-        .ok()
-        .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
-        .unwrap_or_default()
+/// `value` as `show` writes it, or a dash when there is none.
+fn or_dash<T>(value: Option<T>, show: impl FnOnce(T) -> String) -> String {
+    value.map_or_else(|| "—".to_owned(), show)
 }
 
 /// The window every page takes, for the error page of a query string that does not parse.
 const WINDOW_QUERY: &str = "as_of=<YYYY-MM-DD> and known_at=<RFC 3339 instant>";
 
-/// The page for a query string that does not parse; `accepted` says what the page takes.
-fn bad_query(visitor: &Visitor, accepted: &str) -> Response {
-    page_error(
-        Some(visitor),
-        StatusCode::BAD_REQUEST,
-        &format!("the query string is not valid: use {accepted}"),
-    )
+/// A query string a page takes.
+pub trait Accepts: serde::de::DeserializeOwned {
+    /// What it takes, for the error page of a query string that does not parse.
+    fn accepts() -> String;
+}
+
+impl Accepts for ReadParams {
+    fn accepts() -> String {
+        WINDOW_QUERY.to_owned()
+    }
+}
+
+/// Who asks for a page, and the page's query string. A query string that does not parse is
+/// answered with the error page saying what the page takes.
+pub struct PageQuery<T = ReadParams> {
+    visitor: Visitor,
+    query: T,
+}
+
+impl<T: Accepts> FromRequestParts<AppState> for PageQuery<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let visitor = Visitor::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(query)) => Ok(PageQuery { visitor, query }),
+            Err(_) => Err(page_error(
+                Some(&visitor),
+                StatusCode::BAD_REQUEST,
+                &format!("the query string is not valid: use {}", T::accepts()),
+            )),
+        }
+    }
 }
 
 /// An error page for a visitor.
@@ -124,6 +152,23 @@ fn from_api(visitor: &Visitor, e: ApiError) -> Response {
     page_error(Some(visitor), e.status, &e.detail)
 }
 
+/// The page, with `status`, or the error page of the problem that stopped it.
+fn show(visitor: &Visitor, status: StatusCode, page: Result<impl Template, ApiError>) -> Response {
+    match page {
+        Ok(page) => render(status, page),
+        Err(e) => from_api(visitor, e),
+    }
+}
+
+/// The error page of a path that names no page.
+fn no_such_page(visitor: &Visitor) -> Response {
+    page_error(
+        Some(visitor),
+        StatusCode::NOT_FOUND,
+        "there is no such page",
+    )
+}
+
 /// Whether the visitor may use forms for `kind`/`action` (signed in, with a role that may).
 fn may_write(visitor: &Visitor, kind: ThingKind, action: &str, blueprint: Option<&str>) -> bool {
     visitor.session.is_some()
@@ -131,6 +176,29 @@ fn may_write(visitor: &Visitor, kind: ThingKind, action: &str, blueprint: Option
             .caller
             .authorise_write(kind, action, blueprint)
             .is_ok()
+}
+
+/// The organisations' names, by id.
+struct OrgNames(std::collections::BTreeMap<String, String>);
+
+impl OrgNames {
+    fn read(reader: &Reader) -> Result<Self, ApiError> {
+        let names = reader.organisations()?.into_iter().map(|o| (o.id, o.name));
+        Ok(OrgNames(names.collect()))
+    }
+
+    /// The organisation's name, or its id when it is not registered.
+    fn name(&self, id: &str) -> String {
+        self.0.get(id).cloned().unwrap_or_else(|| id.to_owned())
+    }
+
+    /// `Name (id)`, or the id when it is not registered.
+    fn with_id(&self, id: &proto::OrgId) -> String {
+        match self.0.get(id.as_str()) {
+            Some(name) => format!("{name} ({id})"),
+            None => id.to_string(),
+        }
+    }
 }
 
 fn choices(reader: &Reader, bp: Option<&BlueprintView>) -> Result<Choices, ApiError> {
@@ -160,8 +228,6 @@ type Refusal<'a> = Option<(&'a str, &'a Refused)>;
 fn refused_for<'a>(refusal: Refusal<'a>, action: &str) -> Option<&'a Refused> {
     refusal.and_then(|(a, r)| (a == action).then_some(r))
 }
-
-type PageQuery = Result<Query<ReadParams>, axum::extract::rejection::QueryRejection>;
 
 fn collection_kind(things: &str) -> Option<ThingKind> {
     match things {

@@ -2,7 +2,7 @@
 //! the visitor may read.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use projector::views::OrganisationView;
@@ -11,7 +11,6 @@ use super::*;
 use crate::AppState;
 use crate::api::organisation_involvement;
 use crate::components::{Shown, Tag, long_date, rag_tag, status_name, status_tag};
-use crate::session::Visitor;
 
 pub struct Part {
     pub title: String,
@@ -35,14 +34,10 @@ struct OrganisationPage {
 pub async fn organisation(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    visitor: Visitor,
-    q: PageQuery,
+    PageQuery { visitor, query }: PageQuery,
 ) -> Response {
-    let Ok(Query(params)) = q else {
-        return bad_query(&visitor, WINDOW_QUERY);
-    };
-    let found = organisation_involvement(&state, &visitor.caller, &id, &params).await;
-    let window = params.window();
+    let found = organisation_involvement(&state, &visitor.caller, &id, &query).await;
+    let window = query.window();
     let (found, window) = match (found, window) {
         (Ok(f), Ok(w)) => (f, w),
         (Err(e), _) | (_, Err(e)) => return from_api(&visitor, e),

@@ -78,8 +78,5 @@ pub(super) async fn organisations_page(
         })
     }
     .await;
-    match result {
-        Ok(page) => render(status, page),
-        Err(e) => from_api(visitor, e),
-    }
+    show(visitor, status, result)
 }

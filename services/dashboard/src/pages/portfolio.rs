@@ -2,7 +2,7 @@
 //! is going.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use projector::figures::PortfolioEntry;
@@ -37,11 +37,11 @@ struct PortfolioPage {
     forms: Vec<FormView>,
 }
 
-pub async fn index(State(state): State<AppState>, visitor: Visitor, q: PageQuery) -> Response {
-    let Ok(Query(params)) = q else {
-        return bad_query(&visitor, WINDOW_QUERY);
-    };
-    index_page(&state, &visitor, &params, None, StatusCode::OK).await
+pub async fn index(
+    State(state): State<AppState>,
+    PageQuery { visitor, query }: PageQuery,
+) -> Response {
+    index_page(&state, &visitor, &query, None, StatusCode::OK).await
 }
 
 pub(super) async fn index_page(
@@ -122,8 +122,5 @@ pub(super) async fn index_page(
         })
     }
     .await;
-    match result {
-        Ok(page) => render(status, page),
-        Err(e) => from_api(visitor, e),
-    }
+    show(visitor, status, result)
 }

@@ -54,15 +54,48 @@ fn meta(fields: &HashMap<String, String>) -> WriteMeta {
     }
 }
 
+/// What a form records: an action on a thing of `kind`, in `blueprint`. Without `id`, the id is
+/// the form's `id` field (a form that creates the thing).
+struct Command {
+    kind: ThingKind,
+    blueprint: Option<String>,
+    id: Option<String>,
+    action: String,
+}
+
+impl Command {
+    /// The form that creates a thing of `kind`.
+    fn create(kind: ThingKind, blueprint: Option<&str>) -> Self {
+        Self {
+            kind,
+            blueprint: blueprint.map(str::to_owned),
+            id: None,
+            action: create_action(kind).to_owned(),
+        }
+    }
+
+    /// The form of `action` (as its path spells it, `-` for `_`) on thing `id`.
+    fn act(kind: ThingKind, blueprint: Option<&str>, id: &str, action: &str) -> Self {
+        Self {
+            kind,
+            blueprint: blueprint.map(str::to_owned),
+            id: Some(id.to_owned()),
+            action: action.replace('-', "_"),
+        }
+    }
+}
+
 /// Runs a submitted form: on success, the thing's page; on refusal, `refused` renders it again.
 async fn submit(
     state: &AppState,
     visitor: &Visitor,
     fields: HashMap<String, String>,
-    kind: ThingKind,
-    blueprint: Option<String>,
-    id: Option<String>,
-    action: &str,
+    Command {
+        kind,
+        blueprint,
+        id,
+        action,
+    }: Command,
 ) -> Result<String, (StatusCode, Refused)> {
     let refuse = |status: StatusCode, field: Option<String>, message: String| {
         (
@@ -75,7 +108,7 @@ async fn submit(
             },
         )
     };
-    let Some(spec) = forms::spec(kind, action) else {
+    let Some(spec) = forms::spec(kind, &action) else {
         return Err(refuse(
             StatusCode::NOT_FOUND,
             None,
@@ -127,39 +160,41 @@ pub(super) fn see_other(location: &str) -> Response {
     Redirect::to(location).into_response()
 }
 
+/// Every form post: checks the session and CSRF token, then records `command` (`None`: the form
+/// posts to no page) and redirects to what it recorded, or has `again` render the form's page
+/// with the refusal.
+async fn post_form(
+    state: &AppState,
+    visitor: &Visitor,
+    fields: Fields,
+    command: Option<Command>,
+    again: impl AsyncFnOnce(&Refused, StatusCode) -> Response,
+) -> Response {
+    let fields = match check_form(visitor, fields) {
+        Ok(f) => f,
+        Err((status, message)) => return page_error(Some(visitor), status, message),
+    };
+    let Some(command) = command else {
+        return no_such_page(visitor);
+    };
+    match submit(state, visitor, fields, command).await {
+        Ok(to) => see_other(&to),
+        Err((status, refused)) => again(&refused, status).await,
+    }
+}
+
 /// `POST /blueprints`: draft a blueprint from the index page.
 pub async fn post_draft(
     State(state): State<AppState>,
     visitor: Visitor,
     fields: Fields,
 ) -> Response {
-    let fields = match check_form(&visitor, fields) {
-        Ok(f) => f,
-        Err((status, message)) => return page_error(Some(&visitor), status, message),
+    let draft = Command::create(ThingKind::Blueprint, None);
+    let again = async |refused: &Refused, status| {
+        let refusal = Some((create_action(ThingKind::Blueprint), refused));
+        index_page(&state, &visitor, &Default::default(), refusal, status).await
     };
-    match submit(
-        &state,
-        &visitor,
-        fields,
-        ThingKind::Blueprint,
-        None,
-        None,
-        "draft",
-    )
-    .await
-    {
-        Ok(to) => see_other(&to),
-        Err((status, refused)) => {
-            index_page(
-                &state,
-                &visitor,
-                &Default::default(),
-                Some(("draft", &refused)),
-                status,
-            )
-            .await
-        }
-    }
+    post_form(&state, &visitor, fields, Some(draft), again).await
 }
 
 /// `POST /organisations`: register an organisation.
@@ -168,14 +203,8 @@ pub async fn post_register(
     visitor: Visitor,
     fields: Fields,
 ) -> Response {
-    post_organisation(
-        &state,
-        &visitor,
-        fields,
-        None,
-        create_action(ThingKind::Organisation).to_owned(),
-    )
-    .await
+    let register = Command::create(ThingKind::Organisation, None);
+    post_organisation(&state, &visitor, fields, register).await
 }
 
 /// `POST /organisations/{org}/{action}`.
@@ -185,42 +214,25 @@ pub async fn post_org_action(
     visitor: Visitor,
     fields: Fields,
 ) -> Response {
-    post_organisation(&state, &visitor, fields, Some(id), action.replace('-', "_")).await
+    let command = Command::act(ThingKind::Organisation, None, &id, &action);
+    post_organisation(&state, &visitor, fields, command).await
 }
 
 async fn post_organisation(
     state: &AppState,
     visitor: &Visitor,
     fields: Fields,
-    id: Option<String>,
-    action: String,
+    command: Command,
 ) -> Response {
-    let fields = match check_form(visitor, fields) {
-        Ok(f) => f,
-        Err((status, message)) => return page_error(Some(visitor), status, message),
+    let (id, action) = (
+        command.id.clone().unwrap_or_default(),
+        command.action.clone(),
+    );
+    let again = async |refused: &Refused, status| {
+        let refusal = Some((id.as_str(), action.as_str(), refused));
+        organisations_page(state, visitor, refusal, status).await
     };
-    match submit(
-        state,
-        visitor,
-        fields,
-        ThingKind::Organisation,
-        None,
-        id.clone(),
-        &action,
-    )
-    .await
-    {
-        Ok(to) => see_other(&to),
-        Err((status, refused)) => {
-            organisations_page(
-                state,
-                visitor,
-                Some((id.as_deref().unwrap_or(""), &action, &refused)),
-                status,
-            )
-            .await
-        }
-    }
+    post_form(state, visitor, fields, Some(command), again).await
 }
 
 /// `POST /blueprints/{bp}/{segment}`: create a milestone, commitment or pledge, or act on the
@@ -231,39 +243,22 @@ pub async fn post_in_blueprint(
     visitor: Visitor,
     fields: Fields,
 ) -> Response {
-    let fields = match check_form(&visitor, fields) {
-        Ok(f) => f,
-        Err((status, message)) => return page_error(Some(&visitor), status, message),
-    };
-    let (kind, id, action, refusal_key) = match collection_kind(&segment) {
+    let (command, refusal_key) = match collection_kind(&segment) {
         Some(kind) => (
-            kind,
-            None,
-            create_action(kind).to_owned(),
+            Command::create(kind, Some(&bp)),
             format!("{segment}:{}", create_action(kind)),
         ),
-        None => (
-            ThingKind::Blueprint,
-            Some(bp.clone()),
-            segment.replace('-', "_"),
-            segment.replace('-', "_"),
-        ),
-    };
-    let blueprint = (kind != ThingKind::Blueprint).then(|| bp.clone());
-    match submit(&state, &visitor, fields, kind, blueprint, id, &action).await {
-        Ok(to) => see_other(&to),
-        Err((status, refused)) => {
-            blueprint_page(
-                &state,
-                &visitor,
-                &bp,
-                &Default::default(),
-                Some((&refusal_key, &refused)),
-                status,
-            )
-            .await
+        None => {
+            let command = Command::act(ThingKind::Blueprint, None, &bp, &segment);
+            let key = command.action.clone();
+            (command, key)
         }
-    }
+    };
+    let again = async |refused: &Refused, status| {
+        let refusal = Some((refusal_key.as_str(), refused));
+        blueprint_page(&state, &visitor, &bp, &Default::default(), refusal, status).await
+    };
+    post_form(&state, &visitor, fields, Some(command), again).await
 }
 
 /// `POST /blueprints/{bp}/{things}/{id}/{action}`.
@@ -273,40 +268,20 @@ pub async fn post_thing(
     visitor: Visitor,
     fields: Fields,
 ) -> Response {
-    let fields = match check_form(&visitor, fields) {
-        Ok(f) => f,
-        Err((status, message)) => return page_error(Some(&visitor), status, message),
-    };
-    let Some(kind) = collection_kind(&things) else {
-        return page_error(
-            Some(&visitor),
-            StatusCode::NOT_FOUND,
-            "there is no such page",
-        );
-    };
+    let command = collection_kind(&things).map(|kind| Command::act(kind, Some(&bp), &id, &action));
     let action = action.replace('-', "_");
-    match submit(
-        &state,
-        &visitor,
-        fields,
-        kind,
-        Some(bp.clone()),
-        Some(id.clone()),
-        &action,
-    )
-    .await
-    {
-        Ok(to) => see_other(&to),
-        Err((status, refused)) => {
-            thing_page(
-                &state,
-                &visitor,
-                (&bp, &things, &id),
-                &ReadParams::default(),
-                Some((&action, &refused)),
-                status,
-            )
-            .await
-        }
-    }
+    let again = async |refused: &Refused, status| {
+        let refusal = Some((action.as_str(), refused));
+        let thing = (bp.as_str(), things.as_str(), id.as_str());
+        thing_page(
+            &state,
+            &visitor,
+            thing,
+            &ReadParams::default(),
+            refusal,
+            status,
+        )
+        .await
+    };
+    post_form(&state, &visitor, fields, command, again).await
 }

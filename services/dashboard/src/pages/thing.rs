@@ -1,7 +1,7 @@
 //! A milestone, commitment or pledge with its facts and its full history.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use projector::views::HistoryEntry;
@@ -11,6 +11,7 @@ use crate::AppState;
 use crate::api::{ReadParams, require_readable};
 
 use super::*;
+use crate::components::{Tag, rag_tag, status_name, status_tag};
 use crate::forms::{self, FormView};
 use crate::problem::ApiError;
 use crate::session::Visitor;
@@ -28,8 +29,8 @@ struct ThingPage {
     title: String,
     blueprint_href: String,
     blueprint_title: String,
-    status: crate::components::Tag,
-    rag: Option<crate::components::Tag>,
+    status: Tag,
+    rag: Option<Tag>,
     reasons: Vec<String>,
     facts: Vec<(&'static str, String)>,
     history: Vec<HistoryEntry>,
@@ -39,17 +40,13 @@ struct ThingPage {
 pub async fn thing(
     State(state): State<AppState>,
     Path((bp, things, id)): Path<(String, String, String)>,
-    visitor: Visitor,
-    q: PageQuery,
+    PageQuery { visitor, query }: PageQuery,
 ) -> Response {
-    let Ok(Query(params)) = q else {
-        return bad_query(&visitor, WINDOW_QUERY);
-    };
     thing_page(
         &state,
         &visitor,
         (&bp, &things, &id),
-        &params,
+        &query,
         None,
         StatusCode::OK,
     )
@@ -65,24 +62,12 @@ pub(super) async fn thing_page(
     status: StatusCode,
 ) -> Response {
     let (Some(kind), Ok(bp_id)) = (collection_kind(things), bp.parse::<BlueprintId>()) else {
-        return page_error(
-            Some(visitor),
-            StatusCode::NOT_FOUND,
-            "there is no such page",
-        );
+        return no_such_page(visitor);
     };
-    let result: Result<Option<ThingPage>, ApiError> = async {
+    let result: Result<ThingPage, ApiError> = async {
         let reader = state.reader(params).await?;
         let bpv = require_readable(&reader, &visitor.caller, &bp_id)?;
-        let names: std::collections::BTreeMap<String, String> = reader
-            .organisations()?
-            .into_iter()
-            .map(|o| (o.id, o.name))
-            .collect();
-        let org = |id: &proto::OrgId| match names.get(id.as_str()) {
-            Some(name) => format!("{name} ({id})"),
-            None => id.to_string(),
-        };
+        let names = OrgNames::read(&reader)?;
         let workstream = |id: &str| {
             bpv.workstreams
                 .iter()
@@ -95,121 +80,82 @@ pub(super) async fn thing_page(
             blueprint: Some(bp_id.clone()),
             id: id.to_owned(),
         };
-        let (title, status, rag, reasons, facts, version, allowed) = match kind {
-            ThingKind::Milestone => {
-                let Some(m) = reader
-                    .assessed_milestones(bp, &window, &state.rules)?
-                    .into_iter()
-                    .find(|m| m.milestone.id == id)
-                else {
-                    return Ok(None);
-                };
-                let v = &m.milestone;
-                let facts = vec![
-                    ("Workstream", workstream(&v.workstream)),
-                    ("Owner", org(&v.owner)),
-                    ("Baseline date", v.baseline.to_string()),
-                    ("Forecast date", v.forecast.to_string()),
-                    ("Slippage", format!("{} days", m.slippage_days)),
-                    ("Progress", format!("{}% {}", v.percent, v.progress_note)),
-                    (
-                        "Depends on",
-                        if v.depends_on.is_empty() {
-                            "—".to_owned()
-                        } else {
-                            v.depends_on.join(", ")
-                        },
-                    ),
-                    (
-                        "Completed on",
-                        v.completed_on
-                            .map_or_else(|| "—".to_owned(), |d| d.to_string()),
-                    ),
-                    (
-                        "Evidence",
-                        v.evidence.clone().unwrap_or_else(|| "—".to_owned()),
-                    ),
-                    ("Version", v.version.to_string()),
-                ];
-                (
-                    v.title.clone(),
-                    status_label(&v.status),
-                    Some(crate::components::rag_tag(m.rag)),
-                    m.rag_reasons.clone(),
-                    facts,
-                    v.version,
-                    allowed(kind, |a| milestones::allows(Some(v.status), a)),
-                )
-            }
-            ThingKind::Commitment => {
-                let Some(c) = reader
-                    .assessed_commitments(bp, &window)?
-                    .into_iter()
-                    .find(|c| c.commitment.id == id)
-                else {
-                    return Ok(None);
-                };
-                let v = &c.commitment;
-                let facts = vec![
-                    ("Partner", org(&v.partner)),
-                    ("Kind", v.kind.label().to_owned()),
-                    ("Promised", format!("{} {}", v.quantity, v.unit)),
-                    (
-                        "Delivered",
-                        format!("{} of {} {}", v.delivered, v.quantity, v.unit),
-                    ),
-                    (
-                        "Due",
-                        format!("{}{}", v.due, if c.overdue { " (overdue)" } else { "" }),
-                    ),
-                    ("Version", v.version.to_string()),
-                ];
-                (
-                    v.description.clone(),
-                    status_label(&v.status),
-                    None,
-                    vec![],
-                    facts,
-                    v.version,
-                    allowed(kind, |a| commitments::allows(Some(v.status), a)),
-                )
-            }
-            _ => {
-                let Some(v) = reader
-                    .pledges_in(bp, &window)?
-                    .into_iter()
-                    .find(|p| p.id == id)
-                else {
-                    return Ok(None);
-                };
-                let facts = vec![
-                    ("Sponsor", org(&v.sponsor)),
-                    ("Pledged", v.resource.format(v.pledged)),
-                    (
-                        "Confirmed",
-                        v.confirmed
-                            .map_or_else(|| "—".to_owned(), |c| v.resource.format(c)),
-                    ),
-                    ("Disbursed", v.resource.format(v.disbursed)),
-                    (
-                        "Workstream",
-                        v.workstream
-                            .as_deref()
-                            .map_or_else(|| "—".to_owned(), workstream),
-                    ),
-                    ("Conditions", v.conditions.clone()),
-                    ("Version", v.version.to_string()),
-                ];
-                (
-                    format!("Pledge {} from {}", v.id, v.sponsor),
-                    status_label(&v.status),
-                    None,
-                    vec![],
-                    facts,
-                    v.version,
-                    allowed(kind, |a| pledges::allows(Some(v.status), a)),
-                )
-            }
+        let about = match kind {
+            ThingKind::Milestone => reader
+                .assessed_milestones(bp, &window, &state.rules)?
+                .into_iter()
+                .find(|m| m.milestone.id == id)
+                .map(|m| {
+                    let v = &m.milestone;
+                    let facts = vec![
+                        ("Workstream", workstream(&v.workstream)),
+                        ("Owner", names.with_id(&v.owner)),
+                        ("Baseline date", v.baseline.to_string()),
+                        ("Forecast date", v.forecast.to_string()),
+                        ("Slippage", format!("{} days", m.slippage_days)),
+                        ("Progress", format!("{}% {}", v.percent, v.progress_note)),
+                        (
+                            "Depends on",
+                            if v.depends_on.is_empty() {
+                                "—".to_owned()
+                            } else {
+                                v.depends_on.join(", ")
+                            },
+                        ),
+                        ("Completed on", or_dash(v.completed_on, |d| d.to_string())),
+                        ("Evidence", or_dash(v.evidence.clone(), |e| e)),
+                    ];
+                    let title = v.title.clone();
+                    About {
+                        rag: Some(rag_tag(m.rag)),
+                        reasons: m.rag_reasons.clone(),
+                        ..About::new(kind, title, v.status, milestones::allows, v.version, facts)
+                    }
+                }),
+            ThingKind::Commitment => reader
+                .assessed_commitments(bp, &window)?
+                .into_iter()
+                .find(|c| c.commitment.id == id)
+                .map(|c| {
+                    let v = &c.commitment;
+                    let facts = vec![
+                        ("Partner", names.with_id(&v.partner)),
+                        ("Kind", v.kind.label().to_owned()),
+                        ("Promised", format!("{} {}", v.quantity, v.unit)),
+                        (
+                            "Delivered",
+                            format!("{} of {} {}", v.delivered, v.quantity, v.unit),
+                        ),
+                        (
+                            "Due",
+                            format!("{}{}", v.due, if c.overdue { " (overdue)" } else { "" }),
+                        ),
+                    ];
+                    let title = v.description.clone();
+                    About::new(kind, title, v.status, commitments::allows, v.version, facts)
+                }),
+            _ => reader
+                .pledges_in(bp, &window)?
+                .into_iter()
+                .find(|p| p.id == id)
+                .map(|v| {
+                    let facts = vec![
+                        ("Sponsor", names.with_id(&v.sponsor)),
+                        ("Pledged", v.resource.format(v.pledged)),
+                        ("Confirmed", or_dash(v.confirmed, |c| v.resource.format(c))),
+                        ("Disbursed", v.resource.format(v.disbursed)),
+                        ("Workstream", or_dash(v.workstream.as_deref(), workstream)),
+                        ("Conditions", v.conditions.clone()),
+                    ];
+                    let title = format!("Pledge {} from {}", v.id, v.sponsor);
+                    About::new(kind, title, v.status, pledges::allows, v.version, facts)
+                }),
+        };
+        let Some(about) = about else {
+            return Err(ApiError::not_found(
+                format!("{}.not_found", kind.token()),
+                format!("{} {bp}/{id} does not exist", kind.token()),
+            ));
         };
         let history = reader.history_in(&thing.subject(), &window)?;
         let shown = crate::components::Shown::of(window);
@@ -217,20 +163,22 @@ pub(super) async fn thing_page(
         let choices = choices(&reader, Some(&bpv))?;
         let forms = forms::action_specs(kind)
             .filter(|_| !shown.past)
-            .filter(|sp| allowed.contains(&sp.name) || refused_for(refusal, sp.name).is_some())
+            .filter(|sp| {
+                about.allowed.contains(&sp.name) || refused_for(refusal, sp.name).is_some()
+            })
             .filter(|sp| may_write(visitor, kind, sp.name, Some(bp)))
             .map(|sp| {
                 forms::render(
                     sp,
                     format!("/blueprints/{bp}/{things}/{id}/{}", sp.name),
                     &nav.csrf,
-                    Some(version),
+                    Some(about.version),
                     &choices,
                     refused_for(refusal, sp.name),
                 )
             })
             .collect();
-        Ok(Some(ThingPage {
+        Ok(ThingPage {
             recorded: params.min_seq.filter(|_| !shown.past),
             live_since: bpv.updated_seq,
             nav,
@@ -238,34 +186,58 @@ pub(super) async fn thing_page(
                 let k = kind.token();
                 format!("{}{}", k[..1].to_uppercase(), &k[1..])
             },
-            title,
+            title: about.title,
             blueprint_href: format!("/blueprints/{}", bpv.id),
             blueprint_title: bpv.title.clone(),
-            status: crate::components::status_tag(&status.replace(' ', "_")),
+            status: about.status,
             shown,
-            rag,
-            reasons,
-            facts,
+            rag: about.rag,
+            reasons: about.reasons,
+            facts: about.facts,
             history,
             forms,
-        }))
+        })
     }
     .await;
-    match result {
-        Ok(Some(page)) => render(status, page),
-        Ok(None) => page_error(
-            Some(visitor),
-            StatusCode::NOT_FOUND,
-            &format!("{} {bp}/{id} does not exist", kind.token()),
-        ),
-        Err(e) => from_api(visitor, e),
-    }
+    show(visitor, status, result)
 }
 
-/// The actions on an existing thing of `kind` that its decider allows.
-fn allowed(kind: ThingKind, allows: impl Fn(&str) -> bool) -> Vec<&'static str> {
-    forms::action_specs(kind)
-        .filter(|a| allows(a.name))
-        .map(|a| a.name)
-        .collect()
+/// What a thing's page says of it, whatever its kind.
+struct About {
+    title: String,
+    status: Tag,
+    rag: Option<Tag>,
+    reasons: Vec<String>,
+    /// Its facts, its version last.
+    facts: Vec<(&'static str, String)>,
+    version: u64,
+    /// The actions its decider allows it now.
+    allowed: Vec<&'static str>,
+}
+
+impl About {
+    /// A thing of `kind` in `status`, with no RAG status; `allows` is its decider's rule of the
+    /// actions each status allows.
+    fn new<S: serde::Serialize + Copy>(
+        kind: ThingKind,
+        title: String,
+        status: S,
+        allows: fn(Option<S>, &str) -> bool,
+        version: u64,
+        mut facts: Vec<(&'static str, String)>,
+    ) -> Self {
+        facts.push(("Version", version.to_string()));
+        About {
+            title,
+            status: status_tag(&status_name(&status)),
+            rag: None,
+            reasons: Vec::new(),
+            facts,
+            version,
+            allowed: forms::action_specs(kind)
+                .filter(|a| allows(Some(status), a.name))
+                .map(|a| a.name)
+                .collect(),
+        }
+    }
 }
