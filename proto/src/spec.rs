@@ -114,6 +114,45 @@ pub fn example<A: Actions + serde::de::DeserializeOwned>(spec: &ActionSpec) -> A
     serde_json::from_value(Value::Object(tagged)).expect("the catalogue's examples are valid")
 }
 
+/// Checks, for a decider's tests, that its `allows` is the life cycle its `decide` enforces: before
+/// the thing exists and in every status, each action with its example fields is refused from every
+/// given state in that status when `allows` says no, and recorded from at least one when it says
+/// yes.
+///
+/// # Panics
+/// When they disagree, or when no state is given for a status.
+pub fn check_life_cycle<A, S, T, O, E>(
+    states: &[T],
+    status_of: impl Fn(&T) -> Option<S>,
+    allows: impl Fn(Option<S>, &str) -> bool,
+    decide: impl Fn(&T, A) -> Result<O, E>,
+) where
+    A: Actions + serde::de::DeserializeOwned,
+    S: Choices + PartialEq + std::fmt::Debug,
+    E: std::fmt::Debug,
+{
+    for spec in A::SPECS {
+        for status in std::iter::once(None).chain(S::ALL.iter().copied().map(Some)) {
+            let outcomes: Vec<Result<O, E>> = states
+                .iter()
+                .filter(|s| status_of(s) == status)
+                .map(|s| decide(s, example(spec)))
+                .collect();
+            assert!(
+                !outcomes.is_empty(),
+                "no state is given in status {status:?}"
+            );
+            let refusals: Vec<&E> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
+            assert_eq!(
+                refusals.len() < outcomes.len(),
+                allows(status, spec.name),
+                "{status:?} {}: refused with {refusals:?}",
+                spec.name
+            );
+        }
+    }
+}
+
 /// One field of an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FieldSpec {
@@ -316,6 +355,16 @@ impl FieldSpec {
                     format!("{label} must be one of {}, not {raw:?}", values.join(", "))
                 }),
         })
+    }
+
+    /// What a person typed, as the field's value: `Ok(None)` when an optional field is left
+    /// blank, and an error naming the field when a required one is, or when the text is not valid.
+    pub fn read(&self, typed: &str) -> Result<Option<Value>, String> {
+        match self.parse(typed) {
+            Some(parsed) => parsed.map(Some),
+            None if self.required => Err(format!("{} is required", self.label)),
+            None => Ok(None),
+        }
     }
 
     /// Writes a wire value back as people type it: the inverse of [`FieldSpec::parse`].

@@ -475,27 +475,12 @@ mod tests {
             given(&with_named(published())),
             given(&closed()),
         ];
-        for spec in <BlueprintAction as Actions>::SPECS {
-            for status in [
-                None,
-                Some(BlueprintStatus::Draft),
-                Some(BlueprintStatus::Published),
-                Some(BlueprintStatus::Closed),
-            ] {
-                let outcomes: Vec<_> = states
-                    .iter()
-                    .filter(|s| s.status == status)
-                    .map(|s| then(s, proto::spec::example(spec)))
-                    .collect();
-                assert!(!outcomes.is_empty());
-                assert_eq!(
-                    outcomes.iter().any(Result::is_ok),
-                    allows(status, spec.name),
-                    "{status:?} {}: {outcomes:?}",
-                    spec.name
-                );
-            }
-        }
+        proto::spec::check_life_cycle(
+            &states,
+            |s: &BlueprintState| s.status,
+            allows,
+            |s, action: BlueprintAction| then(s, action),
+        );
     }
 
     /// One command of every kind, each valid on a running blueprint.

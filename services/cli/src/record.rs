@@ -366,11 +366,7 @@ impl TypedValueParser for FieldValue {
         value: &OsStr,
     ) -> Result<Value, clap::Error> {
         let field = self.0;
-        let read = move |typed: &str| match field.parse(typed) {
-            Some(parsed) => parsed,
-            None if field.required => Err(format!("{} is required", field.label)),
-            None => Ok(Value::Null),
-        };
+        let read = move |typed: &str| field.read(typed).map(|v| v.unwrap_or(Value::Null));
         TypedValueParser::parse_ref(&read, cmd, arg, value)
     }
 

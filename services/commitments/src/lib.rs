@@ -480,27 +480,12 @@ mod tests {
             given(&[made(), delivered(2), fulfilled()]),
             given(&[made(), withdrawn()]),
         ];
-        for spec in <CommitmentAction as proto::Actions>::SPECS {
-            for status in [
-                None,
-                Some(CommitmentStatus::Made),
-                Some(CommitmentStatus::Fulfilled),
-                Some(CommitmentStatus::Withdrawn),
-            ] {
-                let outcomes: Vec<_> = states
-                    .iter()
-                    .filter(|s| s.status == status)
-                    .map(|s| decide(&cmd(proto::spec::example(spec)), s, &ctx()))
-                    .collect();
-                assert!(!outcomes.is_empty());
-                assert_eq!(
-                    outcomes.iter().any(Result::is_ok),
-                    allows(status, spec.name),
-                    "{status:?} {}: {outcomes:?}",
-                    spec.name
-                );
-            }
-        }
+        proto::spec::check_life_cycle(
+            &states,
+            |s: &CommitmentState| s.status,
+            allows,
+            |s, action: CommitmentAction| decide(&cmd(action), s, &ctx()),
+        );
     }
 
     #[test]

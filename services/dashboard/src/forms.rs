@@ -45,15 +45,8 @@ pub fn to_body(
         body.insert("id".to_owned(), Value::String(id.to_owned()));
     }
     for f in spec.fields {
-        match f.parse(typed(f.name)) {
-            Some(Ok(value)) => {
-                body.insert(f.name.to_owned(), value);
-            }
-            Some(Err(message)) => return Err((f.name.to_owned(), message)),
-            None if f.required => {
-                return Err((f.name.to_owned(), format!("{} is required", f.label)));
-            }
-            None => {}
+        if let Some(value) = f.read(typed(f.name)).map_err(|m| (f.name.to_owned(), m))? {
+            body.insert(f.name.to_owned(), value);
         }
     }
     Ok(body)

@@ -586,28 +586,12 @@ mod tests {
             }
             .into(),
         );
-        for spec in <PledgeAction as proto::Actions>::SPECS {
-            for status in [
-                None,
-                Some(PledgeStatus::Pledged),
-                Some(PledgeStatus::Confirmed),
-                Some(PledgeStatus::Withdrawn),
-                Some(PledgeStatus::Closed),
-            ] {
-                let outcomes: Vec<_> = states
-                    .iter()
-                    .filter(|s| s.status == status)
-                    .map(|s| decide(&cmd(proto::spec::example(spec)), s, &ctx))
-                    .collect();
-                assert!(!outcomes.is_empty());
-                assert_eq!(
-                    outcomes.iter().any(Result::is_ok),
-                    allows(status, spec.name),
-                    "{status:?} {}: {outcomes:?}",
-                    spec.name
-                );
-            }
-        }
+        proto::spec::check_life_cycle(
+            &states,
+            |s: &PledgeState| s.status,
+            allows,
+            |s, action: PledgeAction| decide(&cmd(action), s, &ctx),
+        );
     }
 
     #[test]

@@ -585,17 +585,12 @@ impl Header {
                 }
                 continue;
             };
-            match field.parse(text) {
-                Some(Ok(value)) => {
+            match field.read(text) {
+                Ok(Some(value)) => {
                     body.insert(field.name.to_owned(), value);
                 }
-                Some(Err(message)) => errors.push(RowError::at(row, column.name, message)),
-                None if field.required => errors.push(RowError::at(
-                    row,
-                    column.name,
-                    format!("{} is required", field.label),
-                )),
-                None => {}
+                Ok(None) => {}
+                Err(message) => errors.push(RowError::at(row, column.name, message)),
             }
         }
         // A milestone's list of milestones names others.
