@@ -37,6 +37,16 @@ pub mod rules {
         /// When the event store cannot complete a command, nothing is stored; retrying with the
         /// same idempotency key is safe.
         UNAVAILABLE: Unavailable "store.unavailable";
+        /// A thing with a stored commit this version cannot read takes no command until an
+        /// operator voids that commit (`waymark quarantine void`) or a version that reads it is
+        /// deployed; retrying does not help.
+        UNREADABLE: Conflict "thing.unreadable";
+        /// Only a commit that exists can be voided.
+        VOID_NO_SUCH_COMMIT: NotFound "void.no_such_commit";
+        /// Only a commit on a thing of the service's kind can be voided by it.
+        VOID_OTHER_KIND: Invalid "void.other_kind";
+        /// Only a commit this version cannot read may be voided: a readable commit is history.
+        VOID_READABLE: Conflict "void.commit_readable";
     }
 }
 
@@ -56,6 +66,17 @@ pub struct CommandEnvelope<C> {
     #[serde(default)]
     pub occurred_on: Option<NaiveDate>,
     pub command: C,
+}
+
+/// What travels on a void subject ([`crate::subjects::void_subject`]): an operator asks the
+/// owning service to record that the commit at `seq` cannot be read and is to be passed over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoidRequest {
+    /// Stream sequence of the unreadable commit.
+    pub seq: u64,
+    /// Why, in the operator's words; kept in the thing's history.
+    pub reason: String,
+    pub actor: Actor,
 }
 
 /// Ties a command type to the thing it targets and the subject it is sent on.

@@ -300,6 +300,17 @@ pub struct PledgeRetitled {
     pub title: String,
 }
 
+/// An operator's record that the commit at stream sequence `seq`, on the same thing's subject,
+/// cannot be read and is passed over: the command services fold the thing without it and the
+/// projector leaves it quarantined as resolved. The log stays append-only; nothing is deleted. Only
+/// a commit this version cannot read may be voided, and a voided commit stays void even if a later
+/// version could read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitVoided {
+    pub seq: u64,
+    pub reason: String,
+}
+
 /// How the payloads of an older version of an event type become the next version's.
 #[derive(Debug, Clone, Copy)]
 pub struct Upcast {
@@ -420,6 +431,7 @@ event_bodies! {
     MilestoneRetitled(MilestoneRetitled) = "milestone.retitled" v 1,
     CommitmentRetitled(CommitmentRetitled) = "commitment.retitled" v 1,
     PledgeRetitled(PledgeRetitled) = "pledge.retitled" v 1,
+    CommitVoided(CommitVoided) = "commit.voided" v 1,
 }
 
 #[cfg(test)]

@@ -404,6 +404,16 @@ fn sample(event_type: &str) -> Option<Sample> {
             }
             .into(),
         ),
+        "commit.voided" => s(
+            academy_milestone(),
+            "0e6a4f2d-7c1b-4d8e-a95f-3b2c1d0e9f8a",
+            "2026-08-03",
+            CommitVoided {
+                seq: 412,
+                reason: "written by a tool that wrote no events; nothing it said was kept".into(),
+            }
+            .into(),
+        ),
         _ => return None,
     })
 }

@@ -185,7 +185,7 @@ async fn main() {
         };
         push(&org, &mut batch);
         for s in &setup {
-            push(&s.commit, &mut batch);
+            push(s.commit.as_ref().unwrap(), &mut batch);
         }
         let planned = app
             .stream()
@@ -195,7 +195,7 @@ async fn main() {
             )
             .await
             .unwrap();
-        push(&planned[0].commit, &mut batch);
+        push(planned[0].commit.as_ref().unwrap(), &mut batch);
         projector::apply_batch(&db, &batch).unwrap();
         batch.clear();
         let work: Vec<projector::Received> = (0..commits)

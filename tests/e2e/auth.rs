@@ -183,13 +183,14 @@ async fn drafts_need_a_viewer_token_and_published_blueprints_are_public() {
     .await;
     assert_eq!(
         app.get_as(None, "/api/v1/blueprints/draft").await.status,
-        401
+        404,
+        "a draft is not there for nobody"
     );
     assert_eq!(
         app.get_as(None, "/api/v1/blueprints/draft/milestones")
             .await
             .status,
-        401
+        404
     );
     assert_eq!(
         app.get_as(Some(&app.tokens.viewer), "/api/v1/blueprints/draft")
@@ -201,7 +202,8 @@ async fn drafts_need_a_viewer_token_and_published_blueprints_are_public() {
         app.get_as(Some(&app.tokens.wm_only), "/api/v1/blueprints/draft")
             .await
             .status,
-        403
+        404,
+        "nor for a token that does not reach it"
     );
     let listed = app.get_as(None, "/api/v1/blueprints").await;
     assert_eq!(

@@ -212,7 +212,7 @@ async fn the_feed_is_public_for_published_blueprints_only() {
         .send()
         .await
         .unwrap();
-    assert_eq!(anonymous.status(), 401);
+    assert_eq!(anonymous.status(), 404, "a draft is not there for nobody");
 }
 
 /// Reads a live stream until an event arrives or `deadline` passes.
@@ -280,7 +280,7 @@ async fn a_live_stream_says_when_its_blueprint_changes_and_streams_are_bounded()
     let anonymous = reqwest::get(format!("{}/blueprints/draft-plan/live", app.base))
         .await
         .unwrap();
-    assert_eq!(anonymous.status(), 401);
+    assert_eq!(anonymous.status(), 404, "a draft is not there for nobody");
 }
 
 #[tokio::test]

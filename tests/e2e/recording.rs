@@ -186,6 +186,7 @@ async fn a_write_with_no_service_running_is_a_503() {
         listener,
         stream,
         prometheus::Registry::new(),
+        Vec::new(),
         async {
             let _ = stopped.await;
         },

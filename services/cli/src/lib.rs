@@ -6,6 +6,7 @@ pub mod csvio;
 pub mod demo;
 pub mod dev;
 pub mod natsserver;
+pub mod quarantine;
 pub mod record;
 pub mod stack;
 pub mod token;
@@ -44,6 +45,9 @@ pub enum Commands {
     Import(csvio::ImportArgs),
     /// Export a register (milestones, commitments or pledges) as CSV.
     Export(csvio::ExportArgs),
+    /// Commits the read models could not take in, and voiding one no version can read.
+    #[command(subcommand)]
+    Quarantine(quarantine::QuarantineCmd),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -60,5 +64,6 @@ pub async fn main_with(cli: Cli) -> i32 {
         Commands::Token(cmd) => token::run(cmd),
         Commands::Import(args) => csvio::run_import(args).await,
         Commands::Export(args) => csvio::run_export(args).await,
+        Commands::Quarantine(cmd) => quarantine::run(cmd).await.emit(),
     }
 }

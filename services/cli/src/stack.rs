@@ -53,6 +53,9 @@ pub async fn start(
         listener,
         store.reader().clone(),
         registry,
+        vec![service_runtime::runner::unreadable_check(
+            metrics.unreadable.clone(),
+        )],
         stopped(&rx),
     )
     .await?;

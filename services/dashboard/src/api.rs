@@ -284,9 +284,8 @@ pub async fn organisation_involvement(
             format!("organisation {org} is not registered"),
         )
     })?;
-    let blueprints = reader.involvement(org.as_str(), &window, &state.rules, |b| {
-        caller.may_read(&b.id, is_public(b))
-    })?;
+    let blueprints =
+        reader.involvement(org.as_str(), &window, &state.rules, |b| caller.may_read(b))?;
     Ok(OrganisationInvolvement {
         organisation,
         blueprints,
@@ -313,7 +312,7 @@ pub async fn blueprints(
     let reader = state.reader(&params).await?;
     let mut visible = Vec::new();
     for b in reader.blueprints()? {
-        if caller.may_read(&b.id, is_public(&b))
+        if caller.may_read(&b)
             && let Some(model) = reader.model(&b.id, &window)?
         {
             visible.push(model.blueprint);
@@ -366,7 +365,7 @@ pub fn not_in_window(id: &BlueprintId, window: &Window) -> ApiError {
 fn blueprint_not_found(id: &BlueprintId) -> ApiError {
     ApiError::not_found(
         "blueprint.not_found",
-        format!("blueprint {id} does not exist"),
+        format!("blueprint {id} does not exist, or it is a draft that needs a token reaching it"),
     )
 }
 
@@ -389,9 +388,7 @@ pub async fn portfolio(
     let params = params(p)?;
     let window = params.window()?;
     let reader = state.reader(&params).await?;
-    let entries = reader.portfolio(&window, &state.rules, |b| {
-        caller.may_read(&b.id, is_public(b))
-    })?;
+    let entries = reader.portfolio(&window, &state.rules, |b| caller.may_read(b))?;
     Ok(Json(entries).into_response())
 }
 
@@ -542,21 +539,12 @@ pub fn require_readable(
     let view = reader
         .blueprint(id.as_str())?
         .ok_or_else(|| blueprint_not_found(id))?;
-    if caller.may_read(id.as_str(), is_public(&view)) {
+    if caller.may_read(&view) {
         return Ok(view);
     }
-    match caller.0 {
-        None => Err(ApiError::new(
-            axum::http::StatusCode::UNAUTHORIZED,
-            "auth.unauthenticated",
-            format!("blueprint {id} is not published; reading it needs a viewer token"),
-        )),
-        Some(_) => Err(ApiError::new(
-            axum::http::StatusCode::FORBIDDEN,
-            "auth.forbidden",
-            format!("this token does not reach blueprint {id}"),
-        )),
-    }
+    // A draft the caller cannot read answers as a blueprint that does not exist, so that no one
+    // learns which drafts exist by asking.
+    Err(blueprint_not_found(id))
 }
 
 /// A blueprint's milestones, with their RAG status as of a date.

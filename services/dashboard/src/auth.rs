@@ -251,6 +251,18 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// Whether an organisation-limited token (with no blueprint list) reaches `blueprint`: only
+    /// when its organisation leads the blueprint or is one of its partners. Other tokens reach
+    /// every blueprint their list allows.
+    pub fn involved_in(&self, blueprint: &projector::views::BlueprintView) -> bool {
+        match &self.org {
+            Some(org) if self.blueprints.is_empty() => {
+                blueprint.lead_org == *org || blueprint.partners.contains(org)
+            }
+            _ => self.reaches(Some(&blueprint.id)),
+        }
+    }
+
     fn reaches(&self, blueprint: Option<&str>) -> bool {
         match blueprint {
             Some(bp) if !self.blueprints.is_empty() => {
@@ -318,6 +330,20 @@ impl Caller {
         })
     }
 
+    /// The caller, when it holds an admin token that no organisation or blueprint list limits:
+    /// operator work (quarantine, voids) spans every blueprint.
+    pub fn require_operator(&self) -> Result<&Principal, ApiError> {
+        let p = self.require()?;
+        if p.role < Role::Admin || p.org.is_some() || !p.blueprints.is_empty() {
+            return Err(forbidden(format!(
+                "token {} cannot do operator work: it needs the admin role with no organisation \
+                 or blueprint limit",
+                p.name
+            )));
+        }
+        Ok(p)
+    }
+
     /// Whether the caller may write `action` on a thing of `kind` in `blueprint`.
     pub fn authorise_write(
         &self,
@@ -357,12 +383,15 @@ impl Caller {
         Ok(p)
     }
 
-    /// Whether the caller may read a blueprint in the given state (`public`: published or closed).
-    pub fn may_read(&self, blueprint: &str, public: bool) -> bool {
-        match &self.0 {
-            Some(p) => public || p.reaches(Some(blueprint)),
-            None => public,
-        }
+    /// Whether the caller may read `blueprint`: anyone a published or closed one, a draft only
+    /// with a token that reaches it (its list names it; an organisation-limited token, when its
+    /// organisation leads it or partners in it).
+    pub fn may_read(&self, blueprint: &projector::views::BlueprintView) -> bool {
+        crate::api::is_public(blueprint)
+            || self
+                .0
+                .as_ref()
+                .is_some_and(|p| p.reaches(Some(&blueprint.id)) && p.involved_in(blueprint))
     }
 }
 
@@ -483,9 +512,38 @@ mod tests {
                 .authorise_write(ThingKind::Pledge, "make", Some("wm"))
                 .is_ok()
         );
-        assert!(Caller(None).may_read("wm", true));
-        assert!(!Caller(None).may_read("wm", false));
-        assert!(caller(Role::Viewer, None, &[]).may_read("wm", false));
-        assert!(!caller(Role::Viewer, None, &["other"]).may_read("wm", false));
+    }
+
+    #[test]
+    fn drafts_are_read_only_with_a_token_that_reaches_them() {
+        use projector::views::BlueprintStatus;
+        let caller = |role, org: Option<&str>, bps: &[&str]| {
+            Caller(Some(Principal {
+                name: "t".into(),
+                role,
+                org: org.map(|o| o.parse().unwrap()),
+                blueprints: bps.iter().map(|b| b.parse().unwrap()).collect(),
+            }))
+        };
+        let mut published = crate::openapi::examples::blueprint();
+        published.status = BlueprintStatus::Published;
+        let draft = projector::views::BlueprintView {
+            status: BlueprintStatus::Draft,
+            ..published.clone()
+        };
+        let (lead, partner) = (draft.lead_org.to_string(), draft.partners[1].to_string());
+        let id = draft.id.clone();
+        assert!(Caller(None).may_read(&published));
+        assert!(!Caller(None).may_read(&draft));
+        assert!(caller(Role::Viewer, None, &[]).may_read(&draft));
+        assert!(caller(Role::Viewer, None, &[&id]).may_read(&draft));
+        assert!(!caller(Role::Viewer, None, &["other"]).may_read(&draft));
+        assert!(caller(Role::Recorder, Some(&lead), &[]).may_read(&draft));
+        assert!(caller(Role::Recorder, Some(&partner), &[]).may_read(&draft));
+        assert!(
+            !caller(Role::Recorder, Some("stranger-org"), &[]).may_read(&draft),
+            "an organisation's token does not reach others' drafts"
+        );
+        assert!(caller(Role::Recorder, Some("stranger-org"), &[]).may_read(&published));
     }
 }

@@ -68,7 +68,7 @@ fn action_spec(kind: ThingKind, name: &str) -> Result<&'static ActionSpec, ApiEr
     })
 }
 
-fn parse_body(bytes: &Bytes) -> Result<Map<String, Value>, ApiError> {
+pub(crate) fn parse_body(bytes: &Bytes) -> Result<Map<String, Value>, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }
@@ -83,7 +83,7 @@ fn parse_body(bytes: &Bytes) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
-fn require_json(headers: &HeaderMap, bytes: &Bytes) -> Result<(), ApiError> {
+pub(crate) fn require_json(headers: &HeaderMap, bytes: &Bytes) -> Result<(), ApiError> {
     if bytes.is_empty() {
         return Ok(());
     }
@@ -152,6 +152,25 @@ pub async fn execute(
         _ => write.blueprint.clone(),
     };
     let principal = caller.authorise_write(write.kind, &action, blueprint.as_deref())?;
+    if let (Some(org), true, Some(bp)) =
+        (&principal.org, principal.blueprints.is_empty(), &blueprint)
+    {
+        // An organisation's token records only where its organisation leads or partners.
+        let reader = state.reader(&crate::api::ReadParams::default()).await?;
+        let involved = reader
+            .blueprint(bp)?
+            .is_some_and(|view| principal.involved_in(&view));
+        if !involved {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "auth.forbidden",
+                format!(
+                    "token {} records for {org} only in blueprints {org} leads or partners in",
+                    principal.name
+                ),
+            ));
+        }
+    }
     let mut target = Map::new();
     if let (Some(bp), false) = (&write.blueprint, write.kind == ThingKind::Blueprint) {
         target.insert("blueprint".to_owned(), Value::String(bp.clone()));
@@ -533,7 +552,15 @@ where
         command,
     };
     let accepted = state.send_command(C::KIND, &envelope).await?;
-    let location = match &thing.blueprint {
+    Ok(Written {
+        accepted,
+        location: location(&thing),
+    })
+}
+
+/// The API path of a thing.
+pub(crate) fn location(thing: &proto::ThingRef) -> String {
+    match &thing.blueprint {
         Some(bp) if thing.kind != ThingKind::Blueprint => {
             format!(
                 "/api/v1/blueprints/{bp}/{}/{}",
@@ -542,8 +569,7 @@ where
             )
         }
         _ => format!("/api/v1/{}/{}", plural(thing.kind), thing.id),
-    };
-    Ok(Written { accepted, location })
+    }
 }
 
 /// The answer to a stored write.
@@ -555,7 +581,10 @@ pub struct AcceptedBody {
     pub location: String,
 }
 
-fn accepted_response(Written { accepted, location }: Written, created: bool) -> Response {
+pub(crate) fn accepted_response(
+    Written { accepted, location }: Written,
+    created: bool,
+) -> Response {
     let status = if created && !accepted.duplicate {
         StatusCode::CREATED
     } else {
@@ -580,7 +609,16 @@ impl AppState {
         kind: ThingKind,
         envelope: &CommandEnvelope<C>,
     ) -> Result<Accepted, ApiError> {
-        match self.commands.send(kind, envelope).await {
+        self.answer(kind, self.commands.send(kind, envelope).await)
+    }
+
+    /// What a service's reply (or its absence) means to an HTTP client.
+    pub fn answer(
+        &self,
+        kind: ThingKind,
+        reply: Result<Reply, SendError>,
+    ) -> Result<Accepted, ApiError> {
+        match reply {
             Ok(Reply::Accepted(a)) => Ok(a),
             Ok(Reply::Rejected(r)) => Err(r.into()),
             Err(SendError::Encode(e)) => Err(ApiError::internal("encode the command", e)),

@@ -4,6 +4,7 @@
 //! services over NATS; the dashboard never appends events itself: of the event store it holds a
 //! `StreamReader` and a `CommandSender`, neither of which can append.
 
+pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod auth;
@@ -75,6 +76,10 @@ pub struct DashboardConfig {
     /// `/readyz` fails while the projector is more than this many commits behind.
     #[arg(long, env = "WAYMARK_READY_MAX_LAG", default_value_t = 1_000)]
     pub ready_max_lag: i64,
+    /// `/readyz` fails, and `waymark_projector_stalled` turns 1, once the projector has applied
+    /// nothing for this long (milliseconds) while commits wait.
+    #[arg(long, env = "WAYMARK_STALL_AFTER_MS", default_value_t = 30_000)]
+    pub stall_after_ms: u64,
     /// The address people reach this dashboard at (`https://waymark.example.org`), for links
     /// that leave the site, such as those in Atom feeds. Without it, the request's Host is used.
     #[arg(long, env = "WAYMARK_PUBLIC_URL")]
@@ -106,6 +111,7 @@ impl DashboardConfig {
             min_seq_wait_ms: 5_000,
             command_timeout_ms: 10_000,
             ready_max_lag: 1_000,
+            stall_after_ms: 30_000,
             live_streams: 512,
             trusted_proxies: Vec::new(),
             header_timeout_ms: 10_000,
@@ -134,8 +140,12 @@ pub struct AppState {
     pub rules: RagRules,
     pub min_seq_wait: Duration,
     pub ready_max_lag: i64,
+    /// Whether projection is stalled.
+    pub projection: projector::health::Health,
     /// Set once the projector has reached the end of the stream as it was at start-up.
     pub caught_up: Arc<AtomicBool>,
+    /// Further readiness checks of the process (the command services, when they run in it).
+    pub also_ready: Arc<Vec<telemetry::ops::ReadinessCheck>>,
     pub tokens: Arc<auth::Tokens>,
     pub sessions: Arc<session::Sessions>,
     pub secure_cookies: bool,
@@ -255,6 +265,12 @@ pub const API_ROUTES: &[ApiRoute] = &[
         "/api/v1/blueprints/{bp}/pledges/{id}/{action}",
         |m| on(m, commands::act_pledge),
     ),
+    route(Method::GET, "/api/v1/admin/quarantine", |m| {
+        on(m, admin::quarantine)
+    }),
+    route(Method::POST, "/api/v1/admin/quarantine/{seq}/void", |m| {
+        on(m, admin::void)
+    }),
 ];
 
 /// The JSON API's routes, from [`API_ROUTES`] (routes of one path merge).
@@ -348,6 +364,20 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             "not ready: the projector is catching up\n".to_owned(),
         );
     }
+    for check in state.also_ready.iter() {
+        if let Err(why) = check() {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("not ready: {why}\n"),
+            );
+        }
+    }
+    if let Some(why) = state.projection.stalled() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {why}\n"),
+        );
+    }
     let lag = state.projector_metrics.lag_commits.get();
     if lag > state.ready_max_lag {
         return (
@@ -375,11 +405,13 @@ pub async fn start(
     listener: tokio::net::TcpListener,
     stream: StreamReader,
     registry: Registry,
+    also_ready: Vec<telemetry::ops::ReadinessCheck>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Running> {
     let db = Arc::new(projector::db::open(&config.db_path)?);
     let projector_metrics = ProjectorMetrics::register(&registry)?;
-    let projector = Projector::new(db.clone(), stream.clone(), projector_metrics.clone())?;
+    let projector = Projector::new(db.clone(), stream.clone(), projector_metrics.clone())?
+        .with_stall_after(Duration::from_millis(config.stall_after_ms));
     let checkpoint = projector.checkpoint();
     let caught_up = Arc::new(AtomicBool::new(false));
     let start_seq = stream.stream_last_seq().await?;
@@ -403,7 +435,9 @@ pub async fn start(
         rules: RagRules::default(),
         min_seq_wait: Duration::from_millis(config.min_seq_wait_ms),
         ready_max_lag: config.ready_max_lag,
+        projection: projector.health(),
         caught_up,
+        also_ready: Arc::new(also_ready),
         tokens: Arc::new(auth::Tokens::load(config.tokens_file.clone())?),
         sessions: Arc::new(session::Sessions::default()),
         secure_cookies: config.secure_cookies,

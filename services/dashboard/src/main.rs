@@ -27,6 +27,7 @@ async fn main() -> anyhow::Result<()> {
         listener,
         stream,
         prometheus::Registry::new(),
+        Vec::new(),
         telemetry::shutdown_signal(),
     )
     .await?;

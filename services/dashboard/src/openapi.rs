@@ -33,7 +33,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::commands::{AcceptedBody, plural};
 use crate::problem::{ApiError, Problem};
-use crate::{BODY_LIMIT, api, commands};
+use crate::{BODY_LIMIT, admin, api, commands};
 
 /// The document: operations from the handlers, the rest from [`Conventions`].
 #[derive(OpenApi)]
@@ -73,6 +73,8 @@ use crate::{BODY_LIMIT, api, commands};
         commands::create_pledge,
         api::pledge,
         commands::act_pledge,
+        admin::quarantine,
+        admin::void,
     ),
     components(schemas(Problem, AcceptedBody)),
     modifiers(&Conventions),
@@ -82,6 +84,7 @@ use crate::{BODY_LIMIT, api, commands};
         (name = "milestones", description = "Milestones: planned, started, replanned, done; with their RAG status as of a date."),
         (name = "commitments", description = "What partners committed to contribute, and what they delivered."),
         (name = "pledges", description = "What sponsors pledged, confirmed and paid."),
+        (name = "operators", description = "Operator work: quarantined commits and voiding one no version can read. Admin tokens with no organisation or blueprint limit only."),
         (name = "openapi", description = "This document."),
     )
 )]
@@ -138,6 +141,15 @@ impl Modify for Conventions {
             components.schemas.extend(w.components.iter().cloned());
         }
         for (path, item) in doc.paths.paths.iter_mut() {
+            if let Some(op) = [item.get.as_mut(), item.post.as_mut()]
+                .into_iter()
+                .flatten()
+                .find(|op| has_tag(op, "operators"))
+            {
+                op.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
+                add_problems(op, OPERATOR_PROBLEMS);
+                continue;
+            }
             if let Some(op) = item.get.as_mut().filter(|op| !has_tag(op, "openapi")) {
                 op.security = Some(vec![
                     SecurityRequirement::default(),
@@ -204,6 +216,7 @@ fn has_tag(op: &Operation, tag: &str) -> bool {
 }
 
 const READ_PROBLEMS: &[u16] = &[400, 401, 403, 404, 503];
+const OPERATOR_PROBLEMS: &[u16] = &[400, 401, 403, 404, 409, 415, 422, 503];
 const WRITE_PROBLEMS: &[u16] = &[400, 401, 403, 404, 409, 412, 413, 415, 422, 503];
 
 /// What each error status means, with an example problem.

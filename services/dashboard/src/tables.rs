@@ -312,9 +312,7 @@ pub async fn portfolio(
     let params = query(q)?;
     let window = params.window()?;
     let reader = state.reader(&params).await?;
-    let entries = reader.portfolio(&window, &state.rules, |b| {
-        visitor.caller.may_read(&b.id, crate::api::is_public(b))
-    })?;
+    let entries = reader.portfolio(&window, &state.rules, |b| visitor.caller.may_read(b))?;
     let rows = entries.iter().map(|e| {
         row![
             e.id,

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use proto::{Accepted, EventBody, ThingRef};
+use proto::{Accepted, Commit, EventBody, ThingRef};
 
 use crate::reader::{StoredCommit, StreamReader};
 use crate::store::StoreError;
@@ -34,25 +34,58 @@ pub struct PastResult {
 }
 
 impl<A: Aggregate> Folded<A> {
-    /// Applies stored commits, oldest first.
-    pub fn apply(&mut self, commits: &[StoredCommit]) -> Result<(), StoreError> {
-        for stored in commits {
-            let bodies = stored
-                .commit
-                .bodies()
-                .map_err(|e| StoreError::Undecodable {
-                    subject: stored.commit.thing.subject(),
-                    seq: stored.seq,
-                    reason: e.to_string(),
-                })?;
-            self.record(
-                stored.seq,
-                &stored.commit.idempotency_key,
-                stored.commit.request_hash.clone(),
-                &bodies,
-            );
+    /// Applies `thing`'s stored commits, oldest first. A commit this version cannot read stops the
+    /// fold ([`StoreError::Undecodable`]) unless a later commit among them voids it
+    /// ([`proto::CommitVoided`]); a voided commit is passed over.
+    pub fn apply(&mut self, thing: &ThingRef, commits: &[StoredCommit]) -> Result<(), StoreError> {
+        let read: Vec<Option<(&Commit, Vec<EventBody>)>> = commits
+            .iter()
+            .map(|stored| {
+                let commit = stored.commit.as_ref().ok()?;
+                Some((commit, commit.bodies().ok()?))
+            })
+            .collect();
+        let voided: std::collections::HashSet<u64> = read
+            .iter()
+            .flatten()
+            .flat_map(|(_, bodies)| bodies)
+            .filter_map(|body| match body {
+                EventBody::CommitVoided(v) => Some(v.seq),
+                _ => None,
+            })
+            .collect();
+        for (stored, read) in commits.iter().zip(read) {
+            match read {
+                Some((commit, bodies)) => self.record(
+                    stored.seq,
+                    &commit.idempotency_key,
+                    commit.request_hash.clone(),
+                    &bodies,
+                ),
+                None if voided.contains(&stored.seq) => self.version = stored.seq,
+                None => {
+                    let reason = match &stored.commit {
+                        Err(e) => e.to_string(),
+                        Ok(commit) => commit
+                            .bodies()
+                            .err()
+                            .map(|e| e.to_string())
+                            .unwrap_or_default(),
+                    };
+                    return Err(StoreError::Undecodable {
+                        subject: thing.subject(),
+                        seq: stored.seq,
+                        reason,
+                    });
+                }
+            }
         }
         Ok(())
+    }
+
+    /// Whether the commit at `seq` is voided by one of this thing's commits.
+    pub fn is_voided(&self, seq: u64) -> bool {
+        self.results.contains_key(&void_key(seq))
     }
 
     /// Applies the events of one commit stored at `seq` under `key`.
@@ -86,6 +119,11 @@ impl<A: Aggregate> Folded<A> {
     pub fn exists(&self) -> bool {
         self.version > 0
     }
+}
+
+/// The idempotency key of the record that voids the commit at `seq`: one void per commit.
+pub fn void_key(seq: u64) -> String {
+    format!("void-{seq}")
 }
 
 /// A bounded cache of folded states keyed by subject. Entries are returned as they were cached;
@@ -160,7 +198,7 @@ impl<A: Aggregate> StateCache<A> {
             return Ok(Arc::new(Folded::default()));
         }
         let mut folded = cached.map(|c| (*c).clone()).unwrap_or_default();
-        folded.apply(&newer)?;
+        folded.apply(thing, &newer)?;
         let folded = Arc::new(folded);
         self.put(subject, folded.clone());
         Ok(folded)

@@ -1,7 +1,8 @@
 //! Sending a command to the service that owns its kind of thing, and waiting for the reply.
 //!
 //! [`CommandSender`] is how the dashboard writes: it can send a command envelope as a NATS
-//! request on `waymark.cmd.<kind>` and nothing else. The owning service decides and appends;
+//! request on `waymark.cmd.<kind>` (and an operator's void request on `waymark.cmd.<kind>.void`)
+//! and nothing else. The owning service decides and appends;
 //! the sender has no way to append or publish anything itself.
 
 use std::time::Duration;
@@ -57,8 +58,23 @@ impl CommandSender {
         kind: ThingKind,
         envelope: &CommandEnvelope<C>,
     ) -> Result<Reply, SendError> {
-        let payload = proto::encode(envelope).map_err(SendError::Encode)?;
-        let subject = proto::subjects::command_subject(kind);
+        self.request(proto::subjects::command_subject(kind), envelope)
+            .await
+    }
+
+    /// Sends an operator's request to void an unreadable commit on a thing of `kind` to that
+    /// kind's service, and waits for its reply.
+    pub async fn send_void(
+        &self,
+        kind: ThingKind,
+        request: &proto::commands::VoidRequest,
+    ) -> Result<Reply, SendError> {
+        self.request(proto::subjects::void_subject(kind), request)
+            .await
+    }
+
+    async fn request<T: Serialize>(&self, subject: String, body: &T) -> Result<Reply, SendError> {
+        let payload = proto::encode(body).map_err(SendError::Encode)?;
         let reply =
             tokio::time::timeout(self.timeout, self.client.request(subject, payload.into()))
                 .await

@@ -17,8 +17,8 @@ pub mod config;
 pub mod reader;
 pub mod store;
 
-pub use aggregate::{Aggregate, Folded, PastResult, StateCache};
+pub use aggregate::{Aggregate, Folded, PastResult, StateCache, void_key};
 pub use commands::{CommandSender, SendError};
 pub use config::NatsConfig;
-pub use reader::{Received, StoredCommit, StreamReader};
+pub use reader::{Received, StoredCommit, StoredMessage, StreamReader};
 pub use store::{AppendError, Appended, EventStore, StoreError};

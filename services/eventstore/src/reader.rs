@@ -16,11 +16,20 @@ use proto::{Commit, ThingRef};
 use crate::config::NatsConfig;
 use crate::store::StoreError;
 
-/// A commit read back with its stream sequence.
-#[derive(Debug, Clone)]
+/// A commit read back with its stream sequence, or why this version cannot read it.
+#[derive(Debug)]
 pub struct StoredCommit {
     pub seq: u64,
-    pub commit: Commit,
+    pub commit: Result<Commit, proto::CodecError>,
+}
+
+/// A message of the stream found by its sequence, still encoded.
+#[derive(Debug, Clone)]
+pub struct StoredMessage {
+    pub subject: String,
+    pub payload: Bytes,
+    /// When the server stored it (Unix seconds).
+    pub published_unix: i64,
 }
 
 /// A commit as received from the stream by a follower, still encoded.
@@ -116,15 +125,24 @@ impl StreamReader {
                 .info()
                 .map_err(|e| StoreError::js("read commit metadata", e))?
                 .stream_sequence;
-            let commit = Commit::decode(&msg.payload).map_err(|e| StoreError::Undecodable {
-                subject: subject.clone(),
-                seq,
-                reason: e.to_string(),
-            })?;
+            let commit = Commit::decode(&msg.payload);
             out.push(StoredCommit { seq, commit });
             if seq >= last {
                 return Ok(out);
             }
+        }
+    }
+
+    /// The message stored at `seq`, or None when there is none (never stored, or past the end).
+    pub async fn message_at(&self, seq: u64) -> Result<Option<StoredMessage>, StoreError> {
+        match self.stream.get_raw_message(seq).await {
+            Ok(msg) => Ok(Some(StoredMessage {
+                subject: msg.subject.to_string(),
+                payload: msg.payload,
+                published_unix: msg.time.unix_timestamp(),
+            })),
+            Err(e) if e.kind() == stream::RawMessageErrorKind::NoMessageFound => Ok(None),
+            Err(e) => Err(StoreError::js("read a commit by its sequence", e)),
         }
     }
 

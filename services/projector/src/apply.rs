@@ -7,7 +7,7 @@ use proto::{Commit, EventBody, ThingKind};
 use redb::{TableDefinition, WriteTransaction};
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::db::{self, BLUEPRINT_LOG, BLUEPRINTS, DbError, HISTORY, ORGANISATIONS};
+use crate::db::{self, BLUEPRINT_LOG, BLUEPRINTS, DbError, HISTORY, ORGANISATIONS, QUARANTINE};
 use crate::describe::{Before, Described, describe};
 use crate::fold::{
     BlueprintThing, settle_thing, step_blueprint, step_organisation, step_thing, touch,
@@ -53,6 +53,11 @@ pub fn apply_commit(
     }
     let at = commit.recorded_at;
     let id = commit.thing.id.as_str();
+    if let [EventBody::CommitVoided(void)] = bodies.as_slice() {
+        record_void(txn, seq, commit, void)?;
+        let summary = describe(&bodies[0], Before::Nothing, commit.events[0].occurred_on);
+        return save_history(txn, seq, subject, commit, vec![summary]);
+    }
     let summaries = match commit.thing.kind {
         ThingKind::Organisation => apply_own(
             txn,
@@ -78,9 +83,53 @@ pub fn apply_commit(
         ThingKind::Commitment => apply_thing::<CommitmentView>(txn, seq, commit, &bodies, at)?,
         ThingKind::Pledge => apply_thing::<PledgeView>(txn, seq, commit, &bodies, at)?,
     };
+    save_history(txn, seq, subject, commit, summaries)?;
+    if let Some(bp) = &commit.thing.blueprint {
+        txn.open_table(BLUEPRINT_LOG)?
+            .insert((bp.as_str(), seq), payload)?;
+    }
+    Ok(())
+}
+
+/// A void changes no view: the commit it names was quarantined, so nothing of it was applied. Its
+/// quarantine entry records the void; the thing's history shows it.
+fn record_void(
+    txn: &WriteTransaction,
+    seq: u64,
+    commit: &Commit,
+    void: &proto::CommitVoided,
+) -> Result<(), ApplyError> {
+    use redb::ReadableTable;
+    let mut table = txn.open_table(QUARANTINE)?;
+    let entry: Option<QuarantineEntry> = match table.get(void.seq)? {
+        Some(v) => Some(db::decode(v.value())?),
+        None => None,
+    };
+    let Some(mut entry) = entry else {
+        tracing::error!(seq, voided = void.seq, subject = %commit.thing.subject(),
+            "a void names a commit the read models applied; rebuild them to pass over it");
+        return Ok(());
+    };
+    entry.voided = Some(Voided {
+        by_seq: seq,
+        reason: void.reason.clone(),
+        actor: commit.actor.name.clone(),
+        recorded_at: commit.recorded_at,
+    });
+    table.insert(void.seq, db::encode(&entry)?.as_slice())?;
+    Ok(())
+}
+
+fn save_history(
+    txn: &WriteTransaction,
+    seq: u64,
+    subject: &str,
+    commit: &Commit,
+    summaries: Vec<String>,
+) -> Result<(), ApplyError> {
     let entry = HistoryEntry {
         seq,
-        recorded_at: at,
+        recorded_at: commit.recorded_at,
         actor: commit.actor.name.clone(),
         actor_org: commit.actor.org.clone(),
         events: commit
@@ -96,10 +145,6 @@ pub fn apply_commit(
     };
     txn.open_table(HISTORY)?
         .insert((subject, seq), db::encode(&entry)?.as_slice())?;
-    if let Some(bp) = &commit.thing.blueprint {
-        txn.open_table(BLUEPRINT_LOG)?
-            .insert((bp.as_str(), seq), payload)?;
-    }
     Ok(())
 }
 

@@ -25,7 +25,7 @@ pub const CHECKPOINT_KEY: &str = "checkpoint";
 pub const SCHEMA_KEY: &str = "schema";
 /// The layout of the read models. Read models are derived, so a file written in another layout
 /// is emptied when opened and projected again from the stream, never read or migrated.
-pub const SCHEMA_VERSION: u64 = 3;
+pub const SCHEMA_VERSION: u64 = 4;
 
 /// Failures of the read-model database.
 #[derive(Debug, thiserror::Error)]

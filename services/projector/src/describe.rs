@@ -220,5 +220,9 @@ pub fn describe(event: &EventBody, before: Before<'_>, occurred_on: chrono::Naiv
         },
         E::CommitmentRetitled(e) => format!("Description corrected to \"{}\"", e.description),
         E::PledgeRetitled(e) => format!("Titled \"{}\"", e.title),
+        E::CommitVoided(e) => format!(
+            "Passed over change #{}, which cannot be read: {}",
+            e.seq, e.reason
+        ),
     }
 }

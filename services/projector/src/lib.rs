@@ -10,6 +10,7 @@ pub mod db;
 pub mod describe;
 pub mod figures;
 pub mod fold;
+pub mod health;
 pub mod metrics;
 pub mod offline;
 pub mod read;
@@ -85,6 +86,7 @@ pub fn apply_batch(db: &Database, batch: &[Received]) -> Result<BatchOutcome, Db
                         subject: received.subject.clone(),
                         reason,
                         quarantined_at: Utc::now(),
+                        voided: None,
                     };
                     txn.open_table(QUARANTINE)?
                         .insert(received.seq, db::encode(&entry)?.as_slice())?;
@@ -108,6 +110,8 @@ pub struct Projector {
     stream: StreamReader,
     metrics: ProjectorMetrics,
     checkpoint: watch::Sender<u64>,
+    health: health::Health,
+    stall_after: Duration,
 }
 
 impl Projector {
@@ -125,7 +129,20 @@ impl Projector {
             stream,
             metrics,
             checkpoint,
+            health: health::Health::default(),
+            stall_after: health::DEFAULT_STALL_AFTER,
         })
+    }
+
+    /// Counts projection as stalled once the checkpoint stood still this long while commits wait.
+    pub fn with_stall_after(mut self, stall_after: Duration) -> Self {
+        self.stall_after = stall_after;
+        self
+    }
+
+    /// What readiness asks: whether projection is stalled, and why.
+    pub fn health(&self) -> health::Health {
+        self.health.clone()
     }
 
     /// A receiver of checkpoint updates.
@@ -142,6 +159,15 @@ impl Projector {
             shutdown.await;
             let _ = stop_tx.send(true);
         });
+        let watcher = tokio::spawn(health::watch(
+            self.db.clone(),
+            self.stream.clone(),
+            self.metrics.clone(),
+            self.checkpoint.subscribe(),
+            self.health.clone(),
+            self.stall_after,
+            stop.clone(),
+        ));
         let mut backoff = Duration::from_millis(100);
         let mut checkpoint_before = *self.checkpoint.borrow();
         loop {
@@ -151,6 +177,7 @@ impl Projector {
             }
             if let Err(e) = result {
                 tracing::warn!(error = %e, "projection interrupted; resuming from the checkpoint");
+                self.health.failed(&e);
             }
             if *self.checkpoint.borrow() > checkpoint_before {
                 backoff = Duration::from_millis(100);
@@ -162,6 +189,7 @@ impl Projector {
             }
             backoff = (backoff * 2).min(Duration::from_secs(5));
         }
+        let _ = watcher.await;
         tracing::info!(checkpoint = *self.checkpoint.borrow(), "projector stopped");
     }
 
@@ -200,7 +228,7 @@ impl Projector {
         let Some(last) = batch.last() else {
             return Ok(());
         };
-        let (pending, published) = (last.pending, last.published_unix);
+        let pending = last.pending;
         let db = self.db.clone();
         let size = batch.len();
         let timer = self.metrics.batch_seconds.start_timer();
@@ -214,12 +242,11 @@ impl Projector {
         self.metrics.quarantined.inc_by(outcome.quarantined as u64);
         self.metrics.checkpoint.set(outcome.checkpoint as i64);
         self.metrics.lag_commits.set(pending as i64);
-        let lag_seconds = if pending == 0 {
-            0
-        } else {
-            (Utc::now().timestamp() - published).max(0)
-        };
-        self.metrics.lag_seconds.set(lag_seconds);
+        // The age of the oldest commit still waiting is sampled by `health::watch`.
+        if pending == 0 {
+            self.metrics.lag_seconds.set(0);
+        }
+        self.health.advanced();
         tracing::debug!(
             checkpoint = outcome.checkpoint,
             applied = outcome.applied,
@@ -229,6 +256,13 @@ impl Projector {
         self.checkpoint.send_replace(outcome.checkpoint);
         Ok(())
     }
+}
+
+/// How many quarantined commits are open and how many an operator voided.
+pub fn quarantine_counts(db: &Database) -> Result<(usize, usize), DbError> {
+    let entries = quarantined(db)?;
+    let voided = entries.iter().filter(|e| e.voided.is_some()).count();
+    Ok((entries.len() - voided, voided))
 }
 
 /// Quarantined commits, oldest first.

@@ -6,7 +6,7 @@ use prometheus::{Histogram, HistogramOpts, IntCounter, IntGauge, Registry};
 pub struct ProjectorMetrics {
     /// Stream sequence of the last commit applied.
     pub checkpoint: IntGauge,
-    /// Commits in the stream not yet applied, as of the last batch.
+    /// Commits in the stream not yet applied (after each batch, and sampled every second).
     pub lag_commits: IntGauge,
     /// Age of the oldest commit not yet applied, in seconds (0 when caught up).
     pub lag_seconds: IntGauge,
@@ -14,6 +14,14 @@ pub struct ProjectorMetrics {
     pub quarantined: IntCounter,
     pub batch_size: Histogram,
     pub batch_seconds: Histogram,
+    /// Quarantined commits not voided, as the read models hold them (so it survives restarts).
+    pub quarantine_open: IntGauge,
+    /// Quarantined commits an operator voided.
+    pub quarantine_voided: IntGauge,
+    /// The stream's last sequence, as the projector last saw it.
+    pub stream_last_seq: IntGauge,
+    /// 1 while commits wait and the checkpoint has not moved for the stall time.
+    pub stalled: IntGauge,
 }
 
 impl ProjectorMetrics {
@@ -29,7 +37,7 @@ impl ProjectorMetrics {
             )?,
             lag_seconds: IntGauge::new(
                 "waymark_projector_lag_seconds",
-                "While commits remain unapplied, the age of the last one applied, measured after each batch; 0 when caught up",
+                "Age of the oldest commit not yet applied, sampled every second; 0 when caught up",
             )?,
             commits_applied: IntCounter::new(
                 "waymark_projector_commits_applied_total",
@@ -52,7 +60,27 @@ impl ProjectorMetrics {
                         0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
                     ]),
             )?,
+            quarantine_open: IntGauge::new(
+                "waymark_projector_quarantine_open",
+                "Quarantined commits not voided, as stored in the read models",
+            )?,
+            quarantine_voided: IntGauge::new(
+                "waymark_projector_quarantine_voided",
+                "Quarantined commits an operator voided",
+            )?,
+            stream_last_seq: IntGauge::new(
+                "waymark_projector_stream_last_seq",
+                "The event stream's last sequence, as the projector last saw it",
+            )?,
+            stalled: IntGauge::new(
+                "waymark_projector_stalled",
+                "1 while commits wait and the projector has applied none for the stall time",
+            )?,
         };
+        registry.register(Box::new(m.quarantine_open.clone()))?;
+        registry.register(Box::new(m.quarantine_voided.clone()))?;
+        registry.register(Box::new(m.stream_last_seq.clone()))?;
+        registry.register(Box::new(m.stalled.clone()))?;
         registry.register(Box::new(m.checkpoint.clone()))?;
         registry.register(Box::new(m.lag_commits.clone()))?;
         registry.register(Box::new(m.lag_seconds.clone()))?;

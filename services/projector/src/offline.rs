@@ -95,6 +95,9 @@ pub fn digest(db: &Database) -> Result<String, DbError> {
         hasher.update(q.seq.to_le_bytes());
         hasher.update(q.subject.as_bytes());
         hasher.update(q.reason.as_bytes());
+        if let Some(void) = &q.voided {
+            hasher.update(void.by_seq.to_le_bytes());
+        }
     }
     Ok(hasher
         .finalize()

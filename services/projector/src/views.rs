@@ -324,9 +324,24 @@ pub struct HistoryEvent {
 
 /// A stored commit the projector could not decode or apply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QuarantineEntry {
     pub seq: u64,
     pub subject: String,
     pub reason: String,
     pub quarantined_at: DateTime<Utc>,
+    /// Set once an operator voided the commit: it stays unread, and the entry stays as a record.
+    #[serde(default)]
+    pub voided: Option<Voided>,
+}
+
+/// An operator's record that a quarantined commit is to be passed over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Voided {
+    /// Sequence of the commit that records the void.
+    pub by_seq: u64,
+    pub reason: String,
+    pub actor: String,
+    pub recorded_at: DateTime<Utc>,
 }

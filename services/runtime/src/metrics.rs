@@ -1,7 +1,10 @@
 //! Metrics of the command path, shared by every command service in a process (one set per
 //! registry, told apart by the `service` label).
 
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry};
 
 /// Counters and histograms of command handling.
 #[derive(Clone)]
@@ -16,6 +19,59 @@ pub struct CommandMetrics {
     pub sequence_conflicts: IntCounterVec,
     /// Time to append one commit and receive the stream's acknowledgement.
     pub append_seconds: HistogramVec,
+    /// Things that take no command because one of their commits cannot be read.
+    pub unreadable: UnreadableThings,
+}
+
+/// Things a service found it cannot fold because a stored commit cannot be read, until the commit
+/// is voided (or a version that reads it is deployed) and the thing folds again. Shown as the
+/// gauge `waymark_unreadable_commits{service, subject, seq}` (1 per such commit; the subject names
+/// the thing, which is what an operator must repair) and failing readiness while any is known.
+#[derive(Clone)]
+pub struct UnreadableThings {
+    found: Arc<Mutex<BTreeMap<String, (String, u64)>>>,
+    gauge: IntGaugeVec,
+}
+
+impl UnreadableThings {
+    /// `service` could not fold `subject` because of the commit at `seq`.
+    pub fn found(&self, service: &str, subject: &str, seq: u64) {
+        let mut found = self.found.lock().expect("unreadable lock");
+        let seq_label = seq.to_string();
+        if let Some((was_service, was_seq)) =
+            found.insert(subject.to_owned(), (service.to_owned(), seq))
+            && (was_service != service || was_seq != seq)
+        {
+            let _ = self
+                .gauge
+                .remove_label_values(&[&was_service, subject, &was_seq.to_string()]);
+        }
+        self.gauge
+            .with_label_values(&[service, subject, &seq_label])
+            .set(1);
+    }
+
+    /// `subject` folded: whatever was unreadable on it is repaired.
+    pub fn folded(&self, subject: &str) {
+        let mut found = self.found.lock().expect("unreadable lock");
+        if found.is_empty() {
+            return;
+        }
+        if let Some((service, seq)) = found.remove(subject) {
+            let _ = self
+                .gauge
+                .remove_label_values(&[&service, subject, &seq.to_string()]);
+        }
+    }
+
+    /// The unreadable commits known now: subject and sequence.
+    pub fn known(&self) -> Vec<(String, u64)> {
+        let found = self.found.lock().expect("unreadable lock");
+        found
+            .iter()
+            .map(|(s, (_, seq))| (s.clone(), *seq))
+            .collect()
+    }
 }
 
 impl CommandMetrics {
@@ -57,7 +113,20 @@ impl CommandMetrics {
         registry.register(Box::new(commits_appended.clone()))?;
         registry.register(Box::new(sequence_conflicts.clone()))?;
         registry.register(Box::new(append_seconds.clone()))?;
+        let unreadable = IntGaugeVec::new(
+            Opts::new(
+                "waymark_unreadable_commits",
+                "Stored commits this version cannot read, on things that take no command until \
+                 they are voided",
+            ),
+            &["service", "subject", "seq"],
+        )?;
+        registry.register(Box::new(unreadable.clone()))?;
         Ok(Self {
+            unreadable: UnreadableThings {
+                found: Arc::default(),
+                gauge: unreadable,
+            },
             commands,
             rejections,
             commits_appended,

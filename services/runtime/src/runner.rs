@@ -10,7 +10,7 @@ use eventstore::{EventStore, NatsConfig, StoreError};
 use prometheus::Registry;
 use telemetry::ops::ReadinessCheck;
 
-use crate::metrics::CommandMetrics;
+use crate::metrics::{CommandMetrics, UnreadableThings};
 
 /// Command-line settings shared by the service binaries.
 #[derive(Debug, Clone, clap::Parser)]
@@ -39,7 +39,10 @@ where
     let metrics = CommandMetrics::register(&registry)?;
     let listener = tokio::net::TcpListener::bind(args.ops_addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "operator endpoints listening");
-    let ops = telemetry::ops::router(registry, nats_ready(store.client().clone()));
+    let ops = telemetry::ops::router(
+        registry,
+        readiness(store.client().clone(), metrics.unreadable.clone()),
+    );
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, ops).await {
             tracing::error!(error = %e, "operator endpoints stopped");
@@ -49,10 +52,32 @@ where
     Ok(())
 }
 
-/// A readiness check that passes while `client` is connected to NATS.
-pub fn nats_ready(client: async_nats::Client) -> ReadinessCheck {
+/// A command service's readiness: connected to NATS, and no thing known to be unreadable (an
+/// operator must void the commit or deploy a version that reads it; the answer names both).
+pub fn readiness(client: async_nats::Client, unreadable: UnreadableThings) -> ReadinessCheck {
+    let unreadable = unreadable_check(unreadable);
     Arc::new(move || match client.connection_state() {
-        async_nats::connection::State::Connected => Ok(()),
+        async_nats::connection::State::Connected => unreadable(),
         other => Err(format!("NATS connection is {other}")),
+    })
+}
+
+/// Fails while a service of this process knows of a commit it cannot read.
+pub fn unreadable_check(unreadable: UnreadableThings) -> ReadinessCheck {
+    Arc::new(move || {
+        let known = unreadable.known();
+        if known.is_empty() {
+            return Ok(());
+        }
+        let list = known
+            .iter()
+            .map(|(subject, seq)| format!("commit {seq} on {subject}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Err(format!(
+            "{} thing(s) take no command because a stored commit cannot be read ({list}); \
+             void it with `waymark quarantine void <seq>` or deploy a version that reads it",
+            known.len()
+        ))
     })
 }

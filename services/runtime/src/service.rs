@@ -12,9 +12,10 @@ use eventstore::{
     Aggregate, AppendError, EventStore, Folded, PastResult, StateCache, StoreError, StreamReader,
 };
 use futures::StreamExt;
-use proto::commands::{Command, CommandEnvelope, IDEMPOTENCY_KEY_MAX};
+use proto::commands::{Command, CommandEnvelope, IDEMPOTENCY_KEY_MAX, VoidRequest};
 use proto::{
-    Accepted, Actor, Commit, Event, EventBody, FORMAT_VERSION, Rejection, RejectionKind, Reply,
+    Accepted, Actor, Commit, CommitVoided, Event, EventBody, FORMAT_VERSION, Rejection,
+    RejectionKind, Reply,
 };
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
@@ -87,6 +88,63 @@ struct Runtime<H: Handler> {
     cache: StateCache<H::State>,
     metrics: CommandMetrics,
     name: String,
+    queues: ThingQueues,
+}
+
+/// Commands on one thing, taken one at a time within this instance.
+///
+/// Two commands on the same thing decided at once would both start from the same version and one
+/// would lose the append race, reload and decide again, and after a few rounds be refused as
+/// contended although no rule refused it. Queued per thing, each command decides on the state its
+/// predecessor left, so a sequence conflict can only come from another instance of the service.
+/// Commands on different things still run at once. An entry lives while someone holds or waits
+/// for it.
+#[derive(Default)]
+struct ThingQueues {
+    turns: std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// A command's turn on its thing; the next one waiting goes when this is dropped.
+struct Turn<'a> {
+    queues: &'a ThingQueues,
+    subject: String,
+    turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    queue: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl ThingQueues {
+    async fn wait_turn(&self, subject: &str) -> Turn<'_> {
+        let queue = self
+            .turns
+            .lock()
+            .expect("thing queues lock")
+            .entry(subject.to_owned())
+            .or_default()
+            .clone();
+        let turn = queue.clone().lock_owned().await;
+        Turn {
+            queues: self,
+            subject: subject.to_owned(),
+            turn: Some(turn),
+            queue,
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.turns.lock().expect("thing queues lock").len()
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        drop(self.turn.take());
+        let mut turns = self.queues.turns.lock().expect("thing queues lock");
+        // Two references: the map's and ours. Anyone else waiting holds a third.
+        if Arc::strong_count(&self.queue) == 2 {
+            turns.remove(&self.subject);
+        }
+    }
 }
 
 /// Serves `handler`'s commands until `shutdown` resolves. In-flight commands finish first.
@@ -111,6 +169,10 @@ pub async fn serve<H: Handler>(
         .await
         .map_err(fail)?;
     let mut endpoint = service.endpoint(&subject).await.map_err(fail)?;
+    let mut voids = service
+        .endpoint(proto::subjects::void_subject(H::Command::KIND))
+        .await
+        .map_err(fail)?;
     tracing::info!(service = %config.name, %subject, "command service started");
 
     let runtime = Arc::new(Runtime {
@@ -119,6 +181,7 @@ pub async fn serve<H: Handler>(
         cache: StateCache::new(config.cache_capacity),
         metrics,
         name: config.name.clone(),
+        queues: ThingQueues::default(),
     });
     let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
     tokio::pin!(shutdown);
@@ -131,10 +194,17 @@ pub async fn serve<H: Handler>(
                 let runtime = runtime.clone();
                 tokio::spawn(async move {
                     let reply = runtime.handle(&request.message.payload).await;
-                    let bytes = proto::encode(&reply).unwrap_or_default();
-                    if let Err(e) = request.respond(Ok(bytes.into())).await {
-                        tracing::warn!(error = %e, "failed to send a reply");
-                    }
+                    respond(request, &reply).await;
+                    drop(permit);
+                });
+            }
+            request = voids.next() => {
+                let Some(request) = request else { break };
+                let Ok(permit) = permits.clone().acquire_owned().await else { break };
+                let runtime = runtime.clone();
+                tokio::spawn(async move {
+                    let reply = runtime.void(&request.message.payload).await;
+                    respond(request, &reply).await;
                     drop(permit);
                 });
             }
@@ -145,6 +215,13 @@ pub async fn serve<H: Handler>(
     let _ = service.stop().await;
     tracing::info!(service = %config.name, "command service stopped");
     Ok(())
+}
+
+async fn respond(request: async_nats::service::Request, reply: &Reply) {
+    let bytes = proto::encode(reply).unwrap_or_default();
+    if let Err(e) = request.respond(Ok(bytes.into())).await {
+        tracing::warn!(error = %e, "failed to send a reply");
+    }
 }
 
 fn check_key(key: &str) -> Result<(), Rejection> {
@@ -179,6 +256,154 @@ impl<H: Handler> Runtime<H> {
         };
         self.count(action, &reply);
         reply
+    }
+
+    /// The refusal for a store failure. A commit that cannot be read is permanent and named as such
+    /// (an operator must void it, or deploy a version that reads it); anything else is worth a retry.
+    fn failed(&self, err: StoreError) -> Rejection {
+        match err {
+            StoreError::Undecodable {
+                subject,
+                seq,
+                reason,
+            } => {
+                tracing::error!(service = %self.name, %subject, seq, %reason,
+                    "a stored commit cannot be read: the thing takes no command until an operator \
+                     voids the commit (waymark quarantine void) or a version that reads it runs");
+                self.metrics.unreadable.found(&self.name, &subject, seq);
+                let thing = proto::subjects::thing_of_subject(&subject).map_or_else(
+                    || "this thing".to_owned(),
+                    |t| format!("{} {}", t.kind.token(), t.display_name()),
+                );
+                rules::UNREADABLE.refuse(format!(
+                    "{thing} has a stored change this version of Waymark cannot read, so it takes \
+                     no command until an operator repairs it; retrying will not help"
+                ))
+            }
+            err => {
+                tracing::warn!(service = %self.name, error = %err, "command could not be completed");
+                rules::UNAVAILABLE.refuse(
+                    "the event store could not complete the command; retry with the same idempotency key",
+                )
+            }
+        }
+    }
+
+    /// An operator's request to void an unreadable commit on a thing of this kind.
+    async fn void(&self, payload: &[u8]) -> Reply {
+        let reply = match proto::decode::<VoidRequest>(payload) {
+            Err(e) => Reply::Rejected(
+                rules::MALFORMED.refuse(format!("the void request could not be read: {e}")),
+            ),
+            Ok(request) => match self.execute_void(&request).await {
+                Ok(accepted) => Reply::Accepted(accepted),
+                Err(rejection) => Reply::Rejected(rejection),
+            },
+        };
+        self.count("void", &reply);
+        reply
+    }
+
+    /// Appends [`CommitVoided`] on the thing of the commit at `request.seq`, once it is sure the
+    /// commit is there, on a thing of this kind, and unreadable by this version. A second request
+    /// for the same commit answers with the first record.
+    async fn execute_void(&self, request: &VoidRequest) -> Result<Accepted, Rejection> {
+        proto::text::reason("reason", &request.reason)?;
+        let reader = self.store.reader();
+        let seq = request.seq;
+        let message = reader
+            .message_at(seq)
+            .await
+            .map_err(|e| self.failed(e))?
+            .ok_or_else(|| {
+                rules::VOID_NO_SUCH_COMMIT.refuse_on(
+                    "seq",
+                    format!("the stream holds no commit at sequence {seq}"),
+                )
+            })?;
+        let kind = H::Command::KIND;
+        let thing = proto::subjects::thing_of_subject(&message.subject)
+            .filter(|t| t.kind == kind)
+            .ok_or_else(|| {
+                rules::VOID_OTHER_KIND.refuse_on(
+                    "seq",
+                    format!("the commit at sequence {seq} is not on a {}", kind.token()),
+                )
+            })?;
+        let readable = Commit::decode(&message.payload)
+            .and_then(|c| c.bodies())
+            .is_ok();
+        let subject = thing.subject();
+        let _turn = self.queues.wait_turn(&subject).await;
+        // Folding stops at the unreadable commit, so read the thing's commits as they are.
+        let commits = reader
+            .read_since(&thing, 0)
+            .await
+            .map_err(|e| self.failed(e))?;
+        let key = eventstore::void_key(seq);
+        let mut folded = Folded::<H::State>::default();
+        if folded.apply(&thing, &commits).is_ok()
+            && let Some(done) = folded.results.get(&key)
+        {
+            return Ok(done.accepted.clone());
+        }
+        if readable {
+            return Err(rules::VOID_READABLE.refuse_on(
+                "seq",
+                format!(
+                    "the commit at sequence {seq} on {} {} can be read; only a commit this version \
+                     cannot read may be voided",
+                    thing.kind.token(),
+                    thing.display_name()
+                ),
+            ));
+        }
+        let last = commits.last().map_or(0, |c| c.seq);
+        let body = EventBody::from(CommitVoided {
+            seq,
+            reason: request.reason.trim().to_owned(),
+        });
+        let today = Utc::now().date_naive();
+        let commit = Commit {
+            format: FORMAT_VERSION,
+            thing: thing.clone(),
+            idempotency_key: key,
+            request_hash: None,
+            actor: request.actor.clone(),
+            recorded_at: Utc::now(),
+            events: vec![Event::new(&body, today).map_err(|e| {
+                self.failed(StoreError::JetStream {
+                    action: "encode events",
+                    reason: e.to_string(),
+                })
+            })?],
+        };
+        let appended = match self.store.append(&commit, last).await {
+            Ok(appended) => appended,
+            Err(AppendError::Conflict { .. }) => {
+                return Err(rules::CONTENDED.refuse(format!(
+                    "{} {} changed while its commit was voided; try again",
+                    thing.kind.token(),
+                    thing.display_name()
+                )));
+            }
+            Err(e) => {
+                return Err(self.failed(StoreError::JetStream {
+                    action: "append",
+                    reason: e.to_string(),
+                }));
+            }
+        };
+        self.cache.invalidate(&subject);
+        self.metrics.unreadable.folded(&subject);
+        tracing::warn!(service = %self.name, %subject, voided = seq, seq = appended.seq,
+            actor = %request.actor.name, reason = %request.reason, "commit voided");
+        Ok(Accepted {
+            seq: appended.seq,
+            version: appended.seq,
+            events: vec![body.type_name().to_owned()],
+            duplicate: appended.duplicate,
+        })
     }
 
     fn count(&self, action: &str, reply: &Reply) {
@@ -218,22 +443,24 @@ impl<H: Handler> Runtime<H> {
                 ),
             ));
         }
+        let _turn = self.queues.wait_turn(&subject).await;
         let mut use_cache = true;
         for _ in 0..MAX_ATTEMPTS {
             let (folded, from_cache) = if use_cache {
                 self.cache
                     .load(self.store.reader(), &thing)
                     .await
-                    .map_err(unavailable)?
+                    .map_err(|e| self.failed(e))?
             } else {
                 (
                     self.cache
                         .load_fresh(self.store.reader(), &thing)
                         .await
-                        .map_err(unavailable)?,
+                        .map_err(|e| self.failed(e))?,
                     false,
                 )
             };
+            self.metrics.unreadable.folded(&subject);
             if let Some(done) = folded.results.get(&envelope.idempotency_key) {
                 return answer_repeat(done, &request_hash);
             }
@@ -257,7 +484,7 @@ impl<H: Handler> Runtime<H> {
                 .handler
                 .context(self.store.reader(), &envelope.command)
                 .await
-                .map_err(unavailable)?;
+                .map_err(|e| self.failed(e))?;
             let bodies =
                 match self
                     .handler
@@ -272,7 +499,7 @@ impl<H: Handler> Runtime<H> {
                                 .reader()
                                 .last_seq(&thing)
                                 .await
-                                .map_err(unavailable)?
+                                .map_err(|e| self.failed(e))?
                                 != folded.version =>
                     {
                         use_cache = false;
@@ -286,7 +513,7 @@ impl<H: Handler> Runtime<H> {
                 .map(|b| Event::new(b, occurred_on))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| {
-                    unavailable(StoreError::JetStream {
+                    self.failed(StoreError::JetStream {
                         action: "encode events",
                         reason: e.to_string(),
                     })
@@ -315,12 +542,12 @@ impl<H: Handler> Runtime<H> {
                         .cache
                         .load_fresh(self.store.reader(), &thing)
                         .await
-                        .map_err(unavailable)?;
+                        .map_err(|e| self.failed(e))?;
                     let done = fresh
                         .results
                         .get(&envelope.idempotency_key)
                         .ok_or_else(|| {
-                            unavailable(StoreError::JetStream {
+                            self.failed(StoreError::JetStream {
                                 action: "find the earlier result",
                                 reason: "not on the thing's subject".into(),
                             })
@@ -362,7 +589,7 @@ impl<H: Handler> Runtime<H> {
                 }
                 Err(e) => {
                     self.cache.invalidate(&subject);
-                    return Err(unavailable(StoreError::JetStream {
+                    return Err(self.failed(StoreError::JetStream {
                         action: "append",
                         reason: e.to_string(),
                     }));
@@ -402,9 +629,49 @@ fn answer_repeat(done: &PastResult, request_hash: &str) -> Result<Accepted, Reje
     }
 }
 
-fn unavailable(err: StoreError) -> Rejection {
-    tracing::warn!(error = %err, "command could not be completed");
-    rules::UNAVAILABLE.refuse(
-        "the event store could not complete the command; retry with the same idempotency key",
-    )
+#[cfg(test)]
+mod tests {
+    use super::ThingQueues;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn commands_on_one_thing_take_turns_and_the_queue_is_forgotten_after() {
+        let queues = Arc::new(ThingQueues::default());
+        let inside = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let tasks = (0..16).map(|_| {
+            let (queues, inside, most) = (queues.clone(), inside.clone(), most.clone());
+            tokio::spawn(async move {
+                let _turn = queues.wait_turn("waymark.evt.wm.milestone.academy").await;
+                let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                inside.fetch_sub(1, Ordering::SeqCst);
+            })
+        });
+        for task in tasks.collect::<Vec<_>>() {
+            task.await.unwrap();
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 1, "one command at a time");
+        assert_eq!(
+            queues.len(),
+            0,
+            "no queue is kept for a thing nobody waits on"
+        );
+    }
+
+    #[tokio::test]
+    async fn commands_on_different_things_run_at_once() {
+        let queues = ThingQueues::default();
+        let _a = queues.wait_turn("waymark.evt.wm.milestone.a").await;
+        let b = tokio::time::timeout(
+            Duration::from_secs(5),
+            queues.wait_turn("waymark.evt.wm.milestone.b"),
+        )
+        .await;
+        assert!(b.is_ok(), "another thing's command does not wait");
+        assert_eq!(queues.len(), 2);
+    }
 }

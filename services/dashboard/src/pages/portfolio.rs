@@ -10,7 +10,7 @@ use proto::ThingKind;
 
 use super::*;
 use crate::AppState;
-use crate::api::{ReadParams, is_public};
+use crate::api::ReadParams;
 use crate::components::{Shown, Tag, long_date, money, rag_tag, status_name, status_tag, trend};
 use crate::forms::{self, FormView};
 use crate::problem::ApiError;
@@ -55,9 +55,7 @@ pub(super) async fn index_page(
         let window = params.window()?;
         let reader = state.reader(params).await?;
         let shown = Shown::of(window);
-        let entries = reader.portfolio(&window, &state.rules, |b| {
-            visitor.caller.may_read(&b.id, is_public(b))
-        })?;
+        let entries = reader.portfolio(&window, &state.rules, |b| visitor.caller.may_read(b))?;
         let since = entries
             .first()
             .map(|e| long_date(e.trend.since))

@@ -1,0 +1,142 @@
+//! Operator work over the JSON API, for admin tokens that no organisation or blueprint limits:
+//! the commits the projector quarantined, and voiding one that this version cannot read so that
+//! its thing takes commands again. A void is a commit like any other, appended by the thing's own
+//! service; nothing is deleted.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use proto::Actor;
+use proto::commands::VoidRequest;
+use serde_json::Value;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::commands::{AcceptedBody, Written, accepted_response, parse_body, require_json};
+use crate::problem::ApiError;
+
+/// The body of a void request.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoidBody {
+    /// Why the commit is passed over, in the operator's words; kept in the thing's history.
+    #[schema(
+        min_length = 1,
+        max_length = 4000,
+        example = "written by an importer bug; the rows were recorded again"
+    )]
+    pub reason: String,
+}
+
+/// Quarantined commits, oldest first.
+///
+/// Every commit the projector could not decode or apply, with the reason, and once an operator
+/// voided it, the void. Needs an admin token with no organisation or blueprint limit.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/quarantine",
+    tag = "operators",
+    responses((status = 200, description = "The quarantined commits.", body = Vec<projector::views::QuarantineEntry>))
+)]
+pub async fn quarantine(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    caller.require_operator()?;
+    let entries = projector::quarantined(&state.db)
+        .map_err(|e| ApiError::internal("read the quarantine", e))?;
+    Ok(Json(entries).into_response())
+}
+
+/// Void a commit this version cannot read.
+///
+/// The thing's own service records that the commit at `seq` is passed over; the thing then takes
+/// commands again, and the projector marks the quarantine entry voided. Only a commit that cannot
+/// be read may be voided. Voiding the same commit again answers with the first record.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/quarantine/{seq}/void",
+    tag = "operators",
+    params(("seq" = u64, Path, description = "Stream sequence of the unreadable commit.", example = 412)),
+    request_body(content = VoidBody, content_type = "application/json",
+        examples(("void" = (summary = "Pass over a commit no version reads",
+            value = json!({"reason": "written by an importer bug; the rows were recorded again"}))))),
+    responses((status = 200, description = "The void is recorded.", body = AcceptedBody))
+)]
+pub async fn void(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(seq): Path<String>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let principal = caller.require_operator()?;
+    let seq: u64 = seq.parse().ok().filter(|s| *s > 0).ok_or_else(|| {
+        ApiError::invalid(
+            Some("seq".into()),
+            format!("seq must be a stream sequence (a whole number from 1), not {seq:?}"),
+        )
+    })?;
+    require_json(&headers, &bytes)?;
+    let mut body = parse_body(&bytes)?;
+    let reason = match body.remove("reason") {
+        Some(Value::String(reason)) => reason,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                Some("reason".into()),
+                "reason must be text",
+            ));
+        }
+        None => {
+            return Err(ApiError::invalid(
+                Some("reason".into()),
+                "say why the commit is voided: reason is required",
+            ));
+        }
+    };
+    if let Some(unknown) = body.keys().next() {
+        return Err(ApiError::invalid(
+            Some(unknown.clone()),
+            format!("a void has no field `{unknown}`; its only field is reason"),
+        ));
+    }
+    let message = state
+        .stream
+        .message_at(seq)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, seq, "failed to read the commit to void");
+            ApiError::unavailable(
+                "read.stream_unavailable",
+                "the event store cannot be reached to read the commit; retry shortly",
+            )
+        })?
+        .ok_or_else(|| {
+            ApiError::not_found(
+                proto::commands::rules::VOID_NO_SUCH_COMMIT.code,
+                format!("the stream holds no commit at sequence {seq}"),
+            )
+        })?;
+    let thing = proto::subjects::thing_of_subject(&message.subject).ok_or_else(|| {
+        ApiError::invalid(
+            Some("seq".into()),
+            format!("the message at sequence {seq} is not a thing's commit"),
+        )
+    })?;
+    let request = VoidRequest {
+        seq,
+        reason,
+        actor: Actor {
+            name: principal.name.clone(),
+            org: None,
+        },
+    };
+    let accepted = state.answer(
+        thing.kind,
+        state.commands.send_void(thing.kind, &request).await,
+    )?;
+    let location = crate::commands::location(&thing);
+    Ok(accepted_response(Written { accepted, location }, false))
+}
