@@ -300,3 +300,53 @@ async fn a_stalled_projector_fails_readiness_and_lag_keeps_growing() {
         "{metrics}"
     );
 }
+
+/// Reads asking for a commit past the end of the stream share their checks of the stream's end:
+/// a flood of them, anonymous and concurrent, makes far fewer requests to NATS than reads.
+#[tokio::test]
+async fn a_flood_of_reads_past_the_end_shares_its_checks() {
+    use futures::StreamExt;
+    let app = TestApp::spawn().await;
+    app.given_blueprint("wm").await;
+    let requests = || async {
+        let (_, metrics) = app.get_text("/metrics").await;
+        metric(&metrics, "waymark_stream_end_requests_total")
+    };
+    let before = requests().await;
+    let reads = 400;
+    let answers: Vec<_> = futures::stream::iter(0..reads)
+        .map(|i| {
+            let app = &app;
+            async move {
+                app.get_as(
+                    None,
+                    &format!("/api/v1/blueprints/wm?min_seq={}", 1_000_000 + i),
+                )
+                .await
+            }
+        })
+        .buffer_unordered(50)
+        .collect()
+        .await;
+    for a in &answers {
+        assert_eq!(a.status, 400, "{a:?}");
+        assert_eq!(a.body["code"], "read.min_seq_ahead");
+    }
+    let made = requests().await - before;
+    assert!(
+        made <= reads / 5,
+        "{made} requests to NATS for {reads} reads: concurrent reads share one"
+    );
+    // A write is seen at once by a read that names it, with no wait for the shared check.
+    let planned = app.plan_milestone("wm", "academy", "2027-03-31").await;
+    let read = app
+        .get_as(
+            None,
+            &format!(
+                "/api/v1/blueprints/wm/milestones/academy?min_seq={}",
+                planned.seq()
+            ),
+        )
+        .await;
+    assert_eq!(read.status, 200, "{read:?}");
+}

@@ -92,7 +92,7 @@ impl AppState {
     /// past the end of the stream names no commit: it is refused at once rather than waited for.
     pub async fn reader(&self, params: &ReadParams) -> Result<Reader, ApiError> {
         if let Some(min_seq) = params.min_seq.filter(|s| *s > *self.checkpoint.borrow()) {
-            let last = self.stream.stream_last_seq().await.map_err(|e| {
+            let last = self.stream_end.at_least(min_seq).await.map_err(|e| {
                 tracing::warn!(error = %e, "failed to read the stream's last sequence");
                 ApiError::unavailable(
                     "read.stream_unavailable",

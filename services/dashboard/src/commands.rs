@@ -619,7 +619,10 @@ impl AppState {
         reply: Result<Reply, SendError>,
     ) -> Result<Accepted, ApiError> {
         match reply {
-            Ok(Reply::Accepted(a)) => Ok(a),
+            Ok(Reply::Accepted(a)) => {
+                self.stream_end.saw(a.seq);
+                Ok(a)
+            }
             Ok(Reply::Rejected(r)) => Err(r.into()),
             Err(SendError::Encode(e)) => Err(ApiError::internal("encode the command", e)),
             Err(SendError::BadReply(e)) => Err(ApiError::internal("read the service's reply", e)),

@@ -23,6 +23,7 @@ pub mod rules;
 pub mod security;
 pub mod server;
 pub mod session;
+pub mod stream_end;
 pub mod tables;
 pub mod upload;
 
@@ -142,6 +143,8 @@ pub struct AppState {
     pub ready_max_lag: i64,
     /// Whether projection is stalled.
     pub projection: projector::health::Health,
+    /// The stream's last sequence, read for `min_seq` checks without letting reads flood NATS.
+    pub stream_end: Arc<stream_end::StreamEnd>,
     /// Set once the projector has reached the end of the stream as it was at start-up.
     pub caught_up: Arc<AtomicBool>,
     /// Further readiness checks of the process (the command services, when they run in it).
@@ -425,6 +428,16 @@ pub async fn start(
             }
         });
     }
+    let stream_end_requests = prometheus::IntCounter::new(
+        "waymark_stream_end_requests_total",
+        "Requests for the stream's last sequence made to check min_seq (shared by concurrent reads)",
+    )?;
+    registry.register(Box::new(stream_end_requests.clone()))?;
+    let stream_end = Arc::new(stream_end::StreamEnd::new(
+        stream.clone(),
+        Duration::from_millis(50),
+        stream_end_requests,
+    ));
     let state = AppState {
         db: db.clone(),
         commands: CommandSender::new(&stream, Duration::from_millis(config.command_timeout_ms)),
@@ -436,6 +449,7 @@ pub async fn start(
         min_seq_wait: Duration::from_millis(config.min_seq_wait_ms),
         ready_max_lag: config.ready_max_lag,
         projection: projector.health(),
+        stream_end,
         caught_up,
         also_ready: Arc::new(also_ready),
         tokens: Arc::new(auth::Tokens::load(config.tokens_file.clone())?),
