@@ -1,7 +1,7 @@
 //! `waymark dev`: a private nats-server, everything in one process, the demo recorded once.
 
 use cli::dev::{Dev, DevArgs, start};
-use eventstore::{NatsConfig, StreamReader};
+use eventstore::StreamReader;
 
 fn args(dir: &std::path::Path) -> DevArgs {
     DevArgs {
@@ -15,7 +15,7 @@ fn args(dir: &std::path::Path) -> DevArgs {
 
 /// The sequence of the last commit in `dev`'s stream, read on a connection of the test's own.
 async fn last_seq(dev: &Dev) -> u64 {
-    StreamReader::open(&NatsConfig::for_url(dev.server.url()), "test-reader")
+    StreamReader::open(&dev.server.client_config(), "test-reader")
         .await
         .unwrap()
         .stream_last_seq()

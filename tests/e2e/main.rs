@@ -20,3 +20,4 @@ mod reach;
 mod recording;
 mod rules;
 mod security;
+mod trust;

@@ -40,8 +40,13 @@ impl TestNats {
         self.server.url()
     }
 
+    /// The server's data folder (JetStream, its configuration and password).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
     pub fn config(&self) -> NatsConfig {
-        NatsConfig::for_url(self.url())
+        self.server.client_config()
     }
 
     /// Kills the server without warning (as a crash would), waits for it to exit, and starts it

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use eventstore::NatsConfig;
 
 use crate::client::ApiClient;
 use crate::natsserver::{self, NatsServer};
@@ -64,7 +63,7 @@ pub async fn start(args: &DevArgs) -> anyhow::Result<Dev> {
                 args.listen
             )
         })?;
-    let nats = NatsConfig::for_url(server.url());
+    let nats = server.client_config();
     let tokens = dev_tokens(&args.data_dir)?;
     let mut config = dashboard::DashboardConfig::with_db(args.data_dir.join("read-models.redb"));
     config.tokens_file = Some(args.data_dir.join("tokens.json"));
@@ -156,6 +155,12 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     println!(
         "                        (export WAYMARK_TOKEN=... for the CLI; admin token in {})",
         args.data_dir.join("dev-tokens.json").display()
+    );
+    println!(
+        "  NATS:                 {} (user {}, password in {})",
+        dev.server.url(),
+        crate::natsserver::USER,
+        args.data_dir.join("nats").join("nats-password").display()
     );
     println!("  Data folder:          {}", args.data_dir.display());
     println!("  Press Ctrl-C to stop.");

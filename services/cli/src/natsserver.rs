@@ -1,4 +1,9 @@
 //! Starting a private nats-server with JetStream in a local folder, for `waymark dev`.
+//!
+//! The server listens on 127.0.0.1 only and takes no connection without its password: a user
+//! `waymark` whose password is generated on first start and kept, readable by its owner only, in
+//! the data folder (`nats-password`, and the server's `nats-server.conf`). Any other local process
+//! could otherwise append events or send commands as any actor.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -25,6 +30,9 @@ pub enum NatsServerError {
     #[error("failed to prepare {path}: {reason}")]
     Folder { path: String, reason: String },
 }
+
+/// The user every connection to a private server authenticates as.
+pub const USER: &str = "waymark";
 
 /// Finds the nats-server binary: `explicit`, then `WAYMARK_NATS_SERVER`, then PATH, then /usr/sbin.
 pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, NatsServerError> {
@@ -65,6 +73,7 @@ pub struct NatsServer {
     binary: PathBuf,
     data_dir: PathBuf,
     port: u16,
+    password: String,
 }
 
 impl NatsServer {
@@ -79,12 +88,34 @@ impl NatsServer {
             path: data_dir.display().to_string(),
             reason: e.to_string(),
         })?;
+        let folder = |e: std::io::Error, path: &Path| NatsServerError::Folder {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        };
+        let password_file = data_dir.join("nats-password");
+        let password = match std::fs::read_to_string(&password_file) {
+            Ok(p) if !p.trim().is_empty() => p.trim().to_owned(),
+            _ => {
+                let p = format!(
+                    "{}{}",
+                    uuid::Uuid::new_v4().simple(),
+                    uuid::Uuid::new_v4().simple()
+                );
+                dashboard::auth::write_private(&password_file, p.as_bytes())
+                    .map_err(|e| folder(e, &password_file))?;
+                p
+            }
+        };
         let mut server = Self {
             child: None,
             binary: binary.to_path_buf(),
             data_dir: data_dir.to_path_buf(),
             port,
+            password,
         };
+        let conf = server.config_path();
+        dashboard::auth::write_private(&conf, server.config_text().as_bytes())
+            .map_err(|e| folder(e, &conf))?;
         server.spawn().await?;
         Ok(server)
     }
@@ -92,13 +123,8 @@ impl NatsServer {
     async fn spawn(&mut self) -> Result<(), NatsServerError> {
         let log = self.log_path();
         let child = Command::new(&self.binary)
-            .arg("-a")
-            .arg("127.0.0.1")
-            .arg("-p")
-            .arg(self.port.to_string())
-            .arg("-js")
-            .arg("-sd")
-            .arg(self.data_dir.join("jetstream"))
+            .arg("-c")
+            .arg(self.config_path())
             .arg("-l")
             .arg(&log)
             .stdin(Stdio::null())
@@ -146,8 +172,33 @@ impl NatsServer {
         self.data_dir.join("nats-server.log")
     }
 
+    fn config_path(&self) -> PathBuf {
+        self.data_dir.join("nats-server.conf")
+    }
+
+    /// The server's configuration: this host only, JetStream in the data folder, one user.
+    fn config_text(&self) -> String {
+        let quoted = |s: &str| serde_json::to_string(s).unwrap_or_default();
+        format!(
+            "host: \"127.0.0.1\"\nport: {}\njetstream {{ store_dir: {} }}\n\
+             authorization {{ user: {}, password: {} }}\n",
+            self.port,
+            quoted(&self.data_dir.join("jetstream").display().to_string()),
+            quoted(USER),
+            quoted(&self.password),
+        )
+    }
+
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// How to connect to this server: its URL, user and password.
+    pub fn client_config(&self) -> eventstore::NatsConfig {
+        let mut config = eventstore::NatsConfig::for_url(self.url());
+        config.user = Some(USER.to_owned());
+        config.password = self.password.parse().ok();
+        config
     }
 
     /// Stops the server at once and waits for it to exit, so that its port and data folder are
