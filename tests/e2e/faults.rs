@@ -350,3 +350,128 @@ async fn a_flood_of_reads_past_the_end_shares_its_checks() {
         .await;
     assert_eq!(read.status, 200, "{read:?}");
 }
+
+/// A commit the projector could not apply when it came (here: a milestone of a blueprint the read
+/// models did not have yet; after an upgrade, usually one it could not read) is applied by a
+/// replay once it can be, without a rebuild. One with later commits on its thing stays, saying a
+/// rebuild is needed.
+#[tokio::test]
+async fn a_replay_applies_quarantined_commits_that_now_apply() {
+    use proto::{Actor, Commit, Event, FORMAT_VERSION, MilestonePlanned, ThingRef};
+    let app = TestApp::spawn().await;
+    app.given_blueprint("wm").await;
+    let early = |id: &str, key: &str| Commit {
+        format: FORMAT_VERSION,
+        thing: ThingRef::milestone(&"late".parse().unwrap(), &id.parse().unwrap()),
+        idempotency_key: key.to_owned(),
+        request_hash: None,
+        actor: Actor::named("importer"),
+        recorded_at: chrono::Utc::now(),
+        events: vec![
+            Event::new(
+                &MilestonePlanned {
+                    workstream: "skills".parse().unwrap(),
+                    title: "Arrived before its blueprint".into(),
+                    owner: "gds".parse().unwrap(),
+                    depends_on: vec![],
+                    due: "2027-03-31".parse().unwrap(),
+                }
+                .into(),
+                chrono::Utc::now().date_naive(),
+            )
+            .unwrap(),
+        ],
+    };
+    let early_seq = app
+        .store()
+        .append(&early("early", "e-1"), 0)
+        .await
+        .unwrap()
+        .seq;
+    let next_seq = app
+        .store()
+        .append(&early("next", "n-1"), 0)
+        .await
+        .unwrap()
+        .seq;
+    // On a live milestone: bytes no version reads, then a commit that applies after them.
+    let planned = app
+        .plan_milestone("wm", "academy", "2027-03-31")
+        .await
+        .seq();
+    let blocked_seq = app
+        .jetstream()
+        .publish(
+            "waymark.evt.wm.milestone.academy",
+            bytes::Bytes::from_static(b"\xc1"),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap()
+        .sequence;
+    let mut later = early("academy", "a-2");
+    later.thing = ThingRef::milestone(&"wm".parse().unwrap(), &"academy".parse().unwrap());
+    later.events[0] = Event::new(
+        &proto::MilestoneStarted {}.into(),
+        chrono::Utc::now().date_naive(),
+    )
+    .unwrap();
+    let later_seq = app.store().append(&later, blocked_seq).await.unwrap().seq;
+    assert!(planned < blocked_seq);
+    app.wait_for_checkpoint(later_seq).await;
+    let listed = app.get("/api/v1/admin/quarantine").await;
+    assert_eq!(listed.body.as_array().unwrap().len(), 3, "{listed:?}");
+
+    // The blueprint arrives.
+    app.given_blueprint("late").await;
+
+    // Only what is asked for is tried.
+    let one = app
+        .post(
+            "/api/v1/admin/quarantine/replay",
+            json!({"seqs": [next_seq]}),
+        )
+        .await;
+    assert_eq!(one.status, 200, "{one:?}");
+    assert_eq!(one.body.as_array().unwrap().len(), 1, "{one:?}");
+    assert_eq!(one.body[0]["applied"], true, "{one:?}");
+    let unknown = app
+        .post("/api/v1/admin/quarantine/replay", json!({"seq": 1}))
+        .await;
+    assert_eq!(unknown.status, 422, "{unknown:?}");
+
+    let replayed = app.post("/api/v1/admin/quarantine/replay", json!({})).await;
+    assert_eq!(replayed.status, 200, "{replayed:?}");
+    let by_seq = |seq: u64| {
+        replayed
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["seq"] == seq)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(by_seq(early_seq)["applied"], true, "{replayed:?}");
+    assert_eq!(by_seq(blocked_seq)["applied"], false, "{replayed:?}");
+    assert!(
+        by_seq(blocked_seq)["reason"]
+            .as_str()
+            .unwrap()
+            .contains("rebuild"),
+        "{replayed:?}"
+    );
+    let m = app.get("/api/v1/blueprints/late/milestones/early").await;
+    assert_eq!(m.status, 200, "the replayed milestone is there: {m:?}");
+    let listed = app.get("/api/v1/admin/quarantine").await;
+    let left: Vec<u64> = listed
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(left, [blocked_seq], "{listed:?}");
+    gauge_turns(&app, "waymark_projector_quarantine_open", 1).await;
+}

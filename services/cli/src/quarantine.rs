@@ -11,6 +11,9 @@ use crate::record::{Output, render};
 pub enum QuarantineCmd {
     /// List quarantined commits, oldest first, with the reason and any void.
     List(ListArgs),
+    /// Try every quarantined commit again (after an upgrade that reads them): each that now
+    /// applies where it stands leaves the quarantine; the others stay, saying why.
+    Replay(ListArgs),
     /// Void a commit this version cannot read: its thing's service records that the commit is
     /// passed over, and the thing takes commands again. Nothing is deleted; a readable commit
     /// cannot be voided.
@@ -52,6 +55,21 @@ pub async fn run(cmd: QuarantineCmd) -> Output {
                 Ok(list) if !args.json => Output {
                     code: 0,
                     stdout: describe(&list),
+                    stderr: String::new(),
+                },
+                other => render_read(other, args.json),
+            }
+        }
+        QuarantineCmd::Replay(args) => {
+            let answer = args
+                .connection
+                .client()
+                .post("/api/v1/admin/quarantine/replay", &json!({}), "replay")
+                .await;
+            match answer {
+                Ok(list) if !args.json => Output {
+                    code: 0,
+                    stdout: describe_replay(&list),
                     stderr: String::new(),
                 },
                 other => render_read(other, args.json),
@@ -106,6 +124,24 @@ fn describe(list: &Value) -> String {
                 e["subject"].as_str().unwrap_or(""),
                 e["reason"].as_str().unwrap_or("")
             )
+        })
+        .collect()
+}
+
+/// One line per commit a replay tried.
+fn describe_replay(list: &Value) -> String {
+    let entries = list.as_array().map(Vec::as_slice).unwrap_or_default();
+    if entries.is_empty() {
+        return "no quarantined commit to replay\n".to_owned();
+    }
+    entries
+        .iter()
+        .map(|e| {
+            let subject = e["subject"].as_str().unwrap_or("");
+            match e["reason"].as_str() {
+                None => format!("{} {subject}: applied\n", e["seq"]),
+                Some(reason) => format!("{} {subject}: still quarantined: {reason}\n", e["seq"]),
+            }
         })
         .collect()
 }

@@ -30,6 +30,15 @@ pub struct VoidBody {
     pub reason: String,
 }
 
+/// The body of a replay request.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayBody {
+    /// Only these quarantined commits (stream sequences); every open one when absent.
+    #[schema(max_items = 10000, example = json!([412]))]
+    pub seqs: Option<Vec<u64>>,
+}
+
 /// Quarantined commits, oldest first.
 ///
 /// Every commit the projector could not decode or apply, with the reason, and once an operator
@@ -48,6 +57,83 @@ pub async fn quarantine(
     let entries = projector::quarantined(&state.db)
         .map_err(|e| ApiError::internal("read the quarantine", e))?;
     Ok(Json(entries).into_response())
+}
+
+/// Replay quarantined commits.
+///
+/// Tries again every quarantined commit that is not voided, oldest first: one that this version
+/// now reads and applies, where no later commit on its thing has been applied since, leaves the
+/// quarantine; the others stay, with the reason brought up to date (including "rebuild needed").
+/// Needs an admin token with no organisation or blueprint limit.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/quarantine/replay",
+    tag = "operators",
+    request_body(content = ReplayBody, content_type = "application/json",
+        examples(("replay" = (summary = "Replay one quarantined commit", value = json!({"seqs": [412]}))))),
+    responses((status = 200, description = "What became of each commit tried.", body = Vec<projector::replay::Replayed>))
+)]
+pub async fn replay(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    caller.require_operator()?;
+    require_json(&headers, &bytes)?;
+    let mut body = parse_body(&bytes)?;
+    let only: Option<Vec<u64>> = match body.remove("seqs") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(seqs)) => Some(
+            seqs.iter()
+                .map(Value::as_u64)
+                .collect::<Option<Vec<u64>>>()
+                .ok_or_else(|| {
+                    ApiError::invalid(Some("seqs".into()), "seqs must be stream sequences")
+                })?,
+        ),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                Some("seqs".into()),
+                "seqs must be a list of stream sequences",
+            ));
+        }
+    };
+    if let Some(unknown) = body.keys().next() {
+        return Err(ApiError::invalid(
+            Some(unknown.clone()),
+            format!("a replay has no field `{unknown}`; its only field is seqs"),
+        ));
+    }
+    let entries = projector::replay::open_entries(&state.db)
+        .map_err(|e| ApiError::internal("read the quarantine", e))?
+        .into_iter()
+        .filter(|e| only.as_ref().is_none_or(|seqs| seqs.contains(&e.seq)));
+    let mut commits = Vec::new();
+    for entry in entries {
+        let message = state.stream.message_at(entry.seq).await.map_err(|e| {
+            tracing::warn!(error = %e, seq = entry.seq, "failed to read a quarantined commit");
+            ApiError::unavailable(
+                "read.stream_unavailable",
+                "the event store cannot be reached to read the quarantined commits; retry shortly",
+            )
+        })?;
+        if let Some(message) = message {
+            commits.push(projector::Received {
+                seq: entry.seq,
+                subject: message.subject,
+                payload: message.payload,
+                pending: 0,
+                published_unix: message.published_unix,
+            });
+        }
+    }
+    let db = state.db.clone();
+    let replayed = tokio::task::spawn_blocking(move || projector::replay::replay(&db, &commits))
+        .await
+        .map_err(|e| ApiError::internal("replay the quarantine", e))?
+        .map_err(|e| ApiError::internal("replay the quarantine", e))?;
+    Ok(Json(replayed).into_response())
 }
 
 /// Void a commit this version cannot read.

@@ -271,6 +271,9 @@ pub const API_ROUTES: &[ApiRoute] = &[
     route(Method::GET, "/api/v1/admin/quarantine", |m| {
         on(m, admin::quarantine)
     }),
+    route(Method::POST, "/api/v1/admin/quarantine/replay", |m| {
+        on(m, admin::replay)
+    }),
     route(Method::POST, "/api/v1/admin/quarantine/{seq}/void", |m| {
         on(m, admin::void)
     }),

@@ -74,6 +74,7 @@ use crate::{BODY_LIMIT, admin, api, commands};
         api::pledge,
         commands::act_pledge,
         admin::quarantine,
+        admin::replay,
         admin::void,
     ),
     components(schemas(Problem, AcceptedBody)),

@@ -75,7 +75,7 @@ pub fn apply_commit(
             |view, on, body| step_blueprint(view, id, seq, on, body),
             |view: &mut BlueprintView| {
                 view.version = seq;
-                view.updated_seq = seq;
+                view.updated_seq = view.updated_seq.max(seq);
                 touch(view, &occurred(commit), at);
             },
         )?,

@@ -253,7 +253,8 @@ pub(crate) fn settle_thing<V: BlueprintThing>(
         old.count(blueprint, false);
     }
     new.count(blueprint, true);
-    blueprint.updated_seq = seq;
+    // A replayed quarantined commit is older than what was applied after it.
+    blueprint.updated_seq = blueprint.updated_seq.max(seq);
 }
 
 /// Notes on a blueprint that a commit on it (or on one of its things) was applied: the latest

@@ -14,6 +14,7 @@ pub mod health;
 pub mod metrics;
 pub mod offline;
 pub mod read;
+pub mod replay;
 pub mod status;
 pub mod views;
 
