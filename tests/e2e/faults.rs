@@ -475,3 +475,31 @@ async fn a_replay_applies_quarantined_commits_that_now_apply() {
     assert_eq!(left, [blocked_seq], "{listed:?}");
     gauge_turns(&app, "waymark_projector_quarantine_open", 1).await;
 }
+
+/// A request that does not finish in time is answered 408 and its connection freed: here a body
+/// that stops arriving half way.
+#[tokio::test]
+async fn a_request_that_takes_too_long_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn_with(|c| c.request_timeout_ms = 300).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/blueprints HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"id\": ",
+        app.admin_token
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        socket.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(
+        read.is_ok(),
+        "the server answered and closed the connection"
+    );
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}
