@@ -3,12 +3,14 @@
 
 # Build and start Waymark with a private nats-server and the demo blueprint.
 run: deps
-	cargo run --release --locked -p cli --bin waymark -- dev
+	WAYMARK_COMMIT=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown) \
+		cargo run --release --locked -p cli --bin waymark -- dev
 
-# Every test: unit, golden vectors, end-to-end against real nats-servers, pages in Chromium.
+# Every test: unit, golden vectors, end-to-end against real nats-servers, pages in Chromium,
+# /metrics and the alert rules through promtool.
 test: deps
 	./scripts/ensure-chromium
-	cargo test --workspace --locked
+	WAYMARK_PROMTOOL=$$(./scripts/ensure-promtool) cargo test --workspace --locked
 
 # Benchmarks, reported as ratios against a raw baseline measured in the same run.
 bench: deps

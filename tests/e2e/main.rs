@@ -15,6 +15,7 @@ mod idempotency;
 mod import;
 mod metrics;
 mod openapi;
+mod ops;
 mod projector;
 mod reach;
 mod recording;

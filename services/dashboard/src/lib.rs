@@ -8,6 +8,7 @@ pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod business;
 pub mod charts;
 pub mod commands;
 pub mod components;
@@ -431,6 +432,12 @@ pub async fn start(
             }
         });
     }
+    registry.register(Box::new(business::BusinessMetrics::new(
+        db.clone(),
+        config.db_path.clone(),
+        RagRules::default(),
+    )))?;
+    telemetry::ops::register_process_metrics(&registry)?;
     let stream_end_requests = prometheus::IntCounter::new(
         "waymark_stream_end_requests_total",
         "Requests for the stream's last sequence made to check min_seq (shared by concurrent reads)",

@@ -37,6 +37,7 @@ where
     let store = EventStore::open(&args.nats, name).await?;
     let registry = Registry::new();
     let metrics = CommandMetrics::register(&registry)?;
+    telemetry::ops::register_process_metrics(&registry)?;
     let listener = tokio::net::TcpListener::bind(args.ops_addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "operator endpoints listening");
     let ops = telemetry::ops::router(

@@ -21,6 +21,29 @@ pub fn render_metrics(registry: &Registry) -> String {
     String::from_utf8(buffer).unwrap_or_default()
 }
 
+/// Registers `waymark_build_info{version, commit}` and, on Linux, the process's own metrics
+/// (`process_cpu_seconds_total`, `process_resident_memory_bytes`, `process_open_fds`, ...).
+pub fn register_process_metrics(registry: &Registry) -> prometheus::Result<()> {
+    let info = prometheus::IntGaugeVec::new(
+        prometheus::Opts::new(
+            "waymark_build_info",
+            "The version and commit this process was built from; always 1",
+        ),
+        &["version", "commit"],
+    )?;
+    // Set by release builds (`make run`, the Containerfile); a plain `cargo build` says unknown,
+    // so that a commit does not rebuild every crate.
+    let commit = option_env!("WAYMARK_COMMIT").unwrap_or("unknown");
+    info.with_label_values(&[env!("CARGO_PKG_VERSION"), commit])
+        .set(1);
+    registry.register(Box::new(info))?;
+    #[cfg(target_os = "linux")]
+    registry.register(Box::new(
+        prometheus::process_collector::ProcessCollector::for_self(),
+    ))?;
+    Ok(())
+}
+
 /// The text-format content type Prometheus expects.
 pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
