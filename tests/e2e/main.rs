@@ -21,4 +21,5 @@ mod reach;
 mod recording;
 mod rules;
 mod security;
+mod services;
 mod trust;
