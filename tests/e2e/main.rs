@@ -9,6 +9,7 @@ mod cli;
 mod concurrency;
 mod dashboards;
 mod dev;
+mod errors;
 mod forms;
 mod idempotency;
 mod import;
