@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use proto_derive::Choices;
 use serde::{Deserialize, Serialize};
 
-use crate::codec::{CodecError, from_value, to_value};
+use crate::codec::{CodecError, PayloadError, from_value, to_value};
 use crate::ids::{MilestoneId, OrgId, TargetId, WorkstreamId};
 
 /// The kinds of organisation.
@@ -317,7 +317,19 @@ pub struct Upcast {
     pub event_type: &'static str,
     /// The version this reads; it writes version `from + 1`.
     pub from: u16,
-    pub upcast: fn(rmpv::Value) -> Result<rmpv::Value, String>,
+    pub upcast: fn(rmpv::Value) -> Result<rmpv::Value, UpcastError>,
+}
+
+/// Why an upcaster cannot read an old payload, in a sentence; the event is then reported as
+/// [`CodecError::Event`] at the version it was stored at (readers quarantine its commit).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UpcastError(pub String);
+
+impl From<&str> for UpcastError {
+    fn from(why: &str) -> Self {
+        UpcastError(why.to_owned())
+    }
 }
 
 /// Every upcaster. Every event type is still at version 1, so there are none yet. When the meaning
@@ -364,10 +376,10 @@ macro_rules! event_bodies {
                 stored_version: u16,
                 data: &rmpv::Value,
             ) -> Result<Self, CodecError> {
-                let fail = |version: u16, reason: String| CodecError::Event {
+                let fail = |version: u16, source: PayloadError| CodecError::Event {
                     event_type: event_type.to_owned(),
                     version,
-                    reason,
+                    source,
                 };
                 let mut version = stored_version;
                 let mut upcast: Option<rmpv::Value> = None;
@@ -376,11 +388,11 @@ macro_rules! event_bodies {
                     .find(|u| u.event_type == event_type && u.from == version)
                 {
                     let old = upcast.take().unwrap_or_else(|| data.clone());
-                    upcast = Some((up.upcast)(old).map_err(|reason| fail(version, reason))?);
+                    upcast = Some((up.upcast)(old).map_err(|e| fail(version, e.into()))?);
                     version += 1;
                 }
                 let data = upcast.as_ref().unwrap_or(data);
-                let fail = |reason: String| fail(stored_version, reason);
+                let fail = |source: PayloadError| fail(stored_version, source);
                 match (event_type, version) {
                     $(($name, $version) => Ok(EventBody::$variant(
                         from_value(data).map_err(fail)?,

@@ -15,7 +15,7 @@ pub mod spec;
 pub mod subjects;
 pub mod text;
 
-pub use codec::{CodecError, decode, encode};
+pub use codec::{CodecError, PayloadError, decode, encode};
 pub use commands::*;
 pub use commit::{Actor, Commit, Event, FORMAT_VERSION, ThingKind, ThingRef};
 pub use events::*;
@@ -23,4 +23,4 @@ pub use ids::*;
 pub use lifecycle::{BlueprintStatus, CommitmentStatus, MilestoneStatus, PledgeStatus};
 pub use reply::{Accepted, Rejection, RejectionKind, Reply};
 pub use rule::Rule;
-pub use spec::{ActionSpec, Actions, Choices, FieldSpec, Input, KindSpec};
+pub use spec::{ActionSpec, Actions, Choices, FieldError, FieldSpec, Input, KindSpec};

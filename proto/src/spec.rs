@@ -11,8 +11,9 @@
 use serde_json::Value;
 
 use crate::commit::ThingKind;
-use crate::ids::{MilestoneId, OrgId, TargetId, WorkstreamId, check_slug};
-use crate::text::{self, LINK_MAX, NOTE_MAX, TITLE_MAX, UNIT_MAX};
+use crate::ids::{MilestoneId, OrgId, SlugProblem, TargetId, WorkstreamId, check_slug};
+use crate::reply::Rejection;
+use crate::text::{self, AmountError, LINK_MAX, NOTE_MAX, TITLE_MAX, UNIT_MAX};
 
 /// An action enum whose variants are the actions on one kind of thing.
 pub trait Actions {
@@ -278,6 +279,71 @@ impl<T: FieldType> FieldType for Option<T> {
     const OPTIONAL: bool = true;
 }
 
+/// Why what a person typed is not a value of its field. Every message names the field by its
+/// label and says what would be accepted: a form shows it next to the field, the command line
+/// with the flag, a CSV import with the cell. Callers that only show it need no more than its
+/// message; the variants say which rule the text broke.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldError {
+    /// A required field was left blank: ask for it.
+    #[error("{label} is required")]
+    Required { label: &'static str },
+    /// Text breaks a text rule (blank, too long, a control character, not a link); the
+    /// rejection carries the rule's code, as a service would refuse it.
+    #[error(transparent)]
+    Text(Rejection),
+    /// Not a whole number: the message shows an example.
+    #[error("{label} must be a whole number, like {example}, not {typed:?}")]
+    NotAWholeNumber {
+        label: &'static str,
+        example: &'static str,
+        typed: String,
+    },
+    /// A whole number above the field's maximum (a percentage above 100).
+    #[error("{label} must be a whole number from 0 to {max}, not {typed:?}")]
+    AboveMaximum {
+        label: &'static str,
+        max: u64,
+        typed: String,
+    },
+    /// Not a date written `YYYY-MM-DD`, or no such day.
+    #[error("{label} must be a date like 2027-03-31, not {typed:?}")]
+    NotADate { label: &'static str, typed: String },
+    /// Not an amount of money or staff time; the source says how.
+    #[error("{label}: {source}")]
+    NotAnAmount {
+        label: &'static str,
+        #[source]
+        source: AmountError,
+    },
+    /// An id (alone or in a list) that is not a slug; the problem says what is wrong with it.
+    #[error("{label}: {typed:?} is not a valid id: {problem}")]
+    NotAnId {
+        label: &'static str,
+        typed: String,
+        #[source]
+        problem: SlugProblem,
+    },
+    /// A list names the same id twice: ask for each once.
+    #[error("{label}: {id} is listed twice")]
+    ListedTwice { label: &'static str, id: String },
+    /// Not one of the field's choices, which the message lists.
+    #[error("{label} must be one of {}, not {typed:?}", choice_values(choices))]
+    NotAChoice {
+        label: &'static str,
+        choices: &'static [Choice],
+        typed: String,
+    },
+}
+
+fn choice_values(choices: &[Choice]) -> String {
+    choices
+        .iter()
+        .map(|c| c.value)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl FieldSpec {
     /// The example people are shown.
     pub fn example_text(&self) -> &'static str {
@@ -286,7 +352,7 @@ impl FieldSpec {
 
     /// Turns what a person typed into the field's wire value. Blank text is `None`: the field
     /// was left out. Errors name the field by its label and say what would be accepted.
-    pub fn parse(&self, typed: &str) -> Option<Result<Value, String>> {
+    pub fn parse(&self, typed: &str) -> Option<Result<Value, FieldError>> {
         let raw = typed.trim();
         if raw.is_empty() {
             return None;
@@ -298,36 +364,46 @@ impl FieldSpec {
                 .ok()
                 .filter(|_| raw.bytes().all(|b| b.is_ascii_digit()));
             match (n, max) {
-                (Some(n), Some(max)) if n > max => Err(format!(
-                    "{label} must be a whole number from 0 to {max}, not {raw:?}"
-                )),
+                (Some(n), Some(max)) if n > max => Err(FieldError::AboveMaximum {
+                    label,
+                    max,
+                    typed: raw.to_owned(),
+                }),
                 (Some(n), _) => Ok(Value::from(n)),
-                (None, _) => Err(format!(
-                    "{label} must be a whole number, like {}, not {raw:?}",
-                    self.example_text()
-                )),
+                (None, _) => Err(FieldError::NotAWholeNumber {
+                    label,
+                    example: self.example_text(),
+                    typed: raw.to_owned(),
+                }),
             }
         };
         let slug = |s: &str| {
             check_slug(s)
                 .map(|()| Value::String(s.to_owned()))
-                .map_err(|p| format!("{label}: {s:?} is not a valid id: {p}"))
+                .map_err(|problem| FieldError::NotAnId {
+                    label,
+                    typed: s.to_owned(),
+                    problem,
+                })
         };
         Some(match self.input {
             Input::Text { max } | Input::LongText { max } => text::required(self.name, raw, max)
                 .map(|()| Value::String(raw.to_owned()))
-                .map_err(|r| r.message),
+                .map_err(FieldError::Text),
             Input::Link => text::link(self.name, raw)
                 .map(|()| Value::String(raw.to_owned()))
-                .map_err(|r| r.message),
+                .map_err(FieldError::Text),
             Input::Date => chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
                 .map(|d| Value::String(d.to_string()))
-                .map_err(|_| format!("{label} must be a date like 2027-03-31, not {raw:?}")),
+                .map_err(|_| FieldError::NotADate {
+                    label,
+                    typed: raw.to_owned(),
+                }),
             Input::Count => whole(None),
             Input::Percent => whole(Some(100)),
             Input::Hundredths => text::parse_hundredths(raw)
                 .map(Value::from)
-                .map_err(|e| format!("{label}: {e}")),
+                .map_err(|source| FieldError::NotAnAmount { label, source }),
             Input::Slug | Input::Organisation | Input::Workstream => slug(raw),
             Input::MilestoneList => {
                 let mut ids: Vec<Value> = Vec::new();
@@ -340,7 +416,10 @@ impl FieldSpec {
                         Err(e) => return Some(Err(e)),
                     };
                     if ids.contains(&id) {
-                        return Some(Err(format!("{label}: {part} is listed twice")));
+                        return Some(Err(FieldError::ListedTwice {
+                            label,
+                            id: part.to_owned(),
+                        }));
                     }
                     ids.push(id);
                 }
@@ -350,19 +429,20 @@ impl FieldSpec {
                 .iter()
                 .find(|c| c.value == raw || c.value == raw.replace('-', "_"))
                 .map(|c| Value::String(c.value.to_owned()))
-                .ok_or_else(|| {
-                    let values: Vec<&str> = choices.iter().map(|c| c.value).collect();
-                    format!("{label} must be one of {}, not {raw:?}", values.join(", "))
+                .ok_or_else(|| FieldError::NotAChoice {
+                    label,
+                    choices,
+                    typed: raw.to_owned(),
                 }),
         })
     }
 
     /// What a person typed, as the field's value: `Ok(None)` when an optional field is left
     /// blank, and an error naming the field when a required one is, or when the text is not valid.
-    pub fn read(&self, typed: &str) -> Result<Option<Value>, String> {
+    pub fn read(&self, typed: &str) -> Result<Option<Value>, FieldError> {
         match self.parse(typed) {
             Some(parsed) => parsed.map(Some),
-            None if self.required => Err(format!("{} is required", self.label)),
+            None if self.required => Err(FieldError::Required { label: self.label }),
             None => Ok(None),
         }
     }

@@ -94,19 +94,29 @@ pub fn link(field: &str, value: &str) -> Result<(), Rejection> {
     Ok(())
 }
 
+/// Why typed text is not an amount. Both messages quote what was typed; a form shows them next
+/// to the field, the command line and a CSV import with the flag or cell.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AmountError {
+    /// Not digits with at most two decimal places: ask again; the message gives an example.
+    #[error("{input:?} is not an amount: use digits with at most two decimal places, like 1250.50")]
+    NotAnAmount { input: String },
+    /// More hundredths than a `u64` holds: ask for a smaller amount.
+    #[error("{input:?} is too large")]
+    TooLarge { input: String },
+}
+
 /// Parses an amount people type, `1250`, `1,250.5` or `£1,250.50`, into hundredths (pence, or
 /// hundredths of a person-day). No floats: the digits are read as they are.
-pub fn parse_hundredths(input: &str) -> Result<u64, String> {
+pub fn parse_hundredths(input: &str) -> Result<u64, AmountError> {
     let cleaned: String = input
         .trim()
         .trim_start_matches('£')
         .chars()
         .filter(|c| *c != ',' && *c != '_')
         .collect();
-    let bad = || {
-        format!(
-            "{input:?} is not an amount: use digits with at most two decimal places, like 1250.50"
-        )
+    let bad = || AmountError::NotAnAmount {
+        input: input.to_owned(),
     };
     let (whole, frac) = cleaned.split_once('.').unwrap_or((cleaned.as_str(), ""));
     if whole.is_empty()
@@ -121,7 +131,9 @@ pub fn parse_hundredths(input: &str) -> Result<u64, String> {
     whole
         .checked_mul(100)
         .and_then(|w| w.checked_add(frac))
-        .ok_or_else(|| format!("{input:?} is too large"))
+        .ok_or_else(|| AmountError::TooLarge {
+            input: input.to_owned(),
+        })
 }
 
 /// Formats hundredths with two decimals and no grouping (`1250.50`), the form

@@ -113,6 +113,7 @@ fn typed_text_becomes_the_wire_value_and_back() {
             .parse("lots")
             .unwrap()
             .unwrap_err()
+            .to_string()
             .contains("Amount")
     );
     assert_eq!(amount.parse("  "), None);
@@ -123,6 +124,7 @@ fn typed_text_becomes_the_wire_value_and_back() {
             .parse("gold")
             .unwrap()
             .unwrap_err()
+            .to_string()
             .contains("money, staff_time")
     );
     let plan = spec::kind(ThingKind::Milestone).create();

@@ -9,6 +9,7 @@ mod cli;
 mod concurrency;
 mod dashboards;
 mod dev;
+mod errors;
 mod faults;
 mod forms;
 mod idempotency;

@@ -6,11 +6,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Context;
 use clap::Args;
 
-use crate::client::ApiClient;
-use crate::natsserver::{self, NatsServer};
+use crate::client::{ApiClient, ClientError};
+use crate::natsserver::{self, NatsServer, NatsServerError};
 use crate::{demo, stack};
 
 #[derive(Debug, Clone, Args)]
@@ -48,20 +47,59 @@ impl Dev {
     }
 }
 
+/// Why `waymark dev` did not start, or stopped recording the demo; the message says what failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DevError {
+    /// No nats-server to run (the message says how to install one), or it did not start.
+    #[error(transparent)]
+    NatsServer(#[from] NatsServerError),
+    /// The data folder could not be made: choose another with `--data-dir`.
+    #[error("failed to create {}: {source}", .path.display())]
+    DataDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The dashboard's address is taken (or not this host's): choose another with `--listen`.
+    #[error("failed to listen on {addr} (is another Waymark running? use --listen): {source}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The dev tokens could not be read or written in the data folder.
+    #[error(transparent)]
+    Tokens(#[from] DevTokensError),
+    /// The services or the dashboard did not start.
+    #[error(transparent)]
+    Stack(#[from] stack::StackError),
+    /// The dashboard did not answer, or refused recording the demo.
+    #[error(transparent)]
+    Api(#[from] ClientError),
+    /// The file that keeps the demo's date could not be written or removed.
+    #[error("failed to {action} {}: {source}", .path.display())]
+    DemoDate {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 /// Starts the private nats-server, the stack and (unless told not to) records the demo once.
-pub async fn start(args: &DevArgs) -> anyhow::Result<Dev> {
+pub async fn start(args: &DevArgs) -> Result<Dev, DevError> {
     let binary = natsserver::locate(args.nats_server.as_deref())?;
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("failed to create {}", args.data_dir.display()))?;
+    std::fs::create_dir_all(&args.data_dir).map_err(|source| DevError::DataDir {
+        path: args.data_dir.clone(),
+        source,
+    })?;
     let server = NatsServer::start(&binary, &args.data_dir.join("nats"), args.nats_port).await?;
     tracing::info!(url = %server.url(), binary = %binary.display(), "private nats-server started");
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .with_context(|| {
-            format!(
-                "failed to listen on {} (is another Waymark running? use --listen)",
-                args.listen
-            )
+        .map_err(|source| DevError::Listen {
+            addr: args.listen,
+            source,
         })?;
     let nats = server.client_config();
     let tokens = dev_tokens(&args.data_dir)?;
@@ -83,11 +121,17 @@ pub async fn start(args: &DevArgs) -> anyhow::Result<Dev> {
             tracing::info!("demo blueprint already recorded");
         } else {
             let today = resume.unwrap_or_else(|| chrono::Utc::now().date_naive());
-            std::fs::write(&anchor, today.to_string())
-                .with_context(|| format!("failed to write {}", anchor.display()))?;
+            std::fs::write(&anchor, today.to_string()).map_err(|source| DevError::DemoDate {
+                action: "write",
+                path: anchor.clone(),
+                source,
+            })?;
             let recorded = demo::record(&client, today).await?;
-            std::fs::remove_file(&anchor)
-                .with_context(|| format!("failed to remove {}", anchor.display()))?;
+            std::fs::remove_file(&anchor).map_err(|source| DevError::DemoDate {
+                action: "remove",
+                path: anchor.clone(),
+                source,
+            })?;
             tracing::info!(
                 commands = recorded.commands,
                 before_corrections = %recorded.before_corrections.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -111,7 +155,21 @@ pub struct DevTokens {
     pub recorder: String,
 }
 
-fn dev_tokens(data_dir: &std::path::Path) -> anyhow::Result<DevTokens> {
+/// Why the dev tokens could not be read or made; delete `dev-tokens.json` to make new ones.
+#[derive(Debug, thiserror::Error)]
+pub enum DevTokensError {
+    /// `dev-tokens.json` is not the JSON this writes, or could not be written as JSON.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// The tokens file the dashboard reads could not be read or written.
+    #[error(transparent)]
+    TokensFile(#[from] dashboard::auth::TokenFileError),
+    /// `dev-tokens.json` could not be written.
+    #[error(transparent)]
+    Write(#[from] std::io::Error),
+}
+
+fn dev_tokens(data_dir: &std::path::Path) -> Result<DevTokens, DevTokensError> {
     let plain = data_dir.join("dev-tokens.json");
     if let Ok(bytes) = std::fs::read(&plain) {
         return Ok(serde_json::from_slice(&bytes)?);
@@ -131,7 +189,7 @@ fn dev_tokens(data_dir: &std::path::Path) -> anyhow::Result<DevTokens> {
 }
 
 /// Runs until Ctrl-C or SIGTERM.
-pub async fn run(args: DevArgs) -> anyhow::Result<()> {
+pub async fn run(args: DevArgs) -> Result<(), DevError> {
     telemetry::init();
     let dev = start(&args).await?;
     let url = &dev.url;

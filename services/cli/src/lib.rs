@@ -56,7 +56,7 @@ pub async fn main_with(cli: Cli) -> i32 {
         Commands::Dev(args) => match dev::run(args).await {
             Ok(()) => 0,
             Err(e) => {
-                eprintln!("waymark dev: {e:#}");
+                eprintln!("waymark dev: {e}");
                 1
             }
         },

@@ -13,7 +13,7 @@ use clap::builder::{PossibleValue, TypedValueParser};
 use clap::error::ErrorKind;
 use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches, Subcommand};
 use proto::spec::{self, ActionSpec, FieldSpec, Input, KINDS, KindSpec};
-use proto::{BlueprintId, ThingKind};
+use proto::{BlueprintId, IdError, SlugProblem, ThingKind};
 use serde_json::{Map, Value, json};
 
 use crate::client::{ApiClient, ClientError};
@@ -72,14 +72,35 @@ pub struct ThingPath {
     pub id: String,
 }
 
+/// Why a command line's `TARGET` names no thing; clap shows the message with the argument.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    /// A thing in a blueprint was named without its blueprint.
+    #[error("{typed:?} must be <blueprint>/<id>, like wm-digital/hub-roles")]
+    NotAPath { typed: String },
+    /// The blueprint, or an organisation or blueprint named alone, is not a valid id.
+    #[error(transparent)]
+    BadId(#[from] IdError),
+    /// The id after the blueprint is not a valid id.
+    #[error("invalid id {id:?}: {problem}")]
+    BadThingId {
+        id: String,
+        #[source]
+        problem: SlugProblem,
+    },
+}
+
 impl std::str::FromStr for ThingPath {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let (blueprint, id) = s
-            .split_once('/')
-            .ok_or_else(|| format!("{s:?} must be <blueprint>/<id>, like wm-digital/hub-roles"))?;
-        BlueprintId::new(blueprint).map_err(|e| e.to_string())?;
-        proto::check_slug(id).map_err(|p| format!("invalid id {id:?}: {p}"))?;
+    type Err = TargetError;
+    fn from_str(s: &str) -> Result<Self, TargetError> {
+        let (blueprint, id) = s.split_once('/').ok_or_else(|| TargetError::NotAPath {
+            typed: s.to_owned(),
+        })?;
+        BlueprintId::new(blueprint)?;
+        proto::check_slug(id).map_err(|problem| TargetError::BadThingId {
+            id: id.to_owned(),
+            problem,
+        })?;
         Ok(Self {
             blueprint: blueprint.to_owned(),
             id: id.to_owned(),
@@ -396,13 +417,19 @@ impl TypedValueParser for ThingValue {
         value: &OsStr,
     ) -> Result<Target, clap::Error> {
         let kind = self.0;
-        let read = move |typed: &str| -> Result<Target, String> {
+        let read = move |typed: &str| -> Result<Target, TargetError> {
             if kind.in_blueprint {
                 typed.parse().map(Target::InBlueprint)
             } else {
                 proto::check_slug(typed)
                     .map(|()| Target::Id(typed.to_owned()))
-                    .map_err(|p| format!("invalid {} id {typed:?}: {p}", kind.kind.token()))
+                    .map_err(|problem| {
+                        TargetError::BadId(IdError {
+                            what: kind.kind.token(),
+                            value: typed.to_owned(),
+                            problem,
+                        })
+                    })
             }
         };
         TypedValueParser::parse_ref(&read, cmd, arg, value)

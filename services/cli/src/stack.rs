@@ -1,7 +1,7 @@
 //! Every service and the dashboard in one process, on one connection to NATS: what `waymark dev`
 //! runs. The command services share an `EventStore`; the dashboard gets only its reader.
 
-use eventstore::{EventStore, NatsConfig};
+use eventstore::{EventStore, NatsConfig, StoreError};
 use prometheus::Registry;
 use service_runtime::CommandMetrics;
 use tokio::sync::watch;
@@ -21,12 +21,29 @@ fn stopped(rx: &watch::Receiver<bool>) -> impl std::future::Future<Output = ()> 
     }
 }
 
+/// Why the stack did not start; the message says which part failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    /// The event store could not be opened: NATS unreachable or the stream misconfigured.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The command metrics could not be registered: a bug (two metrics of one name).
+    #[error(transparent)]
+    Metrics(#[from] prometheus::Error),
+    /// A command service did not answer its ping in time (its error is in the log).
+    #[error("service {name} did not start")]
+    ServiceDidNotStart { name: &'static str },
+    /// The dashboard did not start; the source says why.
+    #[error(transparent)]
+    Dashboard(#[from] dashboard::StartError),
+}
+
 /// Starts the four command services and the dashboard (with its projector).
 pub async fn start(
     nats: &NatsConfig,
     config: &dashboard::DashboardConfig,
     listener: tokio::net::TcpListener,
-) -> anyhow::Result<Stack> {
+) -> Result<Stack, StackError> {
     let store = EventStore::open(nats, "waymark").await?;
     let registry = Registry::new();
     let metrics = CommandMetrics::register(&registry)?;
@@ -87,9 +104,12 @@ const SERVICES: [&str; 5] = [
 ];
 
 /// Waits until each named service answers `$SRV.PING.<name>`.
-async fn wait_for_services(client: &async_nats::Client, names: &[&str]) -> anyhow::Result<()> {
+async fn wait_for_services(
+    client: &async_nats::Client,
+    names: &[&'static str],
+) -> Result<(), StackError> {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
-    for name in names {
+    for &name in names {
         loop {
             let ping = client
                 .request(format!("$SRV.PING.{name}"), Vec::new().into())
@@ -98,7 +118,7 @@ async fn wait_for_services(client: &async_nats::Client, names: &[&str]) -> anyho
                 break;
             }
             if tokio::time::Instant::now() >= deadline {
-                anyhow::bail!("service {name} did not start");
+                return Err(StackError::ServiceDidNotStart { name });
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
-use dashboard::auth::{Role, TokenFile};
+use dashboard::auth::{Role, TokenFile, TokenFileError};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum RoleArg {
@@ -84,7 +84,24 @@ pub fn run(cmd: TokenCmd) -> i32 {
     }
 }
 
-fn execute(cmd: TokenCmd) -> anyhow::Result<()> {
+/// Why a token command did nothing. Every case exits with [`crate::EXIT_REJECTED`] and the message.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// The name is blank or too long: choose another.
+    #[error("the name must be 1 to 100 characters")]
+    BadName,
+    /// The tokens file's folder could not be made.
+    #[error(transparent)]
+    Folder(#[from] std::io::Error),
+    /// The tokens file could not be read or written, or already holds a token of that name.
+    #[error(transparent)]
+    File(#[from] TokenFileError),
+    /// No token has the name to revoke.
+    #[error("no token named {name:?}")]
+    NoSuchToken { name: String },
+}
+
+fn execute(cmd: TokenCmd) -> Result<(), TokenError> {
     match cmd {
         TokenCmd::Create {
             name,
@@ -94,7 +111,7 @@ fn execute(cmd: TokenCmd) -> anyhow::Result<()> {
             file,
         } => {
             if name.trim().is_empty() || name.chars().count() > 100 {
-                anyhow::bail!("the name must be 1 to 100 characters");
+                return Err(TokenError::BadName);
             }
             if let Some(dir) = file
                 .tokens_file
@@ -132,7 +149,7 @@ fn execute(cmd: TokenCmd) -> anyhow::Result<()> {
             let before = tokens.tokens.len();
             tokens.tokens.retain(|t| t.name != name);
             if tokens.tokens.len() == before {
-                anyhow::bail!("no token named {name:?}");
+                return Err(TokenError::NoSuchToken { name });
             }
             tokens.write(&file.tokens_file)?;
             eprintln!("token {name} revoked");

@@ -93,10 +93,10 @@ impl AppState {
     pub async fn reader(&self, params: &ReadParams) -> Result<Reader, ApiError> {
         if let Some(min_seq) = params.min_seq.filter(|s| *s > *self.checkpoint.borrow()) {
             let last = self.stream_end.at_least(min_seq).await.map_err(|e| {
-                tracing::warn!(error = %e, "failed to read the stream's last sequence");
-                ApiError::unavailable(
+                ApiError::unavailable_logged(
                     "read.stream_unavailable",
                     "the event store cannot be reached to check min_seq; retry shortly",
+                    e,
                 )
             })?;
             if min_seq > last {

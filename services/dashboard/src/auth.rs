@@ -74,7 +74,7 @@ pub enum TokenFileError {
     #[error("a token named {0:?} already exists")]
     Duplicate(String),
     #[error("failed to make a random token: {0}")]
-    Random(String),
+    Random(#[source] NoRandomness),
 }
 
 /// Writes `bytes` to `path` atomically, readable by its owner only from the first byte: into a new
@@ -153,10 +153,16 @@ impl TokenFile {
     }
 }
 
+/// The operating system gave no random bytes, so no token or session id can be made; retrying
+/// may help, but a machine without a random source needs fixing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NoRandomness(pub getrandom::Error);
+
 /// A new random token: `wm_` and 32 random bytes in hex.
-pub fn new_token() -> Result<String, String> {
+pub fn new_token() -> Result<String, NoRandomness> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| e.to_string())?;
+    getrandom::fill(&mut bytes).map_err(NoRandomness)?;
     Ok(format!("wm_{}", hex(&bytes)))
 }
 

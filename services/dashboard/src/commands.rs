@@ -637,9 +637,10 @@ impl AppState {
                     kind.token()
                 ),
             )),
-            Err(SendError::Unreachable(_)) => Err(ApiError::unavailable(
+            Err(SendError::Unreachable(e)) => Err(ApiError::unavailable_logged(
                 "service.unreachable",
                 format!("the {} service could not be reached", kind.token()),
+                e,
             )),
         }
     }

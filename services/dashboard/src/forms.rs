@@ -6,8 +6,8 @@
 
 use std::collections::HashMap;
 
-use proto::spec::{self, ActionSpec, Input};
-use proto::{ThingKind, check_slug};
+use proto::spec::{self, ActionSpec, FieldError, Input};
+use proto::{SlugProblem, ThingKind, check_slug};
 use serde_json::{Map, Value};
 
 /// The label of the `id` field a creating form adds.
@@ -28,25 +28,60 @@ pub fn action_specs(kind: ThingKind) -> impl Iterator<Item = &'static ActionSpec
     spec::kind(kind).updates()
 }
 
+/// A submitted field that cannot be read: the form comes back with the message next to `field`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{problem}")]
+pub struct FieldRefused {
+    /// The name of the field at fault (`id`, or one of the action's fields).
+    pub field: &'static str,
+    pub problem: FormProblem,
+}
+
+/// What is wrong with a submitted field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormProblem {
+    /// A creating form's id was left blank.
+    #[error("Id is required")]
+    NoId,
+    /// A creating form's id is not a slug.
+    #[error("Id {id:?} is not valid: {problem}")]
+    BadId {
+        id: String,
+        #[source]
+        problem: SlugProblem,
+    },
+    /// An action's field, read by the catalogue's rules.
+    #[error(transparent)]
+    Field(#[from] FieldError),
+}
+
 /// Converts submitted fields to the JSON body of the action, with the new `id` for a creating
-/// form. Returns the field at fault and the problem.
+/// form. Fails with the field at fault and the problem.
 pub fn to_body(
     spec: &ActionSpec,
     fields: &HashMap<String, String>,
-) -> Result<Map<String, Value>, (String, String)> {
+) -> Result<Map<String, Value>, FieldRefused> {
     let mut body = Map::new();
     let typed = |name: &str| fields.get(name).map(|v| v.trim()).unwrap_or("");
+    let refused = |field: &'static str, problem: FormProblem| FieldRefused { field, problem };
     if spec.creates {
         let id = typed("id");
         if id.is_empty() {
-            return Err(("id".to_owned(), "Id is required".to_owned()));
+            return Err(refused("id", FormProblem::NoId));
         }
-        check_slug(id).map_err(|p| ("id".to_owned(), format!("Id {id:?} is not valid: {p}")))?;
+        check_slug(id).map_err(|problem| {
+            let id = id.to_owned();
+            refused("id", FormProblem::BadId { id, problem })
+        })?;
         body.insert("id".to_owned(), Value::String(id.to_owned()));
     }
     for f in spec.fields {
-        if let Some(value) = f.read(typed(f.name)).map_err(|m| (f.name.to_owned(), m))? {
-            body.insert(f.name.to_owned(), value);
+        match f.read(typed(f.name)) {
+            Ok(Some(value)) => {
+                body.insert(f.name.to_owned(), value);
+            }
+            Ok(None) => {}
+            Err(e) => return Err(refused(f.name, e.into())),
         }
     }
     Ok(body)
@@ -300,19 +335,22 @@ mod tests {
         .unwrap();
         assert_eq!(body["depends_on"], serde_json::json!(["a", "b", "c"]));
         let err = to_body(s, &fields(&[("id", "Not A Slug")])).unwrap_err();
-        assert_eq!(err.0, "id");
+        assert_eq!(err.field, "id");
         let err = to_body(
             spec(ThingKind::Milestone, "report-progress").unwrap(),
             &fields(&[("percent", "lots")]),
         )
         .unwrap_err();
-        assert_eq!(err.0, "percent");
+        assert_eq!(err.field, "percent");
         let err = to_body(
             spec(ThingKind::Milestone, "replan").unwrap(),
             &fields(&[("to", "2027-01-01")]),
         )
         .unwrap_err();
-        assert_eq!(err, ("reason".to_owned(), "Reason is required".to_owned()));
+        assert_eq!(
+            (err.field, err.to_string().as_str()),
+            ("reason", "Reason is required")
+        );
     }
 
     #[test]

@@ -404,6 +404,27 @@ pub struct Running {
     pub task: tokio::task::JoinHandle<()>,
 }
 
+/// Why a dashboard did not start. Nothing is served in any case; the message says what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The read-model file could not be opened (its path, its permissions, or another process
+    /// holding it).
+    #[error(transparent)]
+    ReadModels(#[from] projector::DbError),
+    /// A metric could not be registered in the given registry: a bug (two metrics of one name).
+    #[error(transparent)]
+    Metrics(#[from] prometheus::Error),
+    /// The end of the event stream could not be read: NATS is unreachable; retry once it is back.
+    #[error(transparent)]
+    Stream(#[from] eventstore::StoreError),
+    /// The tokens file could not be read; fix or remove it.
+    #[error(transparent)]
+    Tokens(#[from] auth::TokenFileError),
+    /// The listener has no local address.
+    #[error(transparent)]
+    Listener(#[from] std::io::Error),
+}
+
 /// Opens the read models, starts the projector and serves HTTP on `listener` until `shutdown`.
 /// The dashboard and its projector read through `stream`, and commands are sent on its
 /// connection.
@@ -414,7 +435,7 @@ pub async fn start(
     registry: Registry,
     also_ready: Vec<telemetry::ops::ReadinessCheck>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<Running> {
+) -> Result<Running, StartError> {
     let db = Arc::new(projector::db::open(&config.db_path)?);
     let projector_metrics = ProjectorMetrics::register(&registry)?;
     let projector = Projector::new(db.clone(), stream.clone(), projector_metrics.clone())?

@@ -27,8 +27,9 @@ pub struct Problem {
     /// The input field the problem concerns, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    /// For a failure inside (a 500, or a 503 from the event store): `urn:waymark:error:<id>`, the
-    /// id under which the error itself was logged. Its text is never sent.
+    /// For a failure inside (a 500, or a 503 from the event store or NATS):
+    /// `urn:waymark:error:<id>`, the id under which the error itself was logged. Its text is
+    /// never sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance: Option<String>,
 }
@@ -80,6 +81,22 @@ impl ApiError {
     /// A dependency (NATS, a command service, the read models) did not answer; retry later.
     pub fn unavailable(code: impl Into<String>, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, code, detail)
+    }
+
+    /// A dependency failed and said why: `err` is logged under a new id, which the problem
+    /// carries as its `instance`; the client gets `detail` and never the error's text.
+    pub fn unavailable_logged(
+        code: impl Into<String>,
+        detail: impl Into<String>,
+        err: impl std::fmt::Display,
+    ) -> Self {
+        let id = error_id();
+        let code = code.into();
+        tracing::warn!(error = %err, error_id = %id, %code, "dependency unavailable");
+        Self {
+            error_id: Some(id),
+            ..Self::unavailable(code, detail)
+        }
     }
 
     /// Something failed inside; the error is logged under an id, the client gets a generic
@@ -247,6 +264,16 @@ mod tests {
             problem.detail
         );
         assert!(problem.instance.is_some());
+        let nats = ApiError::unavailable_logged(
+            "service.unreachable",
+            "the milestone service could not be reached",
+            "nats: connection reset by peer at 10.0.0.7:4222",
+        );
+        let problem = nats.problem();
+        assert_eq!(problem.status, 503);
+        assert!(!problem.detail.contains("10.0.0.7"), "{}", problem.detail);
+        let id = nats.error_id.clone().unwrap();
+        assert_eq!(problem.instance, Some(format!("urn:waymark:error:{id}")));
         let rule = ApiError::from(Rejection::conflict("milestone.closed", "done")).problem();
         assert_eq!((rule.detail.as_str(), rule.instance), ("done", None));
     }

@@ -20,7 +20,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 
 use crate::AppState;
-use crate::auth::{Caller, Principal, new_token};
+use crate::auth::{Caller, NoRandomness, Principal, new_token};
 use crate::problem::ApiError;
 
 /// Name of the session cookie over plain HTTP (a laptop's `waymark dev`).
@@ -70,6 +70,18 @@ pub struct Sessions {
     failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
 }
 
+/// Why a session could not be started; the sign-in page asks to try again.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// No random bytes for the session id or its CSRF token.
+    #[error(transparent)]
+    Random(#[from] NoRandomness),
+    /// The session table is unusable because a thread panicked while changing it: a bug; the
+    /// replica needs a restart.
+    #[error("poisoned lock: another task failed inside")]
+    Poisoned,
+}
+
 /// A signed-in browser.
 #[derive(Debug, Clone)]
 pub struct SignedIn {
@@ -80,14 +92,18 @@ pub struct SignedIn {
 
 impl Sessions {
     /// Starts a session for a token's hash; returns its id and CSRF token.
-    pub fn create(&self, token_sha256: String) -> Result<(String, String), String> {
+    pub fn create(&self, token_sha256: String) -> Result<(String, String), SessionError> {
         self.create_at(token_sha256, Instant::now())
     }
 
-    fn create_at(&self, token_sha256: String, now: Instant) -> Result<(String, String), String> {
+    fn create_at(
+        &self,
+        token_sha256: String,
+        now: Instant,
+    ) -> Result<(String, String), SessionError> {
         let id = new_token()?;
         let csrf = new_token()?;
-        let mut sessions = self.sessions.lock().map_err(|e| e.to_string())?;
+        let mut sessions = self.sessions.lock().map_err(|_| SessionError::Poisoned)?;
         sessions.retain(|_, s| !s.expired(now));
         let oldest = |sessions: &HashMap<String, Session>, of: Option<&str>| {
             sessions

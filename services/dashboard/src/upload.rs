@@ -39,15 +39,27 @@ struct ImportPage {
     problems: Vec<String>,
 }
 
+/// Why a checked file could not be read again in the order to record it. The bytes were checked
+/// moments before, so either case is a bug; nothing is recorded and the page shows the message.
+#[derive(Debug, thiserror::Error)]
+enum Reread {
+    /// The CSV could not be read.
+    #[error(transparent)]
+    Csv(#[from] csv::Error),
+    /// Rows no longer pass the checks; every problem, in file order.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Rows(Vec<RowError>),
+}
+
 /// Every row of a checked file with its row number, in the order to record them: rows with no
 /// dependency in the file first, then each wave of rows that depend on earlier ones.
 fn rows_in_order(
     register: Register,
     bytes: &[u8],
     deferred_waves: &[Vec<u64>],
-) -> Result<Vec<Vec<(u64, Row)>>, String> {
+) -> Result<Vec<Vec<(u64, Row)>>, Reread> {
     let mut reader = reader_builder().from_reader(bytes);
-    let header_record = reader.byte_headers().map_err(|e| e.to_string())?.clone();
+    let header_record = reader.byte_headers()?.clone();
     let (header, _) = Header::parse(register, &header_record);
     let later: HashMap<u64, usize> = deferred_waves
         .iter()
@@ -56,17 +68,9 @@ fn rows_in_order(
         .collect();
     let mut waves: Vec<Vec<(u64, Row)>> = vec![Vec::new(); deferred_waves.len() + 1];
     let mut record = ByteRecord::new();
-    while reader
-        .read_byte_record(&mut record)
-        .map_err(|e| e.to_string())?
-    {
+    while reader.read_byte_record(&mut record)? {
         let row_no = record.position().map_or(0, |p| p.line());
-        let row = header.parse_row(&record, row_no).map_err(|e| {
-            e.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")
-        })?;
+        let row = header.parse_row(&record, row_no).map_err(Reread::Rows)?;
         waves[later.get(&row_no).copied().unwrap_or(0)].push((row_no, row));
     }
     Ok(waves)
@@ -226,7 +230,7 @@ pub async fn upload(
     let waves = match rows_in_order(register, &file, &deferred) {
         Ok(w) => w,
         Err(why) => {
-            result.problems.push(why);
+            result.problems.push(why.to_string());
             return render(StatusCode::UNPROCESSABLE_ENTITY, result);
         }
     };

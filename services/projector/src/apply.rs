@@ -10,7 +10,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use crate::db::{self, BLUEPRINT_LOG, BLUEPRINTS, DbError, HISTORY, ORGANISATIONS, QUARANTINE};
 use crate::describe::{Before, Described, describe};
 use crate::fold::{
-    BlueprintThing, settle_thing, step_blueprint, step_organisation, step_thing, touch,
+    BlueprintThing, StepError, settle_thing, step_blueprint, step_organisation, step_thing, touch,
 };
 use crate::views::*;
 
@@ -188,7 +188,7 @@ fn step_each<V: Described>(
     view: &mut Option<V>,
     commit: &Commit,
     bodies: &[EventBody],
-    mut step: impl FnMut(&mut Option<V>, NaiveDate, &EventBody) -> Result<(), String>,
+    mut step: impl FnMut(&mut Option<V>, NaiveDate, &EventBody) -> Result<(), StepError>,
 ) -> Result<Vec<String>, ApplyError> {
     commit
         .events
@@ -197,7 +197,7 @@ fn step_each<V: Described>(
         .map(|(event, body)| {
             let on = event.occurred_on;
             let summary = describe(body, view.as_ref().map_or(Before::Nothing, V::before), on);
-            step(view, on, body).map_err(ApplyError::Unusable)?;
+            step(view, on, body).map_err(|e| unusable(e.to_string()))?;
             Ok(summary)
         })
         .collect()
@@ -210,7 +210,7 @@ fn apply_own<V: Described + Serialize + DeserializeOwned>(
     commit: &Commit,
     bodies: &[EventBody],
     table: Table,
-    step: impl FnMut(&mut Option<V>, NaiveDate, &EventBody) -> Result<(), String>,
+    step: impl FnMut(&mut Option<V>, NaiveDate, &EventBody) -> Result<(), StepError>,
     finish: impl FnOnce(&mut V),
 ) -> Result<Vec<String>, ApplyError> {
     let id = commit.thing.id.as_str();

@@ -64,6 +64,31 @@ macro_rules! thing_kind {
     };
 }
 
+/// Why an event does not apply to the view of the thing it is on. The projector quarantines the
+/// commit holding it (its message is the quarantine reason); a fold leaves the event out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StepError {
+    /// The event arrived before the event that creates its thing.
+    #[error("{event} arrived before {thing} was {created}")]
+    BeforeCreated {
+        event: &'static str,
+        /// The thing, as messages name it: `milestone wm/academy`.
+        thing: String,
+        /// What the creating event does: `planned`.
+        created: &'static str,
+    },
+    /// The event is not one this kind of thing takes, or not at this point of its life.
+    #[error("{event} does not apply to {thing}")]
+    DoesNotApply { event: &'static str, thing: String },
+    /// The event names a workstream or target its blueprint does not have.
+    #[error("{event} names an unknown {what} in blueprint {blueprint}")]
+    Unknown {
+        event: &'static str,
+        what: &'static str,
+        blueprint: String,
+    },
+}
+
 /// Applies one event of an organisation's subject; `view` is `None` until the organisation is
 /// registered. Fails, changing nothing, when the event does not apply.
 pub(crate) fn step_organisation(
@@ -71,7 +96,7 @@ pub(crate) fn step_organisation(
     id: &str,
     seq: u64,
     body: &EventBody,
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     match (body, view.as_mut()) {
         (EventBody::OrganisationRegistered(e), None) => {
             *view = Some(OrganisationView {
@@ -83,10 +108,10 @@ pub(crate) fn step_organisation(
         }
         (EventBody::OrganisationRenamed(e), Some(v)) => v.name = e.name.clone(),
         (other, _) => {
-            return Err(format!(
-                "{} does not apply to organisation {id}",
-                other.type_name()
-            ));
+            return Err(StepError::DoesNotApply {
+                event: other.type_name(),
+                thing: format!("organisation {id}"),
+            });
         }
     }
     Ok(())
@@ -100,7 +125,7 @@ pub(crate) fn step_blueprint(
     seq: u64,
     occurred_on: NaiveDate,
     body: &EventBody,
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     if let (EventBody::BlueprintDrafted(e), None) = (body, &view) {
         *view = Some(BlueprintView {
             id: id.to_owned(),
@@ -126,16 +151,16 @@ pub(crate) fn step_blueprint(
         return Ok(());
     }
     let Some(v) = view.as_mut() else {
-        return Err(format!(
-            "{} arrived before blueprint {id} was drafted",
-            body.type_name()
-        ));
+        return Err(StepError::BeforeCreated {
+            event: body.type_name(),
+            thing: format!("blueprint {id}"),
+            created: "drafted",
+        });
     };
-    let missing = |what: &str| {
-        format!(
-            "{} names an unknown {what} in blueprint {id}",
-            body.type_name()
-        )
+    let missing = |what: &'static str| StepError::Unknown {
+        event: body.type_name(),
+        what,
+        blueprint: id.to_owned(),
     };
     match body {
         EventBody::BlueprintPublished(_) => v.status = BlueprintStatus::Published,
@@ -197,10 +222,10 @@ pub(crate) fn step_blueprint(
             }
         }
         other => {
-            return Err(format!(
-                "{} does not apply to blueprint {id}",
-                other.type_name()
-            ));
+            return Err(StepError::DoesNotApply {
+                event: other.type_name(),
+                thing: format!("blueprint {id}"),
+            });
         }
     }
     Ok(())
@@ -214,26 +239,22 @@ pub(crate) fn step_thing<V: BlueprintThing>(
     id: &str,
     on: NaiveDate,
     body: &EventBody,
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     match view.as_mut() {
         None => {
-            let e = V::creating(body).ok_or_else(|| {
-                format!(
-                    "{} arrived before {} {bp}/{id} was {}",
-                    body.type_name(),
-                    V::WHAT,
-                    V::CREATED
-                )
+            let e = V::creating(body).ok_or_else(|| StepError::BeforeCreated {
+                event: body.type_name(),
+                thing: format!("{} {bp}/{id}", V::WHAT),
+                created: V::CREATED,
             })?;
             *view = Some(V::create(bp, id, e));
         }
         Some(v) => {
             if !v.update(body, on) {
-                return Err(format!(
-                    "{} does not apply to {} {bp}/{id}",
-                    body.type_name(),
-                    V::WHAT
-                ));
+                return Err(StepError::DoesNotApply {
+                    event: body.type_name(),
+                    thing: format!("{} {bp}/{id}", V::WHAT),
+                });
             }
         }
     }

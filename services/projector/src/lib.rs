@@ -104,6 +104,27 @@ pub fn apply_batch(db: &Database, batch: &[Received]) -> Result<BatchOutcome, Db
     Ok(outcome)
 }
 
+/// Why following the stream stopped; the projector logs it and follows again from the
+/// checkpoint after a back-off, so no case loses or repeats a commit.
+#[derive(Debug, thiserror::Error)]
+pub enum FollowError {
+    /// The read models failed (reading the checkpoint, or writing a batch).
+    #[error(transparent)]
+    ReadModels(#[from] DbError),
+    /// The stream could not be subscribed to or read: NATS is unreachable or the consumer failed.
+    #[error(transparent)]
+    Stream(#[from] eventstore::StoreError),
+    /// The connection to NATS was re-established; a fresh consumer starts from the checkpoint.
+    #[error("reconnected to NATS")]
+    Reconnected,
+    /// The consumer's messages ended.
+    #[error("the stream consumer ended")]
+    ConsumerEnded,
+    /// The task applying a batch panicked: a bug; the batch was not committed.
+    #[error(transparent)]
+    Panicked(#[from] tokio::task::JoinError),
+}
+
 /// Runs projection for one database. It reads the stream through a [`StreamReader`], which
 /// cannot append.
 pub struct Projector {
@@ -196,9 +217,9 @@ impl Projector {
 
     /// Follows the stream from the checkpoint until an error, or until `stop` turns true
     /// between batches.
-    async fn follow(&self, stop: &mut watch::Receiver<bool>) -> Result<(), String> {
-        let from = db::checkpoint(&self.db).map_err(|e| e.to_string())? + 1;
-        let subscribe = async { self.stream.follow(from).await.map_err(|e| e.to_string()) };
+    async fn follow(&self, stop: &mut watch::Receiver<bool>) -> Result<(), FollowError> {
+        let from = db::checkpoint(&self.db)? + 1;
+        let subscribe = self.stream.follow(from);
         let messages = tokio::select! {
             messages = subscribe => messages?,
             _ = stop.wait_for(|s| *s) => return Ok(()),
@@ -212,20 +233,17 @@ impl Projector {
         loop {
             let chunk = tokio::select! {
                 chunk = chunks.next() => chunk,
-                _ = reconnects.changed() => return Err("reconnected to NATS".to_owned()),
+                _ = reconnects.changed() => return Err(FollowError::Reconnected),
                 _ = stop.wait_for(|s| *s) => return Ok(()),
             };
             let Some(chunk) = chunk else { break };
-            let batch = chunk
-                .into_iter()
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| e.to_string())?;
+            let batch = chunk.into_iter().collect::<Result<Vec<_>, _>>()?;
             self.apply(batch).await?;
         }
-        Err("the stream consumer ended".to_owned())
+        Err(FollowError::ConsumerEnded)
     }
 
-    async fn apply(&self, batch: Vec<Received>) -> Result<(), String> {
+    async fn apply(&self, batch: Vec<Received>) -> Result<(), FollowError> {
         let Some(last) = batch.last() else {
             return Ok(());
         };
@@ -233,10 +251,7 @@ impl Projector {
         let db = self.db.clone();
         let size = batch.len();
         let timer = self.metrics.batch_seconds.start_timer();
-        let outcome = tokio::task::spawn_blocking(move || apply_batch(&db, &batch))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
+        let outcome = tokio::task::spawn_blocking(move || apply_batch(&db, &batch)).await??;
         timer.observe_duration();
         self.metrics.batch_size.observe(size as f64);
         self.metrics.commits_applied.inc_by(outcome.applied as u64);

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use eventstore::StreamReader;
+use eventstore::{StoreError, StreamReader};
 use futures::StreamExt;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, TableHandle};
 use sha2::{Digest, Sha256};
@@ -12,12 +12,31 @@ use crate::db::{self, DbError};
 use crate::views::QuarantineEntry;
 use crate::{MAX_BATCH, apply_batch};
 
+/// Why an offline rebuild or verification failed. Nothing is swapped in on failure; the message
+/// says what to fix before running it again.
+#[derive(Debug, thiserror::Error)]
+pub enum OfflineError {
+    /// A read-model file could not be opened, read or written.
+    #[error(transparent)]
+    ReadModels(#[from] DbError),
+    /// The stream could not be read: NATS is unreachable.
+    #[error(transparent)]
+    Stream(#[from] StoreError),
+    /// The stream holds fewer commits than the projection must reach (it was read from another
+    /// stream, or commits were lost).
+    #[error("the stream ended at {checkpoint}, before {target}")]
+    StreamEnded { checkpoint: u64, target: u64 },
+    /// A file beside the read models could not be made or renamed.
+    #[error(transparent)]
+    Files(#[from] std::io::Error),
+}
+
 /// Projects every commit up to `target` into `db`, which must be at a checkpoint below it.
 pub async fn project_until(
     db: &Database,
     stream: &StreamReader,
     target: u64,
-) -> anyhow::Result<u64> {
+) -> Result<u64, OfflineError> {
     let mut checkpoint = db::checkpoint(db)?;
     if checkpoint >= target {
         return Ok(checkpoint);
@@ -25,7 +44,7 @@ pub async fn project_until(
     let mut chunks = stream.follow(checkpoint + 1).await?.ready_chunks(MAX_BATCH);
     while checkpoint < target {
         let Some(chunk) = chunks.next().await else {
-            anyhow::bail!("the stream ended at {checkpoint}, before {target}")
+            return Err(OfflineError::StreamEnded { checkpoint, target });
         };
         let mut batch = Vec::with_capacity(chunk.len());
         for received in chunk {
@@ -108,7 +127,7 @@ pub fn digest(db: &Database) -> Result<String, DbError> {
 
 /// Rebuilds the read models at `path` from sequence 1 into a fresh file, then swaps it in.
 /// The dashboard using `path` must be stopped first (redb allows one process per file).
-pub async fn rebuild(path: &Path, stream: &StreamReader) -> anyhow::Result<u64> {
+pub async fn rebuild(path: &Path, stream: &StreamReader) -> Result<u64, OfflineError> {
     let fresh = path.with_extension("rebuild");
     let _ = std::fs::remove_file(&fresh);
     let target = stream.stream_last_seq().await?;
@@ -122,7 +141,7 @@ pub async fn rebuild(path: &Path, stream: &StreamReader) -> anyhow::Result<u64> 
 
 /// Compares the read models at `path` with a fresh projection to the same checkpoint; returns
 /// both digests.
-pub async fn verify(path: &Path, stream: &StreamReader) -> anyhow::Result<(String, String)> {
+pub async fn verify(path: &Path, stream: &StreamReader) -> Result<(String, String), OfflineError> {
     let existing = db::open(path)?;
     let checkpoint = db::checkpoint(&existing)?;
     let ours = digest(&existing)?;

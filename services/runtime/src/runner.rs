@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use eventstore::{EventStore, NatsConfig, StoreError};
 use prometheus::Registry;
-use telemetry::ops::ReadinessCheck;
+use telemetry::ops::{NotReady, ReadinessCheck};
 
 use crate::metrics::{CommandMetrics, UnreadableThings};
 
@@ -25,8 +25,24 @@ pub struct ServiceArgs {
 /// A future that resolves when the service should stop.
 pub type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
 
+/// Why a service binary stopped with an error. Every case ends the process; the variants say
+/// which step failed, so that a supervisor's log names it.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The event store could not be opened, or serving failed on it: NATS unreachable or the
+    /// stream misconfigured (the message says which); restarting may help once NATS is back.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A metric could not be registered: a bug (two metrics of one name), not worth a retry.
+    #[error(transparent)]
+    Metrics(#[from] prometheus::Error),
+    /// The operator endpoints' address could not be bound (in use, or not this host's).
+    #[error(transparent)]
+    Listen(#[from] std::io::Error),
+}
+
 /// Runs a command service binary: `serve` is called once the store is open.
-pub async fn run_service_binary<F, Fut>(name: &str, serve: F) -> anyhow::Result<()>
+pub async fn run_service_binary<F, Fut>(name: &str, serve: F) -> Result<(), RunError>
 where
     F: FnOnce(EventStore, CommandMetrics, Shutdown) -> Fut,
     Fut: Future<Output = Result<(), StoreError>>,
@@ -59,7 +75,7 @@ pub fn readiness(client: async_nats::Client, unreadable: UnreadableThings) -> Re
     let unreadable = unreadable_check(unreadable);
     Arc::new(move || match client.connection_state() {
         async_nats::connection::State::Connected => unreadable(),
-        other => Err(format!("NATS connection is {other}")),
+        other => Err(NotReady(format!("NATS connection is {other}"))),
     })
 }
 
@@ -75,10 +91,10 @@ pub fn unreadable_check(unreadable: UnreadableThings) -> ReadinessCheck {
             .map(|(subject, seq)| format!("commit {seq} on {subject}"))
             .collect::<Vec<_>>()
             .join(", ");
-        Err(format!(
+        Err(NotReady(format!(
             "{} thing(s) take no command because a stored commit cannot be read ({list}); \
              void it with `waymark quarantine void <seq>` or deploy a version that reads it",
             known.len()
-        ))
+        )))
     })
 }

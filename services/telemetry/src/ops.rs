@@ -10,7 +10,13 @@ use axum::routing::get;
 use prometheus::{Encoder, Registry, TextEncoder};
 
 /// Tells `/readyz` whether the process can do its work.
-pub type ReadinessCheck = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
+pub type ReadinessCheck = Arc<dyn Fn() -> Result<(), NotReady> + Send + Sync>;
+
+/// Why the process cannot do its work yet, in words for operators: `/readyz` answers 503 with
+/// `not ready: <why>`. Nothing to tell apart: an orchestrator only waits or routes elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NotReady(pub String);
 
 /// Renders a registry in the Prometheus text format.
 pub fn render_metrics(registry: &Registry) -> String {

@@ -66,7 +66,8 @@ async fn listed<V: AsCreated + DeserializeOwned>(
             let action = view
                 .as_created()
                 .map_err(|e| ExportError::Listed(format!("{} {id}: {e}", register.thing())))?;
-            let row = Row::from_action(id, &action).map_err(ExportError::Listed)?;
+            let row =
+                Row::from_action(id, &action).map_err(|e| ExportError::Listed(e.to_string()))?;
             if row.register() != register {
                 return Err(ExportError::Listed(format!(
                     "{} {id} is not a row of {register}",

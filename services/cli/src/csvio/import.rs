@@ -101,19 +101,27 @@ impl<'a> SequentialRows<'a> {
     }
 }
 
-fn changed(row: u64) -> String {
-    format!("row {row} changed since the file was checked")
+/// Why a row of a checked file could not be read again to be sent; sending stops there
+/// ([`Stopped::File`]), and running the import again after fixing the file finishes it.
+#[derive(Debug, thiserror::Error)]
+enum Reread {
+    /// The file could not be read as CSV.
+    #[error(transparent)]
+    Csv(#[from] csv::Error),
+    /// The row no longer passes the checks, or is gone: the file changed since it was checked.
+    #[error("row {0} changed since the file was checked")]
+    Changed(u64),
 }
 
 impl Iterator for SequentialRows<'_> {
-    type Item = Result<(u64, Row), String>;
+    type Item = Result<(u64, Row), Reread>;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             match self.reader.read_byte_record(&mut self.record) {
                 Ok(false) => return None,
                 Ok(true) => {}
-                Err(e) => return Some(Err(e.to_string())),
+                Err(e) => return Some(Err(e.into())),
             }
             let row = self.record.position().map_or(0, Position::line);
             if self.skip.is_some_and(|s| s.contains(&row)) {
@@ -123,7 +131,7 @@ impl Iterator for SequentialRows<'_> {
                 self.header
                     .parse_row(&self.record, row)
                     .map(|r| (row, r))
-                    .map_err(|_| changed(row)),
+                    .map_err(|_| Reread::Changed(row)),
             );
         }
     }
@@ -138,7 +146,7 @@ struct PositionedRows<'a> {
 }
 
 impl Iterator for PositionedRows<'_> {
-    type Item = Result<(u64, Row), String>;
+    type Item = Result<(u64, Row), Reread>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let (row, position) = self.positions.next()?;
@@ -151,9 +159,9 @@ impl Iterator for PositionedRows<'_> {
                 .header
                 .parse_row(&self.record, *row)
                 .map(|r| (*row, r))
-                .map_err(|_| changed(*row)),
-            Ok(false) => Err(changed(*row)),
-            Err(e) => Err(e.to_string()),
+                .map_err(|_| Reread::Changed(*row)),
+            Ok(false) => Err(Reread::Changed(*row)),
+            Err(e) => Err(e.into()),
         })
     }
 }
@@ -218,7 +226,7 @@ struct Sender<'a> {
     register: Register,
     path: String,
     /// The register as recorded, loaded the first time a row meets an id that already exists.
-    existing: OnceCell<Result<HashMap<String, Row>, String>>,
+    existing: OnceCell<Result<HashMap<String, Row>, export::ExportError>>,
     stop: AtomicBool,
     stopped: Mutex<Option<Stopped>>,
 }
@@ -313,7 +321,6 @@ impl Sender<'_> {
                             .map(|r| (r.id().to_owned(), r))
                             .collect::<HashMap<_, _>>()
                     })
-                    .map_err(|e| e.to_string())
             })
             .await;
         let message = match existing {
@@ -383,11 +390,11 @@ pub async fn send(
                 break;
             }
         };
-        let rows: Box<dyn Iterator<Item = Result<(u64, Row), String>>> = if wave == 0 {
+        let rows: Box<dyn Iterator<Item = Result<(u64, Row), Reread>>> = if wave == 0 {
             match SequentialRows::new(register, file, Some(&checked.deferred)) {
                 Ok(rows) => Box::new(rows),
                 Err(_) => {
-                    sender.halt(Stopped::File(changed(1)));
+                    sender.halt(Stopped::File(Reread::Changed(1).to_string()));
                     break;
                 }
             }
@@ -417,7 +424,7 @@ pub async fn send(
                         }
                         Ok(_) => Outcome::NotSent,
                         Err(e) => {
-                            sender.halt(Stopped::File(e));
+                            sender.halt(Stopped::File(e.to_string()));
                             Outcome::NotSent
                         }
                     }

@@ -115,8 +115,13 @@ async fn submit(
             format!("there is no form {action:?}"),
         ));
     };
-    let mut body = forms::to_body(spec, &fields)
-        .map_err(|(f, m)| refuse(StatusCode::UNPROCESSABLE_ENTITY, Some(f), m))?;
+    let mut body = forms::to_body(spec, &fields).map_err(|e| {
+        refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(e.field.to_owned()),
+            e.to_string(),
+        )
+    })?;
     let id = match id {
         Some(id) => id,
         None => match body.remove("id") {

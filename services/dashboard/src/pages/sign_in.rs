@@ -161,12 +161,16 @@ pub async fn sign_in(
     {
         state.sessions.remove(&old);
     }
-    let Ok((id, _csrf)) = state.sessions.create(hash) else {
-        return page_error(
-            None,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "could not start a session; try again",
-        );
+    let (id, _csrf) = match state.sessions.create(hash) {
+        Ok(session) => session,
+        Err(e) => {
+            tracing::error!(error = %e, "session not started");
+            return page_error(
+                None,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "could not start a session; try again",
+            );
+        }
     };
     let mut response = see_other(&next);
     if let Ok(v) = HeaderValue::from_str(&session::cookie(

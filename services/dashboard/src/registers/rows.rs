@@ -214,15 +214,50 @@ impl fmt::Display for RowError {
 }
 
 /// Checks the id a row gives its thing.
-fn check_id(register: Register, id: &str) -> Result<String, String> {
-    check_slug(id).map(|()| id.to_owned()).map_err(|problem| {
-        IdError {
+fn check_id(register: Register, id: &str) -> Result<String, IdError> {
+    check_slug(id)
+        .map(|()| id.to_owned())
+        .map_err(|problem| IdError {
             what: register.thing(),
             value: id.to_owned(),
             problem,
-        }
-        .to_string()
-    })
+        })
+}
+
+/// Why a recorded thing or a create request's body is not a row of a register. Each case is a
+/// caller's mistake or a thing no export can write; an export reports it and stops.
+#[derive(Debug, thiserror::Error)]
+pub enum NotARow {
+    /// The action's kind of thing is not kept in a register (an organisation, a blueprint).
+    #[error("{}s are not kept in a register", .kind.token())]
+    NoRegister { kind: ThingKind },
+    /// The action does not create a thing; only creating actions are rows.
+    #[error("{action} does not create a {thing}")]
+    NotCreating {
+        action: &'static str,
+        thing: &'static str,
+    },
+    /// The action could not be written as JSON.
+    #[error("{thing} {id}: {source}")]
+    Unwritable {
+        thing: &'static str,
+        id: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The action's JSON is not a map of its fields.
+    #[error("{thing} {id}: the {action} action is not a map of fields")]
+    NotAMap {
+        thing: &'static str,
+        id: String,
+        action: &'static str,
+    },
+    /// The body has no `id`.
+    #[error("a {thing} without an id")]
+    NoId { thing: &'static str },
+    /// The `id` is not a valid id of its kind.
+    #[error(transparent)]
+    BadId(#[from] IdError),
 }
 
 /// One valid row: the thing it creates and the body of the create request.
@@ -238,28 +273,32 @@ pub struct Row {
 impl Row {
     /// The row that records a thing as the creating `action` does, with the id `id`: what an
     /// export writes for a recorded thing.
-    pub fn from_action<A: Actions + Serialize>(id: &str, action: &A) -> Result<Row, String> {
-        let register = Register::of(A::KIND)
-            .ok_or_else(|| format!("{}s are not kept in a register", A::KIND.token()))?;
+    pub fn from_action<A: Actions + Serialize>(id: &str, action: &A) -> Result<Row, NotARow> {
+        let register = Register::of(A::KIND).ok_or(NotARow::NoRegister { kind: A::KIND })?;
         if !action.spec().creates {
-            return Err(format!(
-                "{} does not create a {}",
-                action.name(),
-                register.thing()
-            ));
+            return Err(NotARow::NotCreating {
+                action: action.name(),
+                thing: register.thing(),
+            });
         }
         // Actions are externally tagged: `{"plan": {...}}`.
         let fields = match serde_json::to_value(action) {
             Ok(Value::Object(mut tagged)) => tagged.remove(action.name()),
             Ok(_) => None,
-            Err(e) => return Err(format!("{} {id}: {e}", register.thing())),
+            Err(source) => {
+                return Err(NotARow::Unwritable {
+                    thing: register.thing(),
+                    id: id.to_owned(),
+                    source,
+                });
+            }
         };
         let Some(Value::Object(fields)) = fields else {
-            return Err(format!(
-                "{} {id}: the {} action is not a map of fields",
-                register.thing(),
-                action.name()
-            ));
+            return Err(NotARow::NotAMap {
+                thing: register.thing(),
+                id: id.to_owned(),
+                action: action.name(),
+            });
         };
         let mut body = fields;
         body.insert(ID.to_owned(), Value::from(id));
@@ -270,11 +309,10 @@ impl Row {
     /// of its cells reads it: each value is written as its column writes it and read back, so a
     /// default (an empty list, no workstream) is a blank cell, left out. A value its field would
     /// refuse is kept as it is, and a key that is not a column is dropped.
-    pub fn from_body(register: Register, body: &Map<String, Value>) -> Result<Row, String> {
-        let id = body
-            .get(ID)
-            .and_then(Value::as_str)
-            .ok_or_else(|| format!("a {} without an id", register.thing()))?;
+    pub fn from_body(register: Register, body: &Map<String, Value>) -> Result<Row, NotARow> {
+        let id = body.get(ID).and_then(Value::as_str).ok_or(NotARow::NoId {
+            thing: register.thing(),
+        })?;
         let id = check_id(register, id)?;
         let mut normal = Map::new();
         normal.insert(ID.to_owned(), Value::from(id.as_str()));
@@ -581,7 +619,7 @@ impl Header {
             let Some(field) = column.field else {
                 match check_id(register, text.trim()) {
                     Ok(checked) => id = Some(checked),
-                    Err(message) => errors.push(RowError::at(row, column.name, message)),
+                    Err(e) => errors.push(RowError::at(row, column.name, e.to_string())),
                 }
                 continue;
             };
@@ -590,7 +628,7 @@ impl Header {
                     body.insert(field.name.to_owned(), value);
                 }
                 Ok(None) => {}
-                Err(message) => errors.push(RowError::at(row, column.name, message)),
+                Err(e) => errors.push(RowError::at(row, column.name, e.to_string())),
             }
         }
         // A milestone's list of milestones names others.
