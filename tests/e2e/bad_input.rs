@@ -182,7 +182,7 @@ async fn bad_reads_are_named() {
     assert_eq!(ahead.body["code"], "read.min_seq_ahead");
 
     // A commit stored but not projected yet (the projector waits for this write lock).
-    let db = app.stack.as_ref().unwrap().dashboard.db.clone();
+    let db = app.stack.as_ref().unwrap().dashboard.db.current();
     let hold = db.begin_write().unwrap();
     let written = app
         .post(

@@ -229,7 +229,7 @@ async fn a_stalled_projector_fails_readiness_and_lag_keeps_growing() {
     use redb::ReadableTable;
     let app = TestApp::spawn_with(|c| c.stall_after_ms = 300).await;
     app.given_blueprint("wm").await;
-    let db = app.stack.as_ref().unwrap().dashboard.db.clone();
+    let db = app.stack.as_ref().unwrap().dashboard.db.current();
     let good: Vec<u8> = {
         let txn = db.begin_write().unwrap();
         let good = {

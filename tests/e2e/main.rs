@@ -20,6 +20,7 @@ mod ops;
 mod projector;
 mod reach;
 mod recording;
+mod replicas;
 mod rules;
 mod security;
 mod services;

@@ -126,7 +126,8 @@ async fn unreadable_commits_are_quarantined_and_projection_goes_on() {
         .await;
     assert_eq!(m.status, 200, "later commits still project: {m:?}");
 
-    let quarantined = projector::quarantined(&app.stack.as_ref().unwrap().dashboard.db).unwrap();
+    let quarantined =
+        projector::quarantined(&app.stack.as_ref().unwrap().dashboard.db.current()).unwrap();
     let seqs: Vec<u64> = quarantined.iter().map(|q| q.seq).collect();
     assert_eq!(seqs, vec![garbage.sequence, unknown_seq]);
     assert!(
@@ -197,7 +198,8 @@ async fn rebuild_and_verify_agree_with_the_live_read_models() {
         .await
         .seq();
     app.wait_for_checkpoint(last).await;
-    let live = projector::offline::digest(&app.stack.as_ref().unwrap().dashboard.db).unwrap();
+    let live =
+        projector::offline::digest(&app.stack.as_ref().unwrap().dashboard.db.current()).unwrap();
     app.stop_stack().await;
 
     let stream = eventstore::StreamReader::open(&app.nats.config(), "test-offline")

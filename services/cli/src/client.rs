@@ -102,6 +102,35 @@ impl ApiClient {
         Self::read(url, response).await
     }
 
+    /// Reads a file the API answers with (not JSON), with the response's headers.
+    pub async fn download(
+        &self,
+        path: &str,
+    ) -> Result<(reqwest::header::HeaderMap, Vec<u8>), ClientError> {
+        let url = format!("{}{path}", self.base);
+        let transport = |e: reqwest::Error| ClientError::Transport {
+            url: url.clone(),
+            reason: e.to_string(),
+        };
+        let response = self
+            .authorised(self.http.get(&url))
+            .send()
+            .await
+            .map_err(transport)?;
+        if !response.status().is_success() {
+            return Self::read::<Value>(url.clone(), response)
+                .await
+                .and_then(|_| {
+                    Err(ClientError::Transport {
+                        url: url.clone(),
+                        reason: "the answer was not a file".into(),
+                    })
+                });
+        }
+        let headers = response.headers().clone();
+        Ok((headers, response.bytes().await.map_err(transport)?.to_vec()))
+    }
+
     async fn read<T: DeserializeOwned>(
         url: String,
         response: reqwest::Response,

@@ -8,6 +8,7 @@ pub mod dev;
 pub mod natsserver;
 pub mod quarantine;
 pub mod record;
+pub mod replica;
 pub mod stack;
 pub mod token;
 
@@ -48,6 +49,9 @@ pub enum Commands {
     /// Commits the read models could not take in, and voiding one no version can read.
     #[command(subcommand)]
     Quarantine(quarantine::QuarantineCmd),
+    /// A serving replica's read models: snapshot, verify, rebuild, without stopping it.
+    #[command(subcommand)]
+    Projector(replica::ProjectorCmd),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -65,5 +69,6 @@ pub async fn main_with(cli: Cli) -> i32 {
         Commands::Import(args) => csvio::run_import(args).await,
         Commands::Export(args) => csvio::run_export(args).await,
         Commands::Quarantine(cmd) => quarantine::run(cmd).await.emit(),
+        Commands::Projector(cmd) => replica::run(cmd).await.emit(),
     }
 }

@@ -54,7 +54,7 @@ pub async fn quarantine(
     caller: Caller,
 ) -> Result<Response, ApiError> {
     caller.require_operator()?;
-    let entries = projector::quarantined(&state.db)
+    let entries = projector::quarantined(&state.db.current())
         .map_err(|e| ApiError::internal("read the quarantine", e))?;
     Ok(Json(entries).into_response())
 }
@@ -105,7 +105,7 @@ pub async fn replay(
             format!("a replay has no field `{unknown}`; its only field is seqs"),
         ));
     }
-    let entries = projector::replay::open_entries(&state.db)
+    let entries = projector::replay::open_entries(&state.db.current())
         .map_err(|e| ApiError::internal("read the quarantine", e))?
         .into_iter()
         .filter(|e| only.as_ref().is_none_or(|seqs| seqs.contains(&e.seq)));
@@ -128,7 +128,7 @@ pub async fn replay(
             });
         }
     }
-    let db = state.db.clone();
+    let db = state.db.current();
     let replayed = tokio::task::spawn_blocking(move || projector::replay::replay(&db, &commits))
         .await
         .map_err(|e| ApiError::internal("replay the quarantine", e))?
@@ -225,4 +225,142 @@ pub async fn void(
     )?;
     let location = crate::commands::location(&thing);
     Ok(accepted_response(Written { accepted, location }, false))
+}
+
+/// A consistent copy of the read models.
+///
+/// The read models this replica serves as one redb file, copied from one read transaction and so
+/// standing at one checkpoint (in the `Waymark-Checkpoint` header). A replica started on the file
+/// catches up from there instead of replaying the stream. Needs an admin token with no limits.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/snapshot",
+    tag = "operators",
+    responses((status = 200, description = "The read models as a redb file.",
+        content_type = "application/octet-stream", body = Vec<u8>))
+)]
+pub async fn snapshot(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require_operator()?;
+    let db = state.db.current();
+    // Beside the live file: the same disk, which has room for a copy of it.
+    let file = parent_of(state.db.path()).join(format!(
+        ".waymark-snapshot-{}.redb",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let (checkpoint, bytes) = tokio::task::spawn_blocking(move || {
+        let taken = projector::offline::snapshot(&db, &file)
+            .map_err(projector::offline::OfflineError::from)
+            .and_then(|checkpoint| Ok((checkpoint, std::fs::read(&file)?)));
+        let _ = std::fs::remove_file(&file);
+        taken
+    })
+    .await
+    .map_err(|e| ApiError::internal("take a snapshot", e))?
+    .map_err(|e| ApiError::internal("take a snapshot", e))?;
+    let mut response = (
+        [(axum::http::header::CONTENT_TYPE, "application/octet-stream")],
+        bytes,
+    )
+        .into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&checkpoint.to_string()) {
+        response.headers_mut().insert("waymark-checkpoint", value);
+    }
+    Ok(response)
+}
+
+fn parent_of(path: &std::path::Path) -> &std::path::Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."))
+}
+
+fn offline_failed(context: &str, e: projector::offline::OfflineError) -> ApiError {
+    match e {
+        projector::offline::OfflineError::Stream(e) => ApiError::unavailable_logged(
+            "read.stream_unavailable",
+            "the event store cannot be reached to read the stream; retry shortly",
+            e,
+        ),
+        other => ApiError::internal(context, other),
+    }
+}
+
+/// Verify the read models while they serve.
+///
+/// Projects the stream afresh, beside the live file, to the checkpoint the live read models stand
+/// at, and compares the two digests. Needs an admin token with no limits.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/verify",
+    tag = "operators",
+    request_body(content = EmptyBody, content_type = "application/json",
+        examples(("verify" = (summary = "Verify this replica", value = json!({}))))),
+    responses((status = 200, description = "Both digests, and whether they agree.", body = projector::offline::Verified))
+)]
+pub async fn verify(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    caller.require_operator()?;
+    no_fields(&headers, &bytes, "a verification")?;
+    let verified = projector::offline::verify_live(&state.db, &state.stream)
+        .await
+        .map_err(|e| offline_failed("verify the read models", e))?;
+    if !verified.ok {
+        tracing::error!(checkpoint = verified.checkpoint, live = %verified.digest,
+            fresh = %verified.fresh_digest, "the read models differ from a fresh projection");
+    }
+    Ok(Json(verified).into_response())
+}
+
+/// The answer to a rebuild.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Rebuilt {
+    /// The checkpoint of the file swapped in.
+    pub checkpoint: u64,
+}
+
+/// An operator request with no fields.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmptyBody {}
+
+fn no_fields(headers: &HeaderMap, bytes: &Bytes, what: &str) -> Result<(), ApiError> {
+    require_json(headers, bytes)?;
+    if let Some(unknown) = parse_body(bytes)?.keys().next() {
+        return Err(ApiError::invalid(
+            Some(unknown.clone()),
+            format!("{what} takes no fields, not `{unknown}`"),
+        ));
+    }
+    Ok(())
+}
+
+/// Rebuild the read models while they serve.
+///
+/// Projects the whole stream into a file beside the live one, brings it to the live checkpoint
+/// with projection paused for that moment, and swaps it in; reads go on throughout. Needs an admin
+/// token with no limits.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/rebuild",
+    tag = "operators",
+    request_body(content = EmptyBody, content_type = "application/json",
+        examples(("rebuild" = (summary = "Rebuild this replica", value = json!({}))))),
+    responses((status = 200, description = "The new file is serving.", body = Rebuilt))
+)]
+pub async fn rebuild(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    caller.require_operator()?;
+    no_fields(&headers, &bytes, "a rebuild")?;
+    let checkpoint = projector::offline::rebuild_live(&state.db, &state.stream)
+        .await
+        .map_err(|e| offline_failed("rebuild the read models", e))?;
+    Ok(Json(Rebuilt { checkpoint }).into_response())
 }

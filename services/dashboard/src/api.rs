@@ -122,7 +122,7 @@ impl AppState {
                 ));
             }
         }
-        Ok(Reader::new(&self.db)?)
+        Ok(Reader::new(&self.db.current())?)
     }
 }
 

@@ -2,13 +2,11 @@
 //! same figures the pages show (today's view), labelled by blueprint and by closed sets (status,
 //! RAG, kind, resource, stage), never by a thing's id, so the series stay few.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
 use prometheus::{IntGauge, IntGaugeVec, Opts};
-use redb::Database;
 
 use projector::fold::Window;
 use projector::read::Reader;
@@ -17,8 +15,7 @@ use projector::views::BlueprintStatus;
 
 /// The business gauges, filled from the read models when scraped.
 pub struct BusinessMetrics {
-    db: Arc<Database>,
-    db_path: PathBuf,
+    models: Arc<projector::models::ReadModels>,
     rules: RagRules,
     milestones: IntGaugeVec,
     overdue: IntGaugeVec,
@@ -35,10 +32,9 @@ fn gauges(name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
 }
 
 impl BusinessMetrics {
-    pub fn new(db: Arc<Database>, db_path: PathBuf, rules: RagRules) -> Self {
+    pub fn new(models: Arc<projector::models::ReadModels>, rules: RagRules) -> Self {
         Self {
-            db,
-            db_path,
+            models,
             rules,
             milestones: gauges(
                 "waymark_blueprint_milestones",
@@ -96,10 +92,10 @@ impl BusinessMetrics {
         ] {
             vec.reset();
         }
-        if let Ok(meta) = std::fs::metadata(&self.db_path) {
+        if let Ok(meta) = std::fs::metadata(self.models.path()) {
             self.read_model_bytes.set(meta.len() as i64);
         }
-        let reader = Reader::new(&self.db)?;
+        let reader = Reader::new(&self.models.current())?;
         let window = Window::today();
         for blueprint in reader.blueprints()? {
             let Some(f) = reader.figures(&blueprint.id, &window, &self.rules)? else {

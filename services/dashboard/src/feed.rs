@@ -26,7 +26,7 @@ pub async fn milestones(
     let id: BlueprintId = bp
         .parse()
         .map_err(|e: proto::IdError| ApiError::not_found("read.invalid_id", e.to_string()))?;
-    let reader = projector::read::Reader::new(&state.db)?;
+    let reader = projector::read::Reader::new(&state.db.current())?;
     let view = require_readable(&reader, &visitor.caller, &id)?;
     let base = match &state.public_url {
         Some(url) => url.clone(),

@@ -130,7 +130,7 @@ impl DashboardConfig {
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    pub db: Arc<redb::Database>,
+    pub db: Arc<projector::models::ReadModels>,
     /// Reads of the event stream (its last sequence, for `min_seq`); it cannot append.
     pub stream: StreamReader,
     /// Sends commands to their services and waits for the replies: the dashboard's only way to
@@ -170,6 +170,9 @@ pub struct ApiRoute {
     /// The path template, as axum and OpenAPI both write it (`/api/v1/blueprints/{bp}`).
     pub path: &'static str,
     handler: fn(MethodFilter) -> MethodRouter<AppState>,
+    /// Operator work that takes as long as the stream is long (rebuild, verify, snapshot): not
+    /// held to the request deadline.
+    unbounded: bool,
 }
 
 const fn route(
@@ -181,6 +184,20 @@ const fn route(
         method,
         path,
         handler,
+        unbounded: false,
+    }
+}
+
+const fn long_route(
+    method: Method,
+    path: &'static str,
+    handler: fn(MethodFilter) -> MethodRouter<AppState>,
+) -> ApiRoute {
+    ApiRoute {
+        method,
+        path,
+        handler,
+        unbounded: true,
     }
 }
 
@@ -278,14 +295,26 @@ pub const API_ROUTES: &[ApiRoute] = &[
     route(Method::POST, "/api/v1/admin/quarantine/{seq}/void", |m| {
         on(m, admin::void)
     }),
+    long_route(Method::GET, "/api/v1/admin/snapshot", |m| {
+        on(m, admin::snapshot)
+    }),
+    long_route(Method::POST, "/api/v1/admin/verify", |m| {
+        on(m, admin::verify)
+    }),
+    long_route(Method::POST, "/api/v1/admin/rebuild", |m| {
+        on(m, admin::rebuild)
+    }),
 ];
 
 /// The JSON API's routes, from [`API_ROUTES`] (routes of one path merge).
-fn api_router() -> Router<AppState> {
-    API_ROUTES.iter().fold(Router::new(), |router, r| {
-        let filter = MethodFilter::try_from(r.method.clone()).expect("GET or POST");
-        router.route(r.path, (r.handler)(filter))
-    })
+fn api_router(unbounded: bool) -> Router<AppState> {
+    API_ROUTES
+        .iter()
+        .filter(|r| r.unbounded == unbounded)
+        .fold(Router::new(), |router, r| {
+            let filter = MethodFilter::try_from(r.method.clone()).expect("GET or POST");
+            router.route(r.path, (r.handler)(filter))
+        })
 }
 
 /// Builds the router over `state`.
@@ -324,13 +353,15 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
-        .merge(api_router())
-        // Live streams are long-lived by design; every other request has a deadline.
+        .merge(api_router(false))
+        // Live streams are long-lived by design, and so is operator work over the whole stream;
+        // every other request has a deadline.
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             state.request_timeout,
         ))
         .route("/blueprints/{bp}/live", get(live::blueprint))
+        .merge(api_router(true))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
@@ -399,7 +430,7 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 pub struct Running {
     pub addr: SocketAddr,
     /// The read models this replica serves.
-    pub db: Arc<redb::Database>,
+    pub db: Arc<projector::models::ReadModels>,
     pub checkpoint: watch::Receiver<u64>,
     pub task: tokio::task::JoinHandle<()>,
 }
@@ -436,7 +467,7 @@ pub async fn start(
     also_ready: Vec<telemetry::ops::ReadinessCheck>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<Running, StartError> {
-    let db = Arc::new(projector::db::open(&config.db_path)?);
+    let db = Arc::new(projector::models::ReadModels::open(&config.db_path)?);
     let projector_metrics = ProjectorMetrics::register(&registry)?;
     let projector = Projector::new(db.clone(), stream.clone(), projector_metrics.clone())?
         .with_stall_after(Duration::from_millis(config.stall_after_ms));
@@ -455,7 +486,6 @@ pub async fn start(
     }
     registry.register(Box::new(business::BusinessMetrics::new(
         db.clone(),
-        config.db_path.clone(),
         RagRules::default(),
     )))?;
     telemetry::ops::register_process_metrics(&registry)?;

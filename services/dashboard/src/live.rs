@@ -54,7 +54,7 @@ struct Follow {
 
 /// The stream sequence of the last change to a blueprint or its things, as projected.
 fn version(state: &AppState, bp: &str) -> Result<u64, ApiError> {
-    let reader = projector::read::Reader::new(&state.db)?;
+    let reader = projector::read::Reader::new(&state.db.current())?;
     Ok(reader.blueprint(bp)?.map_or(0, |b| b.updated_seq))
 }
 
@@ -103,7 +103,7 @@ fn open(
         .parse()
         .map_err(|e: proto::IdError| ApiError::not_found("read.invalid_id", e.to_string()))?;
     {
-        let reader = projector::read::Reader::new(&state.db)?;
+        let reader = projector::read::Reader::new(&state.db.current())?;
         require_readable(&reader, &visitor.caller, &id)?;
     }
     let Ok(permit) = state.live.permits.clone().try_acquire_owned() else {

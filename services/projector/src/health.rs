@@ -58,7 +58,7 @@ impl Health {
 
 /// Samples lag, stalls and the quarantine every second until `stop` turns true.
 pub async fn watch(
-    db: Arc<Database>,
+    models: Arc<crate::models::ReadModels>,
     stream: StreamReader,
     metrics: ProjectorMetrics,
     checkpoint: watch::Receiver<u64>,
@@ -76,7 +76,17 @@ pub async fn watch(
         if now != seen.0 {
             seen = (now, Instant::now());
         }
-        if let Err(e) = sample(&db, &stream, &metrics, now, seen.1, &health, stall_after).await {
+        if let Err(e) = sample(
+            &models.current(),
+            &stream,
+            &metrics,
+            now,
+            seen.1,
+            &health,
+            stall_after,
+        )
+        .await
+        {
             tracing::warn!(error = %e, "failed to measure projection lag");
             health.failed(format!("cannot measure lag: {e}"));
         }

@@ -12,6 +12,7 @@ pub mod figures;
 pub mod fold;
 pub mod health;
 pub mod metrics;
+pub mod models;
 pub mod offline;
 pub mod read;
 pub mod replay;
@@ -128,7 +129,7 @@ pub enum FollowError {
 /// Runs projection for one database. It reads the stream through a [`StreamReader`], which
 /// cannot append.
 pub struct Projector {
-    db: Arc<Database>,
+    models: Arc<models::ReadModels>,
     stream: StreamReader,
     metrics: ProjectorMetrics,
     checkpoint: watch::Sender<u64>,
@@ -139,15 +140,15 @@ pub struct Projector {
 impl Projector {
     /// Creates a projector; `checkpoint()` receivers see each new checkpoint.
     pub fn new(
-        db: Arc<Database>,
+        models: Arc<models::ReadModels>,
         stream: StreamReader,
         metrics: ProjectorMetrics,
     ) -> Result<Self, DbError> {
-        let start = db::checkpoint(&db)?;
+        let start = db::checkpoint(&models.current())?;
         metrics.checkpoint.set(start as i64);
         let (checkpoint, _) = watch::channel(start);
         Ok(Self {
-            db,
+            models,
             stream,
             metrics,
             checkpoint,
@@ -182,7 +183,7 @@ impl Projector {
             let _ = stop_tx.send(true);
         });
         let watcher = tokio::spawn(health::watch(
-            self.db.clone(),
+            self.models.clone(),
             self.stream.clone(),
             self.metrics.clone(),
             self.checkpoint.subscribe(),
@@ -218,7 +219,7 @@ impl Projector {
     /// Follows the stream from the checkpoint until an error, or until `stop` turns true
     /// between batches.
     async fn follow(&self, stop: &mut watch::Receiver<bool>) -> Result<(), FollowError> {
-        let from = db::checkpoint(&self.db)? + 1;
+        let from = db::checkpoint(&self.models.current())? + 1;
         let subscribe = self.stream.follow(from);
         let messages = tokio::select! {
             messages = subscribe => messages?,
@@ -248,7 +249,9 @@ impl Projector {
             return Ok(());
         };
         let pending = last.pending;
-        let db = self.db.clone();
+        // A swap of the file waits for this batch, and this batch for a swap.
+        let _applying = self.models.applying().await;
+        let db = self.models.current();
         let size = batch.len();
         let timer = self.metrics.batch_seconds.start_timer();
         let outcome = tokio::task::spawn_blocking(move || apply_batch(&db, &batch)).await??;

@@ -82,7 +82,16 @@ fn hash_table(
 /// A digest of everything the read models hold at their checkpoint (quarantine entries without
 /// the wall-clock time they were quarantined at), as lower-case hex.
 pub fn digest(db: &Database) -> Result<String, DbError> {
+    Ok(checkpoint_and_digest(db)?.1)
+}
+
+/// The checkpoint and the digest of the read models, read together in one transaction.
+pub fn checkpoint_and_digest(db: &Database) -> Result<(u64, String), DbError> {
     let txn = db.begin_read()?;
+    digest_in(&txn)
+}
+
+fn digest_in(txn: &redb::ReadTransaction) -> Result<(u64, String), DbError> {
     let mut hasher = Sha256::new();
     let checkpoint = txn
         .open_table(db::META)?
@@ -97,7 +106,7 @@ pub fn digest(db: &Database) -> Result<String, DbError> {
         db::COMMITMENTS,
         db::PLEDGES,
     ] {
-        hash_table(&txn, table, &mut hasher)?;
+        hash_table(txn, table, &mut hasher)?;
     }
     let history = txn.open_table(db::HISTORY)?;
     for entry in history.iter()? {
@@ -118,11 +127,124 @@ pub fn digest(db: &Database) -> Result<String, DbError> {
             hasher.update(void.by_seq.to_le_bytes());
         }
     }
-    Ok(hasher
+    let digest = hasher
         .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect())
+        .collect();
+    Ok((checkpoint, digest))
+}
+
+/// Writes a consistent copy of `db` to a new file at `out`, from one read transaction, so the
+/// copy stands at one checkpoint whatever the projector does meanwhile. A replica started on the
+/// copy catches up from that checkpoint instead of replaying the stream. Returns the checkpoint.
+pub fn snapshot(db: &Database, out: &Path) -> Result<u64, DbError> {
+    let txn = db.begin_read()?;
+    let copy = redb::Database::create(out).map_err(|e| DbError::Open {
+        path: out.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let write = copy.begin_write()?;
+    let checkpoint = {
+        let meta = txn.open_table(db::META)?;
+        let mut to = write.open_table(db::META)?;
+        for entry in meta.iter()? {
+            let (k, v) = entry?;
+            to.insert(k.value(), v.value())?;
+        }
+        meta.get(db::CHECKPOINT_KEY)?
+            .map(|v| v.value())
+            .unwrap_or(0)
+    };
+    for table in [
+        db::ORGANISATIONS,
+        db::BLUEPRINTS,
+        db::MILESTONES,
+        db::COMMITMENTS,
+        db::PLEDGES,
+    ] {
+        let from = txn.open_table(table)?;
+        let mut to = write.open_table(table)?;
+        for entry in from.iter()? {
+            let (k, v) = entry?;
+            to.insert(k.value(), v.value())?;
+        }
+    }
+    for table in [db::HISTORY, db::BLUEPRINT_LOG] {
+        let from = txn.open_table(table)?;
+        let mut to = write.open_table(table)?;
+        for entry in from.iter()? {
+            let (k, v) = entry?;
+            to.insert(k.value(), v.value())?;
+        }
+    }
+    {
+        let from = txn.open_table(db::QUARANTINE)?;
+        let mut to = write.open_table(db::QUARANTINE)?;
+        for entry in from.iter()? {
+            let (k, v) = entry?;
+            to.insert(k.value(), v.value())?;
+        }
+    }
+    write.commit()?;
+    Ok(checkpoint)
+}
+
+/// What a verification found: the live read models' digest at their checkpoint, and a fresh
+/// projection's to the same checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Verified {
+    pub checkpoint: u64,
+    pub digest: String,
+    pub fresh_digest: String,
+    /// The two agree.
+    pub ok: bool,
+}
+
+/// Verifies the read models `models` serves, while they serve: the digest at the checkpoint of one
+/// read transaction against a fresh projection, beside the live file, to that checkpoint.
+pub async fn verify_live(
+    models: &crate::models::ReadModels,
+    stream: &StreamReader,
+) -> Result<Verified, OfflineError> {
+    let (checkpoint, ours) = checkpoint_and_digest(&models.current())?;
+    let dir = tempdir_near(models.path())?;
+    let result = async {
+        let fresh = db::open(&dir.join("verify.redb"))?;
+        project_until(&fresh, stream, checkpoint).await?;
+        Ok::<_, OfflineError>(digest(&fresh)?)
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let theirs = result?;
+    Ok(Verified {
+        checkpoint,
+        ok: ours == theirs,
+        digest: ours,
+        fresh_digest: theirs,
+    })
+}
+
+/// Rebuilds the read models `models` serves, while they serve: projects the whole stream into a
+/// file beside the live one, brings it up to the live checkpoint with projection paused, and
+/// swaps it in. Reads go on throughout; the projector resumes on the new file. Returns the new
+/// file's checkpoint.
+pub async fn rebuild_live(
+    models: &crate::models::ReadModels,
+    stream: &StreamReader,
+) -> Result<u64, OfflineError> {
+    let fresh_path = models.path().with_extension("rebuild");
+    let _ = std::fs::remove_file(&fresh_path);
+    let fresh = db::open(&fresh_path)?;
+    let target = stream.stream_last_seq().await?;
+    project_until(&fresh, stream, target).await?;
+    let applying = models.applying().await;
+    let live = db::checkpoint(&models.current())?;
+    let checkpoint = project_until(&fresh, stream, live).await?;
+    models.swap(&applying, fresh, &fresh_path)?;
+    tracing::info!(checkpoint, "read models rebuilt and swapped in");
+    Ok(checkpoint)
 }
 
 /// Rebuilds the read models at `path` from sequence 1 into a fresh file, then swaps it in.
