@@ -4,85 +4,74 @@
 use serde_json::{Value, json};
 use tests::TestApp;
 
-async fn ok(app: &TestApp, path: &str, body: Value) -> u64 {
-    let a = app.post(path, body).await;
-    assert!(a.status < 300, "setup {path}: {a:?}");
-    a.seq()
-}
-
 #[tokio::test]
 async fn every_rule_is_a_named_rejection_through_the_api() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
+    let app = TestApp::with_blueprint("wm").await;
     let bp = "/api/v1/blueprints/wm";
     let ms = "/api/v1/blueprints/wm/milestones";
     let cs = "/api/v1/blueprints/wm/commitments";
     let ps = "/api/v1/blueprints/wm/pledges";
-    ok(
-        &app,
+    app.record(
         "/api/v1/organisations",
         json!({"id": "wmca", "name": "WMCA", "org_type": "combined_authority"}),
     )
     .await;
-    ok(
-        &app,
+    app.record(
         &format!("{bp}/add-workstream"),
         json!({"workstream": "old", "title": "Old", "lead_org": "gds"}),
     )
     .await;
-    ok(
-        &app,
+    app.record(
         &format!("{bp}/retire-workstream"),
         json!({"workstream": "old", "reason": "merged"}),
     )
     .await;
-    ok(
-        &app,
+    app.record(
         &format!("{bp}/set-target"),
         json!({"target": "roles", "title": "Roles", "unit": "roles", "target_value": 100}),
     )
     .await;
     for id in ["a", "done-m", "started-m"] {
-        ok(&app, ms, json!({"id": id, "workstream": "skills", "title": id, "owner": "gds", "due": "2027-03-31"})).await;
+        app.record(ms, json!({"id": id, "workstream": "skills", "title": id, "owner": "gds", "due": "2027-03-31"})).await;
     }
-    ok(
-        &app,
+    app.record(
         &format!("{ms}/done-m/complete"),
         json!({"on": "2026-01-01"}),
     )
     .await;
-    ok(&app, &format!("{ms}/started-m/start"), json!({})).await;
+    app.record(&format!("{ms}/started-m/start"), json!({}))
+        .await;
     let commitment = |id: &str| json!({"id": id, "partner": "gds", "kind": "secondment", "description": "d", "quantity": 2, "unit": "people", "due": "2027-01-31"});
-    ok(&app, cs, commitment("c1")).await;
-    ok(&app, cs, commitment("c-gone")).await;
-    ok(
-        &app,
+    app.record(cs, commitment("c1")).await;
+    app.record(cs, commitment("c-gone")).await;
+    app.record(
         &format!("{cs}/c-gone/withdraw"),
         json!({"reason": "no staff"}),
     )
     .await;
     let pledge = |id: &str| json!({"id": id, "sponsor": "gds", "resource": "money", "amount": 100});
     for id in ["p1", "p-full", "p-gone", "p-closed"] {
-        ok(&app, ps, pledge(id)).await;
+        app.record(ps, pledge(id)).await;
     }
     for id in ["p-full", "p-closed"] {
-        ok(&app, &format!("{ps}/{id}/confirm"), json!({"amount": 100})).await;
-        ok(&app, &format!("{ps}/{id}/disburse"), json!({"amount": 100})).await;
+        app.record(&format!("{ps}/{id}/confirm"), json!({"amount": 100}))
+            .await;
+        app.record(&format!("{ps}/{id}/disburse"), json!({"amount": 100}))
+            .await;
     }
-    ok(&app, &format!("{ps}/p-closed/close"), json!({})).await;
-    ok(
-        &app,
+    app.record(&format!("{ps}/p-closed/close"), json!({})).await;
+    app.record(
         &format!("{ps}/p-gone/withdraw"),
         json!({"reason": "budget cut"}),
     )
     .await;
     app.given_blueprint("shut").await;
-    let version = ok(
-        &app,
-        "/api/v1/blueprints/shut/close",
-        json!({"reason": "delivered"}),
-    )
-    .await;
+    let version = app
+        .record(
+            "/api/v1/blueprints/shut/close",
+            json!({"reason": "delivered"}),
+        )
+        .await;
 
     let long = "x".repeat(5000);
     let cases: Vec<(&str, String, Value, u16, &str)> = vec![
@@ -423,7 +412,7 @@ async fn every_rule_is_a_named_rejection_through_the_api() {
             "input.not_positive",
         ),
     ];
-    let before = app.stream().stream_last_seq().await.unwrap();
+    let before = app.last_seq().await;
     let mut failures = Vec::new();
     for (name, path, body, status, code) in &cases {
         let a = app.post(path, body.clone()).await;
@@ -463,11 +452,7 @@ async fn every_rule_is_a_named_rejection_through_the_api() {
         (bad_key.status, bad_key.body["code"].as_str()),
         (422, Some("command.idempotency_key"))
     );
-    assert_eq!(
-        app.stream().stream_last_seq().await.unwrap(),
-        before,
-        "no rejection wrote anything"
-    );
+    assert_eq!(app.last_seq().await, before, "no rejection wrote anything");
     let not_closed = app.post(&format!("{ps}/p-full/close"), json!({})).await;
     assert_eq!(
         not_closed.status, 200,
