@@ -8,6 +8,7 @@
 pub mod blueprint;
 pub mod checks;
 pub mod organisation;
+pub mod testing;
 
 pub use blueprint::{BlueprintState, Target, Workstream};
 pub use checks::{
