@@ -22,13 +22,12 @@ fn word(status: CommitmentStatus) -> &'static str {
     }
 }
 
-/// The folded state of one commitment.
+/// The folded state of one commitment: what its rules look at.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CommitmentState {
     /// None until made.
     pub status: Option<CommitmentStatus>,
     pub partner: Option<OrgId>,
-    pub kind: Option<CommitmentKind>,
     pub description: String,
     /// What was committed, after any amendment.
     pub quantity: u64,
@@ -45,7 +44,6 @@ impl Aggregate for CommitmentState {
             EventBody::CommitmentMade(e) => {
                 self.status = Some(CommitmentStatus::Made);
                 self.partner = Some(e.partner.clone());
-                self.kind = Some(e.kind);
                 self.description = e.description.clone();
                 self.quantity = e.quantity;
                 self.unit = e.unit.clone();
@@ -899,7 +897,6 @@ mod tests {
             CommitmentState {
                 status: Some(CommitmentStatus::Fulfilled),
                 partner: Some(gds()),
-                kind: Some(CommitmentKind::Secondment),
                 description: "Two secondees to the hub".into(),
                 quantity: 3,
                 unit: "people".into(),

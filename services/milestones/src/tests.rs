@@ -4,7 +4,7 @@ use super::*;
 use directory::Workstream;
 use directory::testing::{fold, refusal};
 use proptest::prelude::*;
-use proto::{BlueprintId, BlueprintStatus, RejectionKind};
+use proto::{BlueprintId, BlueprintStatus, OrgId, RejectionKind, WorkstreamId};
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
