@@ -261,8 +261,7 @@ impl Handler for BlueprintHandler {
         };
         let mut orgs = KnownOrganisations::new();
         if let Some(org) = named {
-            let folded = self.directory.organisation(reader, org).await?;
-            orgs.insert(org.clone(), folded.state.clone());
+            orgs.insert(org.clone(), self.directory.organisation(reader, org).await?);
         }
         Ok(orgs)
     }

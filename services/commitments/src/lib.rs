@@ -306,10 +306,8 @@ impl Handler for CommitmentHandler {
         reader: &StreamReader,
         command: &CommitmentCommand,
     ) -> Result<CommitmentContext, StoreError> {
-        let folded = self.directory.blueprint(reader, &command.blueprint).await?;
-        Ok(CommitmentContext {
-            blueprint: folded.state.clone(),
-        })
+        let blueprint = self.directory.blueprint(reader, &command.blueprint).await?;
+        Ok(CommitmentContext { blueprint })
     }
 
     fn decide(

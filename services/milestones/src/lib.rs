@@ -348,12 +348,7 @@ impl Handler for MilestoneHandler {
         reader: &StreamReader,
         command: &MilestoneCommand,
     ) -> Result<MilestoneContext, StoreError> {
-        let blueprint = self
-            .directory
-            .blueprint(reader, &command.blueprint)
-            .await?
-            .state
-            .clone();
+        let blueprint = self.directory.blueprint(reader, &command.blueprint).await?;
         let mut ctx = MilestoneContext {
             blueprint,
             ..Default::default()
@@ -362,13 +357,7 @@ impl Handler for MilestoneHandler {
             owner, depends_on, ..
         } = &command.action
         {
-            ctx.owner = Some(
-                self.directory
-                    .organisation(reader, owner)
-                    .await?
-                    .state
-                    .clone(),
-            );
+            ctx.owner = Some(self.directory.organisation(reader, owner).await?);
             // Each dependency is a read of the stream; past the limit `decide` refuses anyway.
             for dep in depends_on.iter().take(MAX_DEPENDENCIES + 1) {
                 let folded = self

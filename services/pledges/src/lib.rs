@@ -324,20 +324,11 @@ impl Handler for PledgeHandler {
         reader: &StreamReader,
         command: &PledgeCommand,
     ) -> Result<PledgeContext, StoreError> {
-        let blueprint = self
-            .directory
-            .blueprint(reader, &command.blueprint)
-            .await?
-            .state
-            .clone();
+        let blueprint = self.directory.blueprint(reader, &command.blueprint).await?;
         let sponsor = match &command.action {
-            PledgeAction::Make { sponsor, .. } => Some(
-                self.directory
-                    .organisation(reader, sponsor)
-                    .await?
-                    .state
-                    .clone(),
-            ),
+            PledgeAction::Make { sponsor, .. } => {
+                Some(self.directory.organisation(reader, sponsor).await?)
+            }
             _ => None,
         };
         Ok(PledgeContext { blueprint, sponsor })
