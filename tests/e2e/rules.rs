@@ -11,6 +11,11 @@ async fn every_rule_is_a_named_rejection_through_the_api() {
     let ms = "/api/v1/blueprints/wm/milestones";
     let cs = "/api/v1/blueprints/wm/commitments";
     let ps = "/api/v1/blueprints/wm/pledges";
+    // A milestone of blueprint wm, due 31 March 2027, in `workstream`, after `depends_on`.
+    let plan = |id: &str, workstream: &str, depends_on: &[&str]| json!({"id": id, "workstream": workstream, "title": id, "owner": "gds", "due": "2027-03-31", "depends_on": depends_on});
+    // A blueprint led by `lead` from `start` to `end`, for `funding_target` pence.
+    let draft = |id: &str, lead: &str, (start, end): (&str, &str), funding_target: u64| json!({"id": id, "title": "T", "lead_org": lead, "start_date": start, "target_end_date": end, "funding_target": funding_target});
+    let year = ("2026-01-01", "2026-12-31");
     app.record(
         "/api/v1/organisations",
         json!({"id": "wmca", "name": "WMCA", "org_type": "combined_authority"}),
@@ -32,7 +37,7 @@ async fn every_rule_is_a_named_rejection_through_the_api() {
     )
     .await;
     for id in ["a", "done-m", "started-m"] {
-        app.record(ms, json!({"id": id, "workstream": "skills", "title": id, "owner": "gds", "due": "2027-03-31"})).await;
+        app.record(ms, plan(id, "skills", &[])).await;
     }
     app.record(
         &format!("{ms}/done-m/complete"),
@@ -99,28 +104,28 @@ async fn every_rule_is_a_named_rejection_through_the_api() {
         (
             "draft twice",
             "/api/v1/blueprints".into(),
-            json!({"id": "wm", "title": "T", "lead_org": "gds", "start_date": "2026-01-01", "target_end_date": "2026-12-31", "funding_target": 1}),
+            draft("wm", "gds", year, 1),
             409,
             "blueprint.already_exists",
         ),
         (
             "end before start",
             "/api/v1/blueprints".into(),
-            json!({"id": "new", "title": "T", "lead_org": "gds", "start_date": "2026-12-31", "target_end_date": "2026-01-01", "funding_target": 1}),
+            draft("new", "gds", ("2026-12-31", "2026-01-01"), 1),
             422,
             "blueprint.end_before_start",
         ),
         (
             "lead not registered",
             "/api/v1/blueprints".into(),
-            json!({"id": "new", "title": "T", "lead_org": "nobody", "start_date": "2026-01-01", "target_end_date": "2026-12-31", "funding_target": 1}),
+            draft("new", "nobody", year, 1),
             404,
             "organisation.not_found",
         ),
         (
             "zero funding target",
             "/api/v1/blueprints".into(),
-            json!({"id": "new", "title": "T", "lead_org": "gds", "start_date": "2026-01-01", "target_end_date": "2026-12-31", "funding_target": 0}),
+            draft("new", "gds", year, 0),
             422,
             "input.not_positive",
         ),
@@ -134,7 +139,7 @@ async fn every_rule_is_a_named_rejection_through_the_api() {
         (
             "closed blueprint",
             "/api/v1/blueprints/shut/milestones".into(),
-            json!({"id": "x", "workstream": "skills", "title": "X", "owner": "gds", "due": "2027-01-01"}),
+            plan("x", "skills", &[]),
             409,
             "blueprint.closed",
         ),
@@ -162,7 +167,7 @@ async fn every_rule_is_a_named_rejection_through_the_api() {
         (
             "plan in a retired workstream",
             ms.into(),
-            json!({"id": "x", "workstream": "old", "title": "X", "owner": "gds", "due": "2027-01-01"}),
+            plan("x", "old", &[]),
             409,
             "workstream.retired",
         ),
@@ -190,28 +195,28 @@ async fn every_rule_is_a_named_rejection_through_the_api() {
         (
             "plan twice",
             ms.into(),
-            json!({"id": "a", "workstream": "skills", "title": "A", "owner": "gds", "due": "2027-01-01"}),
+            plan("a", "skills", &[]),
             409,
             "milestone.already_planned",
         ),
         (
             "unknown dependency",
             ms.into(),
-            json!({"id": "x", "workstream": "skills", "title": "X", "owner": "gds", "due": "2027-01-01", "depends_on": ["ghost"]}),
+            plan("x", "skills", &["ghost"]),
             404,
             "milestone.dependency_not_found",
         ),
         (
             "depends on itself",
             ms.into(),
-            json!({"id": "x", "workstream": "skills", "title": "X", "owner": "gds", "due": "2027-01-01", "depends_on": ["x"]}),
+            plan("x", "skills", &["x"]),
             422,
             "milestone.depends_on_itself",
         ),
         (
             "dependency twice",
             ms.into(),
-            json!({"id": "x", "workstream": "skills", "title": "X", "owner": "gds", "due": "2027-01-01", "depends_on": ["a", "a"]}),
+            plan("x", "skills", &["a", "a"]),
             422,
             "milestone.duplicate_dependency",
         ),
