@@ -12,8 +12,7 @@ use std::time::{Duration, Instant};
 
 use proto::commands::CommandEnvelope;
 use proto::{
-    Actor, Commit, Event, FORMAT_VERSION, MilestoneAction, MilestoneCommand,
-    MilestoneProgressReported, ThingRef,
+    Actor, Commit, MilestoneAction, MilestoneCommand, MilestoneProgressReported, ThingRef,
 };
 use serde_json::json;
 use tests::TestApp;
@@ -40,34 +39,18 @@ fn report(name: &str, subject: Duration, baseline: Duration) {
 }
 
 fn progress_commit(key: &str) -> Commit {
-    Commit {
-        format: FORMAT_VERSION,
-        thing: ThingRef::milestone(&"bench".parse().unwrap(), &"m".parse().unwrap()),
-        idempotency_key: key.to_owned(),
-        request_hash: None,
-        actor: Actor::named("bench"),
-        recorded_at: chrono::Utc::now(),
-        events: vec![
-            Event::new(
-                &MilestoneProgressReported {
-                    percent: 50,
-                    note: "bench".into(),
-                }
-                .into(),
-                chrono::Utc::now().date_naive(),
-            )
-            .unwrap(),
-        ],
-    }
+    let progress = MilestoneProgressReported {
+        percent: 50,
+        note: "bench".into(),
+    };
+    tests::commit(tests::milestone("bench", "m"), key, &[progress.into()])
 }
 
 #[tokio::main]
 async fn main() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("bench").await;
+    let app = TestApp::with_blueprint("bench").await;
     app.plan_milestone("bench", "m", "2030-01-01").await;
-    app.post("/api/v1/blueprints/bench/milestones/m/start", json!({}))
-        .await;
+    app.start_milestone("bench", "m").await;
     let client = app.store().client().clone();
     let js = app.jetstream();
     let payload_len = progress_commit("k-000000").encode().unwrap().len();
@@ -152,63 +135,25 @@ async fn main() {
             .read_since(&ThingRef::blueprint(&"bench".parse().unwrap()), 0)
             .await
             .unwrap();
-        let mut seq = 0u64;
-        let mut batch: Vec<projector::Received> = Vec::new();
-        let mut push = |commit: &Commit, batch: &mut Vec<projector::Received>| {
-            seq += 1;
-            batch.push(projector::Received {
-                seq,
-                subject: commit.thing.subject(),
-                payload: commit.encode().unwrap().into(),
-                pending: 0,
-                published_unix: 0,
-            });
+        let registered = proto::OrganisationRegistered {
+            name: "GDS".into(),
+            org_type: proto::OrgType::CentralGovernment,
         };
-        let org = Commit {
-            format: FORMAT_VERSION,
-            thing: ThingRef::organisation(&"gds".parse().unwrap()),
-            idempotency_key: "org".into(),
-            request_hash: None,
-            actor: Actor::named("bench"),
-            recorded_at: chrono::Utc::now(),
-            events: vec![
-                Event::new(
-                    &proto::OrganisationRegistered {
-                        name: "GDS".into(),
-                        org_type: proto::OrgType::CentralGovernment,
-                    }
-                    .into(),
-                    chrono::Utc::now().date_naive(),
-                )
-                .unwrap(),
-            ],
-        };
-        push(&org, &mut batch);
-        for s in &setup {
-            push(s.commit.as_ref().unwrap(), &mut batch);
-        }
-        let planned = app
-            .stream()
-            .read_since(
-                &ThingRef::milestone(&"bench".parse().unwrap(), &"m".parse().unwrap()),
-                0,
-            )
-            .await
-            .unwrap();
-        push(planned[0].commit.as_ref().unwrap(), &mut batch);
+        let org = tests::commit(tests::organisation("gds"), "org", &[registered.into()]);
+        let milestone = tests::milestone("bench", "m");
+        let planned = app.stream().read_since(&milestone, 0).await.unwrap();
+        let first: Vec<&Commit> = std::iter::once(&org)
+            .chain(setup.iter().map(|s| s.commit.as_ref().unwrap()))
+            .chain([planned[0].commit.as_ref().unwrap()])
+            .collect();
+        let batch: Vec<projector::Received> = (1..)
+            .zip(&first)
+            .map(|(seq, commit)| tests::received(seq, commit))
+            .collect();
         projector::apply_batch(&db, &batch).unwrap();
-        batch.clear();
+        let seq = batch.len() as u64;
         let work: Vec<projector::Received> = (0..commits)
-            .map(|i| {
-                let c = progress_commit(&format!("k-{i:06}"));
-                projector::Received {
-                    seq: seq + 1 + i as u64,
-                    subject: c.thing.subject(),
-                    payload: c.encode().unwrap().into(),
-                    pending: 0,
-                    published_unix: 0,
-                }
-            })
+            .map(|i| tests::received(seq + 1 + i as u64, &progress_commit(&format!("k-{i:06}"))))
             .collect();
         let start = Instant::now();
         for chunk in work.chunks(projector::MAX_BATCH) {

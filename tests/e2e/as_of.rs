@@ -43,7 +43,7 @@ async fn commits(app: &TestApp) -> Vec<Commit> {
         .get_stream(proto::subjects::STREAM)
         .await
         .unwrap();
-    let last = app.stream().stream_last_seq().await.unwrap();
+    let last = app.last_seq().await;
     let mut out = Vec::new();
     for seq in 1..=last {
         let message = stream.get_raw_message(seq).await.unwrap();
@@ -185,8 +185,7 @@ async fn every_figure_as_of_a_date_is_the_fold_of_the_events_up_to_it() {
     let client = cli::client::ApiClient::new(&app.base).with_token(Some(app.admin_token.clone()));
     let today = Utc::now().date_naive();
     let recorded = cli::demo::record(&client, today).await.unwrap();
-    app.wait_for_checkpoint(app.stream().stream_last_seq().await.unwrap())
-        .await;
+    app.settle().await;
     let commits = commits(&app).await;
 
     let mut distinct = Vec::new();
@@ -261,8 +260,7 @@ async fn every_figure_as_of_a_date_is_the_fold_of_the_events_up_to_it() {
 
 #[tokio::test]
 async fn a_date_or_instant_in_the_future_is_refused_by_name() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
+    let app = TestApp::with_blueprint("wm").await;
     let tomorrow = Utc::now()
         .date_naive()
         .checked_add_days(Days::new(1))

@@ -1,20 +1,22 @@
 //! Bad input gets a 4xx naming the problem and writes nothing.
 
 use serde_json::json;
-use tests::TestApp;
+use tests::{Answer, TestApp};
 
-async fn assert_nothing_written<F: std::future::Future<Output = tests::Answer>>(
+/// Sends `send` and checks that it was refused with `status` as a problem and wrote nothing.
+async fn refused<F: std::future::Future<Output = Answer>>(
     app: &TestApp,
+    status: u16,
     send: F,
-) -> tests::Answer {
-    let before = app.stream().stream_last_seq().await.unwrap();
+) -> Answer {
+    let before = app.last_seq().await;
     let answer = send.await;
     assert_eq!(
-        app.stream().stream_last_seq().await.unwrap(),
+        app.last_seq().await,
         before,
         "nothing written for {answer:?}"
     );
-    assert!((400..500).contains(&answer.status), "{answer:?}");
+    assert_eq!(answer.status, status, "{answer:?}");
     assert_eq!(
         answer.header("content-type"),
         Some("application/problem+json"),
@@ -25,139 +27,73 @@ async fn assert_nothing_written<F: std::future::Future<Output = tests::Answer>>(
 
 #[tokio::test]
 async fn bad_input_is_named_and_nothing_is_written() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
+    let app = TestApp::with_blueprint("wm").await;
+    let ms = "/api/v1/blueprints/wm/milestones";
+    let ps = "/api/v1/blueprints/wm/pledges";
+    let detail = |a: &Answer| a.body["detail"].as_str().unwrap().to_owned();
 
-    let unknown =
-        assert_nothing_written(&app, app.plan_milestone("nope", "academy", "2027-03-31")).await;
-    assert_eq!(unknown.status, 404);
+    let unknown = app.plan_milestone("nope", "academy", "2027-03-31");
+    let unknown = refused(&app, 404, unknown).await;
     assert_eq!(unknown.body["code"], "blueprint.not_found");
-    assert!(
-        unknown.body["detail"]
-            .as_str()
-            .unwrap()
-            .contains("blueprint nope")
-    );
+    assert!(detail(&unknown).contains("blueprint nope"), "{unknown:?}");
 
-    let dotted =
-        assert_nothing_written(&app, app.plan_milestone("wm", "hub.roles", "2027-03-31")).await;
-    assert_eq!(dotted.status, 422);
+    let dotted = refused(
+        &app,
+        422,
+        app.plan_milestone("wm", "hub.roles", "2027-03-31"),
+    )
+    .await;
     assert_eq!(dotted.body["field"], "milestone");
-    let detail = dotted.body["detail"].as_str().unwrap();
+    let why = detail(&dotted);
     assert!(
-        detail.contains("\"hub.roles\"") && detail.contains("a dot"),
-        "{detail}"
+        why.contains("\"hub.roles\"") && why.contains("a dot"),
+        "{why}"
     );
 
-    let negative = assert_nothing_written(
-        &app,
-        app.post(
-            "/api/v1/blueprints/wm/pledges",
-            json!({"id": "p", "sponsor": "gds", "resource": "money", "amount": -500}),
-        ),
-    )
-    .await;
-    assert_eq!(negative.status, 422);
+    let pledge =
+        |amount: i64| json!({"id": "p", "sponsor": "gds", "resource": "money", "amount": amount});
+    let negative = refused(&app, 422, app.post(ps, pledge(-500))).await;
     assert_eq!(negative.body["field"], "amount");
-    assert!(
-        negative.body["detail"].as_str().unwrap().contains("-500"),
-        "{negative:?}"
-    );
-
-    let zero = assert_nothing_written(
-        &app,
-        app.post(
-            "/api/v1/blueprints/wm/pledges",
-            json!({"id": "p", "sponsor": "gds", "resource": "money", "amount": 0}),
-        ),
-    )
-    .await;
-    assert_eq!(zero.status, 422);
+    assert!(detail(&negative).contains("-500"), "{negative:?}");
+    let zero = refused(&app, 422, app.post(ps, pledge(0))).await;
     assert_eq!(zero.body["code"], "input.not_positive");
 
-    let malformed = assert_nothing_written(
-        &app,
-        app.post_raw(
-            "/api/v1/blueprints/wm/milestones",
-            "application/json",
-            "{\"id\": \"x\",",
-        ),
-    )
-    .await;
-    assert_eq!(malformed.status, 400);
+    let cut_short = app.post_raw(ms, "application/json", "{\"id\": \"x\",");
+    let malformed = refused(&app, 400, cut_short).await;
     assert_eq!(malformed.body["code"], "request.malformed");
 
-    let missing = assert_nothing_written(
-        &app,
-        app.post(
-            "/api/v1/blueprints/wm/milestones",
-            json!({"id": "x", "workstream": "skills", "owner": "gds", "due": "2027-03-31"}),
-        ),
-    )
-    .await;
-    assert_eq!(missing.status, 422);
-    assert!(
-        missing.body["detail"].as_str().unwrap().contains("title"),
-        "{missing:?}"
-    );
+    let untitled = json!({"id": "x", "workstream": "skills", "owner": "gds", "due": "2027-03-31"});
+    let missing = refused(&app, 422, app.post(ms, untitled)).await;
+    assert!(detail(&missing).contains("title"), "{missing:?}");
 
-    let bad_date = assert_nothing_written(
-        &app,
-        app.post("/api/v1/blueprints/wm/milestones", json!({"id": "x", "workstream": "skills", "title": "T", "owner": "gds", "due": "31/03/2027"})),
-    )
-    .await;
-    assert_eq!(bad_date.status, 422);
+    let due = json!({"id": "x", "workstream": "skills", "title": "T", "owner": "gds", "due": "31/03/2027"});
+    let bad_date = refused(&app, 422, app.post(ms, due)).await;
     assert_eq!(bad_date.body["field"], "due");
 
-    let wrong_type = assert_nothing_written(
-        &app,
-        app.post_raw("/api/v1/blueprints/wm/publish", "text/plain", "{}"),
-    )
-    .await;
-    assert_eq!(wrong_type.status, 415);
+    let publish = app.post_raw("/api/v1/blueprints/wm/publish", "text/plain", "{}");
+    refused(&app, 415, publish).await;
 
     let big: &'static str = Box::leak(
         format!("{{\"id\": \"x\", \"title\": \"{}\"}}", "a".repeat(100_000)).into_boxed_str(),
     );
-    let too_big = app
-        .post_raw("/api/v1/blueprints/wm/milestones", "application/json", big)
-        .await;
+    let too_big = app.post_raw(ms, "application/json", big).await;
     assert_eq!(too_big.status, 413, "{:?}", too_big.status);
     assert_eq!(too_big.body["code"], "request.too_large", "{too_big:?}");
 
-    let unknown_action = assert_nothing_written(
-        &app,
-        app.post("/api/v1/blueprints/wm/milestones/x/teleport", json!({})),
-    )
-    .await;
-    assert_eq!(unknown_action.status, 404);
+    let teleport = format!("{ms}/x/teleport");
+    let unknown_action = refused(&app, 404, app.post(&teleport, json!({}))).await;
     assert!(
-        unknown_action.body["detail"]
-            .as_str()
-            .unwrap()
-            .contains("teleport")
+        detail(&unknown_action).contains("teleport"),
+        "{unknown_action:?}"
     );
 
-    let unknown_milestone = assert_nothing_written(
-        &app,
-        app.post("/api/v1/blueprints/wm/milestones/ghost/start", json!({})),
-    )
-    .await;
-    assert_eq!(unknown_milestone.status, 404);
+    let ghost = format!("{ms}/ghost/start");
+    let unknown_milestone = refused(&app, 404, app.post(&ghost, json!({}))).await;
     assert_eq!(unknown_milestone.body["code"], "milestone.not_found");
 
-    let percent = {
-        app.plan_milestone("wm", "real", "2027-03-31").await;
-        assert_nothing_written(
-            &app,
-            app.post(
-                "/api/v1/blueprints/wm/milestones/real/report-progress",
-                json!({"percent": 140}),
-            ),
-        )
-        .await
-    };
-    assert_eq!(percent.status, 422);
+    app.plan_milestone("wm", "real", "2027-03-31").await;
+    let progress = format!("{ms}/real/report-progress");
+    let percent = refused(&app, 422, app.post(&progress, json!({"percent": 140}))).await;
     assert_eq!(percent.body["field"], "percent");
 }
 
@@ -190,9 +126,7 @@ async fn bad_reads_are_named() {
             json!({"id": "gds", "name": "GDS", "org_type": "central_government"}),
         )
         .await;
-    let not_yet = app
-        .get(&format!("/api/v1/organisations?min_seq={}", written.seq()))
-        .await;
+    let not_yet = app.get_after(written.seq(), "/api/v1/organisations").await;
     drop(hold);
     assert_eq!(
         not_yet.status, 503,
@@ -203,8 +137,7 @@ async fn bad_reads_are_named() {
 
 #[tokio::test]
 async fn the_largest_amounts_are_read_back() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
+    let app = TestApp::with_blueprint("wm").await;
     let made = app
         .post(
             "/api/v1/blueprints/wm/pledges",
@@ -220,10 +153,7 @@ async fn the_largest_amounts_are_read_back() {
         .await;
     assert_eq!(confirmed.status, 200, "{confirmed:?}");
     let summary = app
-        .get(&format!(
-            "/api/v1/blueprints/wm?min_seq={}",
-            confirmed.seq()
-        ))
+        .get_after(confirmed.seq(), "/api/v1/blueprints/wm")
         .await;
     assert_eq!(summary.status, 200, "{summary:?}");
     assert_eq!(summary.body["funding"]["money"]["confirmed"], u64::MAX);

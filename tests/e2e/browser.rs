@@ -74,12 +74,8 @@ fn page(name: &str, url: String, expect: &[&str], selectors: &[&str]) -> Value {
 
 #[tokio::test]
 async fn every_demo_page_shows_its_figures_and_passes_axe() {
-    let app = TestApp::spawn().await;
-    let client = cli::client::ApiClient::new(&app.base).with_token(Some(app.admin_token.clone()));
+    let app = TestApp::with_demo().await;
     let today = Utc::now().date_naive();
-    cli::demo::record(&client, today).await.unwrap();
-    app.wait_for_checkpoint(app.stream().stream_last_seq().await.unwrap())
-        .await;
     let b = &app.base;
     let two_months = today.checked_sub_days(Days::new(60)).unwrap();
     let summary = app.get("/api/v1/blueprints/wm-digital").await.body;
@@ -340,20 +336,15 @@ fn dump_dom(url: &str) -> String {
 
 #[tokio::test]
 async fn pages_escape_what_users_typed_and_show_why_a_milestone_is_red() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
-    app.post(
+    let app = TestApp::with_blueprint("wm").await;
+    app.record(
         "/api/v1/blueprints/wm/milestones",
         json!({"id": "academy", "workstream": "skills", "title": "Academy <opens> & \"runs\"", "owner": "gds", "due": "2020-01-01"}),
     )
     .await;
-    let last = app
-        .post(
-            "/api/v1/blueprints/wm/pledges",
-            json!({"id": "fund", "sponsor": "gds", "resource": "money", "amount": 25_000_000u64}),
-        )
-        .await
-        .seq();
+    let fund =
+        json!({"id": "fund", "sponsor": "gds", "resource": "money", "amount": 25_000_000u64});
+    let last = app.record("/api/v1/blueprints/wm/pledges", fund).await;
     app.wait_for_checkpoint(last).await;
     let url = format!("{}/blueprints/wm", app.base);
     let dom = tokio::task::spawn_blocking(move || dump_dom(&url))

@@ -49,7 +49,7 @@ async fn record_all(app: &TestApp, lines: &[&str]) {
 
 /// Reads `path` once every command recorded so far is visible.
 async fn read(app: &TestApp, path: &str) -> Value {
-    let last = app.stream().stream_last_seq().await.unwrap();
+    let last = app.last_seq().await;
     let answer = app.get(&format!("{path}?min_seq={last}")).await;
     assert_eq!(answer.status, 200, "{path}: {answer:?}");
     answer.body
@@ -57,8 +57,7 @@ async fn read(app: &TestApp, path: &str) -> Value {
 
 #[tokio::test]
 async fn the_cli_records_a_milestone_a_commitment_and_a_pledge() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
+    let app = TestApp::with_blueprint("wm").await;
     record_all(
         &app,
         &[
@@ -251,8 +250,7 @@ async fn every_command_can_be_recorded_from_the_command_line() {
 
 #[tokio::test]
 async fn json_output_is_the_api_answer_or_its_problem() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
+    let app = TestApp::with_blueprint("wm").await;
 
     let out = waymark_output(
         &app,

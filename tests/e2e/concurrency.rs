@@ -6,11 +6,9 @@ use tests::TestApp;
 
 #[tokio::test]
 async fn racing_writers_on_one_milestone_lose_nothing() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
+    let app = TestApp::with_blueprint("wm").await;
     app.plan_milestone("wm", "academy", "2027-03-31").await;
-    app.post("/api/v1/blueprints/wm/milestones/academy/start", json!({}))
-        .await;
+    app.start_milestone("wm", "academy").await;
 
     // Twenty progress reports at once, from many connections: each is a separate command.
     let writes = (0..20u32).map(|i| {
@@ -43,14 +41,10 @@ async fn racing_writers_on_one_milestone_lose_nothing() {
     );
 
     let last = *unique.last().unwrap();
-    let m = app
-        .get(&format!(
-            "/api/v1/blueprints/wm/milestones/academy?min_seq={last}"
-        ))
+    let history = app
+        .history_after(last, "/api/v1/blueprints/wm/milestones/academy")
         .await;
-    let reports = m.body["history"]
-        .as_array()
-        .unwrap()
+    let reports = history
         .iter()
         .filter(|h| h["events"][0]["type"] == "milestone.progress_reported")
         .count();
@@ -63,8 +57,7 @@ async fn racing_writers_on_one_milestone_lose_nothing() {
 
 #[tokio::test]
 async fn two_racing_creates_of_one_milestone_store_one() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
+    let app = TestApp::with_blueprint("wm").await;
     let (a, b) = tokio::join!(
         app.plan_milestone("wm", "academy", "2027-03-31"),
         app.plan_milestone("wm", "academy", "2027-04-30")
@@ -78,22 +71,11 @@ async fn two_racing_creates_of_one_milestone_store_one() {
 
 #[tokio::test]
 async fn racing_writers_through_the_store_cannot_both_win() {
-    use proto::{Actor, Commit, Event, FORMAT_VERSION, MilestoneStarted, ThingRef};
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
+    use proto::MilestoneStarted;
+    let app = TestApp::with_blueprint("wm").await;
     let planned = app.plan_milestone("wm", "academy", "2027-03-31").await;
-    let thing = ThingRef::milestone(&"wm".parse().unwrap(), &"academy".parse().unwrap());
-    let commit = |key: &str| Commit {
-        format: FORMAT_VERSION,
-        thing: thing.clone(),
-        idempotency_key: key.to_owned(),
-        request_hash: None,
-        actor: Actor::named("test"),
-        recorded_at: chrono::Utc::now(),
-        events: vec![
-            Event::new(&MilestoneStarted {}.into(), chrono::Utc::now().date_naive()).unwrap(),
-        ],
-    };
+    let thing = tests::milestone("wm", "academy");
+    let commit = |key: &str| tests::commit(thing.clone(), key, &[MilestoneStarted {}.into()]);
     let version = planned.seq();
     let (a, b) = (commit("a"), commit("b"));
     let (one, two) = tokio::join!(

@@ -9,15 +9,16 @@ use chrono::{Days, Utc};
 use serde_json::{Value, json};
 use tests::TestApp;
 
-async fn with_demo() -> TestApp {
-    let app = TestApp::spawn().await;
-    let client = cli::client::ApiClient::new(&app.base).with_token(Some(app.admin_token.clone()));
-    cli::demo::record(&client, Utc::now().date_naive())
-        .await
-        .unwrap();
-    app.wait_for_checkpoint(app.stream().stream_last_seq().await.unwrap())
+/// Drafts blueprint `draft-plan` and waits until the read models show it.
+async fn draft_plan(app: &TestApp) {
+    let seq = app
+        .record(
+            "/api/v1/blueprints",
+            json!({"id": "draft-plan", "title": "Draft", "summary": "s", "lead_org": "gds",
+                   "start_date": "2026-01-01", "target_end_date": "2027-12-31", "funding_target": 100}),
+        )
         .await;
-    app
+    app.wait_for_checkpoint(seq).await;
 }
 
 fn ids(list: &Value) -> Vec<String> {
@@ -30,7 +31,7 @@ fn ids(list: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn the_board_report_is_the_difference_between_two_dates() {
-    let app = with_demo().await;
+    let app = TestApp::with_demo().await;
     let today = Utc::now().date_naive();
     let from = today.checked_sub_days(Days::new(90)).unwrap();
     let report = app
@@ -134,7 +135,7 @@ async fn the_board_report_is_the_difference_between_two_dates() {
 
 #[tokio::test]
 async fn an_organisation_page_shows_what_it_does_across_blueprints() {
-    let app = with_demo().await;
+    let app = TestApp::with_demo().await;
     let gds = app.get("/api/v1/organisations/gds/involvement").await;
     assert_eq!(gds.status, 200, "{}", gds.body);
     let part = &gds.body["blueprints"][0];
@@ -152,7 +153,7 @@ async fn an_organisation_page_shows_what_it_does_across_blueprints() {
 
 #[tokio::test]
 async fn every_table_downloads_as_csv_with_its_columns() {
-    let app = with_demo().await;
+    let app = TestApp::with_demo().await;
     for (name, columns) in dashboard::tables::TABLES {
         let (status, body) = app
             .get_text(&format!("/blueprints/wm-digital/tables/{name}.csv"))
@@ -177,42 +178,24 @@ async fn every_table_downloads_as_csv_with_its_columns() {
 
 #[tokio::test]
 async fn the_feed_is_public_for_published_blueprints_only() {
-    let app = with_demo().await;
-    let answer = app
-        .http
-        .get(format!("{}/blueprints/wm-digital/feed.atom", app.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 200);
+    let app = TestApp::with_demo().await;
+    let feed = app.get_as(None, "/blueprints/wm-digital/feed.atom").await;
+    assert_eq!(feed.status, 200);
+    let content_type = feed.header("content-type").unwrap();
     assert!(
-        answer.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("application/atom+xml")
+        content_type.starts_with("application/atom+xml"),
+        "{content_type}"
     );
-    let xml = answer.text().await.unwrap();
+    let xml = feed.body.as_str().expect("the feed as text");
     assert!(xml.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\">"));
     assert!(xml.matches("<entry>").count() >= 10, "{xml}");
     assert!(xml.contains("GDS pop-up academy"));
     // A draft's feed needs a token.
-    app.post(
-        "/api/v1/blueprints",
-        json!({"id": "draft-plan", "title": "Draft", "summary": "s", "lead_org": "gds",
-               "start_date": "2026-01-01", "target_end_date": "2027-12-31", "funding_target": 100}),
-    )
-    .await;
-    let seq = app.stream().stream_last_seq().await.unwrap();
-    app.wait_for_checkpoint(seq).await;
+    draft_plan(&app).await;
     let (status, _) = app.get_text("/blueprints/draft-plan/feed.atom").await;
     assert_eq!(status, 200, "a token that reaches the draft reads its feed");
-    let anonymous = app
-        .http
-        .get(format!("{}/blueprints/draft-plan/feed.atom", app.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(anonymous.status(), 404, "a draft is not there for nobody");
+    let anonymous = app.get_as(None, "/blueprints/draft-plan/feed.atom").await;
+    assert_eq!(anonymous.status, 404, "a draft is not there for nobody");
 }
 
 /// Reads a live stream until an event arrives or `deadline` passes.
@@ -250,7 +233,7 @@ async fn a_live_stream_says_when_its_blueprint_changes_and_streams_are_bounded()
     assert_eq!(third.status(), 503, "only two streams may be open");
     assert_eq!(third.headers()["retry-after"], "30");
     drop(second);
-    app.post("/api/v1/blueprints/wm/milestones/academy/start", json!({}))
+    app.record("/api/v1/blueprints/wm/milestones/academy/start", json!({}))
         .await;
     let event = next_event(&mut first, Duration::from_secs(10)).await;
     assert!(
@@ -268,15 +251,7 @@ async fn a_live_stream_says_when_its_blueprint_changes_and_streams_are_bounded()
     );
     drop(late);
     // A draft's stream needs a token that reaches it.
-    let seq = app
-        .post(
-            "/api/v1/blueprints",
-            json!({"id": "draft-plan", "title": "Draft", "summary": "s", "lead_org": "gds",
-                   "start_date": "2026-01-01", "target_end_date": "2027-12-31", "funding_target": 100}),
-        )
-        .await
-        .seq();
-    app.wait_for_checkpoint(seq).await;
+    draft_plan(&app).await;
     let anonymous = reqwest::get(format!("{}/blueprints/draft-plan/live", app.base))
         .await
         .unwrap();
@@ -285,7 +260,7 @@ async fn a_live_stream_says_when_its_blueprint_changes_and_streams_are_bounded()
 
 #[tokio::test]
 async fn an_open_page_shows_a_milestone_done_without_a_reload() {
-    let app = with_demo().await;
+    let app = TestApp::with_demo().await;
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap()

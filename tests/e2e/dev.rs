@@ -13,6 +13,13 @@ fn args(dir: &std::path::Path) -> DevArgs {
     }
 }
 
+/// The answer to a GET of `url`, which must succeed.
+async fn read(url: String) -> reqwest::Response {
+    let response = reqwest::get(&url).await.unwrap();
+    assert_eq!(response.status(), 200, "{url}");
+    response
+}
+
 /// The sequence of the last commit in `dev`'s stream, read on a connection of the test's own.
 async fn last_seq(dev: &Dev) -> u64 {
     StreamReader::open(&dev.server.client_config(), "test-reader")
@@ -27,19 +34,9 @@ async fn last_seq(dev: &Dev) -> u64 {
 async fn dev_records_the_demo_once_and_keeps_the_data() {
     let dir = tempfile::tempdir().unwrap();
     let dev = start(&args(dir.path())).await.expect("dev starts");
-    let http = reqwest::Client::new();
     let commits = last_seq(&dev).await;
-    let summary: serde_json::Value = http
-        .get(format!(
-            "{}/api/v1/blueprints/wm-digital?min_seq={commits}",
-            dev.url
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let summary = format!("{}/api/v1/blueprints/wm-digital?min_seq={commits}", dev.url);
+    let summary: serde_json::Value = read(summary).await.json().await.unwrap();
     assert_eq!(
         summary["title"],
         "West Midlands public sector digital blueprint"
@@ -54,14 +51,8 @@ async fn dev_records_the_demo_once_and_keeps_the_data() {
         Some(1),
         "the overdue secondment scheme is red: {summary}"
     );
-    let page = http
-        .get(format!("{}/blueprints/wm-digital", dev.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = read(format!("{}/blueprints/wm-digital", dev.url)).await;
+    let page = page.text().await.unwrap();
     assert!(page.contains("HMCTS digital hub opens in Birmingham"));
     dev.shutdown().await;
 
@@ -71,14 +62,8 @@ async fn dev_records_the_demo_once_and_keeps_the_data() {
         commits,
         "the demo is not recorded twice"
     );
-    let summary: serde_json::Value = http
-        .get(format!("{}/api/v1/blueprints/wm-digital", again.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let summary = read(format!("{}/api/v1/blueprints/wm-digital", again.url)).await;
+    let summary: serde_json::Value = summary.json().await.unwrap();
     assert_eq!(
         summary["checkpoint"].as_u64(),
         Some(commits),

@@ -122,7 +122,6 @@ async fn an_unreadable_commit_is_named_and_an_operator_voids_it() {
             Some(&app.tokens.recorder),
             &format!("/api/v1/admin/quarantine/{garbage}/void"),
             json!({"reason": "not mine to do"}),
-            &[],
         )
         .await;
     assert_eq!(recorder.status, 403, "{recorder:?}");

@@ -18,6 +18,18 @@ struct Page {
     html: String,
 }
 
+impl Page {
+    /// Asserts that the page shows `text`; a failure prints the page.
+    #[track_caller]
+    fn assert_shows(&self, text: &str) {
+        assert!(
+            self.html.contains(text),
+            "{text:?} is not on the page:\n{}",
+            self.html
+        );
+    }
+}
+
 impl Browser {
     fn new(app: &TestApp) -> Self {
         Self {
@@ -71,29 +83,66 @@ impl Browser {
         self.send(r).await
     }
 
+    /// Posts a multipart `form` (its content type and body, see [`multipart`]) to `path`.
+    async fn upload(&mut self, path: &str, (content_type, body): (String, Vec<u8>)) -> Page {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body);
+        self.send(r).await
+    }
+
     async fn sign_in(&mut self, token: &str) -> Page {
         self.post("/sign-in", &[("token", token), ("next", "/")])
             .await
     }
+
+    /// A browser signed in to `app` with `token`.
+    async fn signed_in(app: &TestApp, token: &str) -> Self {
+        let mut browser = Self::new(app);
+        let signed_in = browser.sign_in(token).await;
+        assert_eq!(signed_in.status, 303, "{}", signed_in.html);
+        browser
+    }
 }
 
-/// The value of the first hidden input named `name` in a form posting to `action`.
-fn hidden(html: &str, action: &str, name: &str) -> String {
+/// The value of the hidden input named `name` in the form posting to `action`, if it has one.
+fn hidden_input<'a>(html: &'a str, action: &str, name: &str) -> Option<&'a str> {
     let form = &html[html
         .find(&format!("action=\"{action}\""))
         .unwrap_or_else(|| panic!("no form posting to {action}"))..];
+    let form = &form[..form.find("</form>").unwrap_or(form.len())];
     let needle = format!("name=\"{name}\" value=\"");
-    let start = form
-        .find(&needle)
+    let start = form.find(&needle)? + needle.len();
+    Some(&form[start..start + form[start..].find('"')?])
+}
+
+/// The value of the hidden input named `name` in the form posting to `action`.
+fn hidden(html: &str, action: &str, name: &str) -> String {
+    hidden_input(html, action, name)
         .unwrap_or_else(|| panic!("no {name} in the form to {action}"))
-        + needle.len();
-    form[start..start + form[start..].find('"').unwrap()].to_owned()
+        .to_owned()
+}
+
+impl Browser {
+    /// Submits the form posting to `action` on `page` as a browser would: with the hidden inputs
+    /// the page gave it (CSRF token, idempotency key, version) and the `typed` fields, which take
+    /// the place of a hidden input of the same name.
+    async fn submit(&mut self, page: &Page, action: &str, typed: &[(&str, &str)]) -> Page {
+        let mut form: Vec<(&str, &str)> = ["csrf", "idempotency_key", "version"]
+            .into_iter()
+            .filter(|name| typed.iter().all(|(t, _)| t != name))
+            .filter_map(|name| Some((name, hidden_input(&page.html, action, name)?)))
+            .collect();
+        form.extend_from_slice(typed);
+        self.post(action, &form).await
+    }
 }
 
 #[tokio::test]
 async fn a_recorder_records_and_corrects_a_milestone_through_forms() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
+    let app = TestApp::with_blueprint("wm").await;
     let mut browser = Browser::new(&app);
 
     let signed_in = browser.sign_in(&app.tokens.recorder).await;
@@ -102,26 +151,18 @@ async fn a_recorder_records_and_corrects_a_milestone_through_forms() {
     assert!(cookie.starts_with("waymark_session="));
 
     let page = browser.get("/blueprints/wm").await;
-    assert!(
-        page.html.contains("test-recorder"),
-        "signed in as the recorder"
-    );
-    let csrf = hidden(&page.html, "/blueprints/wm/milestones", "csrf");
-    let key = hidden(&page.html, "/blueprints/wm/milestones", "idempotency_key");
+    // Signed in as the recorder.
+    page.assert_shows("test-recorder");
+    let plan = [
+        ("id", "academy"),
+        ("title", "GDS academy"),
+        ("workstream", "skills"),
+        ("owner", "gds"),
+        ("due", "2027-03-31"),
+        ("depends_on", ""),
+    ];
     let planned = browser
-        .post(
-            "/blueprints/wm/milestones",
-            &[
-                ("csrf", &csrf),
-                ("idempotency_key", &key),
-                ("id", "academy"),
-                ("title", "GDS academy"),
-                ("workstream", "skills"),
-                ("owner", "gds"),
-                ("due", "2027-03-31"),
-                ("depends_on", ""),
-            ],
-        )
+        .submit(&page, "/blueprints/wm/milestones", &plan)
         .await;
     assert_eq!(planned.status, 303, "{}", planned.html);
     let to = planned.location.unwrap();
@@ -132,16 +173,11 @@ async fn a_recorder_records_and_corrects_a_milestone_through_forms() {
 
     // A refused correction comes back with the message by the field and what was typed.
     let page = browser.get(&to).await;
-    assert!(page.html.contains("GDS academy"));
-    assert!(
-        page.html.contains("id=\"recorded\""),
-        "a success banner says it was recorded"
-    );
-    assert!(page.html.contains(">Planned</strong>"), "{}", page.html);
-    assert!(
-        page.html
-            .contains("action=\"/blueprints/wm/milestones/academy/start\"")
-    );
+    page.assert_shows("GDS academy");
+    // A success banner says it was recorded.
+    page.assert_shows("id=\"recorded\"");
+    page.assert_shows(">Planned</strong>");
+    page.assert_shows("action=\"/blueprints/wm/milestones/academy/start\"");
     assert!(
         !page
             .html
@@ -149,89 +185,49 @@ async fn a_recorder_records_and_corrects_a_milestone_through_forms() {
         "no form the state would refuse"
     );
     let url = "/blueprints/wm/milestones/academy/replan";
-    let (csrf, key, version) = (
-        hidden(&page.html, url, "csrf"),
-        hidden(&page.html, url, "idempotency_key"),
-        hidden(&page.html, url, "version"),
-    );
-    let refused = browser
-        .post(
-            url,
-            &[
-                ("csrf", &csrf),
-                ("idempotency_key", &key),
-                ("version", &version),
-                ("to", "2027-03-31"),
-                ("reason", "Trainers <booked> late"),
-            ],
-        )
-        .await;
+    let late = [("to", "2027-03-31"), ("reason", "Trainers <booked> late")];
+    let refused = browser.submit(&page, url, &late).await;
     assert_eq!(refused.status, 409, "{}", refused.html);
-    assert!(
-        refused.html.contains("is already forecast for 2027-03-31"),
-        "the rule is shown: {}",
-        refused.html
-    );
+    // The rule is shown.
+    refused.assert_shows("is already forecast for 2027-03-31");
     assert!(
         refused.html.contains("Trainers &lt;booked&gt; late")
             || refused.html.contains("Trainers &#60;booked&#62; late"),
         "what was typed is kept, escaped"
     );
-    assert!(
-        refused.html.contains("aria-invalid=\"true\""),
-        "the field is marked"
-    );
+    // The field is marked.
+    refused.assert_shows("aria-invalid=\"true\"");
 
-    let corrected = browser
-        .post(
-            url,
-            &[
-                ("csrf", &csrf),
-                ("idempotency_key", &key),
-                ("version", &version),
-                ("to", "2027-04-30"),
-                ("reason", "Trainers booked late"),
-            ],
-        )
-        .await;
+    let later = [("to", "2027-04-30"), ("reason", "Trainers booked late")];
+    let corrected = browser.submit(&page, url, &later).await;
     assert_eq!(corrected.status, 303, "{}", corrected.html);
-    let page = browser.get(&corrected.location.unwrap()).await;
+    let after = browser.get(&corrected.location.unwrap()).await;
+    after.assert_shows("Replanned from 2027-03-31 to 2027-04-30: Trainers booked late");
     assert!(
-        page.html
-            .contains("Replanned from 2027-03-31 to 2027-04-30: Trainers booked late")
-    );
-    assert!(
-        page.html.matches("test-recorder").count() >= 3,
+        after.html.matches("test-recorder").count() >= 3,
         "every change carries the recorder's name"
     );
 
     // The same form sent again with an old version is refused, not applied twice.
-    let stale = browser
-        .post(
-            url,
-            &[
-                ("csrf", &csrf),
-                ("idempotency_key", "another-key"),
-                ("version", &version),
-                ("to", "2027-05-31"),
-                ("reason", "x"),
-            ],
-        )
-        .await;
+    let again = [
+        ("idempotency_key", "another-key"),
+        ("to", "2027-05-31"),
+        ("reason", "x"),
+    ];
+    let stale = browser.submit(&page, url, &again).await;
     assert_eq!(stale.status, 412, "{}", stale.html);
 
     // Without the CSRF token nothing is recorded.
-    let before = app.stream().stream_last_seq().await.unwrap();
+    let before = app.last_seq().await;
     let forged = browser
         .post(url, &[("to", "2027-06-30"), ("reason", "forged")])
         .await;
     assert_eq!(forged.status, 403);
-    assert_eq!(app.stream().stream_last_seq().await.unwrap(), before);
+    assert_eq!(app.last_seq().await, before);
 
     // Signing out ends the session: the old cookie no longer works.
     let page = browser.get("/blueprints/wm").await;
-    let csrf = hidden(&page.html, "/sign-out", "csrf");
-    let out = browser.post("/sign-out", &[("csrf", &csrf)]).await;
+    let out = browser.submit(&page, "/sign-out", &[]).await;
     assert_eq!(out.status, 303);
     assert!(browser.cookie.is_none(), "the cookie is cleared");
     browser.cookie = Some(cookie);
@@ -240,38 +236,32 @@ async fn a_recorder_records_and_corrects_a_milestone_through_forms() {
         !after.html.contains("Signed in as test-recorder"),
         "the old session is gone"
     );
-    let _ = json!({});
 }
 
 #[tokio::test]
 async fn a_viewer_gets_no_forms_and_cannot_post() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
-    let mut browser = Browser::new(&app);
-    browser.sign_in(&app.tokens.viewer).await;
+    let app = TestApp::with_blueprint("wm").await;
+    let mut browser = Browser::signed_in(&app, &app.tokens.viewer).await;
     let page = browser.get("/blueprints/wm").await;
-    assert!(page.html.contains("test-viewer"));
+    page.assert_shows("test-viewer");
     assert!(
         !page.html.contains("action=\"/blueprints/wm/milestones\""),
         "no recording forms for a viewer"
     );
+    // The session's CSRF token, from the one form a viewer has.
     let csrf = hidden(&page.html, "/sign-out", "csrf");
-    let before = app.stream().stream_last_seq().await.unwrap();
-    let tried = browser
-        .post(
-            "/blueprints/wm/milestones",
-            &[
-                ("csrf", &csrf),
-                ("id", "x"),
-                ("title", "X"),
-                ("workstream", "skills"),
-                ("owner", "gds"),
-                ("due", "2027-01-01"),
-            ],
-        )
-        .await;
+    let before = app.last_seq().await;
+    let plan = [
+        ("csrf", csrf.as_str()),
+        ("id", "x"),
+        ("title", "X"),
+        ("workstream", "skills"),
+        ("owner", "gds"),
+        ("due", "2027-01-01"),
+    ];
+    let tried = browser.post("/blueprints/wm/milestones", &plan).await;
     assert_eq!(tried.status, 403, "{}", tried.html);
-    assert_eq!(app.stream().stream_last_seq().await.unwrap(), before);
+    assert_eq!(app.last_seq().await, before);
 }
 
 #[tokio::test]
@@ -301,10 +291,8 @@ async fn failed_sign_ins_are_limited_and_each_sign_in_gets_a_new_session() {
 
 #[tokio::test]
 async fn every_command_works_through_a_form() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
-    let mut browser = Browser::new(&app);
-    assert_eq!(browser.sign_in(&app.admin_token).await.status, 303);
+    let app = TestApp::with_blueprint("wm").await;
+    let mut browser = Browser::signed_in(&app, &app.admin_token).await;
     let page = browser.get("/").await;
     let csrf = hidden(&page.html, "/blueprints", "csrf");
     let steps: Vec<(&str, Vec<(&str, &str)>)> = vec![
@@ -488,9 +476,8 @@ async fn every_command_works_through_a_form() {
         let answer = browser.post(path, &form).await;
         assert_eq!(answer.status, 303, "{path}: {}", answer.html);
     }
-    let last = app.stream().stream_last_seq().await.unwrap();
     let summary = app
-        .get(&format!("/api/v1/blueprints/fb?min_seq={last}"))
+        .get_after(app.last_seq().await, "/api/v1/blueprints/fb")
         .await;
     assert_eq!(summary.body["status"], "closed");
     assert_eq!(summary.body["funding"]["money"]["disbursed"], 20_000_000u64);
@@ -503,11 +490,7 @@ async fn every_command_works_through_a_form() {
     assert_eq!(summary.body["commitments"]["withdrawn"], 1);
     assert_eq!(summary.body["targets"][0]["reported_value"], 22);
     let m = app.get("/api/v1/blueprints/fb/milestones/m").await;
-    assert_eq!(
-        m.body["history"].as_array().unwrap().len(),
-        7,
-        "every form left its event"
-    );
+    assert_eq!(m.history().len(), 7, "every form left its event");
 }
 
 /// A multipart form body, as a browser sends a file upload.
@@ -530,10 +513,8 @@ fn multipart(fields: &[(&str, &str)], file: &str) -> (String, Vec<u8>) {
 
 #[tokio::test]
 async fn a_csv_upload_is_checked_whole_and_reported_by_row() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
-    let mut browser = Browser::new(&app);
-    browser.sign_in(&app.tokens.recorder).await;
+    let app = TestApp::with_blueprint("wm").await;
+    let mut browser = Browser::signed_in(&app, &app.tokens.recorder).await;
     let page = browser.get("/blueprints/wm").await;
     let csrf = hidden(&page.html, "/blueprints/wm/import", "csrf");
     let mut csv = String::from("id,workstream,title,owner,due,depends_on\n");
@@ -550,25 +531,12 @@ async fn a_csv_upload_is_checked_whole_and_reported_by_row() {
         };
         csv.push_str(&format!("m{i},skills,Milestone {i},gds,{due},{deps}\n"));
     }
-    let upload = |csv: String, browser_csrf: String| {
-        let (content_type, body) =
-            multipart(&[("csrf", &browser_csrf), ("register", "milestones")], &csv);
-        (content_type, body)
-    };
-    let before = app.stream().stream_last_seq().await.unwrap();
-    let (ct, body) = upload(csv.clone(), csrf.clone());
-    let r = browser
-        .http
-        .post(format!("{}/blueprints/wm/import", app.base))
-        .header("content-type", ct)
-        .body(body);
-    let report = browser.send(r).await;
+    let import = "/blueprints/wm/import";
+    let file = |csv: &str| multipart(&[("csrf", &csrf), ("register", "milestones")], csv);
+    let before = app.last_seq().await;
+    let report = browser.upload(import, file(&csv)).await;
     assert_eq!(report.status, 422, "{}", report.html);
-    assert!(
-        report.html.contains("Nothing was recorded."),
-        "{}",
-        report.html
-    );
+    report.assert_shows("Nothing was recorded.");
     assert!(
         report
             .html
@@ -580,73 +548,39 @@ async fn a_csv_upload_is_checked_whole_and_reported_by_row() {
         report.html
     );
     assert_eq!(
-        app.stream().stream_last_seq().await.unwrap(),
+        app.last_seq().await,
         before,
         "a file with a bad row records nothing"
     );
 
     let fixed = csv.replace("2027-02-30", "2027-02-28");
-    let (ct, body) = upload(fixed.clone(), csrf.clone());
-    let r = browser
-        .http
-        .post(format!("{}/blueprints/wm/import", app.base))
-        .header("content-type", ct)
-        .body(body);
-    let report = browser.send(r).await;
+    let report = browser.upload(import, file(&fixed)).await;
     assert_eq!(report.status, 200, "{}", report.html);
-    assert!(
-        report
-            .html
-            .contains("50 rows: 50 recorded, 0 already recorded."),
-        "{}",
-        report.html
-    );
+    report.assert_shows("50 rows: 50 recorded, 0 already recorded.");
 
-    let (ct, body) = upload(fixed, csrf);
-    let r = browser
-        .http
-        .post(format!("{}/blueprints/wm/import", app.base))
-        .header("content-type", ct)
-        .body(body);
-    let again = browser.send(r).await;
-    assert!(
-        again
-            .html
-            .contains("50 rows: 0 recorded, 50 already recorded."),
-        "{}",
-        again.html
-    );
-    let last = app.stream().stream_last_seq().await.unwrap();
-    let m = app
-        .get(&format!(
-            "/api/v1/blueprints/wm/milestones/m20?min_seq={last}"
-        ))
+    let again = browser.upload(import, file(&fixed)).await;
+    again.assert_shows("50 rows: 0 recorded, 50 already recorded.");
+    let m20 = app
+        .get_after(app.last_seq().await, "/api/v1/blueprints/wm/milestones/m20")
         .await;
-    assert_eq!(m.body["depends_on"], json!(["m19"]));
-    assert_eq!(m.body["history"][0]["actor"], "test-recorder");
+    assert_eq!(m20.body["depends_on"], json!(["m19"]));
+    assert_eq!(m20.history()[0]["actor"], "test-recorder");
 }
 
 #[tokio::test]
 async fn an_upload_is_refused_before_its_file_is_read() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
+    let app = TestApp::with_blueprint("wm").await;
+    let import = "/blueprints/wm/import";
     // Anonymous: refused before the body is even parsed as a form.
-    let r = app
-        .http
-        .post(format!("{}/blueprints/wm/import", app.base))
-        .header("content-type", "text/plain")
-        .body("not a form at all")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 401);
+    let not_a_form = ("text/plain".to_owned(), b"not a form at all".to_vec());
+    let anonymous = Browser::new(&app).upload(import, not_a_form).await;
+    assert_eq!(anonymous.status, 401);
 
-    let mut browser = Browser::new(&app);
-    browser.sign_in(&app.tokens.recorder).await;
+    let mut browser = Browser::signed_in(&app, &app.tokens.recorder).await;
     let page = browser.get("/blueprints/wm").await;
     let csrf = hidden(&page.html, "/blueprints/wm/import", "csrf");
     let csv = "id,workstream,title,owner,due,depends_on\nm1,skills,One,gds,2027-03-01,\n";
-    let before = app.stream().stream_last_seq().await.unwrap();
+    let before = app.last_seq().await;
     // A file sent before the CSRF token is not read: the token decides whether it may be.
     let boundary = "waymark-test-boundary-7d1f";
     let body = format!(
@@ -654,25 +588,14 @@ async fn an_upload_is_refused_before_its_file_is_read() {
          --{boundary}\r\ncontent-disposition: form-data; name=\"file\"; filename=\"r.csv\"\r\n\r\n{csv}\r\n\
          --{boundary}\r\ncontent-disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}--\r\n"
     );
-    let r = browser
-        .http
-        .post(format!("{}/blueprints/wm/import", app.base))
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body);
-    let report = browser.send(r).await;
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    let report = browser
+        .upload(import, (content_type, body.into_bytes()))
+        .await;
     assert_eq!(report.status, 403, "{}", report.html);
     // A viewer's session may not import, and its file is not read either.
-    let mut viewer = Browser::new(&app);
-    viewer.sign_in(&app.tokens.viewer).await;
-    let (ct, body) = multipart(&[("csrf", "wrong"), ("register", "milestones")], csv);
-    let r = viewer
-        .http
-        .post(format!("{}/blueprints/wm/import", app.base))
-        .header("content-type", ct)
-        .body(body);
-    assert_eq!(viewer.send(r).await.status, 403);
-    assert_eq!(app.stream().stream_last_seq().await.unwrap(), before);
+    let mut viewer = Browser::signed_in(&app, &app.tokens.viewer).await;
+    let file = multipart(&[("csrf", "wrong"), ("register", "milestones")], csv);
+    assert_eq!(viewer.upload(import, file).await.status, 403);
+    assert_eq!(app.last_seq().await, before);
 }

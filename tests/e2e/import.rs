@@ -7,7 +7,6 @@ use cli::csvio::import::{self, CheckError, SendOptions};
 use cli::csvio::{Register, export};
 use proto::BlueprintId;
 use serde_json::json;
-use tempfile::TempDir;
 use tests::TestApp;
 
 async fn waymark(app: &TestApp, args: &[&str]) -> i32 {
@@ -17,28 +16,12 @@ async fn waymark(app: &TestApp, args: &[&str]) -> i32 {
     cli::main_with(cli::Cli::try_parse_from(argv).expect("valid arguments")).await
 }
 
-fn write(dir: &TempDir, name: &str, content: &str) -> PathBuf {
-    let path = dir.path().join(name);
-    std::fs::write(&path, content).expect("write the CSV file");
-    path
-}
-
 fn client(app: &TestApp) -> cli::client::ApiClient {
     cli::client::ApiClient::new(&app.base).with_token(Some(app.admin_token.clone()))
 }
 
 fn bp(id: &str) -> BlueprintId {
     BlueprintId::new(id).unwrap()
-}
-
-async fn last_seq(app: &TestApp) -> u64 {
-    app.stream().stream_last_seq().await.unwrap()
-}
-
-/// Waits until the read models show everything stored so far.
-async fn settled(app: &TestApp) {
-    let last = last_seq(app).await;
-    app.wait_for_checkpoint(last).await;
 }
 
 /// Sends a checked file through the library, to look at the totals.
@@ -63,13 +46,16 @@ fn path_str(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
+/// The stack with blueprint wm, and a file `name` holding `content`.
+async fn given_file(name: &str, content: &str) -> (TestApp, PathBuf) {
+    let app = TestApp::with_blueprint("wm").await;
+    let file = app.write_file(name, content);
+    (app, file)
+}
+
 #[tokio::test]
 async fn a_file_with_bad_rows_records_nothing_and_names_every_problem() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(
-        &dir,
+    let (app, file) = given_file(
         "milestones.csv",
         "id,workstream,title,owner,due,depends_on\n\
          academy,skills,GDS academy,gds,2027-03-31,\n\
@@ -78,8 +64,9 @@ async fn a_file_with_bad_rows_records_nothing_and_names_every_problem() {
          academy,skills,Again,gds,2027-03-31,\n\
          event,skills,OneTeamGov Midlands,gds,2027-05-31,academy;event\n\
          fine,skills,Fine,gds,2027-06-30,academy\n",
-    );
-    let before = last_seq(&app).await;
+    )
+    .await;
+    let before = app.last_seq().await;
 
     let Err(CheckError::Invalid(problems)) = import::check_file(Register::Milestones, &file) else {
         panic!("the file should be refused");
@@ -107,10 +94,10 @@ async fn a_file_with_bad_rows_records_nothing_and_names_every_problem() {
     )
     .await;
     assert_eq!(code, cli::EXIT_REJECTED);
-    assert_eq!(last_seq(&app).await, before, "nothing was sent");
+    assert_eq!(app.last_seq().await, before, "nothing was sent");
 
     // Unknown columns are named too.
-    let file = write(&dir, "pledges.csv", "id,sponsor,resource,amount,colour\n");
+    let file = app.write_file("pledges.csv", "id,sponsor,resource,amount,colour\n");
     let Err(CheckError::Invalid(problems)) = import::check_file(Register::Pledges, &file) else {
         panic!("the header should be refused");
     };
@@ -137,14 +124,11 @@ fn fifty_milestones() -> String {
 
 #[tokio::test]
 async fn fifty_milestones_are_recorded_once_however_often_the_file_is_imported() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(&dir, "milestones.csv", &fifty_milestones());
+    let (app, file) = given_file("milestones.csv", &fifty_milestones()).await;
     let args = ["import", "milestones", "--blueprint", "wm", path_str(&file)];
     assert_eq!(waymark(&app, &args).await, 0);
-    let after_first = last_seq(&app).await;
-    settled(&app).await;
+    let after_first = app.last_seq().await;
+    app.settle().await;
     let listed = app.get("/api/v1/blueprints/wm/milestones").await;
     let listed = listed.body.as_array().expect("a list");
     assert_eq!(listed.len(), 50);
@@ -167,22 +151,19 @@ async fn fifty_milestones_are_recorded_once_however_often_the_file_is_imported()
         ),
         (0, 50, 0, 0)
     );
-    assert_eq!(last_seq(&app).await, after_first, "nothing new stored");
+    assert_eq!(app.last_seq().await, after_first, "nothing new stored");
 }
 
 #[tokio::test]
 async fn a_dry_run_lists_the_rows_and_sends_nothing() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(
-        &dir,
+    let (app, file) = given_file(
         "pledges.csv",
         "id,sponsor,resource,amount,workstream,conditions\n\
          fund,gds,money,\"250,000\",,Illustrative\n\
          time,gds,staff_time,12.5,skills,\n",
-    );
-    let before = last_seq(&app).await;
+    )
+    .await;
+    let before = app.last_seq().await;
     let args = [
         "import",
         "pledges",
@@ -192,7 +173,7 @@ async fn a_dry_run_lists_the_rows_and_sends_nothing() {
         "--dry-run",
     ];
     assert_eq!(waymark(&app, &args).await, 0);
-    assert_eq!(last_seq(&app).await, before, "a dry run sends nothing");
+    assert_eq!(app.last_seq().await, before, "a dry run sends nothing");
 
     let checked = import::check_file(Register::Pledges, &file).unwrap();
     let mut out = Vec::new();
@@ -209,19 +190,16 @@ async fn a_dry_run_lists_the_rows_and_sends_nothing() {
          row 3: make pledge wm/time: sponsor gds, resource staff_time, amount 12.50, \
          workstream skills\n"
     );
-    assert_eq!(last_seq(&app).await, before);
+    assert_eq!(app.last_seq().await, before);
 }
 
 #[tokio::test]
 async fn rules_only_the_server_knows_are_reported_by_row_and_the_rest_is_recorded() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
+    let app = TestApp::with_blueprint("wm").await;
     let taken = app.plan_milestone("wm", "taken", "2027-01-31").await;
     assert_eq!(taken.status, 201, "{taken:?}");
-    settled(&app).await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(
-        &dir,
+    app.settle().await;
+    let file = app.write_file(
         "milestones.csv",
         "id,workstream,title,owner,due\n\
          good,skills,Good,gds,2027-03-31\n\
@@ -248,19 +226,18 @@ async fn rules_only_the_server_knows_are_reported_by_row_and_the_rest_is_recorde
         "{rejected:#?}"
     );
     // The CLI exits 3 when any row was refused; the recorded row is not recorded twice.
-    let before = last_seq(&app).await;
+    let before = app.last_seq().await;
     let code = waymark(
         &app,
         &["import", "milestones", "--blueprint", "wm", path_str(&file)],
     )
     .await;
     assert_eq!(code, cli::EXIT_REJECTED);
-    assert_eq!(last_seq(&app).await, before);
+    assert_eq!(app.last_seq().await, before);
 
     // Whether an amount may be zero is the service's rule: the file passes the checks, and the
     // service's refusal names the row and the column.
-    let pledges = write(
-        &dir,
+    let pledges = app.write_file(
         "pledges.csv",
         "id,sponsor,resource,amount\n\
          nothing,gds,money,0\n\
@@ -286,81 +263,74 @@ async fn rules_only_the_server_knows_are_reported_by_row_and_the_rest_is_recorde
 /// Records a little of everything through the API (not through an import), with replans and
 /// deliveries on top, so that the export reflects things an import never saw.
 async fn given_registers(app: &TestApp) {
-    let ok = |a: tests::Answer| assert!(a.status < 300, "{a:?}");
     for (id, due, deps) in [
         ("academy", "2027-03-31", json!([])),
         ("hub", "2027-04-30", json!(["academy"])),
         ("pipeline", "2027-06-30", json!(["academy", "hub"])),
     ] {
-        ok(app
-            .post(
-                "/api/v1/blueprints/wm/milestones",
-                json!({"id": id, "workstream": "skills", "title": format!("The {id}, \"quoted\"\nand on two lines"),
-                       "owner": "gds", "due": due, "depends_on": deps}),
-            )
-            .await);
+        app.record(
+            "/api/v1/blueprints/wm/milestones",
+            json!({"id": id, "workstream": "skills", "title": format!("The {id}, \"quoted\"\nand on two lines"),
+                   "owner": "gds", "due": due, "depends_on": deps}),
+        )
+        .await;
     }
-    ok(app
-        .post(
-            "/api/v1/blueprints/wm/milestones/hub/replan",
+    let wm = |path: &str| format!("/api/v1/blueprints/wm/{path}");
+    for (path, body) in [
+        (
+            "milestones/hub/replan",
             json!({"to": "2027-07-31", "reason": "building works"}),
-        )
-        .await);
-    ok(app
-        .post(
-            "/api/v1/blueprints/wm/commitments",
+        ),
+        (
+            "commitments",
             json!({"id": "secondees", "partner": "gds", "kind": "secondment", "description": "Two secondees",
-                   "quantity": 2, "unit": "people", "due": "2027-01-31"}),
-        )
-        .await);
-    ok(app
-        .post(
-            "/api/v1/blueprints/wm/commitments",
+                               "quantity": 2, "unit": "people", "due": "2027-01-31"}),
+        ),
+        (
+            "commitments",
             json!({"id": "hack", "partner": "gds", "kind": "event_hosting", "description": "A hack day, with lunch",
-                   "quantity": 1, "unit": "event", "due": "2027-02-28"}),
-        )
-        .await);
-    ok(app
-        .post(
-            "/api/v1/blueprints/wm/commitments/secondees/record-delivery",
+                               "quantity": 1, "unit": "event", "due": "2027-02-28"}),
+        ),
+        (
+            "commitments/secondees/record-delivery",
             json!({"quantity": 1}),
-        )
-        .await);
-    ok(app
-        .post(
-            "/api/v1/blueprints/wm/pledges",
+        ),
+        (
+            "pledges",
             json!({"id": "fund", "sponsor": "gds", "resource": "money", "amount": 25_000_050u64,
-                   "conditions": "Illustrative; subject to approval"}),
-        )
-        .await);
-    ok(app
-        .post(
-            "/api/v1/blueprints/wm/pledges",
+                           "conditions": "Illustrative; subject to approval"}),
+        ),
+        (
+            "pledges",
             json!({"id": "time", "sponsor": "gds", "resource": "staff_time", "amount": 1250u64,
-                   "workstream": "skills"}),
-        )
-        .await);
-    ok(app
-        .post(
-            "/api/v1/blueprints/wm/pledges/fund/confirm",
-            json!({"amount": 20_000_000u64}),
-        )
-        .await);
+                           "workstream": "skills"}),
+        ),
+        ("pledges/fund/confirm", json!({"amount": 20_000_000u64})),
+    ] {
+        app.record(&wm(path), body).await;
+    }
+}
+
+/// The `register` of blueprint `blueprint` as `waymark export` writes it, with its number of rows.
+async fn export_of(app: &TestApp, register: Register, blueprint: &str) -> (u64, String) {
+    let mut out = Vec::new();
+    let rows = export::export(&client(app), register, &bp(blueprint), &mut out)
+        .await
+        .unwrap();
+    (rows, String::from_utf8(out).unwrap())
 }
 
 #[tokio::test]
 async fn an_export_imports_back_without_recording_anything() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
+    let app = TestApp::with_blueprint("wm").await;
     // The second blueprint reuses organisation gds once the read models show it.
-    settled(&app).await;
+    app.settle().await;
     app.given_blueprint("copy").await;
     given_registers(&app).await;
-    settled(&app).await;
-    let dir = tempfile::tempdir().unwrap();
+    app.settle().await;
 
     for register in ["milestones", "commitments", "pledges"] {
-        let exported = dir.path().join(format!("{register}.csv"));
+        let exported = app.file_path(&format!("{register}.csv"));
         let code = waymark(
             &app,
             &[
@@ -386,13 +356,13 @@ async fn an_export_imports_back_without_recording_anything() {
         );
 
         // Into the same blueprint: everything is already there.
-        let before = last_seq(&app).await;
+        let before = app.last_seq().await;
         let report = import_report(&app, reg, "wm", &exported).await;
         assert_eq!(report.rejected, vec![], "{register}");
         assert_eq!(report.recorded, 0, "{register}");
         assert!(report.already_recorded >= 2, "{register}: {report:?}");
         assert_eq!(report.already_recorded, report.rows);
-        assert_eq!(last_seq(&app).await, before, "{register}: nothing new");
+        assert_eq!(app.last_seq().await, before, "{register}: nothing new");
         // Importing the same file twice is still nothing new.
         let code = waymark(
             &app,
@@ -400,37 +370,26 @@ async fn an_export_imports_back_without_recording_anything() {
         )
         .await;
         assert_eq!(code, 0);
-        assert_eq!(last_seq(&app).await, before, "{register}: nothing new");
+        assert_eq!(app.last_seq().await, before, "{register}: nothing new");
 
         // Into another blueprint: everything is recorded, and exports the same.
         let report = import_report(&app, reg, "copy", &exported).await;
         assert_eq!(report.rejected, vec![], "{register}");
         assert_eq!(report.recorded, report.rows, "{register}");
-        settled(&app).await;
-        let mut copied = Vec::new();
-        let n = export::export(&client(&app), reg, &bp("copy"), &mut copied)
-            .await
-            .unwrap();
-        assert_eq!(n, report.rows);
-        assert_eq!(String::from_utf8(copied).unwrap(), text, "{register}");
+        app.settle().await;
+        let (rows, copied) = export_of(&app, reg, "copy").await;
+        assert_eq!(rows, report.rows);
+        assert_eq!(copied, text, "{register}");
     }
 
     // Amounts come back in pounds and person-days; a milestone's due date is its baseline.
-    let mut out = Vec::new();
-    export::export(&client(&app), Register::Pledges, &bp("wm"), &mut out)
-        .await
-        .unwrap();
-    let out = String::from_utf8(out).unwrap();
+    let (_, out) = export_of(&app, Register::Pledges, "wm").await;
     assert!(
         out.contains("fund,gds,money,250000.50,,Illustrative; subject to approval\n"),
         "{out}"
     );
     assert!(out.contains("time,gds,staff_time,12.50,skills,\n"), "{out}");
-    let mut out = Vec::new();
-    export::export(&client(&app), Register::Milestones, &bp("wm"), &mut out)
-        .await
-        .unwrap();
-    let out = String::from_utf8(out).unwrap();
+    let (_, out) = export_of(&app, Register::Milestones, "wm").await;
     assert!(
         out.contains(
             "hub,skills,\"The hub, \"\"quoted\"\"\nand on two lines\",gds,academy,2027-04-30\n"

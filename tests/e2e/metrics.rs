@@ -54,8 +54,7 @@ fn value(samples: &[(String, f64)], series: &str) -> f64 {
 
 #[tokio::test]
 async fn metrics_parse_and_counters_move() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
+    let app = TestApp::with_blueprint("wm").await;
     let (status, before) = app.get_text("/metrics").await;
     assert_eq!(status, 200);
     let before = parse(&before);

@@ -139,8 +139,7 @@ async fn the_document_describes_exactly_the_routes_served() {
 
 #[tokio::test]
 async fn every_documented_write_body_is_accepted() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm-digital").await;
+    let app = TestApp::with_blueprint("wm-digital").await;
     let doc = document(&app).await;
     let mut posted = 0;
     for (method, path, op) in operations(&doc) {

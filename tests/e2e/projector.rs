@@ -1,35 +1,18 @@
 //! The projector resumes at its checkpoint after a restart, and quarantines what it cannot read.
 
-use proto::{Actor, Commit, Event, FORMAT_VERSION, MilestoneProgressReported, ThingRef};
+use proto::{Commit, MilestoneProgressReported};
 use serde_json::json;
 use tests::TestApp;
 
 fn progress_commit(bp: &str, id: &str, key: &str, percent: u8) -> Commit {
-    Commit {
-        format: FORMAT_VERSION,
-        thing: ThingRef::milestone(&bp.parse().unwrap(), &id.parse().unwrap()),
-        idempotency_key: key.to_owned(),
-        request_hash: None,
-        actor: Actor::named("test"),
-        recorded_at: chrono::Utc::now(),
-        events: vec![
-            Event::new(
-                &MilestoneProgressReported {
-                    percent,
-                    note: key.to_owned(),
-                }
-                .into(),
-                chrono::Utc::now().date_naive(),
-            )
-            .unwrap(),
-        ],
-    }
+    let note = key.to_owned();
+    let progress = MilestoneProgressReported { percent, note };
+    tests::commit(tests::milestone(bp, id), key, &[progress.into()])
 }
 
 #[tokio::test]
 async fn a_restarted_projector_resumes_at_its_checkpoint() {
-    let mut app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
+    let mut app = TestApp::with_blueprint("wm").await;
     app.plan_milestone("wm", "a", "2027-03-31").await;
     let b = app.plan_milestone("wm", "b", "2027-03-31").await;
     app.wait_for_checkpoint(b.seq()).await;
@@ -47,14 +30,8 @@ async fn a_restarted_projector_resumes_at_its_checkpoint() {
         matches!(one, Err(eventstore::AppendError::Conflict { .. })),
         "the sequence check guards offline writers too"
     );
-    let last_a = store
-        .reader()
-        .read_since(
-            &ThingRef::milestone(&"wm".parse().unwrap(), &"a".parse().unwrap()),
-            0,
-        )
-        .await
-        .unwrap();
+    let a = tests::milestone("wm", "a");
+    let last_a = store.reader().read_since(&a, 0).await.unwrap();
     let mut version = last_a.last().unwrap().seq;
     for (i, percent) in [10u8, 20, 30].into_iter().enumerate() {
         version = store
@@ -73,9 +50,7 @@ async fn a_restarted_projector_resumes_at_its_checkpoint() {
         "resumes from the stored checkpoint, not from zero"
     );
     app.wait_for_checkpoint(version).await;
-    let summary = app
-        .get(&format!("/api/v1/blueprints/wm?min_seq={version}"))
-        .await;
+    let summary = app.get_after(version, "/api/v1/blueprints/wm").await;
     assert_eq!(
         summary.body["milestones"]["planned"], 2,
         "counted once each: {:?}",
@@ -84,23 +59,20 @@ async fn a_restarted_projector_resumes_at_its_checkpoint() {
     let a = app.get("/api/v1/blueprints/wm/milestones/a").await;
     assert_eq!(a.body["percent"], 30);
     assert_eq!(
-        a.body["history"].as_array().unwrap().len(),
+        a.history().len(),
         4,
         "planned + three reports, nothing twice or skipped"
     );
 
     // And once more, with new writes through the API after the restart.
     let c = app.plan_milestone("wm", "c", "2027-03-31").await;
-    let summary = app
-        .get(&format!("/api/v1/blueprints/wm?min_seq={}", c.seq()))
-        .await;
+    let summary = app.get_after(c.seq(), "/api/v1/blueprints/wm").await;
     assert_eq!(summary.body["milestones"]["planned"], 3);
 }
 
 #[tokio::test]
 async fn unreadable_commits_are_quarantined_and_projection_goes_on() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
+    let app = TestApp::with_blueprint("wm").await;
     let js = app.jetstream();
     let garbage = js
         .publish(
@@ -118,13 +90,10 @@ async fn unreadable_commits_are_quarantined_and_projection_goes_on() {
 
     let later = app.plan_milestone("wm", "after", "2027-03-31").await;
     assert_eq!(later.status, 201, "{later:?}");
-    let m = app
-        .get(&format!(
-            "/api/v1/blueprints/wm/milestones/after?min_seq={}",
-            later.seq()
-        ))
+    let after = app
+        .get_after(later.seq(), "/api/v1/blueprints/wm/milestones/after")
         .await;
-    assert_eq!(m.status, 200, "later commits still project: {m:?}");
+    assert_eq!(after.status, 200, "later commits still project: {after:?}");
 
     let quarantined =
         projector::quarantined(&app.stack.as_ref().unwrap().dashboard.db.current()).unwrap();
@@ -148,32 +117,12 @@ async fn unreadable_commits_are_quarantined_and_projection_goes_on() {
 async fn reapplying_a_batch_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let db = projector::db::open(&dir.path().join("r.redb")).unwrap();
-    let org = Commit {
-        format: FORMAT_VERSION,
-        thing: ThingRef::organisation(&"gds".parse().unwrap()),
-        idempotency_key: "k".into(),
-        request_hash: None,
-        actor: Actor::named("t"),
-        recorded_at: chrono::Utc::now(),
-        events: vec![
-            Event::new(
-                &proto::OrganisationRegistered {
-                    name: "GDS".into(),
-                    org_type: proto::OrgType::CentralGovernment,
-                }
-                .into(),
-                chrono::Utc::now().date_naive(),
-            )
-            .unwrap(),
-        ],
+    let registered = proto::OrganisationRegistered {
+        name: "GDS".into(),
+        org_type: proto::OrgType::CentralGovernment,
     };
-    let received = projector::Received {
-        seq: 1,
-        subject: org.thing.subject(),
-        payload: org.encode().unwrap().into(),
-        pending: 0,
-        published_unix: 0,
-    };
+    let org = tests::commit(tests::organisation("gds"), "k", &[registered.into()]);
+    let received = tests::received(1, &org);
     let first = projector::apply_batch(&db, std::slice::from_ref(&received)).unwrap();
     let again = projector::apply_batch(&db, &[received]).unwrap();
     assert_eq!((first.applied, again.applied, again.skipped), (1, 0, 1));
@@ -185,18 +134,15 @@ async fn reapplying_a_batch_changes_nothing() {
             .len(),
         1
     );
-    let _ = json!({});
 }
 
 #[tokio::test]
 async fn rebuild_and_verify_agree_with_the_live_read_models() {
-    let mut app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
+    let mut app = TestApp::with_blueprint("wm").await;
     app.plan_milestone("wm", "a", "2027-03-31").await;
     let last = app
-        .post("/api/v1/blueprints/wm/milestones/a/start", json!({}))
-        .await
-        .seq();
+        .record("/api/v1/blueprints/wm/milestones/a/start", json!({}))
+        .await;
     app.wait_for_checkpoint(last).await;
     let live =
         projector::offline::digest(&app.stack.as_ref().unwrap().dashboard.db.current()).unwrap();
@@ -224,8 +170,7 @@ async fn rebuild_and_verify_agree_with_the_live_read_models() {
 
 #[tokio::test]
 async fn acknowledged_commits_survive_a_nats_server_crash() {
-    let mut app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
+    let mut app = TestApp::with_blueprint("wm").await;
     let before = app.plan_milestone("wm", "a", "2027-03-31").await.seq();
 
     // The server dies without warning and comes back on the same port and data folder.
@@ -251,9 +196,7 @@ async fn acknowledged_commits_survive_a_nats_server_crash() {
     assert!(after > before);
     // The projector starts a fresh consumer as soon as its connection is back.
     app.wait_for_checkpoint(after).await;
-    let summary = app
-        .get(&format!("/api/v1/blueprints/wm?min_seq={after}"))
-        .await;
+    let summary = app.get_after(after, "/api/v1/blueprints/wm").await;
     assert_eq!(summary.status, 200, "{summary:?}");
     assert_eq!(
         summary.body["milestones"]["planned"], 2,

@@ -70,7 +70,6 @@ async fn an_organisations_token_reaches_only_blueprints_it_is_part_of() {
                 gds,
                 &path,
                 json!({"id": "gds-fund", "sponsor": "gds", "resource": "money", "amount": 100}),
-                &[],
             )
             .await
         }

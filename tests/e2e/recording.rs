@@ -5,57 +5,54 @@ use tests::TestApp;
 
 #[tokio::test]
 async fn record_a_blueprint_and_read_it_back() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
+    let app = TestApp::with_blueprint("wm").await;
     let planned = app.plan_milestone("wm", "academy", "2027-03-31").await;
     assert_eq!(planned.status, 201, "{planned:?}");
     assert_eq!(
         planned.header("location"),
         Some("/api/v1/blueprints/wm/milestones/academy")
     );
-    let dep = app
-        .post(
-            "/api/v1/blueprints/wm/milestones",
+    // A write that makes a thing answers 201, one that changes it 200.
+    let steps = [
+        (
+            "milestones",
             json!({"id": "hub", "workstream": "skills", "title": "Hub opens", "owner": "gds", "due": "2027-06-30", "depends_on": ["academy"]}),
-        )
-        .await;
-    assert_eq!(dep.status, 201, "{dep:?}");
-    let started = app
-        .post("/api/v1/blueprints/wm/milestones/academy/start", json!({}))
-        .await;
-    assert_eq!(started.status, 200, "{started:?}");
-    let replanned = app
-        .post(
-            "/api/v1/blueprints/wm/milestones/academy/replan",
+            201,
+        ),
+        ("milestones/academy/start", json!({}), 200),
+        (
+            "milestones/academy/replan",
             json!({"to": "2027-05-31", "reason": "venue moved"}),
-        )
-        .await;
-    assert_eq!(replanned.status, 200, "{replanned:?}");
-    let commitment = app
-        .post(
-            "/api/v1/blueprints/wm/commitments",
+            200,
+        ),
+        (
+            "commitments",
             json!({"id": "secondees", "partner": "gds", "kind": "secondment", "description": "Two secondees", "quantity": 2, "unit": "people", "due": "2027-01-31"}),
-        )
-        .await;
-    assert_eq!(commitment.status, 201, "{commitment:?}");
-    let pledge = app
-        .post(
-            "/api/v1/blueprints/wm/pledges",
+            201,
+        ),
+        (
+            "pledges",
             json!({"id": "academy-fund", "sponsor": "gds", "resource": "money", "amount": 25_000_000u64, "conditions": "illustrative"}),
-        )
-        .await;
-    assert_eq!(pledge.status, 201, "{pledge:?}");
-    let confirmed = app
-        .post(
-            "/api/v1/blueprints/wm/pledges/academy-fund/confirm",
+            201,
+        ),
+        (
+            "pledges/academy-fund/confirm",
             json!({"amount": 20_000_000u64}),
-        )
-        .await;
-    let last = confirmed.seq();
+            200,
+        ),
+    ];
+    let mut seqs = Vec::new();
+    for (path, body, status) in steps {
+        let answer = app
+            .post(&format!("/api/v1/blueprints/wm/{path}"), body)
+            .await;
+        assert_eq!(answer.status, status, "{path}: {answer:?}");
+        seqs.push(answer.seq());
+    }
+    // The replan's commit, and the last: the confirmation's.
+    let (replanned, last) = (seqs[2], seqs[5]);
 
-    let summary = app
-        .get(&format!("/api/v1/blueprints/wm?min_seq={last}"))
-        .await;
+    let summary = app.get_after(last, "/api/v1/blueprints/wm").await;
     assert_eq!(summary.status, 200, "{summary:?}");
     let s = &summary.body;
     assert_eq!(s["milestones"]["in_progress"], 1);
@@ -67,7 +64,7 @@ async fn record_a_blueprint_and_read_it_back() {
     assert!(s["checkpoint"].as_u64().unwrap() >= last);
 
     let milestones = app
-        .get(&format!("/api/v1/blueprints/wm/milestones?min_seq={last}"))
+        .get_after(last, "/api/v1/blueprints/wm/milestones")
         .await;
     let list = milestones.body.as_array().expect("a list");
     assert_eq!(list.len(), 2);
@@ -77,12 +74,10 @@ async fn record_a_blueprint_and_read_it_back() {
     assert_eq!(academy["slippage_days"], 61);
 
     let one = app
-        .get(&format!(
-            "/api/v1/blueprints/wm/milestones/academy?min_seq={last}"
-        ))
+        .get_after(last, "/api/v1/blueprints/wm/milestones/academy")
         .await;
     assert_eq!(one.status, 200);
-    let history = one.body["history"].as_array().unwrap();
+    let history = one.history();
     assert_eq!(history.len(), 3);
     assert_eq!(history[2]["events"][0]["type"], "milestone.replanned");
     assert!(
@@ -93,16 +88,14 @@ async fn record_a_blueprint_and_read_it_back() {
     );
     assert_eq!(
         one.header("etag"),
-        Some(format!("\"{}\"", replanned.seq()).as_str())
+        Some(format!("\"{replanned}\"").as_str())
     );
 
     let commitments = app
-        .get(&format!("/api/v1/blueprints/wm/commitments?min_seq={last}"))
+        .get_after(last, "/api/v1/blueprints/wm/commitments")
         .await;
     assert_eq!(commitments.body[0]["id"], "secondees");
-    let pledges = app
-        .get(&format!("/api/v1/blueprints/wm/pledges?min_seq={last}"))
-        .await;
+    let pledges = app.get_after(last, "/api/v1/blueprints/wm/pledges").await;
     assert_eq!(pledges.body[0]["status"], "confirmed");
     let listed = app.get("/api/v1/blueprints").await;
     assert_eq!(listed.body[0]["id"], "wm");
@@ -110,23 +103,16 @@ async fn record_a_blueprint_and_read_it_back() {
 
 #[tokio::test]
 async fn a_rule_broken_is_a_named_rejection_and_nothing_is_written() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
+    let app = TestApp::with_blueprint("wm").await;
     app.plan_milestone("wm", "academy", "2026-03-31").await;
+    let academy = "/api/v1/blueprints/wm/milestones/academy";
     let done = app
-        .post(
-            "/api/v1/blueprints/wm/milestones/academy/complete",
-            json!({"on": "2026-01-15"}),
-        )
+        .post(&format!("{academy}/complete"), json!({"on": "2026-01-15"}))
         .await;
     assert_eq!(done.status, 200, "{done:?}");
-    let before = app.stream().stream_last_seq().await.unwrap();
-    let replan = app
-        .post(
-            "/api/v1/blueprints/wm/milestones/academy/replan",
-            json!({"to": "2026-09-30", "reason": "late"}),
-        )
-        .await;
+    let before = app.last_seq().await;
+    let late = json!({"to": "2026-09-30", "reason": "late"});
+    let replan = app.post(&format!("{academy}/replan"), late).await;
     assert_eq!(replan.status, 409, "{replan:?}");
     assert_eq!(replan.body["code"], "milestone.closed");
     assert_eq!(
@@ -137,13 +123,12 @@ async fn a_rule_broken_is_a_named_rejection_and_nothing_is_written() {
         replan.header("content-type"),
         Some("application/problem+json")
     );
-    assert_eq!(app.stream().stream_last_seq().await.unwrap(), before);
+    assert_eq!(app.last_seq().await, before);
 }
 
 #[tokio::test]
 async fn stale_if_match_is_refused() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
+    let app = TestApp::with_blueprint("wm").await;
     let planned = app.plan_milestone("wm", "academy", "2027-03-31").await;
     let version = planned.header("etag").unwrap().to_owned();
     let first = app
@@ -210,36 +195,30 @@ async fn a_write_with_no_service_running_is_a_503() {
 
 #[tokio::test]
 async fn history_says_what_changed_from_what_to_what_and_why() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
-    app.post(
+    let app = TestApp::with_blueprint("wm").await;
+    let secondees = "/api/v1/blueprints/wm/commitments/secondees";
+    app.record(
         "/api/v1/blueprints/wm/commitments",
         json!({"id": "secondees", "partner": "gds", "kind": "secondment", "description": "Two secondees", "quantity": 2, "unit": "people", "due": "2027-01-31"}),
     )
     .await;
-    app.post(
-        "/api/v1/blueprints/wm/commitments/secondees/record-delivery",
+    app.record(
+        &format!("{secondees}/record-delivery"),
         json!({"quantity": 1}),
     )
     .await;
     let amended = app
-        .post(
-            "/api/v1/blueprints/wm/commitments/secondees/amend",
+        .record(
+            &format!("{secondees}/amend"),
             json!({"quantity": 3, "due": "2027-02-28", "reason": "A third secondee offered"}),
         )
         .await;
     let renamed = app
-        .post("/api/v1/organisations/gds/rename", json!({"name": "GDS"}))
+        .record("/api/v1/organisations/gds/rename", json!({"name": "GDS"}))
         .await;
-    let last = renamed.seq().max(amended.seq());
-    let c = app
-        .get(&format!(
-            "/api/v1/blueprints/wm/commitments/secondees?min_seq={last}"
-        ))
-        .await;
-    let summaries: Vec<&str> = c.body["history"]
-        .as_array()
-        .unwrap()
+    let c = app.get_after(renamed.max(amended), secondees).await;
+    let summaries: Vec<&str> = c
+        .history()
         .iter()
         .map(|h| h["events"][0]["summary"].as_str().unwrap())
         .collect();
@@ -249,12 +228,7 @@ async fn history_says_what_changed_from_what_to_what_and_why() {
         "Amended quantity from 2 to 3 people and due date from 2027-01-31 to 2027-02-28: A third secondee offered"
     );
     let org = app.get("/api/v1/organisations/gds").await;
-    let last = org.body["history"]
-        .as_array()
-        .unwrap()
-        .last()
-        .unwrap()
-        .clone();
+    let last = org.history().last().unwrap().clone();
     assert_eq!(
         last["events"][0]["summary"],
         "Renamed from Government Digital Service to GDS"

@@ -50,7 +50,7 @@ impl Replica {
         self.registry
             .gather()
             .iter()
-            .find(|f| f.get_name() == "waymark_projector_commits_applied_total")
+            .find(|f| f.name() == "waymark_projector_commits_applied_total")
             .map_or(0, |f| f.get_metric()[0].get_counter().get_value() as u64)
     }
 

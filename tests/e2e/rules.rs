@@ -4,85 +4,79 @@
 use serde_json::{Value, json};
 use tests::TestApp;
 
-async fn ok(app: &TestApp, path: &str, body: Value) -> u64 {
-    let a = app.post(path, body).await;
-    assert!(a.status < 300, "setup {path}: {a:?}");
-    a.seq()
-}
-
 #[tokio::test]
 async fn every_rule_is_a_named_rejection_through_the_api() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
+    let app = TestApp::with_blueprint("wm").await;
     let bp = "/api/v1/blueprints/wm";
     let ms = "/api/v1/blueprints/wm/milestones";
     let cs = "/api/v1/blueprints/wm/commitments";
     let ps = "/api/v1/blueprints/wm/pledges";
-    ok(
-        &app,
+    // A milestone of blueprint wm, due 31 March 2027, in `workstream`, after `depends_on`.
+    let plan = |id: &str, workstream: &str, depends_on: &[&str]| json!({"id": id, "workstream": workstream, "title": id, "owner": "gds", "due": "2027-03-31", "depends_on": depends_on});
+    // A blueprint led by `lead` from `start` to `end`, for `funding_target` pence.
+    let draft = |id: &str, lead: &str, (start, end): (&str, &str), funding_target: u64| json!({"id": id, "title": "T", "lead_org": lead, "start_date": start, "target_end_date": end, "funding_target": funding_target});
+    let year = ("2026-01-01", "2026-12-31");
+    app.record(
         "/api/v1/organisations",
         json!({"id": "wmca", "name": "WMCA", "org_type": "combined_authority"}),
     )
     .await;
-    ok(
-        &app,
+    app.record(
         &format!("{bp}/add-workstream"),
         json!({"workstream": "old", "title": "Old", "lead_org": "gds"}),
     )
     .await;
-    ok(
-        &app,
+    app.record(
         &format!("{bp}/retire-workstream"),
         json!({"workstream": "old", "reason": "merged"}),
     )
     .await;
-    ok(
-        &app,
+    app.record(
         &format!("{bp}/set-target"),
         json!({"target": "roles", "title": "Roles", "unit": "roles", "target_value": 100}),
     )
     .await;
     for id in ["a", "done-m", "started-m"] {
-        ok(&app, ms, json!({"id": id, "workstream": "skills", "title": id, "owner": "gds", "due": "2027-03-31"})).await;
+        app.record(ms, plan(id, "skills", &[])).await;
     }
-    ok(
-        &app,
+    app.record(
         &format!("{ms}/done-m/complete"),
         json!({"on": "2026-01-01"}),
     )
     .await;
-    ok(&app, &format!("{ms}/started-m/start"), json!({})).await;
+    app.record(&format!("{ms}/started-m/start"), json!({}))
+        .await;
     let commitment = |id: &str| json!({"id": id, "partner": "gds", "kind": "secondment", "description": "d", "quantity": 2, "unit": "people", "due": "2027-01-31"});
-    ok(&app, cs, commitment("c1")).await;
-    ok(&app, cs, commitment("c-gone")).await;
-    ok(
-        &app,
+    app.record(cs, commitment("c1")).await;
+    app.record(cs, commitment("c-gone")).await;
+    app.record(
         &format!("{cs}/c-gone/withdraw"),
         json!({"reason": "no staff"}),
     )
     .await;
     let pledge = |id: &str| json!({"id": id, "sponsor": "gds", "resource": "money", "amount": 100});
     for id in ["p1", "p-full", "p-gone", "p-closed"] {
-        ok(&app, ps, pledge(id)).await;
+        app.record(ps, pledge(id)).await;
     }
     for id in ["p-full", "p-closed"] {
-        ok(&app, &format!("{ps}/{id}/confirm"), json!({"amount": 100})).await;
-        ok(&app, &format!("{ps}/{id}/disburse"), json!({"amount": 100})).await;
+        app.record(&format!("{ps}/{id}/confirm"), json!({"amount": 100}))
+            .await;
+        app.record(&format!("{ps}/{id}/disburse"), json!({"amount": 100}))
+            .await;
     }
-    ok(&app, &format!("{ps}/p-closed/close"), json!({})).await;
-    ok(
-        &app,
+    app.record(&format!("{ps}/p-closed/close"), json!({})).await;
+    app.record(
         &format!("{ps}/p-gone/withdraw"),
         json!({"reason": "budget cut"}),
     )
     .await;
     app.given_blueprint("shut").await;
-    let version = ok(
-        &app,
-        "/api/v1/blueprints/shut/close",
-        json!({"reason": "delivered"}),
-    )
-    .await;
+    let version = app
+        .record(
+            "/api/v1/blueprints/shut/close",
+            json!({"reason": "delivered"}),
+        )
+        .await;
 
     let long = "x".repeat(5000);
     let cases: Vec<(&str, String, Value, u16, &str)> = vec![
@@ -110,28 +104,28 @@ async fn every_rule_is_a_named_rejection_through_the_api() {
         (
             "draft twice",
             "/api/v1/blueprints".into(),
-            json!({"id": "wm", "title": "T", "lead_org": "gds", "start_date": "2026-01-01", "target_end_date": "2026-12-31", "funding_target": 1}),
+            draft("wm", "gds", year, 1),
             409,
             "blueprint.already_exists",
         ),
         (
             "end before start",
             "/api/v1/blueprints".into(),
-            json!({"id": "new", "title": "T", "lead_org": "gds", "start_date": "2026-12-31", "target_end_date": "2026-01-01", "funding_target": 1}),
+            draft("new", "gds", ("2026-12-31", "2026-01-01"), 1),
             422,
             "blueprint.end_before_start",
         ),
         (
             "lead not registered",
             "/api/v1/blueprints".into(),
-            json!({"id": "new", "title": "T", "lead_org": "nobody", "start_date": "2026-01-01", "target_end_date": "2026-12-31", "funding_target": 1}),
+            draft("new", "nobody", year, 1),
             404,
             "organisation.not_found",
         ),
         (
             "zero funding target",
             "/api/v1/blueprints".into(),
-            json!({"id": "new", "title": "T", "lead_org": "gds", "start_date": "2026-01-01", "target_end_date": "2026-12-31", "funding_target": 0}),
+            draft("new", "gds", year, 0),
             422,
             "input.not_positive",
         ),
@@ -145,7 +139,7 @@ async fn every_rule_is_a_named_rejection_through_the_api() {
         (
             "closed blueprint",
             "/api/v1/blueprints/shut/milestones".into(),
-            json!({"id": "x", "workstream": "skills", "title": "X", "owner": "gds", "due": "2027-01-01"}),
+            plan("x", "skills", &[]),
             409,
             "blueprint.closed",
         ),
@@ -173,7 +167,7 @@ async fn every_rule_is_a_named_rejection_through_the_api() {
         (
             "plan in a retired workstream",
             ms.into(),
-            json!({"id": "x", "workstream": "old", "title": "X", "owner": "gds", "due": "2027-01-01"}),
+            plan("x", "old", &[]),
             409,
             "workstream.retired",
         ),
@@ -201,28 +195,28 @@ async fn every_rule_is_a_named_rejection_through_the_api() {
         (
             "plan twice",
             ms.into(),
-            json!({"id": "a", "workstream": "skills", "title": "A", "owner": "gds", "due": "2027-01-01"}),
+            plan("a", "skills", &[]),
             409,
             "milestone.already_planned",
         ),
         (
             "unknown dependency",
             ms.into(),
-            json!({"id": "x", "workstream": "skills", "title": "X", "owner": "gds", "due": "2027-01-01", "depends_on": ["ghost"]}),
+            plan("x", "skills", &["ghost"]),
             404,
             "milestone.dependency_not_found",
         ),
         (
             "depends on itself",
             ms.into(),
-            json!({"id": "x", "workstream": "skills", "title": "X", "owner": "gds", "due": "2027-01-01", "depends_on": ["x"]}),
+            plan("x", "skills", &["x"]),
             422,
             "milestone.depends_on_itself",
         ),
         (
             "dependency twice",
             ms.into(),
-            json!({"id": "x", "workstream": "skills", "title": "X", "owner": "gds", "due": "2027-01-01", "depends_on": ["a", "a"]}),
+            plan("x", "skills", &["a", "a"]),
             422,
             "milestone.duplicate_dependency",
         ),
@@ -423,7 +417,7 @@ async fn every_rule_is_a_named_rejection_through_the_api() {
             "input.not_positive",
         ),
     ];
-    let before = app.stream().stream_last_seq().await.unwrap();
+    let before = app.last_seq().await;
     let mut failures = Vec::new();
     for (name, path, body, status, code) in &cases {
         let a = app.post(path, body.clone()).await;
@@ -463,11 +457,7 @@ async fn every_rule_is_a_named_rejection_through_the_api() {
         (bad_key.status, bad_key.body["code"].as_str()),
         (422, Some("command.idempotency_key"))
     );
-    assert_eq!(
-        app.stream().stream_last_seq().await.unwrap(),
-        before,
-        "no rejection wrote anything"
-    );
+    assert_eq!(app.last_seq().await, before, "no rejection wrote anything");
     let not_closed = app.post(&format!("{ps}/p-full/close"), json!({})).await;
     assert_eq!(
         not_closed.status, 200,

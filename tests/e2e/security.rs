@@ -14,8 +14,7 @@ fn no_redirect() -> reqwest::Client {
 
 #[tokio::test]
 async fn every_answer_carries_the_security_headers() {
-    let app = TestApp::spawn().await;
-    app.given_blueprint("wm").await;
+    let app = TestApp::with_blueprint("wm").await;
     for path in [
         "/",
         "/blueprints/wm",
@@ -121,7 +120,7 @@ async fn an_anonymous_write_is_refused_before_its_body_is_checked() {
         ),
         ("/api/v1/blueprints/wm/milestones/a/replan", json!({})),
     ] {
-        let answer = app.post_as(None, path, body, &[]).await;
+        let answer = app.post_as(None, path, body).await;
         assert_eq!(answer.status, 401, "{path}: {}", answer.body);
         assert_eq!(answer.body["code"], json!("auth.unauthenticated"), "{path}");
     }

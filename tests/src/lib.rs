@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use cli::natsserver::{self, NatsServer, NatsServerError};
 use cli::stack::Stack;
-use eventstore::{EventStore, NatsConfig, StreamReader};
+use eventstore::{EventStore, NatsConfig, Received, StreamReader};
+use proto::{Actor, Commit, Event, EventBody, FORMAT_VERSION, ThingRef};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -85,6 +86,55 @@ impl Answer {
             .as_u64()
             .unwrap_or_else(|| panic!("no seq in {self:?}"))
     }
+
+    /// The history of the thing read, oldest first.
+    pub fn history(&self) -> &[Value] {
+        self.body["history"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no history in {self:?}"))
+    }
+}
+
+/// Organisation `id`, as the stream names it.
+pub fn organisation(id: &str) -> ThingRef {
+    ThingRef::organisation(&id.parse().expect("an organisation id"))
+}
+
+/// Milestone `id` of blueprint `bp`, as the stream names it.
+pub fn milestone(bp: &str, id: &str) -> ThingRef {
+    ThingRef::milestone(
+        &bp.parse().expect("a blueprint id"),
+        &id.parse().expect("a milestone id"),
+    )
+}
+
+/// A commit of `events` on `thing`, as a service would append it: for tests that write to the
+/// stream behind the services' backs or feed the projector directly.
+pub fn commit(thing: ThingRef, key: &str, events: &[EventBody]) -> Commit {
+    let today = chrono::Utc::now().date_naive();
+    Commit {
+        format: FORMAT_VERSION,
+        thing,
+        idempotency_key: key.to_owned(),
+        request_hash: None,
+        actor: Actor::named("test"),
+        recorded_at: chrono::Utc::now(),
+        events: events
+            .iter()
+            .map(|e| Event::new(e, today).expect("the event encodes"))
+            .collect(),
+    }
+}
+
+/// `commit` as the projector receives it from the stream at `seq`.
+pub fn received(seq: u64, commit: &Commit) -> Received {
+    Received {
+        seq,
+        subject: commit.thing.subject(),
+        payload: commit.encode().expect("the commit encodes").into(),
+        pending: 0,
+        published_unix: 0,
+    }
 }
 
 /// Waymark running in-process against its own nats-server, with its own read-model file.
@@ -102,12 +152,34 @@ pub struct TestApp {
     pub http: reqwest::Client,
     /// Changes to the dashboard's defaults, applied at every start.
     configure: fn(&mut dashboard::DashboardConfig),
-    db_dir: TempDir,
+    /// The app's own temporary folder: its read models, its tokens, files the tests write.
+    dir: TempDir,
 }
 
 impl TestApp {
     pub async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
+    }
+
+    /// Like [`TestApp::spawn`], with blueprint `bp` published as [`TestApp::given_blueprint`]
+    /// records it.
+    pub async fn with_blueprint(bp: &str) -> Self {
+        let app = Self::spawn().await;
+        app.given_blueprint(bp).await;
+        app
+    }
+
+    /// Like [`TestApp::spawn`], with the demo `waymark dev` records (as of today) shown by the
+    /// read models.
+    pub async fn with_demo() -> Self {
+        let app = Self::spawn().await;
+        let client =
+            cli::client::ApiClient::new(&app.base).with_token(Some(app.admin_token.clone()));
+        cli::demo::record(&client, chrono::Utc::now().date_naive())
+            .await
+            .expect("the demo is recorded");
+        app.settle().await;
+        app
     }
 
     /// Like [`TestApp::spawn`], with the dashboard's settings changed by `configure`.
@@ -116,8 +188,8 @@ impl TestApp {
         let store = EventStore::open(&nats.config(), "test-harness")
             .await
             .expect("the harness connects");
-        let db_dir = tempfile::tempdir().expect("temporary folder");
-        let (admin_token, tokens) = TestTokens::write(&db_dir.path().join("tokens.json"));
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let (admin_token, tokens) = TestTokens::write(&dir.path().join("tokens.json"));
         let mut app = Self {
             admin_token,
             tokens,
@@ -127,14 +199,26 @@ impl TestApp {
             base: String::new(),
             http: reqwest::Client::new(),
             configure,
-            db_dir,
+            dir,
         };
         app.start_stack().await;
         app
     }
 
     pub fn db_path(&self) -> PathBuf {
-        self.db_dir.path().join("read-models.redb")
+        self.file_path("read-models.redb")
+    }
+
+    /// The path of a file `name` in the app's own temporary folder.
+    pub fn file_path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Writes `content` to a file `name` in the app's own temporary folder; returns its path.
+    pub fn write_file(&self, name: &str, content: &str) -> PathBuf {
+        let path = self.file_path(name);
+        std::fs::write(&path, content).expect("the file is written");
+        path
     }
 
     /// Starts (or restarts) the services and the dashboard on a new port, over the same data.
@@ -143,7 +227,7 @@ impl TestApp {
             .await
             .expect("bind");
         let mut config = dashboard::DashboardConfig::with_db(self.db_path());
-        config.tokens_file = Some(self.db_dir.path().join("tokens.json"));
+        config.tokens_file = Some(self.file_path("tokens.json"));
         (self.configure)(&mut config);
         let stack = cli::stack::start(&self.nats.config(), &config, listener)
             .await
@@ -166,6 +250,14 @@ impl TestApp {
     /// Reads of the stream, on the harness's connection.
     pub fn stream(&self) -> &StreamReader {
         self.store.reader()
+    }
+
+    /// The sequence of the last commit in the stream.
+    pub async fn last_seq(&self) -> u64 {
+        self.stream()
+            .stream_last_seq()
+            .await
+            .expect("the stream's last sequence")
     }
 
     /// JetStream on the harness's connection, for what no Waymark code does: publishing bytes
@@ -200,31 +292,41 @@ impl TestApp {
             .expect("projector alive");
     }
 
+    /// Waits until the projector has applied everything stored so far.
+    pub async fn settle(&self) {
+        self.wait_for_checkpoint(self.last_seq().await).await;
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> Answer {
         self.post_with(path, body, &[]).await
     }
 
     pub async fn post_with(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> Answer {
-        self.post_as(Some(&self.admin_token), path, body, headers)
-            .await
-    }
-
-    /// Posts with `token` (or none).
-    pub async fn post_as(
-        &self,
-        token: Option<&str>,
-        path: &str,
-        body: Value,
-        headers: &[(&str, &str)],
-    ) -> Answer {
-        let mut request = self.http.post(format!("{}{path}", self.base)).json(&body);
-        if let Some(t) = token {
-            request = request.bearer_auth(t);
-        }
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.admin_token)
+            .json(&body);
         for (k, v) in headers {
             request = request.header(*k, *v);
         }
         Self::answer(request.send().await.expect("request sent")).await
+    }
+
+    /// Posts with `token` (or none).
+    pub async fn post_as(&self, token: Option<&str>, path: &str, body: Value) -> Answer {
+        let mut request = self.http.post(format!("{}{path}", self.base)).json(&body);
+        if let Some(t) = token {
+            request = request.bearer_auth(t);
+        }
+        Self::answer(request.send().await.expect("request sent")).await
+    }
+
+    /// Posts a step of a test's setup, which must be accepted; returns its sequence.
+    pub async fn record(&self, path: &str, body: Value) -> u64 {
+        let answer = self.post(path, body).await;
+        assert!(answer.status < 300, "setup step {path} failed: {answer:?}");
+        answer.seq()
     }
 
     /// Posts raw bytes with a content type.
@@ -240,6 +342,19 @@ impl TestApp {
 
     pub async fn get(&self, path: &str) -> Answer {
         self.get_as(Some(&self.admin_token), path).await
+    }
+
+    /// Reads `path` once the read models show commit `seq` (read-your-writes through `min_seq`).
+    pub async fn get_after(&self, seq: u64, path: &str) -> Answer {
+        let join = if path.contains('?') { '&' } else { '?' };
+        self.get(&format!("{path}{join}min_seq={seq}")).await
+    }
+
+    /// The history of the thing at `path`, oldest first, once the read models show commit `seq`.
+    pub async fn history_after(&self, seq: u64, path: &str) -> Vec<Value> {
+        let thing = self.get_after(seq, path).await;
+        assert_eq!(thing.status, 200, "{thing:?}");
+        thing.history().to_vec()
     }
 
     /// Reads with `token` (or none).
@@ -279,43 +394,34 @@ impl TestApp {
     /// organisation as partner, and waits until the read models show it; returns the last
     /// sequence.
     pub async fn given_blueprint(&self, bp: &str) -> u64 {
-        let ok = |a: Answer| {
-            assert!(a.status < 300, "setup step failed: {a:?}");
-            a.seq()
-        };
         let org = self.get("/api/v1/organisations/gds").await;
         if org.status == 404 {
-            ok(self
-                .post("/api/v1/organisations", serde_json::json!({"id": "gds", "name": "Government Digital Service", "org_type": "central_government"}))
-                .await);
+            self.record("/api/v1/organisations", serde_json::json!({"id": "gds", "name": "Government Digital Service", "org_type": "central_government"}))
+                .await;
         }
-        ok(self
-            .post(
-                "/api/v1/blueprints",
-                serde_json::json!({
-                    "id": bp, "title": "West Midlands digital", "summary": "Join up teams", "lead_org": "gds",
-                    "start_date": "2026-01-01", "target_end_date": "2027-12-31", "funding_target": 100_000_000u64
-                }),
-            )
-            .await);
-        ok(self
-            .post(&format!("/api/v1/blueprints/{bp}/add-workstream"), serde_json::json!({"workstream": "skills", "title": "Skills pipeline", "lead_org": "gds"}))
-            .await);
-        ok(self
-            .post(
-                &format!("/api/v1/blueprints/{bp}/add-partner"),
-                serde_json::json!({"org": "gds"}),
-            )
-            .await);
-        let last = ok(self
-            .post(
-                &format!("/api/v1/blueprints/{bp}/publish"),
-                serde_json::json!({}),
-            )
-            .await);
+        self.record(
+            "/api/v1/blueprints",
+            serde_json::json!({
+                "id": bp, "title": "West Midlands digital", "summary": "Join up teams", "lead_org": "gds",
+                "start_date": "2026-01-01", "target_end_date": "2027-12-31", "funding_target": 100_000_000u64
+            }),
+        )
+        .await;
+        let at = |action: &str| format!("/api/v1/blueprints/{bp}/{action}");
+        self.record(&at("add-workstream"), serde_json::json!({"workstream": "skills", "title": "Skills pipeline", "lead_org": "gds"}))
+            .await;
+        self.record(&at("add-partner"), serde_json::json!({"org": "gds"}))
+            .await;
+        let last = self.record(&at("publish"), serde_json::json!({})).await;
         // Pages and reads without min_seq see the blueprint from here on.
         self.wait_for_checkpoint(last).await;
         last
+    }
+
+    /// Starts milestone `id` of blueprint `bp`; returns the sequence of its commit.
+    pub async fn start_milestone(&self, bp: &str, id: &str) -> u64 {
+        let path = format!("/api/v1/blueprints/{bp}/milestones/{id}/start");
+        self.record(&path, serde_json::json!({})).await
     }
 
     /// Plans a milestone in the `skills` workstream; returns the answer.

@@ -92,20 +92,30 @@ impl Handler for OrganisationHandler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use eventstore::Aggregate;
     use proto::{OrgId, OrgType};
 
-    fn given(events: &[EventBody]) -> OrganisationState {
-        let mut s = OrganisationState::default();
-        events.iter().for_each(|e| s.evolve(e));
-        s
+    /// What organisation gds answers to `action` after `history`.
+    fn then(
+        history: &[EventBody],
+        action: OrganisationAction,
+    ) -> Result<Vec<EventBody>, Rejection> {
+        let organisation = OrgId::new("gds").unwrap();
+        let command = OrganisationCommand {
+            organisation,
+            action,
+        };
+        decide(&command, &directory::testing::fold(history))
     }
 
-    fn cmd(action: OrganisationAction) -> OrganisationCommand {
-        OrganisationCommand {
-            organisation: OrgId::new("gds").unwrap(),
-            action,
+    fn register(name: &str, org_type: OrgType) -> OrganisationAction {
+        OrganisationAction::Register {
+            name: name.into(),
+            org_type,
         }
+    }
+
+    fn rename(name: &str) -> OrganisationAction {
+        OrganisationAction::Rename { name: name.into() }
     }
 
     fn registered() -> EventBody {
@@ -118,86 +128,52 @@ mod tests {
 
     #[test]
     fn register_a_new_organisation() {
-        let events = decide(
-            &cmd(OrganisationAction::Register {
-                name: " GDS ".into(),
-                org_type: OrgType::CentralGovernment,
-            }),
-            &given(&[]),
-        )
-        .unwrap();
-        assert_eq!(
-            events,
-            vec![
-                OrganisationRegistered {
-                    name: "GDS".into(),
-                    org_type: OrgType::CentralGovernment
-                }
-                .into()
-            ]
-        );
-    }
-
-    #[test]
-    fn register_twice_is_rejected() {
-        let err = decide(
-            &cmd(OrganisationAction::Register {
-                name: "GDS".into(),
-                org_type: OrgType::Other,
-            }),
-            &given(&[registered()]),
-        )
-        .unwrap_err();
-        assert_eq!(err.code, "organisation.already_registered");
-        assert!(err.message.contains("gds"));
-    }
-
-    #[test]
-    fn register_with_a_blank_name_is_rejected() {
-        let err = decide(
-            &cmd(OrganisationAction::Register {
-                name: "  ".into(),
-                org_type: OrgType::Other,
-            }),
-            &given(&[]),
-        )
-        .unwrap_err();
-        assert_eq!(err.code, "input.blank");
-        assert_eq!(err.field.as_deref(), Some("name"));
+        let events = then(&[], register(" GDS ", OrgType::CentralGovernment)).unwrap();
+        let gds = OrganisationRegistered {
+            name: "GDS".into(),
+            org_type: OrgType::CentralGovernment,
+        };
+        assert_eq!(events, vec![gds.into()]);
     }
 
     #[test]
     fn rename_a_registered_organisation() {
-        let events = decide(
-            &cmd(OrganisationAction::Rename { name: "GDS".into() }),
-            &given(&[registered()]),
-        )
-        .unwrap();
-        assert_eq!(
-            events,
-            vec![OrganisationRenamed { name: "GDS".into() }.into()]
-        );
+        let events = then(&[registered()], rename("GDS")).unwrap();
+        let renamed = OrganisationRenamed { name: "GDS".into() };
+        assert_eq!(events, vec![renamed.into()]);
     }
 
+    /// Each refusal is by its rule, on its field or with a message naming the organisation.
     #[test]
-    fn rename_an_unknown_organisation_is_rejected() {
-        let err = decide(
-            &cmd(OrganisationAction::Rename { name: "GDS".into() }),
-            &given(&[]),
-        )
-        .unwrap_err();
-        assert_eq!(err.code, "organisation.not_found");
-    }
-
-    #[test]
-    fn rename_to_the_same_name_is_rejected() {
-        let err = decide(
-            &cmd(OrganisationAction::Rename {
-                name: "Government Digital Service".into(),
-            }),
-            &given(&[registered()]),
-        )
-        .unwrap_err();
-        assert_eq!(err.code, "organisation.same_name");
+    fn every_refusal_names_its_rule() {
+        let same = "Government Digital Service";
+        for (history, action, code, field) in [
+            (
+                vec![registered()],
+                register("GDS", OrgType::Other),
+                "organisation.already_registered",
+                None,
+            ),
+            (
+                vec![],
+                register("  ", OrgType::Other),
+                "input.blank",
+                Some("name"),
+            ),
+            (vec![], rename("GDS"), "organisation.not_found", None),
+            (
+                vec![registered()],
+                rename(same),
+                "organisation.same_name",
+                None,
+            ),
+        ] {
+            let refusal =
+                directory::testing::refusal(then(&history, action), rules::ALL, code, field);
+            assert!(
+                field.is_some() || refusal.message.contains("gds"),
+                "{refusal:?}"
+            );
+        }
     }
 }

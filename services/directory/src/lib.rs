@@ -8,6 +8,7 @@
 pub mod blueprint;
 pub mod checks;
 pub mod organisation;
+pub mod testing;
 
 pub use blueprint::{BlueprintState, Target, Workstream};
 pub use checks::{
@@ -15,9 +16,7 @@ pub use checks::{
 };
 pub use organisation::OrganisationState;
 
-use std::sync::Arc;
-
-use eventstore::{Folded, StateCache, StoreError, StreamReader};
+use eventstore::{StateCache, StoreError, StreamReader};
 use proto::{BlueprintId, OrgId, ThingRef};
 
 /// Loads organisations and blueprints as of the last commit in the stream, so that a rule never
@@ -45,10 +44,12 @@ impl Directory {
         &self,
         reader: &StreamReader,
         org: &OrgId,
-    ) -> Result<Arc<Folded<OrganisationState>>, StoreError> {
-        self.organisations
+    ) -> Result<OrganisationState, StoreError> {
+        let folded = self
+            .organisations
             .load_fresh(reader, &ThingRef::organisation(org))
-            .await
+            .await?;
+        Ok(folded.state.clone())
     }
 
     /// The blueprint as of its last commit; not drafted if it has none.
@@ -56,9 +57,11 @@ impl Directory {
         &self,
         reader: &StreamReader,
         bp: &BlueprintId,
-    ) -> Result<Arc<Folded<BlueprintState>>, StoreError> {
-        self.blueprints
+    ) -> Result<BlueprintState, StoreError> {
+        let folded = self
+            .blueprints
             .load_fresh(reader, &ThingRef::blueprint(bp))
-            .await
+            .await?;
+        Ok(folded.state.clone())
     }
 }

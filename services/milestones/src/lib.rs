@@ -10,10 +10,7 @@ use directory::{
 };
 use eventstore::{Aggregate, EventStore, StateCache, StoreError, StreamReader};
 use proto::events::*;
-use proto::{
-    EventBody, MilestoneAction, MilestoneCommand, MilestoneId, OrgId, Rejection, ThingRef,
-    WorkstreamId, text,
-};
+use proto::{EventBody, MilestoneAction, MilestoneCommand, MilestoneId, Rejection, ThingRef, text};
 use service_runtime::{CommandMetrics, Handler, ServiceConfig, serve};
 
 /// The milestone rules, declared once; refusals are made from these and the rules reference lists
@@ -55,14 +52,11 @@ pub const MAX_DEPENDENCIES: usize = 32;
 
 pub use proto::MilestoneStatus;
 
-/// The folded state of one milestone.
+/// The folded state of one milestone: what its rules look at.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MilestoneState {
     /// None until planned.
     pub status: Option<MilestoneStatus>,
-    pub workstream: Option<WorkstreamId>,
-    pub owner: Option<OrgId>,
-    pub depends_on: Vec<MilestoneId>,
     /// The first due date ever planned; never changes.
     pub baseline: Option<NaiveDate>,
     /// The current due date.
@@ -70,8 +64,6 @@ pub struct MilestoneState {
     pub percent: u8,
     /// Whether it was ever started, so a reopened milestone returns to the right state.
     pub started: bool,
-    /// The status before it was closed (done or cancelled), for reopening.
-    pub status_before_close: Option<MilestoneStatus>,
     /// The current title.
     pub title: String,
 }
@@ -81,9 +73,6 @@ impl Aggregate for MilestoneState {
         match event {
             EventBody::MilestonePlanned(e) => {
                 self.status = Some(MilestoneStatus::Planned);
-                self.workstream = Some(e.workstream.clone());
-                self.owner = Some(e.owner.clone());
-                self.depends_on = e.depends_on.clone();
                 self.baseline = Some(e.due);
                 self.forecast = Some(e.due);
                 self.title = e.title.clone();
@@ -96,21 +85,16 @@ impl Aggregate for MilestoneState {
             EventBody::MilestoneProgressReported(e) => self.percent = e.percent,
             EventBody::MilestoneReplanned(e) => self.forecast = Some(e.to),
             EventBody::MilestoneCompleted(_) => {
-                self.status_before_close = self.status;
                 self.status = Some(MilestoneStatus::Done);
                 self.percent = 100;
             }
-            EventBody::MilestoneCancelled(_) => {
-                self.status_before_close = self.status;
-                self.status = Some(MilestoneStatus::Cancelled);
-            }
+            EventBody::MilestoneCancelled(_) => self.status = Some(MilestoneStatus::Cancelled),
             EventBody::MilestoneReopened(_) => {
                 self.status = Some(if self.started {
                     MilestoneStatus::InProgress
                 } else {
                     MilestoneStatus::Planned
                 });
-                self.status_before_close = None;
             }
             _ => {}
         }
@@ -364,12 +348,7 @@ impl Handler for MilestoneHandler {
         reader: &StreamReader,
         command: &MilestoneCommand,
     ) -> Result<MilestoneContext, StoreError> {
-        let blueprint = self
-            .directory
-            .blueprint(reader, &command.blueprint)
-            .await?
-            .state
-            .clone();
+        let blueprint = self.directory.blueprint(reader, &command.blueprint).await?;
         let mut ctx = MilestoneContext {
             blueprint,
             ..Default::default()
@@ -378,13 +357,7 @@ impl Handler for MilestoneHandler {
             owner, depends_on, ..
         } = &command.action
         {
-            ctx.owner = Some(
-                self.directory
-                    .organisation(reader, owner)
-                    .await?
-                    .state
-                    .clone(),
-            );
+            ctx.owner = Some(self.directory.organisation(reader, owner).await?);
             // Each dependency is a read of the stream; past the limit `decide` refuses anyway.
             for dep in depends_on.iter().take(MAX_DEPENDENCIES + 1) {
                 let folded = self

@@ -2,8 +2,9 @@
 
 use super::*;
 use directory::Workstream;
+use directory::testing::{fold, refusal};
 use proptest::prelude::*;
-use proto::{BlueprintId, BlueprintStatus, RejectionKind};
+use proto::{BlueprintId, BlueprintStatus, OrgId, RejectionKind, WorkstreamId};
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -11,48 +12,39 @@ fn d(s: &str) -> NaiveDate {
 
 const TODAY: &str = "2026-06-01";
 
+/// Blueprint wm-digital, published, with an active `skills` and a retired `old` workstream.
 fn open_blueprint() -> BlueprintState {
     let mut bp = BlueprintState {
         status: Some(BlueprintStatus::Published),
         title: "WM".into(),
         ..Default::default()
     };
-    bp.workstreams.insert(
-        WorkstreamId::new("skills").unwrap(),
-        Workstream {
-            title: "Skills".into(),
-            lead_org: OrgId::new("wmca").unwrap(),
-            retired: false,
-        },
-    );
-    bp.workstreams.insert(
-        WorkstreamId::new("old").unwrap(),
-        Workstream {
-            title: "Old".into(),
-            lead_org: OrgId::new("wmca").unwrap(),
-            retired: true,
-        },
-    );
+    for (id, title, retired) in [("skills", "Skills", false), ("old", "Old", true)] {
+        let lead_org = OrgId::new("wmca").unwrap();
+        let workstream = Workstream {
+            title: title.into(),
+            lead_org,
+            retired,
+        };
+        bp.workstreams
+            .insert(WorkstreamId::new(id).unwrap(), workstream);
+    }
     bp
 }
 
+/// The open blueprint, and `gds` registered as the owner a plan names.
 fn ctx() -> MilestoneContext {
     MilestoneContext {
         blueprint: open_blueprint(),
         owner: Some(OrganisationState {
             name: Some("GDS".into()),
-            org_type: Some(OrgType::CentralGovernment),
+            org_type: Some(proto::OrgType::CentralGovernment),
         }),
         dependencies: HashMap::new(),
     }
 }
 
-fn given(events: &[EventBody]) -> MilestoneState {
-    let mut s = MilestoneState::default();
-    events.iter().for_each(|e| s.evolve(e));
-    s
-}
-
+/// Milestone wm-digital/academy.
 fn when(action: MilestoneAction) -> MilestoneCommand {
     MilestoneCommand {
         blueprint: BlueprintId::new("wm-digital").unwrap(),
@@ -61,12 +53,9 @@ fn when(action: MilestoneAction) -> MilestoneCommand {
     }
 }
 
-fn then(state: &MilestoneState, action: MilestoneAction) -> Result<Vec<EventBody>, Rejection> {
-    decide(&when(action), state, &ctx(), d(TODAY))
-}
-
-fn rejected(state: &MilestoneState, action: MilestoneAction) -> Rejection {
-    then(state, action).expect_err("the command should be rejected")
+/// What milestone wm-digital/academy answers to `action` after `history`, today, in [`ctx`].
+fn then(history: &[EventBody], action: MilestoneAction) -> Result<Vec<EventBody>, Rejection> {
+    decide(&when(action), &fold(history), &ctx(), d(TODAY))
 }
 
 fn planned_event() -> EventBody {
@@ -80,14 +69,70 @@ fn planned_event() -> EventBody {
     .into()
 }
 
-fn plan() -> MilestoneAction {
+/// A plan in `workstream`, titled `title`, after `depends_on`, owned by gds and due on 30
+/// September 2026.
+fn plan_with(workstream: &str, title: &str, depends_on: Vec<MilestoneId>) -> MilestoneAction {
     MilestoneAction::Plan {
-        workstream: WorkstreamId::new("skills").unwrap(),
-        title: "GDS academy pop-up".into(),
+        workstream: WorkstreamId::new(workstream).unwrap(),
+        title: title.into(),
         owner: OrgId::new("gds").unwrap(),
-        depends_on: vec![],
+        depends_on,
         due: d("2026-09-30"),
     }
+}
+
+/// The plan that [`planned_event`] records.
+fn plan() -> MilestoneAction {
+    plan_with("skills", "GDS academy pop-up", vec![])
+}
+
+/// [`plan`], after the milestones `deps`.
+fn plan_after(deps: &[&str]) -> MilestoneAction {
+    let deps = deps.iter().map(|d| MilestoneId::new(*d).unwrap()).collect();
+    plan_with("skills", "GDS academy pop-up", deps)
+}
+
+fn progress(percent: u32, note: &str) -> MilestoneAction {
+    MilestoneAction::ReportProgress {
+        percent,
+        note: note.into(),
+    }
+}
+
+fn replan(to: &str, reason: &str) -> MilestoneAction {
+    MilestoneAction::Replan {
+        to: d(to),
+        reason: reason.into(),
+    }
+}
+
+fn complete(on: &str, evidence: Option<&str>) -> MilestoneAction {
+    MilestoneAction::Complete {
+        on: d(on),
+        evidence: evidence.map(Into::into),
+    }
+}
+
+fn cancel(reason: &str) -> MilestoneAction {
+    MilestoneAction::Cancel {
+        reason: reason.into(),
+    }
+}
+
+fn reopen(reason: &str) -> MilestoneAction {
+    MilestoneAction::Reopen {
+        reason: reason.into(),
+    }
+}
+
+fn retitle(title: &str) -> MilestoneAction {
+    MilestoneAction::Retitle {
+        title: title.into(),
+    }
+}
+
+fn planned() -> Vec<EventBody> {
+    vec![planned_event()]
 }
 
 fn started() -> Vec<EventBody> {
@@ -95,66 +140,144 @@ fn started() -> Vec<EventBody> {
 }
 
 fn done() -> Vec<EventBody> {
-    let mut e = started();
-    e.push(
-        MilestoneCompleted {
-            on: d("2026-05-01"),
-            evidence: None,
-        }
-        .into(),
-    );
-    e
+    let completed = MilestoneCompleted {
+        on: d("2026-05-01"),
+        evidence: None,
+    };
+    [started(), vec![completed.into()]].concat()
 }
 
 fn cancelled() -> Vec<EventBody> {
-    vec![
-        planned_event(),
-        MilestoneCancelled {
-            reason: "merged".into(),
-        }
-        .into(),
-    ]
+    let cancelled = MilestoneCancelled {
+        reason: "merged".into(),
+    };
+    vec![planned_event(), cancelled.into()]
 }
 
 #[test]
 fn plan_sets_baseline_and_forecast() {
-    let events = then(&given(&[]), plan()).unwrap();
+    let events = then(&[], plan()).unwrap();
     assert_eq!(events, vec![planned_event()]);
-    let s = given(&events);
+    let s: MilestoneState = fold(&events);
     assert_eq!(s.baseline, Some(d("2026-09-30")));
     assert_eq!(s.forecast, Some(d("2026-09-30")));
     assert_eq!(s.status, Some(MilestoneStatus::Planned));
 }
 
+/// Each refusal is by its rule, on the field it concerns; those whose message matters have
+/// tests of their own below.
 #[test]
-fn plan_twice_is_rejected() {
-    assert_eq!(
-        rejected(&given(&[planned_event()]), plan()).code,
-        "milestone.already_planned"
-    );
+fn every_refusal_names_its_rule() {
+    let many: Vec<String> = (0..=MAX_DEPENDENCIES).map(|i| format!("m{i}")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    for (history, action, code, field) in [
+        (planned(), plan(), "milestone.already_planned", None),
+        (
+            vec![],
+            plan_with("nope", "T", vec![]),
+            "workstream.not_found",
+            Some("workstream"),
+        ),
+        (
+            vec![],
+            plan_with("old", "T", vec![]),
+            "workstream.retired",
+            Some("workstream"),
+        ),
+        (
+            vec![],
+            plan_with("skills", " ", vec![]),
+            "input.blank",
+            Some("title"),
+        ),
+        (
+            vec![],
+            plan_after(&["venue"]),
+            "milestone.dependency_not_found",
+            Some("depends_on"),
+        ),
+        (
+            vec![],
+            plan_after(&["academy"]),
+            "milestone.depends_on_itself",
+            Some("depends_on"),
+        ),
+        (
+            vec![],
+            plan_after(&many),
+            "milestone.too_many_dependencies",
+            Some("depends_on"),
+        ),
+        (
+            started(),
+            MilestoneAction::Start {},
+            "milestone.already_started",
+            None,
+        ),
+        (done(), MilestoneAction::Start {}, "milestone.closed", None),
+        (
+            started(),
+            progress(101, ""),
+            "milestone.percent_out_of_range",
+            Some("percent"),
+        ),
+        (cancelled(), progress(10, ""), "milestone.closed", None),
+        (
+            started(),
+            replan("2026-12-01", ""),
+            "input.blank",
+            Some("reason"),
+        ),
+        (
+            started(),
+            replan("2026-09-30", "x"),
+            "milestone.replan_same_date",
+            Some("to"),
+        ),
+        (
+            started(),
+            complete("2026-06-02", None),
+            "milestone.completed_in_future",
+            Some("on"),
+        ),
+        (
+            started(),
+            complete(TODAY, Some("not a link")),
+            "input.not_a_link",
+            Some("evidence"),
+        ),
+        (done(), complete(TODAY, None), "milestone.closed", None),
+        (planned(), cancel(" "), "input.blank", Some("reason")),
+        (done(), cancel("x"), "milestone.closed", None),
+        (started(), reopen("x"), "milestone.not_closed", None),
+        (done(), reopen(""), "input.blank", Some("reason")),
+        (
+            planned(),
+            retitle("GDS academy pop-up"),
+            "milestone.same_title",
+            Some("title"),
+        ),
+        (vec![], retitle("T"), "milestone.not_found", None),
+    ] {
+        refusal(then(&history, action), rules::ALL, code, field);
+    }
 }
 
 #[test]
 fn plan_on_an_unknown_blueprint_is_rejected() {
     let mut c = ctx();
     c.blueprint = BlueprintState::default();
-    let err = decide(&when(plan()), &given(&[]), &c, d(TODAY)).unwrap_err();
-    assert_eq!(err.code, "blueprint.not_found");
-    assert_eq!(err.kind, RejectionKind::NotFound);
+    let err = decide(&when(plan()), &MilestoneState::default(), &c, d(TODAY));
+    refusal(err, rules::ALL, "blueprint.not_found", None);
 }
 
 #[test]
 fn any_command_on_a_closed_blueprint_is_rejected() {
     let mut c = ctx();
     c.blueprint.status = Some(BlueprintStatus::Closed);
-    let err = decide(
-        &when(MilestoneAction::Start {}),
-        &given(&[planned_event()]),
-        &c,
-        d(TODAY),
-    )
-    .unwrap_err();
-    assert_eq!(err.code, "blueprint.closed");
+    let start = when(MilestoneAction::Start {});
+    let err = decide(&start, &fold(&planned()), &c, d(TODAY));
+    let err = refusal(err, rules::ALL, "blueprint.closed", None);
     assert_eq!(
         err.message,
         "blueprint wm-digital is closed; it takes no new records"
@@ -162,247 +285,87 @@ fn any_command_on_a_closed_blueprint_is_rejected() {
 }
 
 #[test]
-fn plan_in_an_unknown_or_retired_workstream_is_rejected() {
-    let mut action = plan();
-    if let MilestoneAction::Plan { workstream, .. } = &mut action {
-        *workstream = WorkstreamId::new("nope").unwrap();
-    }
-    assert_eq!(rejected(&given(&[]), action).code, "workstream.not_found");
-    let mut action = plan();
-    if let MilestoneAction::Plan { workstream, .. } = &mut action {
-        *workstream = WorkstreamId::new("old").unwrap();
-    }
-    assert_eq!(rejected(&given(&[]), action).code, "workstream.retired");
-}
-
-#[test]
 fn plan_with_an_unregistered_owner_is_rejected() {
     let mut c = ctx();
     c.owner = Some(OrganisationState::default());
-    let err = decide(&when(plan()), &given(&[]), &c, d(TODAY)).unwrap_err();
-    assert_eq!(err.code, "organisation.not_found");
-    assert_eq!(err.field.as_deref(), Some("owner"));
+    let err = decide(&when(plan()), &MilestoneState::default(), &c, d(TODAY));
+    refusal(err, rules::ALL, "organisation.not_found", Some("owner"));
 }
 
 #[test]
-fn plan_with_a_blank_title_is_rejected() {
-    let mut action = plan();
-    if let MilestoneAction::Plan { title, .. } = &mut action {
-        *title = " ".into();
-    }
-    assert_eq!(rejected(&given(&[]), action).code, "input.blank");
-}
-
-#[test]
-fn dependencies_must_exist_be_distinct_and_not_self() {
+fn dependencies_are_planned_milestones_each_named_once() {
     let dep = MilestoneId::new("venue").unwrap();
-    let with_deps = |deps: Vec<MilestoneId>| {
-        let mut a = plan();
-        if let MilestoneAction::Plan { depends_on, .. } = &mut a {
-            *depends_on = deps;
-        }
-        a
-    };
-    assert_eq!(
-        rejected(&given(&[]), with_deps(vec![dep.clone()])).code,
-        "milestone.dependency_not_found"
-    );
-    assert_eq!(
-        rejected(
-            &given(&[]),
-            with_deps(vec![MilestoneId::new("academy").unwrap()])
-        )
-        .code,
-        "milestone.depends_on_itself"
-    );
-
     let mut c = ctx();
-    c.dependencies
-        .insert(dep.clone(), given(&[planned_event()]));
-    let ok = decide(
-        &when(with_deps(vec![dep.clone()])),
-        &given(&[]),
-        &c,
-        d(TODAY),
-    )
-    .unwrap();
-    assert!(matches!(&ok[0], EventBody::MilestonePlanned(p) if p.depends_on == vec![dep.clone()]));
-    let err = decide(
-        &when(with_deps(vec![dep.clone(), dep])),
-        &given(&[]),
-        &c,
-        d(TODAY),
-    )
-    .unwrap_err();
-    assert_eq!(err.code, "milestone.duplicate_dependency");
-}
-
-#[test]
-fn a_milestone_depends_on_a_bounded_number_of_others() {
-    let many: Vec<MilestoneId> = (0..=crate::MAX_DEPENDENCIES)
-        .map(|i| MilestoneId::new(format!("m{i}")).unwrap())
-        .collect();
-    let mut action = plan();
-    if let MilestoneAction::Plan { depends_on, .. } = &mut action {
-        *depends_on = many;
-    }
-    let err = rejected(&given(&[]), action);
-    assert_eq!(err.code, "milestone.too_many_dependencies");
-    assert_eq!(err.field.as_deref(), Some("depends_on"));
+    c.dependencies.insert(dep.clone(), fold(&planned()));
+    let state = MilestoneState::default();
+    let ok = decide(&when(plan_after(&["venue"])), &state, &c, d(TODAY)).unwrap();
+    assert!(matches!(&ok[0], EventBody::MilestonePlanned(p) if p.depends_on == vec![dep]));
+    let twice = decide(&when(plan_after(&["venue", "venue"])), &state, &c, d(TODAY));
+    refusal(
+        twice,
+        rules::ALL,
+        "milestone.duplicate_dependency",
+        Some("depends_on"),
+    );
 }
 
 #[test]
 fn commands_on_an_unknown_milestone_are_rejected() {
-    let err = rejected(&given(&[]), MilestoneAction::Start {});
-    assert_eq!(err.code, "milestone.not_found");
+    let err = refusal(
+        then(&[], MilestoneAction::Start {}),
+        rules::ALL,
+        "milestone.not_found",
+        None,
+    );
     assert_eq!(err.message, "milestone wm-digital/academy does not exist");
 }
 
 #[test]
 fn start_a_planned_milestone() {
     assert_eq!(
-        then(&given(&[planned_event()]), MilestoneAction::Start {}).unwrap(),
+        then(&planned(), MilestoneAction::Start {}).unwrap(),
         vec![MilestoneStarted {}.into()]
     );
 }
 
 #[test]
-fn start_twice_or_after_done_is_rejected() {
-    assert_eq!(
-        rejected(&given(&started()), MilestoneAction::Start {}).code,
-        "milestone.already_started"
-    );
-    assert_eq!(
-        rejected(&given(&done()), MilestoneAction::Start {}).code,
-        "milestone.closed"
-    );
-}
-
-#[test]
 fn report_progress_within_range() {
-    let events = then(
-        &given(&started()),
-        MilestoneAction::ReportProgress {
-            percent: 40,
-            note: "venue booked".into(),
-        },
-    )
-    .unwrap();
+    let reported = MilestoneProgressReported {
+        percent: 40,
+        note: "venue booked".into(),
+    };
     assert_eq!(
-        events,
-        vec![
-            MilestoneProgressReported {
-                percent: 40,
-                note: "venue booked".into()
-            }
-            .into()
-        ]
+        then(&started(), progress(40, "venue booked")).unwrap(),
+        vec![reported.into()]
     );
-    let err = rejected(
-        &given(&started()),
-        MilestoneAction::ReportProgress {
-            percent: 101,
-            note: String::new(),
-        },
-    );
-    assert_eq!(err.code, "milestone.percent_out_of_range");
-    assert_eq!(err.field.as_deref(), Some("percent"));
 }
 
 #[test]
 fn progress_on_a_planned_milestone_starts_it() {
-    let events = then(
-        &given(&[planned_event()]),
-        MilestoneAction::ReportProgress {
-            percent: 10,
-            note: String::new(),
-        },
-    )
-    .unwrap();
+    let events = then(&planned(), progress(10, "")).unwrap();
     assert_eq!(events[0], MilestoneStarted {}.into());
-    assert_eq!(
-        given(&[vec![planned_event()], events].concat()).status,
-        Some(MilestoneStatus::InProgress)
-    );
-}
-
-#[test]
-fn progress_on_a_closed_milestone_is_rejected() {
-    assert_eq!(
-        rejected(
-            &given(&cancelled()),
-            MilestoneAction::ReportProgress {
-                percent: 10,
-                note: String::new()
-            }
-        )
-        .code,
-        "milestone.closed"
-    );
+    let state: MilestoneState = fold(&[planned(), events].concat());
+    assert_eq!(state.status, Some(MilestoneStatus::InProgress));
 }
 
 #[test]
 fn replan_moves_the_forecast_and_keeps_the_baseline() {
-    let events = then(
-        &given(&started()),
-        MilestoneAction::Replan {
-            to: d("2026-12-01"),
-            reason: "venue".into(),
-        },
-    )
-    .unwrap();
-    assert_eq!(
-        events,
-        vec![
-            MilestoneReplanned {
-                from: d("2026-09-30"),
-                to: d("2026-12-01"),
-                reason: "venue".into()
-            }
-            .into()
-        ]
-    );
-    let s = given(&[started(), events].concat());
+    let events = then(&started(), replan("2026-12-01", "venue")).unwrap();
+    let replanned = MilestoneReplanned {
+        from: d("2026-09-30"),
+        to: d("2026-12-01"),
+        reason: "venue".into(),
+    };
+    assert_eq!(events, vec![replanned.into()]);
+    let s: MilestoneState = fold(&[started(), events].concat());
     assert_eq!(s.baseline, Some(d("2026-09-30")));
     assert_eq!(s.forecast, Some(d("2026-12-01")));
 }
 
 #[test]
-fn replan_needs_a_reason_and_a_new_date() {
-    assert_eq!(
-        rejected(
-            &given(&started()),
-            MilestoneAction::Replan {
-                to: d("2026-12-01"),
-                reason: "".into()
-            }
-        )
-        .code,
-        "input.blank"
-    );
-    assert_eq!(
-        rejected(
-            &given(&started()),
-            MilestoneAction::Replan {
-                to: d("2026-09-30"),
-                reason: "x".into()
-            }
-        )
-        .code,
-        "milestone.replan_same_date"
-    );
-}
-
-#[test]
 fn a_done_milestone_cannot_be_replanned() {
-    let err = rejected(
-        &given(&done()),
-        MilestoneAction::Replan {
-            to: d("2026-12-01"),
-            reason: "late".into(),
-        },
-    );
-    assert_eq!(err.code, "milestone.closed");
+    let err = then(&done(), replan("2026-12-01", "late"));
+    let err = refusal(err, rules::ALL, "milestone.closed", None);
     assert_eq!(
         err.message,
         "milestone wm-digital/academy is done; it cannot be replanned"
@@ -412,168 +375,70 @@ fn a_done_milestone_cannot_be_replanned() {
 
 #[test]
 fn complete_records_the_date_and_evidence() {
-    let events = then(
-        &given(&started()),
-        MilestoneAction::Complete {
-            on: d(TODAY),
-            evidence: Some("https://example.org/report".into()),
-        },
-    )
-    .unwrap();
+    let evidence = Some("https://example.org/report");
+    let completed = MilestoneCompleted {
+        on: d(TODAY),
+        evidence: evidence.map(Into::into),
+    };
     assert_eq!(
-        events,
-        vec![
-            MilestoneCompleted {
-                on: d(TODAY),
-                evidence: Some("https://example.org/report".into())
-            }
-            .into()
-        ]
+        then(&started(), complete(TODAY, evidence)).unwrap(),
+        vec![completed.into()]
     );
 }
 
 #[test]
 fn complete_a_planned_milestone_starts_it_in_the_same_commit() {
-    let events = then(
-        &given(&[planned_event()]),
-        MilestoneAction::Complete {
-            on: d(TODAY),
-            evidence: None,
-        },
-    )
-    .unwrap();
+    let events = then(&planned(), complete(TODAY, None)).unwrap();
     assert_eq!(events.len(), 2);
     assert_eq!(events[0], MilestoneStarted {}.into());
 }
 
 #[test]
-fn complete_in_the_future_or_with_a_bad_link_is_rejected() {
-    assert_eq!(
-        rejected(
-            &given(&started()),
-            MilestoneAction::Complete {
-                on: d("2026-06-02"),
-                evidence: None
-            }
-        )
-        .code,
-        "milestone.completed_in_future"
-    );
-    assert_eq!(
-        rejected(
-            &given(&started()),
-            MilestoneAction::Complete {
-                on: d(TODAY),
-                evidence: Some("not a link".into())
-            }
-        )
-        .code,
-        "input.not_a_link"
-    );
-}
-
-#[test]
-fn complete_twice_is_rejected() {
-    assert_eq!(
-        rejected(
-            &given(&done()),
-            MilestoneAction::Complete {
-                on: d(TODAY),
-                evidence: None
-            }
-        )
-        .code,
-        "milestone.closed"
-    );
-}
-
-#[test]
 fn cancel_an_open_milestone_with_a_reason() {
+    let cancelled = MilestoneCancelled {
+        reason: "merged".into(),
+    };
     assert_eq!(
-        then(
-            &given(&[planned_event()]),
-            MilestoneAction::Cancel {
-                reason: "merged".into()
-            }
-        )
-        .unwrap(),
-        vec![
-            MilestoneCancelled {
-                reason: "merged".into()
-            }
-            .into()
-        ]
-    );
-    assert_eq!(
-        rejected(
-            &given(&[planned_event()]),
-            MilestoneAction::Cancel { reason: " ".into() }
-        )
-        .code,
-        "input.blank"
-    );
-    assert_eq!(
-        rejected(
-            &given(&done()),
-            MilestoneAction::Cancel { reason: "x".into() }
-        )
-        .code,
-        "milestone.closed"
+        then(&planned(), cancel("merged")).unwrap(),
+        vec![cancelled.into()]
     );
 }
 
 #[test]
 fn reopen_returns_to_the_state_before_closing() {
-    let reopen = || MilestoneAction::Reopen {
-        reason: "evidence was wrong".into(),
-    };
-    let events = then(&given(&done()), reopen()).unwrap();
-    assert_eq!(
-        given(&[done(), events].concat()).status,
-        Some(MilestoneStatus::InProgress)
-    );
-    let events = then(&given(&cancelled()), reopen()).unwrap();
-    assert_eq!(
-        given(&[cancelled(), events].concat()).status,
-        Some(MilestoneStatus::Planned)
-    );
+    for (closed, before) in [
+        (done(), MilestoneStatus::InProgress),
+        (cancelled(), MilestoneStatus::Planned),
+    ] {
+        let events = then(&closed, reopen("evidence was wrong")).unwrap();
+        let state: MilestoneState = fold(&[closed, events].concat());
+        assert_eq!(state.status, Some(before));
+    }
 }
 
 #[test]
-fn reopen_an_open_milestone_or_without_reason_is_rejected() {
-    assert_eq!(
-        rejected(
-            &given(&started()),
-            MilestoneAction::Reopen { reason: "x".into() }
-        )
-        .code,
-        "milestone.not_closed"
-    );
-    assert_eq!(
-        rejected(
-            &given(&done()),
-            MilestoneAction::Reopen { reason: "".into() }
-        )
-        .code,
-        "input.blank"
-    );
+fn retitle_corrects_the_title_in_any_status() {
+    let retitled = MilestoneRetitled {
+        title: "GDS academy: first cohort".into(),
+    };
+    for history in [planned(), done(), cancelled()] {
+        let events = then(&history, retitle(" GDS academy: first cohort ")).unwrap();
+        assert_eq!(events, vec![retitled.clone().into()]);
+    }
 }
 
 fn any_action() -> impl Strategy<Value = MilestoneAction> {
     let date = (0i64..400).prop_map(|n| d("2026-01-01") + chrono::Days::new(n as u64));
     prop_oneof![
         Just(MilestoneAction::Start {}),
-        (0u32..150).prop_map(|percent| MilestoneAction::ReportProgress {
-            percent,
-            note: String::new()
-        }),
+        (0u32..150).prop_map(|percent| progress(percent, "")),
         date.clone().prop_map(|to| MilestoneAction::Replan {
             to,
             reason: "r".into()
         }),
         date.prop_map(|on| MilestoneAction::Complete { on, evidence: None }),
-        Just(MilestoneAction::Cancel { reason: "c".into() }),
-        Just(MilestoneAction::Reopen { reason: "o".into() }),
+        Just(cancel("c")),
+        Just(reopen("o")),
     ]
 }
 
@@ -582,9 +447,9 @@ proptest! {
     /// within 0 to 100.
     #[test]
     fn baseline_never_moves(actions in proptest::collection::vec(any_action(), 0..30)) {
-        let mut state = given(&[planned_event()]);
+        let mut state: MilestoneState = fold(&planned());
         for action in actions {
-            if let Ok(events) = then(&state, action) {
+            if let Ok(events) = decide(&when(action), &state, &ctx(), d(TODAY)) {
                 prop_assert!(!events.is_empty());
                 events.iter().for_each(|e| state.evolve(e));
             }
@@ -599,64 +464,17 @@ proptest! {
 #[test]
 fn allows_is_the_life_cycle_that_decide_enforces() {
     let mut ctx = ctx();
-    ctx.dependencies.insert(
-        MilestoneId::new("hub-lease").unwrap(),
-        given(&[planned_event()]),
-    );
+    let hub_lease = MilestoneId::new("hub-lease").unwrap();
+    ctx.dependencies.insert(hub_lease, fold(&planned()));
     let today = d("2027-12-31");
-    let states = [
-        given(&[]),
-        given(&[planned_event()]),
-        given(&started()),
-        given(&done()),
-        given(&cancelled()),
-    ];
-    for state in &states {
-        for spec in <MilestoneAction as proto::Actions>::SPECS {
-            let action: MilestoneAction = proto::spec::example(spec);
-            let outcome = decide(&when(action), state, &ctx, today);
-            assert_eq!(
-                outcome.is_ok(),
-                allows(state.status, spec.name),
-                "{:?} {}: {outcome:?}",
-                state.status,
-                spec.name
-            );
-        }
-    }
-}
-
-#[test]
-fn retitle_corrects_the_title_in_any_status_but_not_to_the_same() {
-    for state in [
-        given(&[planned_event()]),
-        given(&done()),
-        given(&cancelled()),
-    ] {
-        let events = then(
-            &state,
-            MilestoneAction::Retitle {
-                title: " GDS academy: first cohort ".into(),
-            },
-        )
-        .unwrap();
-        assert_eq!(
-            events,
-            vec![
-                MilestoneRetitled {
-                    title: "GDS academy: first cohort".into()
-                }
-                .into()
-            ]
-        );
-    }
-    let err = rejected(
-        &given(&[planned_event()]),
-        MilestoneAction::Retitle {
-            title: "GDS academy pop-up".into(),
-        },
+    let states: Vec<MilestoneState> = [vec![], planned(), started(), done(), cancelled()]
+        .iter()
+        .map(|history| fold(history))
+        .collect();
+    proto::spec::check_life_cycle(
+        &states,
+        |s: &MilestoneState| s.status,
+        allows,
+        |s, action: MilestoneAction| decide(&when(action), s, &ctx, today),
     );
-    assert_eq!(err.code, "milestone.same_title");
-    let err = rejected(&given(&[]), MilestoneAction::Retitle { title: "T".into() });
-    assert_eq!(err.code, "milestone.not_found");
 }
