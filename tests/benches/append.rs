@@ -10,10 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use proto::commands::CommandEnvelope;
-use proto::{
-    Actor, Commit, MilestoneAction, MilestoneCommand, MilestoneProgressReported, ThingRef,
-};
+use proto::{Commit, MilestoneAction, MilestoneCommand, MilestoneProgressReported, ThingRef};
 use serde_json::json;
 use tests::TestApp;
 
@@ -75,12 +72,9 @@ async fn main() {
         let start = Instant::now();
         for _ in 0..OPS {
             n += 1;
-            let envelope = CommandEnvelope {
-                idempotency_key: format!("bench-{n}"),
-                actor: Actor::named("bench"),
-                expected_version: None,
-                occurred_on: None,
-                command: MilestoneCommand {
+            let envelope = tests::envelope(
+                format!("bench-{n}"),
+                MilestoneCommand {
                     blueprint: "bench".parse().unwrap(),
                     milestone: "m".parse().unwrap(),
                     action: MilestoneAction::ReportProgress {
@@ -88,7 +82,7 @@ async fn main() {
                         note: "bench".into(),
                     },
                 },
-            };
+            );
             let reply = client
                 .request(
                     "waymark.cmd.milestone",

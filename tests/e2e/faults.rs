@@ -47,14 +47,7 @@ async fn an_unreadable_commit_is_named_and_an_operator_voids_it() {
     app.given_blueprint("wm").await;
     app.plan_milestone("wm", "academy", "2027-03-31").await;
     let subject = "waymark.evt.wm.milestone.academy";
-    let garbage = app
-        .jetstream()
-        .publish(subject, bytes::Bytes::from_static(b"\xc1\xc1 not msgpack"))
-        .await
-        .unwrap()
-        .await
-        .unwrap()
-        .sequence;
+    let garbage = app.publish_raw(subject, b"\xc1\xc1 not msgpack").await;
     let replan = || {
         app.post(
             "/api/v1/blueprints/wm/milestones/academy/replan",
@@ -251,16 +244,12 @@ async fn a_stalled_projector_fails_readiness_and_lag_keeps_growing() {
     assert!(why.contains("last error"), "the reason is given: {why}");
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let (_, metrics) = app.get_text("/metrics").await;
-    assert_eq!(
-        metric(&metrics, "waymark_projector_stalled"),
-        1,
-        "{metrics}"
-    );
-    assert_eq!(
-        metric(&metrics, "waymark_projector_lag_commits"),
-        1,
-        "{metrics}"
-    );
+    for (name, stuck) in [
+        ("waymark_projector_stalled", 1),
+        ("waymark_projector_lag_commits", 1),
+    ] {
+        assert_eq!(metric(&metrics, name), stuck, "{name}: {metrics}");
+    }
     assert!(
         metric(&metrics, "waymark_projector_lag_seconds") >= 2,
         "lag is the age of the waiting commit, measured while stalled: {metrics}"
@@ -288,16 +277,9 @@ async fn a_stalled_projector_fails_readiness_and_lag_keeps_growing() {
         .await;
     assert_eq!(m.status, 200, "the waiting commit was applied: {m:?}");
     let (_, metrics) = app.get_text("/metrics").await;
-    assert_eq!(
-        metric(&metrics, "waymark_projector_stalled"),
-        0,
-        "{metrics}"
-    );
-    assert_eq!(
-        metric(&metrics, "waymark_projector_lag_seconds"),
-        0,
-        "{metrics}"
-    );
+    for name in ["waymark_projector_stalled", "waymark_projector_lag_seconds"] {
+        assert_eq!(metric(&metrics, name), 0, "{name}: {metrics}");
+    }
 }
 
 /// Reads asking for a commit past the end of the stream share their checks of the stream's end:
@@ -356,67 +338,36 @@ async fn a_flood_of_reads_past_the_end_shares_its_checks() {
 /// rebuild is needed.
 #[tokio::test]
 async fn a_replay_applies_quarantined_commits_that_now_apply() {
-    use proto::{Actor, Commit, Event, FORMAT_VERSION, MilestonePlanned, ThingRef};
+    use proto::{EventBody, MilestonePlanned, MilestoneStarted};
     let app = TestApp::spawn().await;
     app.given_blueprint("wm").await;
-    let early = |id: &str, key: &str| Commit {
-        format: FORMAT_VERSION,
-        thing: ThingRef::milestone(&"late".parse().unwrap(), &id.parse().unwrap()),
-        idempotency_key: key.to_owned(),
-        request_hash: None,
-        actor: Actor::named("importer"),
-        recorded_at: chrono::Utc::now(),
-        events: vec![
-            Event::new(
-                &MilestonePlanned {
-                    workstream: "skills".parse().unwrap(),
-                    title: "Arrived before its blueprint".into(),
-                    owner: "gds".parse().unwrap(),
-                    depends_on: vec![],
-                    due: "2027-03-31".parse().unwrap(),
-                }
-                .into(),
-                chrono::Utc::now().date_naive(),
-            )
-            .unwrap(),
-        ],
+    let plan = || -> EventBody {
+        MilestonePlanned {
+            workstream: "skills".parse().unwrap(),
+            title: "Arrived before its blueprint".into(),
+            owner: "gds".parse().unwrap(),
+            depends_on: vec![],
+            due: "2027-03-31".parse().unwrap(),
+        }
+        .into()
     };
-    let early_seq = app
-        .store()
-        .append(&early("early", "e-1"), 0)
-        .await
-        .unwrap()
-        .seq;
-    let next_seq = app
-        .store()
-        .append(&early("next", "n-1"), 0)
-        .await
-        .unwrap()
-        .seq;
+    let early = |id: &str, key: &str| tests::commit(tests::milestone("late", id), key, &[plan()]);
+    let early_seq = app.append(&early("early", "e-1"), 0).await;
+    let next_seq = app.append(&early("next", "n-1"), 0).await;
     // On a live milestone: bytes no version reads, then a commit that applies after them.
     let planned = app
         .plan_milestone("wm", "academy", "2027-03-31")
         .await
         .seq();
     let blocked_seq = app
-        .jetstream()
-        .publish(
-            "waymark.evt.wm.milestone.academy",
-            bytes::Bytes::from_static(b"\xc1"),
-        )
-        .await
-        .unwrap()
-        .await
-        .unwrap()
-        .sequence;
-    let mut later = early("academy", "a-2");
-    later.thing = ThingRef::milestone(&"wm".parse().unwrap(), &"academy".parse().unwrap());
-    later.events[0] = Event::new(
-        &proto::MilestoneStarted {}.into(),
-        chrono::Utc::now().date_naive(),
-    )
-    .unwrap();
-    let later_seq = app.store().append(&later, blocked_seq).await.unwrap().seq;
+        .publish_raw("waymark.evt.wm.milestone.academy", b"\xc1")
+        .await;
+    let later = tests::commit(
+        tests::milestone("wm", "academy"),
+        "a-2",
+        &[MilestoneStarted {}.into()],
+    );
+    let later_seq = app.append(&later, blocked_seq).await;
     assert!(planned < blocked_seq);
     app.wait_for_checkpoint(later_seq).await;
     let listed = app.get("/api/v1/admin/quarantine").await;

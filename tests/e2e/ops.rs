@@ -245,15 +245,8 @@ async fn every_series_an_alert_or_a_panel_uses_is_exposed_with_its_labels() {
     // A rejection, and a thing with a commit no one reads, so those series exist too.
     app.post("/api/v1/blueprints/wm/milestones/nowhere/start", json!({}))
         .await;
-    app.jetstream()
-        .publish(
-            "waymark.evt.wm.milestone.later",
-            bytes::Bytes::from_static(b"\xc1"),
-        )
-        .await
-        .unwrap()
-        .await
-        .unwrap();
+    app.publish_raw("waymark.evt.wm.milestone.later", b"\xc1")
+        .await;
     let refused = app
         .post("/api/v1/blueprints/wm/milestones/later/start", json!({}))
         .await;

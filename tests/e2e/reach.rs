@@ -8,20 +8,12 @@ use tests::TestApp;
 async fn an_organisations_token_reaches_only_blueprints_it_is_part_of() {
     let app = TestApp::spawn().await;
     app.given_blueprint("wm").await;
-    app.post(
-        "/api/v1/organisations",
-        json!({"id": "wmca", "name": "West Midlands Combined Authority", "org_type": "combined_authority"}),
-    )
-    .await;
-    let drafted = app
-        .post(
-            "/api/v1/blueprints",
-            json!({"id": "wmca-plan", "title": "WMCA plan", "lead_org": "wmca",
-                   "start_date": "2026-01-01", "target_end_date": "2027-12-31", "funding_target": 100}),
-        )
-        .await;
-    assert_eq!(drafted.status, 201, "{drafted:?}");
-    app.wait_for_checkpoint(drafted.seq()).await;
+    let organisation = json!({"id": "wmca", "name": "WMCA", "org_type": "combined_authority"});
+    app.record("/api/v1/organisations", organisation).await;
+    let plan = json!({"id": "wmca-plan", "title": "WMCA plan", "lead_org": "wmca",
+        "start_date": "2026-01-01", "target_end_date": "2027-12-31", "funding_target": 100});
+    let drafted = app.record("/api/v1/blueprints", plan).await;
+    app.wait_for_checkpoint(drafted).await;
     let gds = Some(app.tokens.gds_partner.as_str());
 
     // Reads: another organisation's draft is not there for gds's token, nor for nobody.

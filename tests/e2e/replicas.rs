@@ -97,13 +97,7 @@ async fn replicas_agree_start_from_snapshots_and_rebuild_while_serving() {
     );
 
     // A snapshot of the serving replica, at one checkpoint.
-    let snapshot = app
-        .http
-        .get(format!("{}/api/v1/admin/snapshot", app.base))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap();
+    let snapshot = app.get_response("/api/v1/admin/snapshot").await;
     assert_eq!(snapshot.status(), 200);
     let at: u64 = snapshot.headers()["waymark-checkpoint"]
         .to_str()

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use eventstore::CommandSender;
-use proto::commands::{CommandEnvelope, MilestoneAction, MilestoneCommand};
-use proto::{Actor, Reply};
+use proto::Reply;
+use proto::commands::{MilestoneAction, MilestoneCommand};
 use tests::{TestNats, free_port};
 
 /// A binary built next to this test (`cargo test --workspace` builds every binary).
@@ -107,24 +107,20 @@ async fn a_service_names_the_thing_it_cannot_read() {
     .connect(nats.url())
     .await
     .unwrap();
-    let garbage = async_nats::jetstream::new(client)
-        .publish(subject, bytes::Bytes::from_static(b"\xc1 not a commit"))
-        .await
-        .unwrap()
-        .await
-        .unwrap()
-        .sequence;
-    let command = CommandEnvelope {
-        idempotency_key: "start-1".into(),
-        actor: Actor::named("test"),
-        expected_version: None,
-        occurred_on: None,
-        command: MilestoneCommand {
+    let garbage = tests::publish_raw(
+        &async_nats::jetstream::new(client),
+        subject,
+        b"\xc1 not a commit",
+    )
+    .await;
+    let command = tests::envelope(
+        "start-1",
+        MilestoneCommand {
             blueprint: "wm".parse().unwrap(),
             milestone: "academy".parse().unwrap(),
             action: MilestoneAction::Start {},
         },
-    };
+    );
     let reply = CommandSender::new(&reader, Duration::from_secs(10))
         .send(proto::ThingKind::Milestone, &command)
         .await

@@ -59,6 +59,33 @@ impl TestNats {
     }
 }
 
+/// A command envelope with a fresh idempotency key's worth of defaults: no expected version,
+/// dated today, from the actor `test`.
+pub fn envelope<C>(key: impl Into<String>, command: C) -> proto::commands::CommandEnvelope<C> {
+    proto::commands::CommandEnvelope {
+        idempotency_key: key.into(),
+        actor: proto::Actor::named("test"),
+        expected_version: None,
+        occurred_on: None,
+        command,
+    }
+}
+
+/// Publishes `payload` on `subject` through `js` and waits for the stream's acknowledgement;
+/// returns the stream sequence.
+pub async fn publish_raw(
+    js: &async_nats::jetstream::Context,
+    subject: &str,
+    payload: &'static [u8],
+) -> u64 {
+    js.publish(subject.to_owned(), bytes::Bytes::from_static(payload))
+        .await
+        .expect("published")
+        .await
+        .expect("acknowledged")
+        .sequence
+}
+
 /// A port that was free a moment ago on 127.0.0.1.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -366,14 +393,33 @@ impl TestApp {
         Self::answer(request.send().await.expect("request sent")).await
     }
 
-    pub async fn get_text(&self, path: &str) -> (u16, String) {
-        let r = self
-            .http
+    /// A read with the admin token, answered as it came (for bodies that are not JSON).
+    pub async fn get_response(&self, path: &str) -> reqwest::Response {
+        self.http
             .get(format!("{}{path}", self.base))
             .bearer_auth(&self.admin_token)
             .send()
             .await
-            .expect("request sent");
+            .expect("request sent")
+    }
+
+    /// Appends `commit` behind the services' backs, expecting its subject at `expected`; returns
+    /// its stream sequence.
+    pub async fn append(&self, commit: &Commit, expected: u64) -> u64 {
+        self.store
+            .append(commit, expected)
+            .await
+            .expect("appended")
+            .seq
+    }
+
+    /// Publishes `payload` on `subject` behind the services' backs; returns its stream sequence.
+    pub async fn publish_raw(&self, subject: &str, payload: &'static [u8]) -> u64 {
+        publish_raw(&self.jetstream(), subject, payload).await
+    }
+
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let r = self.get_response(path).await;
         let status = r.status().as_u16();
         (status, r.text().await.expect("body"))
     }

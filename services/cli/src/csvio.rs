@@ -35,6 +35,14 @@ impl Connection {
     pub fn client(&self) -> ApiClient {
         ApiClient::new(&self.url).with_token(self.token.clone())
     }
+
+    /// Asks for operator work that takes no fields (`POST path` with `{}`).
+    pub async fn operate(
+        &self,
+        path: &str,
+    ) -> Result<serde_json::Value, crate::client::ClientError> {
+        self.client().post(path, &serde_json::json!({}), path).await
+    }
 }
 
 /// The columns of each register, for `waymark import --help`: `id` and the fields of the action

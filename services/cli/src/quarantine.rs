@@ -51,29 +51,14 @@ pub async fn run(cmd: QuarantineCmd) -> Output {
                 .client()
                 .get("/api/v1/admin/quarantine")
                 .await;
-            match answer {
-                Ok(list) if !args.json => Output {
-                    code: 0,
-                    stdout: describe(&list),
-                    stderr: String::new(),
-                },
-                other => render_read(other, args.json),
-            }
+            told(answer, args.json, |list| (0, describe(list)))
         }
         QuarantineCmd::Replay(args) => {
             let answer = args
                 .connection
-                .client()
-                .post("/api/v1/admin/quarantine/replay", &json!({}), "replay")
+                .operate("/api/v1/admin/quarantine/replay")
                 .await;
-            match answer {
-                Ok(list) if !args.json => Output {
-                    code: 0,
-                    stdout: describe_replay(&list),
-                    stderr: String::new(),
-                },
-                other => render_read(other, args.json),
-            }
+            told(answer, args.json, |list| (0, describe_replay(list)))
         }
         QuarantineCmd::Void(args) => {
             let path = format!("/api/v1/admin/quarantine/{}/void", args.seq);
@@ -88,60 +73,69 @@ pub async fn run(cmd: QuarantineCmd) -> Output {
     }
 }
 
-/// A read's answer as JSON, or the error as `render` prints it.
-fn render_read(answer: Result<Value, crate::client::ClientError>, json: bool) -> Output {
+/// An operator command's answer: as the API gave it with `json`, else in `words` (an exit code
+/// and the text); a refusal as `render` prints it.
+pub fn told(
+    answer: Result<Value, crate::client::ClientError>,
+    json: bool,
+    words: impl FnOnce(&Value) -> (i32, String),
+) -> Output {
     match answer {
-        Ok(value) => Output {
-            code: 0,
-            stdout: format!("{value}\n"),
-            stderr: String::new(),
-        },
+        Ok(value) => {
+            let (code, text) = words(&value);
+            Output {
+                code,
+                stdout: if json { format!("{value}\n") } else { text },
+                stderr: String::new(),
+            }
+        }
         Err(e) => render(Err(e), json),
     }
 }
 
-/// One line per quarantined commit.
-fn describe(list: &Value) -> String {
+/// One line per entry of a list the API answered with, or `none` when it is empty.
+fn lines(list: &Value, none: &str, line: impl Fn(&Value, &str) -> String) -> String {
     let entries = list.as_array().map(Vec::as_slice).unwrap_or_default();
     if entries.is_empty() {
-        return "no commit is quarantined\n".to_owned();
+        return format!("{none}\n");
     }
     entries
         .iter()
         .map(|e| {
-            let void = match &e["voided"] {
-                Value::Null => String::new(),
-                v => format!(
-                    " — voided at commit {} by {}: {}",
-                    v["by_seq"],
-                    v["actor"].as_str().unwrap_or(""),
-                    v["reason"].as_str().unwrap_or("")
-                ),
-            };
-            format!(
-                "{} {}: {}{void}\n",
-                e["seq"],
-                e["subject"].as_str().unwrap_or(""),
-                e["reason"].as_str().unwrap_or("")
-            )
+            let said = line(e, e["subject"].as_str().unwrap_or(""));
+            format!("{} {said}\n", e["seq"])
         })
         .collect()
 }
 
+fn text(value: &Value) -> &str {
+    value.as_str().unwrap_or("")
+}
+
+/// One line per quarantined commit.
+fn describe(list: &Value) -> String {
+    lines(list, "no commit is quarantined", |e, subject| {
+        let void = match &e["voided"] {
+            Value::Null => String::new(),
+            v => format!(
+                " — voided at commit {} by {}: {}",
+                v["by_seq"],
+                text(&v["actor"]),
+                text(&v["reason"])
+            ),
+        };
+        format!("{subject}: {}{void}", text(&e["reason"]))
+    })
+}
+
 /// One line per commit a replay tried.
 fn describe_replay(list: &Value) -> String {
-    let entries = list.as_array().map(Vec::as_slice).unwrap_or_default();
-    if entries.is_empty() {
-        return "no quarantined commit to replay\n".to_owned();
-    }
-    entries
-        .iter()
-        .map(|e| {
-            let subject = e["subject"].as_str().unwrap_or("");
-            match e["reason"].as_str() {
-                None => format!("{} {subject}: applied\n", e["seq"]),
-                Some(reason) => format!("{} {subject}: still quarantined: {reason}\n", e["seq"]),
-            }
-        })
-        .collect()
+    lines(
+        list,
+        "no quarantined commit to replay",
+        |e, subject| match e["reason"].as_str() {
+            None => format!("{subject}: applied"),
+            Some(reason) => format!("{subject}: still quarantined: {reason}"),
+        },
+    )
 }

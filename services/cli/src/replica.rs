@@ -6,9 +6,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use serde_json::json;
 
 use crate::csvio::Connection;
+use crate::quarantine::told;
 use crate::record::{Output, render};
 
 #[derive(Debug, Subcommand)]
@@ -83,44 +83,32 @@ pub async fn run(cmd: ProjectorCmd) -> Output {
             }
         }
         ProjectorCmd::Verify(args) => {
-            let answer = args
-                .connection
-                .client()
-                .post("/api/v1/admin/verify", &json!({}), "verify")
-                .await;
-            match answer {
-                Ok(v) if args.json => said(if v["ok"] == true { 0 } else { 1 }, format!("{v}\n")),
-                Ok(v) if v["ok"] == true => said(
+            let answer = args.connection.operate("/api/v1/admin/verify").await;
+            told(answer, args.json, |v| match v["ok"] == true {
+                true => (
                     0,
                     format!(
                         "ok at checkpoint {}: digest {}\n",
                         v["checkpoint"], v["digest"]
                     ),
                 ),
-                Ok(v) => said(
+                false => (
                     1,
                     format!(
                         "mismatch at checkpoint {}: read models {}, fresh projection {}\n",
                         v["checkpoint"], v["digest"], v["fresh_digest"]
                     ),
                 ),
-                Err(e) => render(Err(e), args.json),
-            }
+            })
         }
         ProjectorCmd::Rebuild(args) => {
-            let answer = args
-                .connection
-                .client()
-                .post("/api/v1/admin/rebuild", &json!({}), "rebuild")
-                .await;
-            match answer {
-                Ok(v) if args.json => said(0, format!("{v}\n")),
-                Ok(v) => said(
+            let answer = args.connection.operate("/api/v1/admin/rebuild").await;
+            told(answer, args.json, |v| {
+                (
                     0,
                     format!("rebuilt and swapped in at checkpoint {}\n", v["checkpoint"]),
-                ),
-                Err(e) => render(Err(e), args.json),
-            }
+                )
+            })
         }
     }
 }

@@ -80,8 +80,7 @@ pub async fn replay(
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
     caller.require_operator()?;
-    require_json(&headers, &bytes)?;
-    let mut body = parse_body(&bytes)?;
+    let mut body = fields(&headers, &bytes, "a replay", &["seqs"])?;
     let only: Option<Vec<u64>> = match body.remove("seqs") {
         None | Some(Value::Null) => None,
         Some(Value::Array(seqs)) => Some(
@@ -99,25 +98,17 @@ pub async fn replay(
             ));
         }
     };
-    if let Some(unknown) = body.keys().next() {
-        return Err(ApiError::invalid(
-            Some(unknown.clone()),
-            format!("a replay has no field `{unknown}`; its only field is seqs"),
-        ));
-    }
     let entries = projector::replay::open_entries(&state.db.current())
         .map_err(|e| ApiError::internal("read the quarantine", e))?
         .into_iter()
         .filter(|e| only.as_ref().is_none_or(|seqs| seqs.contains(&e.seq)));
     let mut commits = Vec::new();
     for entry in entries {
-        let message = state.stream.message_at(entry.seq).await.map_err(|e| {
-            tracing::warn!(error = %e, seq = entry.seq, "failed to read a quarantined commit");
-            ApiError::unavailable(
-                "read.stream_unavailable",
-                "the event store cannot be reached to read the quarantined commits; retry shortly",
-            )
-        })?;
+        let message = state
+            .stream
+            .message_at(entry.seq)
+            .await
+            .map_err(stream_unavailable)?;
         if let Some(message) = message {
             commits.push(projector::Received {
                 seq: entry.seq,
@@ -129,10 +120,10 @@ pub async fn replay(
         }
     }
     let db = state.db.current();
-    let replayed = tokio::task::spawn_blocking(move || projector::replay::replay(&db, &commits))
-        .await
-        .map_err(|e| ApiError::internal("replay the quarantine", e))?
-        .map_err(|e| ApiError::internal("replay the quarantine", e))?;
+    let replayed = blocking("replay the quarantine", move || {
+        projector::replay::replay(&db, &commits)
+    })
+    .await?;
     Ok(Json(replayed).into_response())
 }
 
@@ -165,8 +156,7 @@ pub async fn void(
             format!("seq must be a stream sequence (a whole number from 1), not {seq:?}"),
         )
     })?;
-    require_json(&headers, &bytes)?;
-    let mut body = parse_body(&bytes)?;
+    let mut body = fields(&headers, &bytes, "a void", &["reason"])?;
     let reason = match body.remove("reason") {
         Some(Value::String(reason)) => reason,
         Some(_) => {
@@ -182,23 +172,11 @@ pub async fn void(
             ));
         }
     };
-    if let Some(unknown) = body.keys().next() {
-        return Err(ApiError::invalid(
-            Some(unknown.clone()),
-            format!("a void has no field `{unknown}`; its only field is reason"),
-        ));
-    }
     let message = state
         .stream
         .message_at(seq)
         .await
-        .map_err(|e| {
-            tracing::warn!(error = %e, seq, "failed to read the commit to void");
-            ApiError::unavailable(
-                "read.stream_unavailable",
-                "the event store cannot be reached to read the commit; retry shortly",
-            )
-        })?
+        .map_err(stream_unavailable)?
         .ok_or_else(|| {
             ApiError::not_found(
                 proto::commands::rules::VOID_NO_SUCH_COMMIT.code,
@@ -247,16 +225,14 @@ pub async fn snapshot(State(state): State<AppState>, caller: Caller) -> Result<R
         ".waymark-snapshot-{}.redb",
         uuid::Uuid::new_v4().simple()
     ));
-    let (checkpoint, bytes) = tokio::task::spawn_blocking(move || {
+    let (checkpoint, bytes) = blocking("take a snapshot", move || {
         let taken = projector::offline::snapshot(&db, &file)
             .map_err(projector::offline::OfflineError::from)
             .and_then(|checkpoint| Ok((checkpoint, std::fs::read(&file)?)));
         let _ = std::fs::remove_file(&file);
         taken
     })
-    .await
-    .map_err(|e| ApiError::internal("take a snapshot", e))?
-    .map_err(|e| ApiError::internal("take a snapshot", e))?;
+    .await?;
     let mut response = (
         [(axum::http::header::CONTENT_TYPE, "application/octet-stream")],
         bytes,
@@ -304,7 +280,7 @@ pub async fn verify(
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
     caller.require_operator()?;
-    no_fields(&headers, &bytes, "a verification")?;
+    fields(&headers, &bytes, "a verification", &[])?;
     let verified = projector::offline::verify_live(&state.db, &state.stream)
         .await
         .map_err(|e| offline_failed("verify the read models", e))?;
@@ -327,15 +303,45 @@ pub struct Rebuilt {
 #[serde(deny_unknown_fields)]
 pub struct EmptyBody {}
 
-fn no_fields(headers: &HeaderMap, bytes: &Bytes, what: &str) -> Result<(), ApiError> {
+/// The JSON object of a request's body, refused when it has a field not in `known`.
+fn fields(
+    headers: &HeaderMap,
+    bytes: &Bytes,
+    what: &str,
+    known: &[&str],
+) -> Result<serde_json::Map<String, Value>, ApiError> {
     require_json(headers, bytes)?;
-    if let Some(unknown) = parse_body(bytes)?.keys().next() {
+    let body = parse_body(bytes)?;
+    if let Some(unknown) = body.keys().find(|k| !known.contains(&k.as_str())) {
+        let takes = match known {
+            [] => "it takes no fields".to_owned(),
+            _ => format!("its fields are {}", known.join(", ")),
+        };
         return Err(ApiError::invalid(
             Some(unknown.clone()),
-            format!("{what} takes no fields, not `{unknown}`"),
+            format!("{what} has no field `{unknown}`; {takes}"),
         ));
     }
-    Ok(())
+    Ok(body)
+}
+
+/// Runs storage work off the async threads; its failure is an internal error logged under an id.
+async fn blocking<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
+    context: &str,
+    work: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::internal(context, e))?
+        .map_err(|e| ApiError::internal(context, e))
+}
+
+fn stream_unavailable(e: eventstore::StoreError) -> ApiError {
+    ApiError::unavailable_logged(
+        "read.stream_unavailable",
+        "the event store cannot be reached to read the commit; retry shortly",
+        e,
+    )
 }
 
 /// Rebuild the read models while they serve.
@@ -358,7 +364,7 @@ pub async fn rebuild(
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
     caller.require_operator()?;
-    no_fields(&headers, &bytes, "a rebuild")?;
+    fields(&headers, &bytes, "a rebuild", &[])?;
     let checkpoint = projector::offline::rebuild_live(&state.db, &state.stream)
         .await
         .map_err(|e| offline_failed("rebuild the read models", e))?;

@@ -7,6 +7,7 @@ use proto::{Commit, EventBody, ThingKind};
 use redb::{TableDefinition, WriteTransaction};
 use serde::{Serialize, de::DeserializeOwned};
 
+use crate::Received;
 use crate::db::{self, BLUEPRINT_LOG, BLUEPRINTS, DbError, HISTORY, ORGANISATIONS, QUARANTINE};
 use crate::describe::{Before, Described, describe};
 use crate::fold::{
@@ -91,6 +92,43 @@ pub fn apply_commit(
     Ok(())
 }
 
+/// Decodes and applies a commit as received from the stream; an undecodable one is unusable.
+pub(crate) fn apply_received(
+    txn: &WriteTransaction,
+    received: &Received,
+) -> Result<(), ApplyError> {
+    let commit = Commit::decode(&received.payload).map_err(|e| unusable(e.to_string()))?;
+    apply_commit(
+        txn,
+        received.seq,
+        &received.subject,
+        &commit,
+        &received.payload,
+    )
+}
+
+/// The quarantine entry of the commit at `seq`, if it has one.
+pub(crate) fn quarantine_entry(
+    txn: &WriteTransaction,
+    seq: u64,
+) -> Result<Option<QuarantineEntry>, DbError> {
+    use redb::ReadableTable;
+    match txn.open_table(QUARANTINE)?.get(seq)? {
+        Some(v) => Ok(Some(db::decode(v.value())?)),
+        None => Ok(None),
+    }
+}
+
+/// Stores `entry` as the quarantine entry of its commit.
+pub(crate) fn put_quarantine(
+    txn: &WriteTransaction,
+    entry: &QuarantineEntry,
+) -> Result<(), DbError> {
+    txn.open_table(QUARANTINE)?
+        .insert(entry.seq, db::encode(entry)?.as_slice())?;
+    Ok(())
+}
+
 /// A void changes no view: the commit it names was quarantined, so nothing of it was applied. Its
 /// quarantine entry records the void; the thing's history shows it.
 fn record_void(
@@ -99,13 +137,7 @@ fn record_void(
     commit: &Commit,
     void: &proto::CommitVoided,
 ) -> Result<(), ApplyError> {
-    use redb::ReadableTable;
-    let mut table = txn.open_table(QUARANTINE)?;
-    let entry: Option<QuarantineEntry> = match table.get(void.seq)? {
-        Some(v) => Some(db::decode(v.value())?),
-        None => None,
-    };
-    let Some(mut entry) = entry else {
+    let Some(mut entry) = quarantine_entry(txn, void.seq)? else {
         tracing::error!(seq, voided = void.seq, subject = %commit.thing.subject(),
             "a void names a commit the read models applied; rebuild them to pass over it");
         return Ok(());
@@ -116,7 +148,7 @@ fn record_void(
         actor: commit.actor.name.clone(),
         recorded_at: commit.recorded_at,
     });
-    table.insert(void.seq, db::encode(&entry)?.as_slice())?;
+    put_quarantine(txn, &entry)?;
     Ok(())
 }
 

@@ -20,6 +20,10 @@ pub const BLUEPRINT_LOG: TableDefinition<(&str, u64), &[u8]> =
 /// Keyed by stream sequence.
 pub const QUARANTINE: TableDefinition<u64, &[u8]> = TableDefinition::new("quarantine");
 
+/// The tables of views keyed by id.
+pub const VIEWS: [TableDefinition<&str, &[u8]>; 5] =
+    [ORGANISATIONS, BLUEPRINTS, MILESTONES, COMMITMENTS, PLEDGES];
+
 pub const CHECKPOINT_KEY: &str = "checkpoint";
 /// `META` key of the layout the tables were written in.
 pub const SCHEMA_KEY: &str = "schema";

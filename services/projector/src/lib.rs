@@ -28,7 +28,6 @@ use std::time::Duration;
 use chrono::Utc;
 use eventstore::StreamReader;
 use futures::StreamExt;
-use proto::Commit;
 use redb::{Database, ReadableTable};
 use tokio::sync::watch;
 
@@ -36,7 +35,7 @@ pub use db::DbError;
 pub use eventstore::Received;
 pub use metrics::ProjectorMetrics;
 
-use crate::apply::{ApplyError, apply_commit};
+use crate::apply::ApplyError;
 use crate::db::{CHECKPOINT_KEY, META, QUARANTINE};
 use crate::views::QuarantineEntry;
 
@@ -68,18 +67,7 @@ pub fn apply_batch(db: &Database, batch: &[Received]) -> Result<BatchOutcome, Db
                 outcome.skipped += 1;
                 continue;
             }
-            let result = Commit::decode(&received.payload)
-                .map_err(|e| ApplyError::Unusable(e.to_string()))
-                .and_then(|commit| {
-                    apply_commit(
-                        &txn,
-                        received.seq,
-                        &received.subject,
-                        &commit,
-                        &received.payload,
-                    )
-                });
-            match result {
+            match apply::apply_received(&txn, received) {
                 Ok(()) => outcome.applied += 1,
                 Err(ApplyError::Unusable(reason)) => {
                     tracing::warn!(seq = received.seq, subject = %received.subject, %reason, "commit quarantined");
@@ -90,8 +78,7 @@ pub fn apply_batch(db: &Database, batch: &[Received]) -> Result<BatchOutcome, Db
                         quarantined_at: Utc::now(),
                         voided: None,
                     };
-                    txn.open_table(QUARANTINE)?
-                        .insert(received.seq, db::encode(&entry)?.as_slice())?;
+                    apply::put_quarantine(&txn, &entry)?;
                     outcome.quarantined += 1;
                 }
                 Err(ApplyError::Db(e)) => return Err(e),

@@ -99,13 +99,7 @@ fn digest_in(txn: &redb::ReadTransaction) -> Result<(u64, String), DbError> {
         .map(|v| v.value())
         .unwrap_or(0);
     hasher.update(checkpoint.to_le_bytes());
-    for table in [
-        db::ORGANISATIONS,
-        db::BLUEPRINTS,
-        db::MILESTONES,
-        db::COMMITMENTS,
-        db::PLEDGES,
-    ] {
+    for table in db::VIEWS {
         hash_table(txn, table, &mut hasher)?;
     }
     let history = txn.open_table(db::HISTORY)?;
@@ -145,49 +139,35 @@ pub fn snapshot(db: &Database, out: &Path) -> Result<u64, DbError> {
         reason: e.to_string(),
     })?;
     let write = copy.begin_write()?;
-    let checkpoint = {
-        let meta = txn.open_table(db::META)?;
-        let mut to = write.open_table(db::META)?;
-        for entry in meta.iter()? {
-            let (k, v) = entry?;
-            to.insert(k.value(), v.value())?;
-        }
-        meta.get(db::CHECKPOINT_KEY)?
-            .map(|v| v.value())
-            .unwrap_or(0)
-    };
-    for table in [
-        db::ORGANISATIONS,
-        db::BLUEPRINTS,
-        db::MILESTONES,
-        db::COMMITMENTS,
-        db::PLEDGES,
-    ] {
-        let from = txn.open_table(table)?;
-        let mut to = write.open_table(table)?;
-        for entry in from.iter()? {
-            let (k, v) = entry?;
-            to.insert(k.value(), v.value())?;
-        }
+    copy_table(&txn, &write, db::META)?;
+    for table in db::VIEWS {
+        copy_table(&txn, &write, table)?;
     }
-    for table in [db::HISTORY, db::BLUEPRINT_LOG] {
-        let from = txn.open_table(table)?;
-        let mut to = write.open_table(table)?;
-        for entry in from.iter()? {
-            let (k, v) = entry?;
-            to.insert(k.value(), v.value())?;
-        }
-    }
-    {
-        let from = txn.open_table(db::QUARANTINE)?;
-        let mut to = write.open_table(db::QUARANTINE)?;
-        for entry in from.iter()? {
-            let (k, v) = entry?;
-            to.insert(k.value(), v.value())?;
-        }
-    }
+    copy_table(&txn, &write, db::HISTORY)?;
+    copy_table(&txn, &write, db::BLUEPRINT_LOG)?;
+    copy_table(&txn, &write, db::QUARANTINE)?;
+    let checkpoint = txn
+        .open_table(db::META)?
+        .get(db::CHECKPOINT_KEY)?
+        .map(|v| v.value())
+        .unwrap_or(0);
     write.commit()?;
     Ok(checkpoint)
+}
+
+/// Copies every row of `table` as `from` sees it into `to`.
+fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
+    from: &redb::ReadTransaction,
+    to: &redb::WriteTransaction,
+    table: TableDefinition<K, V>,
+) -> Result<(), DbError> {
+    let source = from.open_table(table)?;
+    let mut target = to.open_table(table)?;
+    for entry in source.iter()? {
+        let (k, v) = entry?;
+        target.insert(k.value(), v.value())?;
+    }
+    Ok(())
 }
 
 /// What a verification found: the live read models' digest at their checkpoint, and a fresh

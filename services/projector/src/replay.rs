@@ -6,12 +6,11 @@
 //! commit, so this is the usual case; otherwise the entry stays, saying that a rebuild is needed.
 //! A voided entry is never replayed.
 
-use proto::Commit;
 use redb::{Database, ReadableTable};
 
 use crate::Received;
-use crate::apply::{ApplyError, apply_commit};
-use crate::db::{self, DbError, HISTORY, QUARANTINE};
+use crate::apply::{ApplyError, apply_received, put_quarantine, quarantine_entry};
+use crate::db::{DbError, HISTORY, QUARANTINE};
 use crate::views::QuarantineEntry;
 
 /// What a replay did with one quarantined commit.
@@ -42,10 +41,7 @@ pub fn replay(db: &Database, commits: &[Received]) -> Result<Vec<Replayed>, DbEr
     let txn = db.begin_write()?;
     let mut out = Vec::new();
     for received in commits {
-        let entry: Option<QuarantineEntry> = match txn.open_table(QUARANTINE)?.get(received.seq)? {
-            Some(v) => Some(db::decode(v.value())?),
-            None => None,
-        };
+        let entry = quarantine_entry(&txn, received.seq)?;
         let Some(mut entry) = entry.filter(|e| e.voided.is_none()) else {
             continue;
         };
@@ -64,17 +60,7 @@ pub fn replay(db: &Database, commits: &[Received]) -> Result<Vec<Replayed>, DbEr
                     .to_owned(),
             ))
         } else {
-            Commit::decode(&received.payload)
-                .map_err(|e| ApplyError::Unusable(e.to_string()))
-                .and_then(|commit| {
-                    apply_commit(
-                        &txn,
-                        received.seq,
-                        &received.subject,
-                        &commit,
-                        &received.payload,
-                    )
-                })
+            apply_received(&txn, received)
         };
         match result {
             Ok(()) => {
@@ -89,8 +75,7 @@ pub fn replay(db: &Database, commits: &[Received]) -> Result<Vec<Replayed>, DbEr
             }
             Err(ApplyError::Unusable(reason)) => {
                 entry.reason.clone_from(&reason);
-                txn.open_table(QUARANTINE)?
-                    .insert(received.seq, db::encode(&entry)?.as_slice())?;
+                put_quarantine(&txn, &entry)?;
                 out.push(Replayed {
                     seq: received.seq,
                     subject: received.subject.clone(),

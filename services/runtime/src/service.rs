@@ -168,8 +168,8 @@ pub async fn serve<H: Handler>(
         .start(&config.name, env!("CARGO_PKG_VERSION"))
         .await
         .map_err(fail)?;
-    let mut endpoint = service.endpoint(&subject).await.map_err(fail)?;
-    let mut voids = service
+    let endpoint = service.endpoint(&subject).await.map_err(fail)?;
+    let voids = service
         .endpoint(proto::subjects::void_subject(H::Command::KIND))
         .await
         .map_err(fail)?;
@@ -184,26 +184,24 @@ pub async fn serve<H: Handler>(
         queues: ThingQueues::default(),
     });
     let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
+    // Commands and operators' void requests share the permits, each answered in its own task.
+    let mut requests =
+        futures::stream::select(endpoint.map(|r| (false, r)), voids.map(|r| (true, r)));
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             () = &mut shutdown => break,
-            request = endpoint.next() => {
-                let Some(request) = request else { break };
+            request = requests.next() => {
+                let Some((void, request)) = request else { break };
                 let Ok(permit) = permits.clone().acquire_owned().await else { break };
                 let runtime = runtime.clone();
                 tokio::spawn(async move {
-                    let reply = runtime.handle(&request.message.payload).await;
-                    respond(request, &reply).await;
-                    drop(permit);
-                });
-            }
-            request = voids.next() => {
-                let Some(request) = request else { break };
-                let Ok(permit) = permits.clone().acquire_owned().await else { break };
-                let runtime = runtime.clone();
-                tokio::spawn(async move {
-                    let reply = runtime.void(&request.message.payload).await;
+                    let payload = &request.message.payload;
+                    let reply = if void {
+                        runtime.void(payload).await
+                    } else {
+                        runtime.handle(payload).await
+                    };
                     respond(request, &reply).await;
                     drop(permit);
                 });
