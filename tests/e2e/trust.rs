@@ -35,3 +35,168 @@ async fn the_private_nats_server_refuses_connections_without_its_password() {
         }
     }
 }
+
+/// A nats-server with `deploy/nats/accounts.conf` as shipped, each user with a password of its own.
+struct Accounts {
+    child: tokio::process::Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Accounts {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let accounts =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/nats/accounts.conf");
+        std::fs::copy(&accounts, dir.path().join("accounts.conf")).unwrap();
+        let port = tests::free_port();
+        let store = dir.path().join("jetstream");
+        std::fs::write(
+            dir.path().join("server.conf"),
+            format!(
+                "host: 127.0.0.1\nport: {port}\njetstream {{ store_dir: {store:?} }}\ninclude ./accounts.conf\n"
+            ),
+        )
+        .unwrap();
+        let mut command = tokio::process::Command::new(cli::natsserver::locate(None).unwrap());
+        command
+            .arg("-c")
+            .arg(dir.path().join("server.conf"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true);
+        for user in USERS {
+            command.env(
+                format!("WAYMARK_NATS_{}_PASSWORD", user.to_uppercase()),
+                password(user),
+            );
+        }
+        let child = command.spawn().expect("nats-server starts");
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "nats-server never listened"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        Self {
+            child,
+            url: format!("nats://127.0.0.1:{port}"),
+            _dir: dir,
+        }
+    }
+
+    fn config(&self, user: &str) -> eventstore::NatsConfig {
+        let mut config = eventstore::NatsConfig::for_url(&self.url);
+        config.user = Some(user.to_owned());
+        config.password = password(user).parse().ok();
+        config.request_timeout_ms = 1_000;
+        config
+    }
+}
+
+const USERS: [&str; 7] = [
+    "admin",
+    "blueprints",
+    "milestones",
+    "commitments",
+    "pledges",
+    "dashboard",
+    "sys",
+];
+
+fn password(user: &str) -> String {
+    format!("{user}-secret")
+}
+
+/// The permissions in `deploy/nats/accounts.conf`, on a live server: each service appends only its
+/// own kind and reads only what its rules look at; the dashboard reads everything and appends
+/// nothing.
+#[tokio::test]
+async fn each_nats_user_may_do_only_what_accounts_conf_allows() {
+    use proto::{MilestoneStarted, PartnerLeft, PledgeClosed};
+    let server = Accounts::start().await;
+    let admin = eventstore::EventStore::open(&server.config("admin"), "admin")
+        .await
+        .expect("admin creates the stream");
+    let milestone = tests::milestone("wm", "academy");
+    let pledge = proto::ThingRef::pledge(&"wm".parse().unwrap(), &"fund".parse().unwrap());
+    let blueprint = proto::ThingRef::blueprint(&"wm".parse().unwrap());
+    let started = |thing: &proto::ThingRef, key: &str| {
+        tests::commit(thing.clone(), key, &[MilestoneStarted {}.into()])
+    };
+    for (thing, key) in [(&milestone, "m"), (&pledge, "p"), (&blueprint, "b")] {
+        let body: proto::EventBody = match thing.kind {
+            proto::ThingKind::Pledge => PledgeClosed {}.into(),
+            proto::ThingKind::Blueprint => PartnerLeft {
+                org: "gds".parse().unwrap(),
+                reason: "test".into(),
+            }
+            .into(),
+            _ => MilestoneStarted {}.into(),
+        };
+        admin
+            .append(&tests::commit(thing.clone(), key, &[body]), 0)
+            .await
+            .expect("admin appends anything");
+    }
+
+    let milestones = eventstore::EventStore::open(&server.config("milestones"), "milestones")
+        .await
+        .expect("a service opens the stream it may not create");
+    let reader = milestones.reader();
+    assert_eq!(
+        reader.read_since(&milestone, 0).await.unwrap().len(),
+        1,
+        "its own kind"
+    );
+    assert_eq!(
+        reader.read_since(&blueprint, 0).await.unwrap().len(),
+        1,
+        "the blueprint its rules read"
+    );
+    assert!(
+        reader.read_since(&pledge, 0).await.is_err(),
+        "another kind's commits are not its to read"
+    );
+    assert!(
+        milestones
+            .append(&started(&milestone, "m-2"), 1)
+            .await
+            .is_ok(),
+        "it appends its own kind"
+    );
+    assert!(
+        milestones
+            .append(&started(&pledge, "p-2"), 2)
+            .await
+            .is_err(),
+        "it cannot append another kind's"
+    );
+
+    let dashboard = eventstore::StreamReader::open(&server.config("dashboard"), "dashboard")
+        .await
+        .unwrap();
+    use futures::StreamExt;
+    let mut all = dashboard
+        .follow(1)
+        .await
+        .expect("the dashboard follows every subject");
+    let first = tokio::time::timeout(std::time::Duration::from_secs(5), all.next()).await;
+    assert!(matches!(first, Ok(Some(Ok(_)))), "{first:?}");
+    let as_dashboard = eventstore::EventStore::open(&server.config("dashboard"), "dashboard")
+        .await
+        .unwrap();
+    assert!(
+        as_dashboard
+            .append(&started(&milestone, "d-1"), 4)
+            .await
+            .is_err(),
+        "the dashboard appends nothing"
+    );
+    drop(server.child);
+}

@@ -47,6 +47,36 @@ pub struct Received {
 /// Every commit of the stream from some sequence on, in stream order, as they arrive.
 pub type Following = BoxStream<'static, Result<Received, StoreError>>;
 
+/// An ordered consumer of the commits on `filter` from sequence `start` on.
+///
+/// It is always named, so that the server is asked on `$JS.API.CONSUMER.CREATE.<stream>.<name>.
+/// <filter>`: NATS permissions can then let each user create consumers over the subjects it may
+/// read and no others (`deploy/nats/accounts.conf`). The name is unique to this process (its
+/// start time) and to this consumer.
+fn ordered(filter: String, start: u64) -> consumer::pull::OrderedConfig {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static STARTED: OnceLock<u128> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let started = STARTED.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    });
+    consumer::pull::OrderedConfig {
+        name: Some(format!(
+            "waymark-{started:x}-{}-{:x}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        )),
+        filter_subject: filter,
+        deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+            start_sequence: start,
+        },
+        ..Default::default()
+    }
+}
+
 /// Reads of the event stream: a connection that can read but never append.
 #[derive(Clone)]
 pub struct StreamReader {
@@ -99,13 +129,7 @@ impl StreamReader {
         }
         let consumer = self
             .stream
-            .create_consumer(consumer::pull::OrderedConfig {
-                filter_subject: subject.clone(),
-                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
-                    start_sequence: after + 1,
-                },
-                ..Default::default()
-            })
+            .create_consumer(ordered(subject.clone(), after + 1))
             .await
             .map_err(|e| StoreError::js("open a reader", e))?;
         let mut messages = consumer
@@ -162,13 +186,7 @@ impl StreamReader {
     pub async fn follow(&self, start: u64) -> Result<Following, StoreError> {
         let consumer = self
             .stream
-            .create_consumer(consumer::pull::OrderedConfig {
-                filter_subject: proto::subjects::EVENTS_WILDCARD.to_owned(),
-                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
-                    start_sequence: start,
-                },
-                ..Default::default()
-            })
+            .create_consumer(ordered(proto::subjects::EVENTS_WILDCARD.to_owned(), start))
             .await
             .map_err(|e| StoreError::js("follow the stream", e))?;
         let messages = consumer
