@@ -72,12 +72,25 @@ pub struct ServiceConfig {
     pub cache_capacity: usize,
 }
 
+settings::section! {
+    /// How much one instance of a command service takes on.
+    pub struct ServiceLimits {
+        /// Commands handled at once by one instance; more wait for a turn.
+        #[setting(env = "WAYMARK_SERVICE_CONCURRENCY", flag = "service-concurrency")]
+        pub concurrency: usize = 64,
+        /// Things whose folded state one instance keeps in memory; past it, one is dropped and
+        /// read again when next needed.
+        #[setting(env = "WAYMARK_SERVICE_CACHE", flag = "service-cache")]
+        pub cache: usize = 10_000,
+    }
+}
+
 impl ServiceConfig {
-    pub fn named(name: impl Into<String>) -> Self {
+    pub fn named(name: impl Into<String>, limits: &ServiceLimits) -> Self {
         Self {
             name: name.into(),
-            concurrency: 64,
-            cache_capacity: 10_000,
+            concurrency: limits.concurrency,
+            cache_capacity: limits.cache,
         }
     }
 }
