@@ -1,10 +1,10 @@
 //! `waymark dev`: a private nats-server, everything in one process, the demo recorded once.
 
-use cli::dev::{Dev, DevArgs, start};
+use cli::dev::{Dev, DevConfig, start};
 use eventstore::StreamReader;
 
-fn args(dir: &std::path::Path) -> DevArgs {
-    DevArgs {
+fn args(dir: &std::path::Path) -> DevConfig {
+    DevConfig {
         data_dir: dir.to_path_buf(),
         listen: "127.0.0.1:0".parse().unwrap(),
         nats_server: None,

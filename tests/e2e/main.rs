@@ -14,6 +14,7 @@ mod faults;
 mod forms;
 mod idempotency;
 mod import;
+mod logs;
 mod metrics;
 mod openapi;
 mod ops;

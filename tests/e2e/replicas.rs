@@ -170,7 +170,7 @@ async fn replicas_agree_start_from_snapshots_and_rebuild_while_serving() {
     // The same from the command line.
     let connection = || cli::csvio::Connection {
         url: app.base.clone(),
-        token: Some(app.admin_token.clone()),
+        token: app.admin_token.parse().ok(),
     };
     use cli::replica::{Plain, ProjectorCmd, SnapshotArgs, run};
     let verified = run(ProjectorCmd::Verify(Plain {

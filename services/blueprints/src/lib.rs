@@ -9,12 +9,13 @@ pub use blueprint::BlueprintHandler;
 pub use organisation::OrganisationHandler;
 
 use eventstore::{EventStore, StoreError};
-use service_runtime::{CommandMetrics, ServiceConfig, serve};
+use service_runtime::{CommandMetrics, ServiceConfig, ServiceLimits, serve};
 
 /// Serves organisation and blueprint commands until `shutdown` resolves.
 pub async fn run(
     store: EventStore,
     metrics: CommandMetrics,
+    limits: ServiceLimits,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> Result<(), StoreError> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -24,14 +25,14 @@ pub async fn run(
     let organisations = serve(
         store.clone(),
         OrganisationHandler,
-        ServiceConfig::named("waymark-organisations"),
+        ServiceConfig::named("waymark-organisations", &limits),
         metrics.clone(),
         stopped(stop_rx.clone()),
     );
     let blueprints = serve(
         store,
         BlueprintHandler::default(),
-        ServiceConfig::named("waymark-blueprints"),
+        ServiceConfig::named("waymark-blueprints", &limits),
         metrics,
         stopped(stop_rx),
     );

@@ -36,7 +36,7 @@ impl ClientError {
 pub struct ApiClient {
     base: String,
     http: reqwest::Client,
-    token: Option<String>,
+    token: Option<settings::Secret>,
 }
 
 impl ApiClient {
@@ -53,13 +53,13 @@ impl ApiClient {
 
     /// Sends `token` as a bearer token with every request.
     pub fn with_token(mut self, token: Option<String>) -> Self {
-        self.token = token.filter(|t| !t.is_empty());
+        self.token = token.filter(|t| !t.is_empty()).map(settings::Secret::new);
         self
     }
 
     fn authorised(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match &self.token {
-            Some(t) => request.bearer_auth(t),
+            Some(t) => request.bearer_auth(t.expose()),
             None => request,
         }
     }

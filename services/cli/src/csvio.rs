@@ -28,12 +28,12 @@ pub struct Connection {
     pub url: String,
     /// API token (printed by `waymark dev`, or made with `waymark token create`).
     #[arg(long, env = "WAYMARK_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
+    pub token: Option<settings::Secret>,
 }
 
 impl Connection {
     pub fn client(&self) -> ApiClient {
-        ApiClient::new(&self.url).with_token(self.token.clone())
+        ApiClient::new(&self.url).with_token(self.token.as_ref().map(|t| t.expose().to_owned()))
     }
 
     /// Asks for operator work that takes no fields (`POST path` with `{}`).

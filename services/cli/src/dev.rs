@@ -12,23 +12,40 @@ use crate::client::{ApiClient, ClientError};
 use crate::natsserver::{self, NatsServer, NatsServerError};
 use crate::{demo, stack};
 
+settings::section! {
+    /// What `waymark dev` runs, and where it keeps its data.
+    pub struct DevConfig {
+        /// Folder for the event store and the read models.
+        #[setting(env = "WAYMARK_DATA_DIR", flag = "data-dir")]
+        pub data_dir: PathBuf = PathBuf::from(".waymark"),
+        /// Address the dashboard listens on.
+        #[setting(env = "WAYMARK_LISTEN", flag = "listen")]
+        pub listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 8080)),
+        /// Path of the nats-server binary (default: found on PATH).
+        #[setting(env = "WAYMARK_NATS_SERVER", flag = "nats-server")]
+        pub nats_server: Option<PathBuf> = None,
+        /// Port of the private nats-server (0: any free port).
+        #[setting(env = "WAYMARK_DEV_NATS_PORT", flag = "nats-port")]
+        pub nats_port: u16 = 0,
+        /// Start without recording the demo blueprint.
+        #[setting(env = "WAYMARK_NO_DEMO", flag = "no-demo")]
+        pub no_demo: bool = false,
+    }
+}
+
+settings::binary! {
+    /// Everything `waymark dev` reads.
+    pub struct DevSettings for ["waymark dev"] {
+        pub dev: DevConfig,
+        pub log: telemetry::LogConfig,
+    }
+}
+
+/// The flags of `waymark dev`.
 #[derive(Debug, Clone, Args)]
 pub struct DevArgs {
-    /// Folder for the event store and the read models.
-    #[arg(long, env = "WAYMARK_DATA_DIR", default_value = ".waymark")]
-    pub data_dir: PathBuf,
-    /// Address the dashboard listens on.
-    #[arg(long, env = "WAYMARK_LISTEN", default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
-    /// Path of the nats-server binary (default: found on PATH).
-    #[arg(long, env = "WAYMARK_NATS_SERVER")]
-    pub nats_server: Option<PathBuf>,
-    /// Port of the private nats-server (0: any free port).
-    #[arg(long, env = "WAYMARK_DEV_NATS_PORT", default_value_t = 0)]
-    pub nats_port: u16,
-    /// Start without recording the demo blueprint.
-    #[arg(long)]
-    pub no_demo: bool,
+    #[command(flatten)]
+    pub settings: settings::Flags<DevSettings>,
 }
 
 /// A running dev environment.
@@ -67,6 +84,9 @@ pub enum DevError {
         #[source]
         source: std::io::Error,
     },
+    /// The settings could not be read (the message names the setting and its source).
+    #[error(transparent)]
+    Settings(#[from] settings::SettingsError),
     /// The dev tokens could not be read or written in the data folder.
     #[error(transparent)]
     Tokens(#[from] DevTokensError),
@@ -87,7 +107,7 @@ pub enum DevError {
 }
 
 /// Starts the private nats-server, the stack and (unless told not to) records the demo once.
-pub async fn start(args: &DevArgs) -> Result<Dev, DevError> {
+pub async fn start(args: &DevConfig) -> Result<Dev, DevError> {
     let binary = natsserver::locate(args.nats_server.as_deref())?;
     std::fs::create_dir_all(&args.data_dir).map_err(|source| DevError::DataDir {
         path: args.data_dir.clone(),
@@ -190,7 +210,9 @@ fn dev_tokens(data_dir: &std::path::Path) -> Result<DevTokens, DevTokensError> {
 
 /// Runs until Ctrl-C or SIGTERM.
 pub async fn run(args: DevArgs) -> Result<(), DevError> {
-    telemetry::init();
+    let settings = args.settings.load()?;
+    telemetry::init(&settings.log);
+    let args = settings.dev;
     let dev = start(&args).await?;
     let url = &dev.url;
     println!();

@@ -8,6 +8,7 @@ pub mod dev;
 pub mod natsserver;
 pub mod quarantine;
 pub mod record;
+pub mod reference;
 pub mod replica;
 pub mod stack;
 pub mod token;

@@ -33,7 +33,7 @@ pub struct Common {
     /// API token (printed by `waymark dev`, or made with `waymark token create`); its name is
     /// recorded as the actor of every change.
     #[arg(long, env = "WAYMARK_TOKEN", global = true, hide_env_values = true)]
-    pub token: Option<String>,
+    pub token: Option<settings::Secret>,
     /// Idempotency key; repeat a command with the same key to retry it safely. Generated if absent.
     #[arg(long, global = true)]
     pub idempotency_key: Option<String>,
@@ -547,7 +547,8 @@ pub fn render(answer: Result<Value, ClientError>, json: bool) -> Output {
 /// Sends one recording command; returns what to print and the exit code.
 pub async fn run(recording: Recording) -> Output {
     let (post, common) = recording.into_post();
-    let client = ApiClient::new(&common.url).with_token(common.token.clone());
+    let client = ApiClient::new(&common.url)
+        .with_token(common.token.as_ref().map(|t| t.expose().to_owned()));
     let key = common
         .idempotency_key
         .clone()

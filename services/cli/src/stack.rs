@@ -3,7 +3,7 @@
 
 use eventstore::{EventStore, NatsConfig, StoreError};
 use prometheus::Registry;
-use service_runtime::CommandMetrics;
+use service_runtime::{CommandMetrics, ServiceLimits};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -38,7 +38,8 @@ pub enum StackError {
     Dashboard(#[from] dashboard::StartError),
 }
 
-/// Starts the four command services and the dashboard (with its projector).
+/// Starts the four command services (with the default limits) and the dashboard (with its
+/// projector).
 pub async fn start(
     nats: &NatsConfig,
     config: &dashboard::DashboardConfig,
@@ -53,7 +54,7 @@ pub async fn start(
         ($run:path, $name:literal) => {{
             let (store, metrics, shutdown) = (store.clone(), metrics.clone(), stopped(&rx));
             services.push(tokio::spawn(async move {
-                if let Err(e) = $run(store, metrics, shutdown).await {
+                if let Err(e) = $run(store, metrics, ServiceLimits::default(), shutdown).await {
                     tracing::error!(error = %e, service = $name, "service stopped with an error");
                 }
             }));

@@ -9,7 +9,7 @@ use proto::{
     BlueprintId, CommitmentAction, CommitmentCommand, CommitmentId, EventBody, OrgId, Rejection,
     text,
 };
-use service_runtime::{CommandMetrics, Handler, ServiceConfig, serve};
+use service_runtime::{CommandMetrics, Handler, ServiceConfig, ServiceLimits, serve};
 
 pub use proto::CommitmentStatus;
 
@@ -325,12 +325,13 @@ impl Handler for CommitmentHandler {
 pub async fn run(
     store: EventStore,
     metrics: CommandMetrics,
+    limits: ServiceLimits,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> Result<(), StoreError> {
     serve(
         store,
         CommitmentHandler::default(),
-        ServiceConfig::named("waymark-commitments"),
+        ServiceConfig::named("waymark-commitments", &limits),
         metrics,
         shutdown,
     )

@@ -551,7 +551,18 @@ where
         occurred_on,
         command,
     };
-    let accepted = state.send_command(C::KIND, &envelope).await?;
+    let sent = state.send_command(C::KIND, &envelope).await;
+    let blueprint = thing.blueprint.as_ref().map(tracing::field::display);
+    let name = thing.display_name();
+    match &sent {
+        Ok(a) => tracing::info!(command = %request.action, kind = thing.kind.token(), blueprint,
+            thing = %name, actor = %envelope.actor.name, seq = a.seq, duplicate = a.duplicate,
+            "write stored"),
+        Err(e) => tracing::info!(command = %request.action, kind = thing.kind.token(), blueprint,
+            thing = %name, actor = %envelope.actor.name, status = e.status.as_u16(), code = %e.code,
+            "write not stored"),
+    }
+    let accepted = sent?;
     Ok(Written {
         accepted,
         location: location(&thing),

@@ -50,80 +50,77 @@ pub use crate::metrics::HttpMetrics;
 /// Largest request body accepted.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// Settings of the dashboard.
-#[derive(Debug, Clone, clap::Args)]
-pub struct DashboardConfig {
-    /// Address to serve HTTP on.
-    #[arg(long, env = "WAYMARK_LISTEN", default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
-    /// The redb file of this replica's read models.
-    #[arg(long, env = "WAYMARK_DB", default_value = "waymark-read.redb")]
-    pub db_path: PathBuf,
-    /// How long a read with `min_seq` waits for the projector, in milliseconds.
-    #[arg(long, env = "WAYMARK_MIN_SEQ_WAIT_MS", default_value_t = 5_000)]
-    pub min_seq_wait_ms: u64,
-    /// How long a write waits for the owning service, in milliseconds.
-    #[arg(long, env = "WAYMARK_COMMAND_TIMEOUT_MS", default_value_t = 10_000)]
-    pub command_timeout_ms: u64,
-    /// JSON file of API tokens (hashes only); made with `waymark token create`. Without it,
-    /// every write is refused and only published blueprints can be read.
-    #[arg(long, env = "WAYMARK_TOKENS_FILE")]
-    pub tokens_file: Option<PathBuf>,
-    /// Mark session cookies Secure even without `X-Forwarded-Proto: https` (serve over TLS).
-    #[arg(long, env = "WAYMARK_SECURE_COOKIES")]
-    pub secure_cookies: bool,
-    /// Require a viewer token to scrape `/metrics`.
-    #[arg(long, env = "WAYMARK_METRICS_NEED_TOKEN")]
-    pub metrics_need_token: bool,
-    /// `/readyz` fails while the projector is more than this many commits behind.
-    #[arg(long, env = "WAYMARK_READY_MAX_LAG", default_value_t = 1_000)]
-    pub ready_max_lag: i64,
-    /// `/readyz` fails, and `waymark_projector_stalled` turns 1, once the projector has applied
-    /// nothing for this long (milliseconds) while commits wait.
-    #[arg(long, env = "WAYMARK_STALL_AFTER_MS", default_value_t = 30_000)]
-    pub stall_after_ms: u64,
-    /// The address people reach this dashboard at (`https://waymark.example.org`), for links
-    /// that leave the site, such as those in Atom feeds. Without it, the request's Host is used.
-    #[arg(long, env = "WAYMARK_PUBLIC_URL")]
-    pub public_url: Option<String>,
-    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed (comma-separated), so
-    /// that sign-in limits count the client behind them, not the proxy. Nobody else's is.
-    #[arg(long, env = "WAYMARK_TRUSTED_PROXIES", value_delimiter = ',')]
-    pub trusted_proxies: Vec<std::net::IpAddr>,
-    /// Time a client has to send a request's headers, in milliseconds (slow clients are cut off).
-    #[arg(long, env = "WAYMARK_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
-    pub header_timeout_ms: u64,
-    /// Time a request may take, in milliseconds (live streams excepted); then 408.
-    #[arg(long, env = "WAYMARK_REQUEST_TIMEOUT_MS", default_value_t = 60_000)]
-    pub request_timeout_ms: u64,
-    /// HTTP connections open at once; more are closed as soon as they are accepted.
-    #[arg(long, env = "WAYMARK_MAX_CONNECTIONS", default_value_t = 1_024)]
-    pub max_connections: usize,
-    /// Most live-page streams (Server-Sent Events) open at once; more are refused with 503.
-    #[arg(long, env = "WAYMARK_LIVE_STREAMS", default_value_t = 512)]
-    pub live_streams: usize,
+settings::section! {
+    /// What the dashboard serves and how it waits.
+    pub struct DashboardConfig {
+        /// Address to serve HTTP on: pages, the API and its `/metrics`, `/healthz`, `/readyz`.
+        #[setting(env = "WAYMARK_LISTEN", flag = "listen")]
+        pub listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 8080)),
+        /// The redb file of this replica's read models.
+        #[setting(env = "WAYMARK_DB", flag = "db-path")]
+        pub db_path: PathBuf = PathBuf::from("waymark-read.redb"),
+        /// How long a read with `min_seq` waits for the projector, in milliseconds.
+        #[setting(env = "WAYMARK_MIN_SEQ_WAIT_MS", flag = "min-seq-wait-ms")]
+        pub min_seq_wait_ms: u64 = 5_000,
+        /// How long a write waits for the owning service, in milliseconds.
+        #[setting(env = "WAYMARK_COMMAND_TIMEOUT_MS", flag = "command-timeout-ms")]
+        pub command_timeout_ms: u64 = 10_000,
+        /// JSON file of API tokens (hashes only); made with `waymark token create`. Without it,
+        /// every write is refused and only published blueprints can be read.
+        #[setting(env = "WAYMARK_TOKENS_FILE", flag = "tokens-file")]
+        pub tokens_file: Option<PathBuf> = None,
+        /// Mark session cookies Secure even without `X-Forwarded-Proto: https` (serve over TLS).
+        #[setting(env = "WAYMARK_SECURE_COOKIES", flag = "secure-cookies")]
+        pub secure_cookies: bool = false,
+        /// Require a viewer token to scrape `/metrics`.
+        #[setting(env = "WAYMARK_METRICS_NEED_TOKEN", flag = "metrics-need-token")]
+        pub metrics_need_token: bool = false,
+        /// `/readyz` fails while the projector is more than this many commits behind.
+        #[setting(env = "WAYMARK_READY_MAX_LAG", flag = "ready-max-lag")]
+        pub ready_max_lag: i64 = 1_000,
+        /// `/readyz` fails, and `waymark_projector_stalled` turns 1, once the projector has applied
+        /// nothing for this long (milliseconds) while commits wait.
+        #[setting(env = "WAYMARK_STALL_AFTER_MS", flag = "stall-after-ms")]
+        pub stall_after_ms: u64 = 30_000,
+        /// The address people reach this dashboard at (`https://waymark.example.org`), for links
+        /// that leave the site, such as those in Atom feeds. Without it, the request's Host is used.
+        #[setting(env = "WAYMARK_PUBLIC_URL", flag = "public-url")]
+        pub public_url: Option<String> = None,
+        /// Addresses of reverse proxies whose `X-Forwarded-For` is believed, so that sign-in
+        /// limits count the client behind them, not the proxy. Nobody else's is.
+        #[setting(env = "WAYMARK_TRUSTED_PROXIES", flag = "trusted-proxies")]
+        pub trusted_proxies: Vec<std::net::IpAddr> = Vec::new(),
+        /// Time a client has to send a request's headers, in milliseconds (slow clients are cut off).
+        #[setting(env = "WAYMARK_HEADER_TIMEOUT_MS", flag = "header-timeout-ms")]
+        pub header_timeout_ms: u64 = 10_000,
+        /// Time a request may take, in milliseconds (live streams excepted); then 408.
+        #[setting(env = "WAYMARK_REQUEST_TIMEOUT_MS", flag = "http-request-timeout-ms")]
+        pub request_timeout_ms: u64 = 60_000,
+        /// HTTP connections open at once; more are closed as soon as they are accepted.
+        #[setting(env = "WAYMARK_MAX_CONNECTIONS", flag = "max-connections")]
+        pub max_connections: usize = 1_024,
+        /// Most live-page streams (Server-Sent Events) open at once; more are refused with 503.
+        #[setting(env = "WAYMARK_LIVE_STREAMS", flag = "live-streams")]
+        pub live_streams: usize = 512,
+    }
 }
 
 impl DashboardConfig {
-    /// Defaults for a given database path (used by tests and `waymark dev`).
+    /// The defaults, with the read models in `db_path` (used by tests and `waymark dev`).
     pub fn with_db(db_path: PathBuf) -> Self {
         Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             db_path,
-            min_seq_wait_ms: 5_000,
-            command_timeout_ms: 10_000,
-            ready_max_lag: 1_000,
-            stall_after_ms: 30_000,
-            live_streams: 512,
-            trusted_proxies: Vec::new(),
-            header_timeout_ms: 10_000,
-            request_timeout_ms: 60_000,
-            max_connections: 1_024,
-            public_url: None,
-            tokens_file: None,
-            secure_cookies: false,
-            metrics_need_token: false,
+            ..Self::default()
         }
+    }
+}
+
+settings::binary! {
+    /// Everything `waymark-dashboard` reads.
+    pub struct DashboardSettings for ["waymark-dashboard"] {
+        pub nats: eventstore::NatsConfig,
+        pub dashboard: DashboardConfig,
+        pub log: telemetry::LogConfig,
     }
 }
 
@@ -553,3 +550,6 @@ pub async fn start(
         task,
     })
 }
+
+#[cfg(test)]
+mod settings_tests;

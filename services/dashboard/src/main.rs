@@ -1,7 +1,8 @@
 //! `waymark-dashboard`: the dashboard (pages, JSON API, metrics) and its projector, one replica.
 
 use clap::Parser;
-use eventstore::{NatsConfig, StreamReader};
+use dashboard::DashboardSettings;
+use eventstore::StreamReader;
 
 #[derive(Parser)]
 #[command(
@@ -11,19 +12,17 @@ use eventstore::{NatsConfig, StreamReader};
 )]
 struct Args {
     #[command(flatten)]
-    nats: NatsConfig,
-    #[command(flatten)]
-    dashboard: dashboard::DashboardConfig,
+    settings: settings::Flags<DashboardSettings>,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    telemetry::init();
-    let args = Args::parse();
-    let stream = StreamReader::open(&args.nats, "waymark-dashboard").await?;
-    let listener = tokio::net::TcpListener::bind(args.dashboard.listen).await?;
+    let settings = Args::parse().settings.load()?;
+    telemetry::init(&settings.log);
+    let stream = StreamReader::open(&settings.nats, "waymark-dashboard").await?;
+    let listener = tokio::net::TcpListener::bind(settings.dashboard.listen).await?;
     let running = dashboard::start(
-        &args.dashboard,
+        &settings.dashboard,
         listener,
         stream,
         prometheus::Registry::new(),

@@ -3,42 +3,39 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// How to reach NATS and how the event stream is set up. Every field can be set by a flag or a
-/// `WAYMARK_*` environment variable.
-#[derive(Debug, Clone, clap::Args)]
-pub struct NatsConfig {
-    /// NATS server URL(s), comma separated.
-    #[arg(
-        long = "nats-url",
-        env = "WAYMARK_NATS_URL",
-        default_value = "nats://127.0.0.1:4222"
-    )]
-    pub url: String,
-    /// NATS credentials file (JWT and nkey seed), for servers in operator mode.
-    #[arg(long = "nats-creds", env = "WAYMARK_NATS_CREDS")]
-    pub credentials_file: Option<PathBuf>,
-    /// NATS user name, for servers with users and passwords (with `--nats-password`).
-    #[arg(long = "nats-user", env = "WAYMARK_NATS_USER", requires = "password")]
-    pub user: Option<String>,
-    /// NATS password; prefer the environment variable, which stays out of process listings.
-    #[arg(
-        long = "nats-password",
-        env = "WAYMARK_NATS_PASSWORD",
-        hide_env_values = true
-    )]
-    pub password: Option<Secret>,
-    /// How long to wait for the first connection, in milliseconds.
-    #[arg(long, env = "WAYMARK_NATS_CONNECT_TIMEOUT_MS", default_value_t = 5_000)]
-    pub connect_timeout_ms: u64,
-    /// How long to wait for a NATS or JetStream reply, in milliseconds.
-    #[arg(long, env = "WAYMARK_NATS_REQUEST_TIMEOUT_MS", default_value_t = 5_000)]
-    pub request_timeout_ms: u64,
-    /// Window in which the server drops a repeated command id, in seconds.
-    #[arg(long, env = "WAYMARK_DUPLICATE_WINDOW_SECS", default_value_t = 600)]
-    pub duplicate_window_secs: u64,
-    /// Replicas of the event stream (1 for a single server; 3 in a cluster).
-    #[arg(long, env = "WAYMARK_STREAM_REPLICAS", default_value_t = 1)]
-    pub replicas: usize,
+pub use settings::Secret;
+
+settings::section! {
+    /// How to reach NATS and how the event stream is set up.
+    pub struct NatsConfig {
+        /// NATS server URL(s), comma separated. Never put a password in it: connection errors
+        /// print the URL.
+        #[setting(env = "WAYMARK_NATS_URL", flag = "nats-url")]
+        pub url: String = "nats://127.0.0.1:4222".to_owned(),
+        /// NATS credentials file (JWT and nkey seed), for servers in operator mode.
+        #[setting(env = "WAYMARK_NATS_CREDS", flag = "nats-creds")]
+        pub credentials_file: Option<PathBuf> = None,
+        /// NATS user name, for servers with users and passwords (with the password).
+        #[setting(env = "WAYMARK_NATS_USER", flag = "nats-user")]
+        pub user: Option<String> = None,
+        /// NATS password of that user; prefer the variable or the file, which stay out of
+        /// process listings.
+        #[setting(env = "WAYMARK_NATS_PASSWORD", flag = "nats-password")]
+        pub password: Option<Secret> = None,
+        /// How long to wait for the first connection, in milliseconds.
+        #[setting(env = "WAYMARK_NATS_CONNECT_TIMEOUT_MS", flag = "connect-timeout-ms")]
+        pub connect_timeout_ms: u64 = 5_000,
+        /// How long to wait for a NATS or JetStream reply, in milliseconds.
+        #[setting(env = "WAYMARK_NATS_REQUEST_TIMEOUT_MS", flag = "request-timeout-ms")]
+        pub request_timeout_ms: u64 = 5_000,
+        /// Window in which the server drops a repeated command id, in seconds; must equal the
+        /// stream's.
+        #[setting(env = "WAYMARK_DUPLICATE_WINDOW_SECS", flag = "duplicate-window-secs")]
+        pub duplicate_window_secs: u64 = 600,
+        /// Replicas of the event stream (1 for a single server; 3 in a cluster).
+        #[setting(env = "WAYMARK_STREAM_REPLICAS", flag = "replicas")]
+        pub replicas: usize = 1,
+    }
 }
 
 impl NatsConfig {
@@ -46,13 +43,7 @@ impl NatsConfig {
     pub fn for_url(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
-            credentials_file: None,
-            user: None,
-            password: None,
-            connect_timeout_ms: 5_000,
-            request_timeout_ms: 5_000,
-            duplicate_window_secs: 600,
-            replicas: 1,
+            ..Self::default()
         }
     }
 
@@ -66,29 +57,6 @@ impl NatsConfig {
 
     pub fn duplicate_window(&self) -> Duration {
         Duration::from_secs(self.duplicate_window_secs)
-    }
-}
-
-/// A secret string: never printed by `Debug`, so it stays out of logs.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-impl std::str::FromStr for Secret {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Secret(s.to_owned()))
     }
 }
 
@@ -114,8 +82,14 @@ mod tests {
     }
 
     #[test]
-    fn secrets_do_not_print() {
-        let s: Secret = "hunter2".parse().unwrap();
-        assert_eq!(format!("{s:?}"), "Secret(***)");
+    fn a_config_with_a_password_prints_none_of_it() {
+        let config = NatsConfig {
+            user: Some("milestones".into()),
+            password: Some(Secret::new("hunter2")),
+            ..NatsConfig::for_url("nats://127.0.0.1:4222")
+        };
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(debug.contains("Secret(***)"), "{debug}");
     }
 }

@@ -112,8 +112,16 @@ async fn connect(
             ))
         })?;
     }
-    if let (Some(user), Some(password)) = (&config.user, &config.password) {
-        options = options.user_and_password(user.clone(), password.expose().to_owned());
+    match (&config.user, &config.password) {
+        (Some(user), Some(password)) => {
+            options = options.user_and_password(user.clone(), password.expose().to_owned());
+        }
+        (Some(user), None) => {
+            return Err(fail(format!(
+                "NATS user {user} has no password: set WAYMARK_NATS_PASSWORD (or nats.password)"
+            )));
+        }
+        _ => {}
     }
     let addrs = crate::config::server_urls(&config.url)
         .iter()

@@ -11,7 +11,7 @@ use directory::{
 use eventstore::{Aggregate, EventStore, StateCache, StoreError, StreamReader};
 use proto::events::*;
 use proto::{EventBody, MilestoneAction, MilestoneCommand, MilestoneId, Rejection, ThingRef, text};
-use service_runtime::{CommandMetrics, Handler, ServiceConfig, serve};
+use service_runtime::{CommandMetrics, Handler, ServiceConfig, ServiceLimits, serve};
 
 /// The milestone rules, declared once; refusals are made from these and the rules reference lists
 /// them.
@@ -385,12 +385,13 @@ impl Handler for MilestoneHandler {
 pub async fn run(
     store: EventStore,
     metrics: CommandMetrics,
+    limits: ServiceLimits,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> Result<(), StoreError> {
     serve(
         store,
         MilestoneHandler::default(),
-        ServiceConfig::named("waymark-milestones"),
+        ServiceConfig::named("waymark-milestones", &limits),
         metrics,
         shutdown,
     )

@@ -11,7 +11,7 @@ use proto::{
     EventBody, OrgId, PledgeAction, PledgeClosed, PledgeCommand, PledgeConfirmed, PledgeDisbursed,
     PledgeMade, PledgeRetitled, PledgeWithdrawn, Rejection, Resource, WorkstreamId, text,
 };
-use service_runtime::{CommandMetrics, Handler, ServiceConfig, serve};
+use service_runtime::{CommandMetrics, Handler, ServiceConfig, ServiceLimits, serve};
 
 pub use proto::PledgeStatus;
 
@@ -349,12 +349,13 @@ impl Handler for PledgeHandler {
 pub async fn run(
     store: EventStore,
     metrics: CommandMetrics,
+    limits: ServiceLimits,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> Result<(), StoreError> {
     serve(
         store,
         PledgeHandler::default(),
-        ServiceConfig::named("waymark-pledges"),
+        ServiceConfig::named("waymark-pledges", &limits),
         metrics,
         shutdown,
     )

@@ -139,6 +139,8 @@ fn record_void(
 ) -> Result<(), ApplyError> {
     let Some(mut entry) = quarantine_entry(txn, void.seq)? else {
         tracing::error!(seq, voided = void.seq, subject = %commit.thing.subject(),
+            blueprint = commit.thing.blueprint.as_ref().map(tracing::field::display),
+            thing = %commit.thing.display_name(),
             "a void names a commit the read models applied; rebuild them to pass over it");
         return Ok(());
     };

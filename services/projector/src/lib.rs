@@ -6,6 +6,7 @@
 //! quarantined with its reason; projection goes on.
 
 pub mod apply;
+pub mod config;
 pub mod db;
 pub mod describe;
 pub mod figures;
@@ -70,7 +71,11 @@ pub fn apply_batch(db: &Database, batch: &[Received]) -> Result<BatchOutcome, Db
             match apply::apply_received(&txn, received) {
                 Ok(()) => outcome.applied += 1,
                 Err(ApplyError::Unusable(reason)) => {
-                    tracing::warn!(seq = received.seq, subject = %received.subject, %reason, "commit quarantined");
+                    let thing = proto::subjects::thing_of_subject(&received.subject);
+                    tracing::warn!(seq = received.seq, subject = %received.subject,
+                        blueprint = thing.as_ref().and_then(|t| t.blueprint.as_ref()).map(tracing::field::display),
+                        thing = thing.as_ref().map(|t| tracing::field::display(t.display_name())),
+                        %reason, "commit quarantined");
                     let entry = QuarantineEntry {
                         seq: received.seq,
                         subject: received.subject.clone(),
@@ -254,7 +259,7 @@ impl Projector {
         }
         self.health.advanced();
         tracing::debug!(
-            checkpoint = outcome.checkpoint,
+            seq = outcome.checkpoint,
             applied = outcome.applied,
             quarantined = outcome.quarantined,
             "batch applied"

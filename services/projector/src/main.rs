@@ -2,10 +2,9 @@
 //! `rebuild` projects from sequence 1 into a fresh file and swaps it in; `verify` compares the
 //! file's digest with a fresh projection to the same checkpoint; `digest` prints it.
 
-use std::path::PathBuf;
-
 use clap::{Parser, Subcommand};
-use eventstore::{NatsConfig, StreamReader};
+use eventstore::StreamReader;
+use projector::config::ProjectorSettings;
 
 #[derive(Parser)]
 #[command(
@@ -15,7 +14,7 @@ use eventstore::{NatsConfig, StreamReader};
 )]
 struct Args {
     #[command(flatten)]
-    nats: NatsConfig,
+    settings: settings::Flags<ProjectorSettings>,
     #[command(subcommand)]
     command: Command,
 }
@@ -23,28 +22,23 @@ struct Args {
 #[derive(Subcommand)]
 enum Command {
     /// Project every event into a fresh file and swap it in (stop the dashboard first).
-    Rebuild {
-        #[arg(long, env = "WAYMARK_DB")]
-        db: PathBuf,
-    },
+    Rebuild,
     /// Compare the read models with a fresh projection to the same checkpoint; exit 1 on a mismatch.
-    Verify {
-        #[arg(long, env = "WAYMARK_DB")]
-        db: PathBuf,
-    },
+    Verify,
     /// Print the checkpoint and digest of the read models.
-    Digest {
-        #[arg(long, env = "WAYMARK_DB")]
-        db: PathBuf,
-    },
+    Digest,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    telemetry::init();
     let args = Args::parse();
+    let settings = args.settings.load()?;
+    telemetry::init(&settings.log);
+    let Some(db) = settings.projector.db else {
+        anyhow::bail!("no read models named: set --db, WAYMARK_DB or projector.db in the file");
+    };
     match args.command {
-        Command::Digest { db } => {
+        Command::Digest => {
             let database = projector::db::open(&db)?;
             println!(
                 "checkpoint {} digest {}",
@@ -52,13 +46,13 @@ async fn main() -> anyhow::Result<()> {
                 projector::offline::digest(&database)?
             );
         }
-        Command::Rebuild { db } => {
-            let stream = StreamReader::open(&args.nats, "waymark-projector").await?;
+        Command::Rebuild => {
+            let stream = StreamReader::open(&settings.nats, "waymark-projector").await?;
             let checkpoint = projector::offline::rebuild(&db, &stream).await?;
             println!("rebuilt {} up to commit {checkpoint}", db.display());
         }
-        Command::Verify { db } => {
-            let stream = StreamReader::open(&args.nats, "waymark-projector").await?;
+        Command::Verify => {
+            let stream = StreamReader::open(&settings.nats, "waymark-projector").await?;
             let (ours, fresh) = projector::offline::verify(&db, &stream).await?;
             if ours == fresh {
                 println!("ok: digest {ours}");

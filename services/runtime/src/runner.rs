@@ -1,4 +1,4 @@
-//! What every thin service binary does: read config, set up telemetry, connect, serve the
+//! What every thin service binary does: read its settings, set up telemetry, connect, serve the
 //! operator endpoints, run until SIGTERM or Ctrl-C.
 
 use std::future::Future;
@@ -6,20 +6,37 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use clap::{Args, FromArgMatches};
 use eventstore::{EventStore, NatsConfig, StoreError};
 use prometheus::Registry;
+use settings::{Flags, SettingsError};
 use telemetry::ops::{NotReady, ReadinessCheck};
 
 use crate::metrics::{CommandMetrics, UnreadableThings};
+use crate::service::ServiceLimits;
 
-/// Command-line settings shared by the service binaries.
-#[derive(Debug, Clone, clap::Parser)]
-pub struct ServiceArgs {
-    #[command(flatten)]
-    pub nats: NatsConfig,
-    /// Address of the operator endpoints (`/metrics`, `/healthz`, `/readyz`).
-    #[arg(long, env = "WAYMARK_OPS_ADDR", default_value = "127.0.0.1:9100")]
-    pub ops_addr: SocketAddr,
+settings::section! {
+    /// Where a command service serves its operator endpoints.
+    pub struct OpsConfig {
+        /// Address of the operator endpoints (`/metrics`, `/healthz`, `/readyz`).
+        #[setting(env = "WAYMARK_OPS_ADDR", flag = "ops-addr")]
+        pub addr: SocketAddr = ([127, 0, 0, 1], 9100).into(),
+    }
+}
+
+settings::binary! {
+    /// Everything a command service binary reads.
+    pub struct ServiceSettings for [
+        "waymark-blueprints",
+        "waymark-milestones",
+        "waymark-commitments",
+        "waymark-pledges",
+    ] {
+        pub nats: NatsConfig,
+        pub service: ServiceLimits,
+        pub ops: OpsConfig,
+        pub log: telemetry::LogConfig,
+    }
 }
 
 /// A future that resolves when the service should stop.
@@ -39,22 +56,30 @@ pub enum RunError {
     /// The operator endpoints' address could not be bound (in use, or not this host's).
     #[error(transparent)]
     Listen(#[from] std::io::Error),
+    /// The settings could not be read (the message names the setting and its source).
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
 }
 
-/// Runs a command service binary: `serve` is called once the store is open.
+/// Runs a command service binary named `name`: its settings are read from its flags, file and
+/// environment, and `serve` is called once the store is open.
 pub async fn run_service_binary<F, Fut>(name: &str, serve: F) -> Result<(), RunError>
 where
-    F: FnOnce(EventStore, CommandMetrics, Shutdown) -> Fut,
+    F: FnOnce(EventStore, CommandMetrics, ServiceLimits, Shutdown) -> Fut,
     Fut: Future<Output = Result<(), StoreError>>,
 {
-    use clap::Parser;
-    telemetry::init();
-    let args = ServiceArgs::parse();
-    let store = EventStore::open(&args.nats, name).await?;
+    let command = clap::Command::new(name.to_owned())
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("Serve one kind of Waymark command");
+    let matches = Flags::<ServiceSettings>::augment_args(command).get_matches();
+    let flags = Flags::<ServiceSettings>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let settings = flags.load()?;
+    telemetry::init(&settings.log);
+    let store = EventStore::open(&settings.nats, name).await?;
     let registry = Registry::new();
     let metrics = CommandMetrics::register(&registry)?;
     telemetry::ops::register_process_metrics(&registry)?;
-    let listener = tokio::net::TcpListener::bind(args.ops_addr).await?;
+    let listener = tokio::net::TcpListener::bind(settings.ops.addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "operator endpoints listening");
     let ops = telemetry::ops::router(
         registry,
@@ -65,7 +90,13 @@ where
             tracing::error!(error = %e, "operator endpoints stopped");
         }
     });
-    serve(store, metrics, Box::pin(telemetry::shutdown_signal())).await?;
+    serve(
+        store,
+        metrics,
+        settings.service,
+        Box::pin(telemetry::shutdown_signal()),
+    )
+    .await?;
     Ok(())
 }
 

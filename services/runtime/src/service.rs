@@ -72,12 +72,25 @@ pub struct ServiceConfig {
     pub cache_capacity: usize,
 }
 
+settings::section! {
+    /// How much one instance of a command service takes on.
+    pub struct ServiceLimits {
+        /// Commands handled at once by one instance; more wait for a turn.
+        #[setting(env = "WAYMARK_SERVICE_CONCURRENCY", flag = "service-concurrency")]
+        pub concurrency: usize = 64,
+        /// Things whose folded state one instance keeps in memory; past it, one is dropped and
+        /// read again when next needed.
+        #[setting(env = "WAYMARK_SERVICE_CACHE", flag = "service-cache")]
+        pub cache: usize = 10_000,
+    }
+}
+
 impl ServiceConfig {
-    pub fn named(name: impl Into<String>) -> Self {
+    pub fn named(name: impl Into<String>, limits: &ServiceLimits) -> Self {
         Self {
             name: name.into(),
-            concurrency: 64,
-            cache_capacity: 10_000,
+            concurrency: limits.concurrency,
+            cache_capacity: limits.cache,
         }
     }
 }
@@ -243,7 +256,7 @@ impl<H: Handler> Runtime<H> {
             Err(e) => {
                 let rejection =
                     rules::MALFORMED.refuse(format!("the command could not be read: {e}"));
-                self.count("unknown", &Reply::Rejected(rejection.clone()));
+                self.count("unknown", None, &Reply::Rejected(rejection.clone()));
                 return Reply::Rejected(rejection);
             }
         };
@@ -252,7 +265,7 @@ impl<H: Handler> Runtime<H> {
             Ok(accepted) => Reply::Accepted(accepted),
             Err(rejection) => Reply::Rejected(rejection),
         };
-        self.count(action, &reply);
+        self.count(action, Some(&envelope.command.target()), &reply);
         reply
     }
 
@@ -298,7 +311,7 @@ impl<H: Handler> Runtime<H> {
                 Err(rejection) => Reply::Rejected(rejection),
             },
         };
-        self.count("void", &reply);
+        self.count("void", None, &reply);
         reply
     }
 
@@ -394,7 +407,9 @@ impl<H: Handler> Runtime<H> {
         };
         self.cache.invalidate(&subject);
         self.metrics.unreadable.folded(&subject);
-        tracing::warn!(service = %self.name, %subject, voided = seq, seq = appended.seq,
+        tracing::warn!(service = %self.name, command = "void",
+            blueprint = thing.blueprint.as_ref().map(tracing::field::display),
+            thing = %thing.display_name(), %subject, voided = seq, seq = appended.seq,
             actor = %request.actor.name, reason = %request.reason, "commit voided");
         Ok(Accepted {
             seq: appended.seq,
@@ -404,7 +419,7 @@ impl<H: Handler> Runtime<H> {
         })
     }
 
-    fn count(&self, action: &str, reply: &Reply) {
+    fn count(&self, action: &str, thing: Option<&proto::ThingRef>, reply: &Reply) {
         let outcome = match reply {
             Reply::Accepted(a) if a.duplicate => "duplicate",
             Reply::Accepted(_) => "accepted",
@@ -420,7 +435,10 @@ impl<H: Handler> Runtime<H> {
                 .rejections
                 .with_label_values(&[&self.name, &r.code])
                 .inc();
-            tracing::info!(service = %self.name, action, code = %r.code, message = %r.message, "command rejected");
+            tracing::info!(service = %self.name, command = action,
+                blueprint = thing.and_then(|t| t.blueprint.as_ref()).map(tracing::field::display),
+                thing = thing.map(|t| tracing::field::display(t.display_name())),
+                code = %r.code, detail = %r.message, "command rejected");
         }
     }
 
@@ -565,7 +583,10 @@ impl<H: Handler> Runtime<H> {
                         &bodies,
                     );
                     self.cache.put(subject.clone(), Arc::new(next));
-                    tracing::info!(service = %self.name, thing = %thing.display_name(), seq = appended.seq, events = bodies.len(), "commit appended");
+                    tracing::info!(service = %self.name, command = envelope.command.action_name(),
+                        blueprint = thing.blueprint.as_ref().map(tracing::field::display),
+                        thing = %thing.display_name(), seq = appended.seq, events = bodies.len(),
+                        "commit appended");
                     return Ok(Accepted {
                         seq: appended.seq,
                         version: appended.seq,

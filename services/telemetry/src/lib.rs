@@ -1,6 +1,6 @@
 //! What every Waymark process shows its operators, and how it is told to stop.
 //!
-//! - [`logs`]: one tracing setup for every binary (lines for people, or JSON);
+//! - [`logs`]: one tracing setup for every binary (lines for people, or JSON), and its settings;
 //! - [`ops`]: the operator endpoints `/metrics`, `/healthz` and `/readyz`, and the Prometheus
 //!   text format the dashboard's own `/metrics` uses too;
 //! - [`shutdown`]: the signal (Ctrl-C or SIGTERM) every binary stops on.
@@ -12,5 +12,5 @@ pub mod logs;
 pub mod ops;
 pub mod shutdown;
 
-pub use logs::init;
+pub use logs::{LogConfig, LogFormat, init};
 pub use shutdown::shutdown_signal;
