@@ -93,7 +93,14 @@ pub struct DashboardConfig {
     #[arg(long, env = "WAYMARK_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
     pub header_timeout_ms: u64,
     /// Time a request may take, in milliseconds (live streams excepted); then 408.
-    #[arg(long, env = "WAYMARK_REQUEST_TIMEOUT_MS", default_value_t = 60_000)]
+    // Named apart from the NATS request timeout (`--request-timeout-ms`), which the dashboard
+    // binary takes too: clap refuses two settings of one name.
+    #[arg(
+        id = "http_request_timeout_ms",
+        long = "http-request-timeout-ms",
+        env = "WAYMARK_REQUEST_TIMEOUT_MS",
+        default_value_t = 60_000
+    )]
     pub request_timeout_ms: u64,
     /// HTTP connections open at once; more are closed as soon as they are accepted.
     #[arg(long, env = "WAYMARK_MAX_CONNECTIONS", default_value_t = 1_024)]
