@@ -421,7 +421,8 @@ pub async fn start(
     let db = Arc::new(projector::db::open(&config.db_path)?);
     let projector_metrics = ProjectorMetrics::register(&registry)?;
     let projector = Projector::new(db.clone(), stream.clone(), projector_metrics.clone())?
-        .with_stall_after(Duration::from_millis(config.stall_after_ms));
+        .with_stall_after(Duration::from_millis(config.stall_after_ms))
+        .with_disk_of(&config.db_path);
     let checkpoint = projector.checkpoint();
     let caught_up = Arc::new(AtomicBool::new(false));
     let start_seq = stream.stream_last_seq().await?;

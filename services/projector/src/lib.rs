@@ -41,6 +41,13 @@ use crate::views::QuarantineEntry;
 /// Largest number of commits applied in one write transaction.
 pub const MAX_BATCH: usize = 512;
 
+/// Free space the read models' disk must have before a batch is written. After a write fails
+/// (a full disk), redb refuses every later read and write until the database is reopened, which
+/// a serving replica cannot do; so a full disk is met before writing instead: projection pauses,
+/// readiness fails once the pause outlasts the stall limit, and it resumes when space returns. A
+/// batch of [`MAX_BATCH`] commits writes a few MiB of pages.
+pub const DISK_RESERVE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// The outcome of applying a batch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BatchOutcome {
@@ -112,6 +119,8 @@ pub struct Projector {
     checkpoint: watch::Sender<u64>,
     health: health::Health,
     stall_after: Duration,
+    /// A path on the read models' disk, whose free space is checked before each batch.
+    disk: Option<std::path::PathBuf>,
 }
 
 impl Projector {
@@ -131,7 +140,40 @@ impl Projector {
             checkpoint,
             health: health::Health::default(),
             stall_after: health::DEFAULT_STALL_AFTER,
+            disk: None,
         })
+    }
+
+    /// Pauses projection while the disk holding `db_path` has less than [`DISK_RESERVE_BYTES`]
+    /// free.
+    pub fn with_disk_of(mut self, db_path: &std::path::Path) -> Self {
+        self.disk = Some(db_path.to_path_buf());
+        self
+    }
+
+    /// Whether the read models' disk has room for a batch; if not, why not.
+    fn room(&self) -> Result<(), String> {
+        let Some(path) = &self.disk else {
+            return Ok(());
+        };
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        match free_bytes(dir) {
+            Ok(free) if free < DISK_RESERVE_BYTES => Err(format!(
+                "the read-model disk is full: {} MiB free at {}, {} MiB needed before commits \
+                 are applied; projection resumes once there is room",
+                free / (1024 * 1024),
+                dir.display(),
+                DISK_RESERVE_BYTES / (1024 * 1024)
+            )),
+            Ok(_) => Ok(()),
+            Err(e) => {
+                tracing::debug!(error = %e, dir = %dir.display(), "cannot read the free space of the read-model disk");
+                Ok(())
+            }
+        }
     }
 
     /// Counts projection as stalled once the checkpoint stood still this long while commits wait.
@@ -229,6 +271,7 @@ impl Projector {
             return Ok(());
         };
         let pending = last.pending;
+        self.room()?;
         let db = self.db.clone();
         let size = batch.len();
         let timer = self.metrics.batch_seconds.start_timer();
@@ -256,6 +299,18 @@ impl Projector {
         self.checkpoint.send_replace(outcome.checkpoint);
         Ok(())
     }
+}
+
+/// Bytes free to unprivileged writers on the file system holding `dir`.
+#[cfg(unix)]
+fn free_bytes(dir: &std::path::Path) -> std::io::Result<u64> {
+    let stat = rustix::fs::statvfs(dir)?;
+    Ok(stat.f_bavail.saturating_mul(stat.f_frsize))
+}
+
+#[cfg(not(unix))]
+fn free_bytes(_dir: &std::path::Path) -> std::io::Result<u64> {
+    Ok(u64::MAX)
 }
 
 /// How many quarantined commits are open and how many an operator voided.
