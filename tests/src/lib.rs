@@ -2,6 +2,16 @@
 //! and the whole Waymark stack in-process against them (the one `waymark dev` runs), reached over
 //! HTTP. Only the tests need what is here: crashing and restarting a server, and writing to the
 //! stream behind the services' backs.
+//!
+//! For the fault runs: [`servers`] (which nats-server releases to run on), [`cluster`] (a JetStream
+//! cluster of real servers and the stack on it), [`replica`] (a dashboard as a process of its own),
+//! [`workload`] (a realistic stream of commits) and [`evidence`] (what each run found).
+
+pub mod cluster;
+pub mod evidence;
+pub mod replica;
+pub mod servers;
+pub mod workload;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -33,3 +33,14 @@ async fn main() -> anyhow::Result<()> {
     running.task.await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Two settings with one name make the binary refuse to start: clap checks them here.
+    #[test]
+    fn the_settings_have_distinct_names() {
+        super::Args::command().debug_assert();
+    }
+}

@@ -252,8 +252,16 @@ fn message_id(subject: &str, key: &str) -> String {
 
 fn classify_publish(err: jetstream::context::PublishError, expected: u64) -> AppendError {
     use jetstream::context::PublishErrorKind as K;
+    // A clustered stream on a current server answers a lost race with the constant form of the
+    // error (10164, "wrong last sequence"), which the client reports as `Other`.
+    let code = std::error::Error::source(&err)
+        .and_then(|s| s.downcast_ref::<jetstream::Error>())
+        .map(jetstream::Error::error_code);
     match err.kind() {
         K::WrongLastSequence => AppendError::Conflict { expected },
+        K::Other if code == Some(jetstream::ErrorCode::STREAM_WRONG_LAST_SEQUENCE_CONSTANT) => {
+            AppendError::Conflict { expected }
+        }
         K::MaxPayloadExceeded => AppendError::TooLarge,
         _ => AppendError::Failed(err.to_string()),
     }
@@ -372,6 +380,29 @@ mod tests {
             changed(|c| c.storage = stream::StorageType::Memory).len(),
             1
         );
+    }
+
+    #[test]
+    fn a_lost_race_is_a_conflict_in_either_form_the_server_answers() {
+        use jetstream::context::{PublishError, PublishErrorKind};
+        let answer = |err_code: u64| -> jetstream::Error {
+            serde_json::from_value(serde_json::json!(
+                {"code": 400, "err_code": err_code, "description": "wrong last sequence"}
+            ))
+            .unwrap()
+        };
+        let single = PublishError::new(PublishErrorKind::WrongLastSequence);
+        assert!(matches!(
+            classify_publish(single, 7),
+            AppendError::Conflict { expected: 7 }
+        ));
+        let clustered = PublishError::with_source(PublishErrorKind::Other, answer(10164));
+        assert!(matches!(
+            classify_publish(clustered, 7),
+            AppendError::Conflict { expected: 7 }
+        ));
+        let other = PublishError::with_source(PublishErrorKind::Other, answer(10077));
+        assert!(matches!(classify_publish(other, 7), AppendError::Failed(_)));
     }
 
     #[test]

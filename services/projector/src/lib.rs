@@ -43,6 +43,13 @@ use crate::views::QuarantineEntry;
 /// Largest number of commits applied in one write transaction.
 pub const MAX_BATCH: usize = 512;
 
+/// Free space the read models' disk must have before a batch is written. After a write fails
+/// (a full disk), redb refuses every later read and write until the database is reopened, which
+/// a serving replica cannot do; so a full disk is met before writing instead: projection pauses,
+/// readiness fails once the pause outlasts the stall limit, and it resumes when space returns. A
+/// batch of [`MAX_BATCH`] commits writes a few MiB of pages.
+pub const DISK_RESERVE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// The outcome of applying a batch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BatchOutcome {
@@ -116,6 +123,17 @@ pub enum FollowError {
     /// The task applying a batch panicked: a bug; the batch was not committed.
     #[error(transparent)]
     Panicked(#[from] tokio::task::JoinError),
+    /// The read models' disk is short of [`DISK_RESERVE_BYTES`]: nothing is written, and
+    /// projection resumes by itself once there is room.
+    #[error(
+        "the read-model disk is full: {free_mib} MiB free at {dir}, {needed_mib} MiB needed before \
+         commits are applied; projection resumes once there is room"
+    )]
+    DiskFull {
+        free_mib: u64,
+        dir: String,
+        needed_mib: u64,
+    },
 }
 
 /// Runs projection for one database. It reads the stream through a [`StreamReader`], which
@@ -147,6 +165,29 @@ impl Projector {
             health: health::Health::default(),
             stall_after: health::DEFAULT_STALL_AFTER,
         })
+    }
+
+    /// Whether the read models' disk has room for a batch (at least [`DISK_RESERVE_BYTES`] free);
+    /// if not, why not.
+    fn room(&self) -> Result<(), FollowError> {
+        let dir = self
+            .models
+            .path()
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        match free_bytes(dir) {
+            Ok(free) if free < DISK_RESERVE_BYTES => Err(FollowError::DiskFull {
+                free_mib: free / (1024 * 1024),
+                dir: dir.display().to_string(),
+                needed_mib: DISK_RESERVE_BYTES / (1024 * 1024),
+            }),
+            Ok(_) => Ok(()),
+            Err(e) => {
+                tracing::debug!(error = %e, dir = %dir.display(), "cannot read the free space of the read-model disk");
+                Ok(())
+            }
+        }
     }
 
     /// Counts projection as stalled once the checkpoint stood still this long while commits wait.
@@ -241,6 +282,7 @@ impl Projector {
             return Ok(());
         };
         let pending = last.pending;
+        self.room()?;
         // A swap of the file waits for this batch, and this batch for a swap.
         let _applying = self.models.applying().await;
         let db = self.models.current();
@@ -267,6 +309,18 @@ impl Projector {
         self.checkpoint.send_replace(outcome.checkpoint);
         Ok(())
     }
+}
+
+/// Bytes free to unprivileged writers on the file system holding `dir`.
+#[cfg(unix)]
+fn free_bytes(dir: &std::path::Path) -> std::io::Result<u64> {
+    let stat = rustix::fs::statvfs(dir)?;
+    Ok(stat.f_bavail.saturating_mul(stat.f_frsize))
+}
+
+#[cfg(not(unix))]
+fn free_bytes(_dir: &std::path::Path) -> std::io::Result<u64> {
+    Ok(u64::MAX)
 }
 
 /// How many quarantined commits are open and how many an operator voided.
