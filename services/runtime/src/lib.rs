@@ -17,4 +17,4 @@ pub mod runner;
 pub mod service;
 
 pub use metrics::CommandMetrics;
-pub use service::{Handler, ServiceConfig, serve};
+pub use service::{Handler, Service, ServiceConfig, run, serve};
