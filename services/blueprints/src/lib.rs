@@ -9,7 +9,7 @@ pub use blueprint::BlueprintHandler;
 pub use organisation::OrganisationHandler;
 
 use eventstore::{EventStore, StoreError};
-use service_runtime::{CommandMetrics, ServiceConfig, ServiceLimits, serve};
+use service_runtime::{CommandMetrics, Service, ServiceLimits};
 
 /// Serves organisation and blueprint commands until `shutdown` resolves.
 pub async fn run(
@@ -22,20 +22,14 @@ pub async fn run(
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
-    let organisations = serve(
+    let organisations = service_runtime::run::<OrganisationHandler>(
         store.clone(),
-        OrganisationHandler,
-        ServiceConfig::named("waymark-organisations", &limits),
         metrics.clone(),
+        limits.clone(),
         stopped(stop_rx.clone()),
     );
-    let blueprints = serve(
-        store,
-        BlueprintHandler::default(),
-        ServiceConfig::named("waymark-blueprints", &limits),
-        metrics,
-        stopped(stop_rx),
-    );
+    let blueprints =
+        service_runtime::run::<BlueprintHandler>(store, metrics, limits, stopped(stop_rx));
     let signal = async move {
         shutdown.await;
         let _ = stop_tx.send(true);
@@ -43,4 +37,12 @@ pub async fn run(
     };
     tokio::try_join!(organisations, blueprints, signal)?;
     Ok(())
+}
+
+impl Service for OrganisationHandler {
+    const NAME: &'static str = "waymark-organisations";
+}
+
+impl Service for BlueprintHandler {
+    const NAME: &'static str = "waymark-blueprints";
 }

@@ -1,6 +1,6 @@
 //! A small client of the dashboard's HTTP API, used by the CLI's recording commands and the demo.
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -28,6 +28,14 @@ impl ClientError {
             ClientError::Rejected { status, .. } => *status >= 500,
             ClientError::Transport { .. } => true,
         }
+    }
+}
+
+/// The error of a request to `url` that failed on the way.
+fn transport(url: &str) -> impl Fn(reqwest::Error) -> ClientError + '_ {
+    move |e| ClientError::Transport {
+        url: url.to_owned(),
+        reason: e.to_string(),
     }
 }
 
@@ -68,19 +76,27 @@ impl ApiClient {
         &self.base
     }
 
+    /// Sends a request to `path` with the token, and whatever `with` adds to it; answers with the
+    /// URL asked, for messages, and the response.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        with: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> Result<(String, reqwest::Response), ClientError> {
+        let url = format!("{}{path}", self.base);
+        let request = with(self.authorised(self.http.request(method, &url)));
+        let response = request.send().await.map_err(transport(&url))?;
+        Ok((url, response))
+    }
+
     /// Sends a command; `key` makes a retry safe (the same key is stored once).
     pub async fn post(&self, path: &str, body: &Value, key: &str) -> Result<Value, ClientError> {
-        let url = format!("{}{path}", self.base);
-        let response = self
-            .authorised(self.http.post(&url))
-            .header("idempotency-key", key)
-            .json(body)
-            .send()
-            .await
-            .map_err(|e| ClientError::Transport {
-                url: url.clone(),
-                reason: e.to_string(),
-            })?;
+        let (url, response) = self
+            .send(Method::POST, path, |r| {
+                r.header("idempotency-key", key).json(body)
+            })
+            .await?;
         Self::read(url, response).await
     }
 
@@ -90,15 +106,7 @@ impl ApiClient {
 
     /// Reads JSON straight into `T`, without building a [`Value`] first (for long lists).
     pub async fn get_as<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
-        let url = format!("{}{path}", self.base);
-        let response = self
-            .authorised(self.http.get(&url))
-            .send()
-            .await
-            .map_err(|e| ClientError::Transport {
-                url: url.clone(),
-                reason: e.to_string(),
-            })?;
+        let (url, response) = self.send(Method::GET, path, |r| r).await?;
         Self::read(url, response).await
     }
 
@@ -107,28 +115,20 @@ impl ApiClient {
         &self,
         path: &str,
     ) -> Result<(reqwest::header::HeaderMap, Vec<u8>), ClientError> {
-        let url = format!("{}{path}", self.base);
-        let transport = |e: reqwest::Error| ClientError::Transport {
-            url: url.clone(),
-            reason: e.to_string(),
-        };
-        let response = self
-            .authorised(self.http.get(&url))
-            .send()
-            .await
-            .map_err(transport)?;
+        let (url, response) = self.send(Method::GET, path, |r| r).await?;
         if !response.status().is_success() {
             return Self::read::<Value>(url.clone(), response)
                 .await
                 .and_then(|_| {
                     Err(ClientError::Transport {
-                        url: url.clone(),
+                        url,
                         reason: "the answer was not a file".into(),
                     })
                 });
         }
         let headers = response.headers().clone();
-        Ok((headers, response.bytes().await.map_err(transport)?.to_vec()))
+        let bytes = response.bytes().await.map_err(transport(&url))?;
+        Ok((headers, bytes.to_vec()))
     }
 
     async fn read<T: DeserializeOwned>(
@@ -136,10 +136,7 @@ impl ApiClient {
         response: reqwest::Response,
     ) -> Result<T, ClientError> {
         let status = response.status();
-        let bytes = response.bytes().await.map_err(|e| ClientError::Transport {
-            url: url.clone(),
-            reason: e.to_string(),
-        })?;
+        let bytes = response.bytes().await.map_err(transport(&url))?;
         let not_json = |e: serde_json::Error| ClientError::Transport {
             url: url.clone(),
             reason: format!("the answer is not the JSON expected: {e}"),

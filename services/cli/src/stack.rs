@@ -3,7 +3,7 @@
 
 use eventstore::{EventStore, NatsConfig, StoreError};
 use prometheus::Registry;
-use service_runtime::{CommandMetrics, ServiceLimits};
+use service_runtime::{CommandMetrics, ServiceLimits, run};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -61,9 +61,9 @@ pub async fn start(
         }};
     }
     spawn_service!(blueprints::run, "blueprints");
-    spawn_service!(milestones::run, "milestones");
-    spawn_service!(commitments::run, "commitments");
-    spawn_service!(pledges::run, "pledges");
+    spawn_service!(run::<milestones::MilestoneHandler>, "milestones");
+    spawn_service!(run::<commitments::CommitmentHandler>, "commitments");
+    spawn_service!(run::<pledges::PledgeHandler>, "pledges");
     // Every service answers before the dashboard takes requests.
     wait_for_services(store.client(), &SERVICES).await?;
     let dashboard = dashboard::start(

@@ -3,13 +3,13 @@
 
 use chrono::NaiveDate;
 use directory::{BlueprintState, Directory, require_actor_org, require_open_blueprint};
-use eventstore::{Aggregate, EventStore, StoreError, StreamReader};
+use eventstore::{Aggregate, StoreError, StreamReader};
 use proto::events::*;
 use proto::{
     BlueprintId, CommitmentAction, CommitmentCommand, CommitmentId, EventBody, OrgId, Rejection,
     text,
 };
-use service_runtime::{CommandMetrics, Handler, ServiceConfig, ServiceLimits, serve};
+use service_runtime::{Handler, Service};
 
 pub use proto::CommitmentStatus;
 
@@ -270,35 +270,28 @@ pub struct CommitmentHandler {
     directory: Directory,
 }
 
-/// A partner's token (limited to one organisation) may record only that organisation's commitments.
-pub fn authorise(
-    actor: &proto::Actor,
-    command: &CommitmentCommand,
-    state: &CommitmentState,
-) -> Result<(), Rejection> {
-    let owner = match &command.action {
-        CommitmentAction::Make { partner, .. } => Some(partner),
-        _ => state.partner.as_ref(),
-    };
-    require_actor_org(
-        actor,
-        owner,
-        &format!("commitment {}/{}", command.blueprint, command.commitment),
-    )
-}
-
 impl Handler for CommitmentHandler {
     type Command = CommitmentCommand;
     type State = CommitmentState;
     type Context = CommitmentContext;
 
+    /// A partner's token (limited to one organisation) may record only that organisation's
+    /// commitments.
     fn authorise(
         &self,
         actor: &proto::Actor,
         command: &CommitmentCommand,
         state: &CommitmentState,
     ) -> Result<(), Rejection> {
-        authorise(actor, command, state)
+        let owner = match &command.action {
+            CommitmentAction::Make { partner, .. } => Some(partner),
+            _ => state.partner.as_ref(),
+        };
+        require_actor_org(
+            actor,
+            owner,
+            &format!("commitment {}/{}", command.blueprint, command.commitment),
+        )
     }
 
     async fn context(
@@ -321,21 +314,8 @@ impl Handler for CommitmentHandler {
     }
 }
 
-/// Serves commitment commands until `shutdown` resolves.
-pub async fn run(
-    store: EventStore,
-    metrics: CommandMetrics,
-    limits: ServiceLimits,
-    shutdown: impl std::future::Future<Output = ()> + Send,
-) -> Result<(), StoreError> {
-    serve(
-        store,
-        CommitmentHandler::default(),
-        ServiceConfig::named("waymark-commitments", &limits),
-        metrics,
-        shutdown,
-    )
-    .await
+impl Service for CommitmentHandler {
+    const NAME: &'static str = "waymark-commitments";
 }
 
 #[cfg(test)]

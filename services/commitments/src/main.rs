@@ -2,6 +2,6 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    service_runtime::runner::run_service_binary("waymark-commitments", commitments::run).await?;
+    service_runtime::runner::run_service::<commitments::CommitmentHandler>().await?;
     Ok(())
 }

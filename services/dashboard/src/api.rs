@@ -2,13 +2,15 @@
 //! projector has applied commit N, so a client reads its own writes without sticky sessions.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use projector::fold::Window;
 use projector::read::Reader;
 use projector::read::{AssessedCommitment, AssessedMilestone, BlueprintSummary};
+use projector::status::RagRules;
 use projector::views::{
     BlueprintStatus, BlueprintView, HistoryEntry, OrganisationView, PledgeView,
 };
@@ -155,6 +157,133 @@ impl AppState {
             window,
         })
     }
+}
+
+/// The read a request of a blueprint's path (`…/blueprints/{bp}…`) asks for: the blueprint opened
+/// for its caller over the window of its query.
+impl FromRequestParts<AppState> for BlueprintRead {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Path(InBlueprint { bp }) = Path::from_request_parts(parts, state).await?;
+        let caller = Caller::from_request_parts(parts, state).await?;
+        BlueprintRead::of_query(parts, state, &caller, &bp).await
+    }
+}
+
+impl BlueprintRead {
+    async fn of_query(
+        parts: &mut Parts,
+        state: &AppState,
+        caller: &Caller,
+        bp: &str,
+    ) -> Result<Self, ApiError> {
+        let p = Query::from_request_parts(parts, state).await;
+        state.read_blueprint(caller, bp, &params(p)?).await
+    }
+}
+
+/// The read a request of one thing in a blueprint (`…/blueprints/{bp}/{kind}/{id}`) asks for: the
+/// thing's id, checked before the blueprint is opened.
+pub struct ThingRead<I> {
+    pub id: I,
+    pub read: BlueprintRead,
+}
+
+impl<I: std::str::FromStr<Err = proto::IdError> + Send> FromRequestParts<AppState>
+    for ThingRead<I>
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Path((bp, id)) = Path::<(String, String)>::from_request_parts(parts, state).await?;
+        let caller = Caller::from_request_parts(parts, state).await?;
+        let id = parse_id(&id)?;
+        let read = BlueprintRead::of_query(parts, state, &caller, &bp).await?;
+        Ok(ThingRead { id, read })
+    }
+}
+
+/// What a blueprint holds that the API lists (`…/milestones`) and shows one at a time with its
+/// history (`…/milestones/{id}`).
+trait Held: Serialize + Sized {
+    /// The id of one, as the path names it.
+    type Id: std::str::FromStr<Err = proto::IdError>;
+    /// Every one in the blueprint, as of the read's window.
+    fn all(read: &BlueprintRead, rules: &RagRules) -> Result<Vec<Self>, ApiError>;
+    /// What its history is recorded under.
+    fn thing(bp: &BlueprintId, id: &Self::Id) -> ThingRef;
+    fn id(&self) -> &str;
+    fn version(&self) -> u64;
+}
+
+impl Held for AssessedMilestone {
+    type Id = MilestoneId;
+    fn all(read: &BlueprintRead, rules: &RagRules) -> Result<Vec<Self>, ApiError> {
+        Ok(read
+            .reader
+            .assessed_milestones(read.id.as_str(), &read.window, rules)?)
+    }
+    fn thing(bp: &BlueprintId, id: &MilestoneId) -> ThingRef {
+        ThingRef::milestone(bp, id)
+    }
+    fn id(&self) -> &str {
+        &self.milestone.id
+    }
+    fn version(&self) -> u64 {
+        self.milestone.version
+    }
+}
+
+impl Held for AssessedCommitment {
+    type Id = CommitmentId;
+    fn all(read: &BlueprintRead, _: &RagRules) -> Result<Vec<Self>, ApiError> {
+        Ok(read
+            .reader
+            .assessed_commitments(read.id.as_str(), &read.window)?)
+    }
+    fn thing(bp: &BlueprintId, id: &CommitmentId) -> ThingRef {
+        ThingRef::commitment(bp, id)
+    }
+    fn id(&self) -> &str {
+        &self.commitment.id
+    }
+    fn version(&self) -> u64 {
+        self.commitment.version
+    }
+}
+
+impl Held for PledgeView {
+    type Id = PledgeId;
+    fn all(read: &BlueprintRead, _: &RagRules) -> Result<Vec<Self>, ApiError> {
+        Ok(read.reader.pledges_in(read.id.as_str(), &read.window)?)
+    }
+    fn thing(bp: &BlueprintId, id: &PledgeId) -> ThingRef {
+        ThingRef::pledge(bp, id)
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn version(&self) -> u64 {
+        self.version
+    }
+}
+
+/// Answers with every `T` in the blueprint.
+fn all<T: Held>(state: &AppState, read: &BlueprintRead) -> Result<Response, ApiError> {
+    Ok(Json(T::all(read, &state.rules)?).into_response())
+}
+
+/// Answers with one `T` and its history, or 404 naming it.
+fn one<T: Held>(
+    state: &AppState,
+    ThingRead { id, read }: ThingRead<T::Id>,
+) -> Result<Response, ApiError> {
+    let thing = T::thing(&read.id, &id);
+    let found = T::all(&read, &state.rules)?
+        .into_iter()
+        .find(|t| t.id() == thing.id);
+    one_with_history(&read.reader, &read.window, thing, found, T::version)
 }
 
 /// The path of a blueprint, and of everything in it.
@@ -331,13 +460,10 @@ pub async fn blueprints(
 )]
 pub async fn blueprint(
     State(state): State<AppState>,
-    Path(InBlueprint { bp }): Path<InBlueprint>,
-    caller: Caller,
-    p: Params,
-) -> Result<Response, ApiError> {
-    let BlueprintRead {
+    BlueprintRead {
         reader, id, window, ..
-    } = state.read_blueprint(&caller, &bp, &params(p)?).await?;
+    }: BlueprintRead,
+) -> Result<Response, ApiError> {
     let summary = reader
         .summary(id.as_str(), &window, &state.rules)?
         .ok_or_else(|| not_in_window(&id, &window))?;
@@ -415,13 +541,10 @@ pub struct Dashboard {
 )]
 pub async fn dashboard(
     State(state): State<AppState>,
-    Path(InBlueprint { bp }): Path<InBlueprint>,
-    caller: Caller,
-    p: Params,
-) -> Result<Response, ApiError> {
-    let BlueprintRead {
+    BlueprintRead {
         reader, id, window, ..
-    } = state.read_blueprint(&caller, &bp, &params(p)?).await?;
+    }: BlueprintRead,
+) -> Result<Response, ApiError> {
     let (figures, trend) = reader
         .figures_with_trend(id.as_str(), &window, &state.rules)?
         .ok_or_else(|| not_in_window(&id, &window))?;
@@ -558,14 +681,9 @@ pub fn require_readable(
 )]
 pub async fn milestones(
     State(state): State<AppState>,
-    Path(InBlueprint { bp }): Path<InBlueprint>,
-    caller: Caller,
-    p: Params,
+    read: BlueprintRead,
 ) -> Result<Response, ApiError> {
-    let BlueprintRead {
-        reader, id, window, ..
-    } = state.read_blueprint(&caller, &bp, &params(p)?).await?;
-    Ok(Json(reader.assessed_milestones(id.as_str(), &window, &state.rules)?).into_response())
+    all::<AssessedMilestone>(&state, &read)
 }
 
 /// A blueprint's commitments, with whether each is overdue as of a date.
@@ -579,14 +697,9 @@ pub async fn milestones(
 )]
 pub async fn commitments(
     State(state): State<AppState>,
-    Path(InBlueprint { bp }): Path<InBlueprint>,
-    caller: Caller,
-    p: Params,
+    read: BlueprintRead,
 ) -> Result<Response, ApiError> {
-    let BlueprintRead {
-        reader, id, window, ..
-    } = state.read_blueprint(&caller, &bp, &params(p)?).await?;
-    Ok(Json(reader.assessed_commitments(id.as_str(), &window)?).into_response())
+    all::<AssessedCommitment>(&state, &read)
 }
 
 /// A blueprint's pledges.
@@ -600,14 +713,9 @@ pub async fn commitments(
 )]
 pub async fn pledges(
     State(state): State<AppState>,
-    Path(InBlueprint { bp }): Path<InBlueprint>,
-    caller: Caller,
-    p: Params,
+    read: BlueprintRead,
 ) -> Result<Response, ApiError> {
-    let BlueprintRead {
-        reader, id, window, ..
-    } = state.read_blueprint(&caller, &bp, &params(p)?).await?;
-    Ok(Json(reader.pledges_in(id.as_str(), &window)?).into_response())
+    all::<PledgeView>(&state, &read)
 }
 
 /// Answers with one thing of a blueprint and its history, or 404 naming it.
@@ -660,28 +768,9 @@ pub struct WithHistory<T> {
 )]
 pub async fn milestone(
     State(state): State<AppState>,
-    Path((bp, id)): Path<(String, String)>,
-    caller: Caller,
-    p: Params,
+    read: ThingRead<MilestoneId>,
 ) -> Result<Response, ApiError> {
-    let id: MilestoneId = parse_id(&id)?;
-    let BlueprintRead {
-        reader,
-        id: bp,
-        window,
-        ..
-    } = state.read_blueprint(&caller, &bp, &params(p)?).await?;
-    let found = reader
-        .assessed_milestones(bp.as_str(), &window, &state.rules)?
-        .into_iter()
-        .find(|m| m.milestone.id == id.as_str());
-    one_with_history(
-        &reader,
-        &window,
-        ThingRef::milestone(&bp, &id),
-        found,
-        |m| m.milestone.version,
-    )
+    one::<AssessedMilestone>(&state, read)
 }
 
 /// One commitment with its history.
@@ -697,28 +786,9 @@ pub async fn milestone(
 )]
 pub async fn commitment(
     State(state): State<AppState>,
-    Path((bp, id)): Path<(String, String)>,
-    caller: Caller,
-    p: Params,
+    read: ThingRead<CommitmentId>,
 ) -> Result<Response, ApiError> {
-    let id: CommitmentId = parse_id(&id)?;
-    let BlueprintRead {
-        reader,
-        id: bp,
-        window,
-        ..
-    } = state.read_blueprint(&caller, &bp, &params(p)?).await?;
-    let found = reader
-        .assessed_commitments(bp.as_str(), &window)?
-        .into_iter()
-        .find(|c| c.commitment.id == id.as_str());
-    one_with_history(
-        &reader,
-        &window,
-        ThingRef::commitment(&bp, &id),
-        found,
-        |c| c.commitment.version,
-    )
+    one::<AssessedCommitment>(&state, read)
 }
 
 /// One pledge with its history.
@@ -734,24 +804,9 @@ pub async fn commitment(
 )]
 pub async fn pledge(
     State(state): State<AppState>,
-    Path((bp, id)): Path<(String, String)>,
-    caller: Caller,
-    p: Params,
+    read: ThingRead<PledgeId>,
 ) -> Result<Response, ApiError> {
-    let id: PledgeId = parse_id(&id)?;
-    let BlueprintRead {
-        reader,
-        id: bp,
-        window,
-        ..
-    } = state.read_blueprint(&caller, &bp, &params(p)?).await?;
-    let found = reader
-        .pledges_in(bp.as_str(), &window)?
-        .into_iter()
-        .find(|p| p.id == id.as_str());
-    one_with_history(&reader, &window, ThingRef::pledge(&bp, &id), found, |p| {
-        p.version
-    })
+    one::<PledgeView>(&state, read)
 }
 
 /// Any other path.

@@ -463,74 +463,45 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 
+    /// A caller with `role`, limited to organisation `org` and to blueprints `bps` when given.
+    fn caller(role: Role, org: Option<&str>, bps: &[&str]) -> Caller {
+        Caller(Some(Principal {
+            name: "t".into(),
+            role,
+            org: org.map(|o| o.parse().unwrap()),
+            blueprints: bps.iter().map(|b| b.parse().unwrap()).collect(),
+        }))
+    }
+
     #[test]
     fn roles_and_limits() {
-        let caller = |role, org: Option<&str>, bps: &[&str]| {
-            Caller(Some(Principal {
-                name: "t".into(),
-                role,
-                org: org.map(|o| o.parse().unwrap()),
-                blueprints: bps.iter().map(|b| b.parse().unwrap()).collect(),
-            }))
-        };
-        assert!(
-            Caller(None)
-                .authorise_write(ThingKind::Milestone, "plan", Some("wm"))
-                .is_err()
-        );
-        assert!(
-            caller(Role::Viewer, None, &[])
-                .authorise_write(ThingKind::Milestone, "plan", Some("wm"))
-                .is_err()
-        );
-        assert!(
-            caller(Role::Recorder, None, &[])
-                .authorise_write(ThingKind::Milestone, "plan", Some("wm"))
-                .is_ok()
-        );
-        assert!(
-            caller(Role::Recorder, None, &[])
-                .authorise_write(ThingKind::Blueprint, "draft", Some("wm"))
-                .is_err()
-        );
-        assert!(
-            caller(Role::Recorder, None, &[])
-                .authorise_write(ThingKind::Blueprint, "add_workstream", Some("wm"))
-                .is_ok()
-        );
-        assert!(
-            caller(Role::Admin, None, &[])
-                .authorise_write(ThingKind::Organisation, "register", None)
-                .is_ok()
-        );
-        assert!(
-            caller(Role::Recorder, None, &["other"])
-                .authorise_write(ThingKind::Milestone, "plan", Some("wm"))
-                .is_err()
-        );
-        assert!(
-            caller(Role::Recorder, Some("gds"), &[])
-                .authorise_write(ThingKind::Milestone, "plan", Some("wm"))
-                .is_err()
-        );
-        assert!(
-            caller(Role::Recorder, Some("gds"), &[])
-                .authorise_write(ThingKind::Pledge, "make", Some("wm"))
-                .is_ok()
-        );
+        use ThingKind::{Blueprint, Milestone, Organisation, Pledge};
+        let viewer = caller(Role::Viewer, None, &[]);
+        let recorder = caller(Role::Recorder, None, &[]);
+        let admin = caller(Role::Admin, None, &[]);
+        let elsewhere = caller(Role::Recorder, None, &["other"]);
+        let of_gds = caller(Role::Recorder, Some("gds"), &[]);
+        let cases = [
+            // Who, writing what, in which blueprint, may.
+            (Caller(None), Milestone, "plan", Some("wm"), false),
+            (viewer, Milestone, "plan", Some("wm"), false),
+            (recorder.clone(), Milestone, "plan", Some("wm"), true),
+            (recorder.clone(), Blueprint, "draft", Some("wm"), false),
+            (recorder, Blueprint, "add_workstream", Some("wm"), true),
+            (admin, Organisation, "register", None, true),
+            (elsewhere, Milestone, "plan", Some("wm"), false),
+            (of_gds.clone(), Milestone, "plan", Some("wm"), false),
+            (of_gds, Pledge, "make", Some("wm"), true),
+        ];
+        for (who, kind, action, bp, may) in cases {
+            let answer = who.authorise_write(kind, action, bp);
+            assert_eq!(answer.is_ok(), may, "{who:?} {kind:?} {action} in {bp:?}");
+        }
     }
 
     #[test]
     fn drafts_are_read_only_with_a_token_that_reaches_them() {
         use projector::views::BlueprintStatus;
-        let caller = |role, org: Option<&str>, bps: &[&str]| {
-            Caller(Some(Principal {
-                name: "t".into(),
-                role,
-                org: org.map(|o| o.parse().unwrap()),
-                blueprints: bps.iter().map(|b| b.parse().unwrap()).collect(),
-            }))
-        };
         let mut published = crate::openapi::examples::blueprint();
         published.status = BlueprintStatus::Published;
         let draft = projector::views::BlueprintView {

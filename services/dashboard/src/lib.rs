@@ -172,135 +172,54 @@ pub struct ApiRoute {
     unbounded: bool,
 }
 
-const fn route(
-    method: Method,
-    path: &'static str,
-    handler: fn(MethodFilter) -> MethodRouter<AppState>,
-) -> ApiRoute {
-    ApiRoute {
-        method,
-        path,
-        handler,
-        unbounded: false,
-    }
-}
-
-const fn long_route(
-    method: Method,
-    path: &'static str,
-    handler: fn(MethodFilter) -> MethodRouter<AppState>,
-) -> ApiRoute {
-    ApiRoute {
-        method,
-        path,
-        handler,
-        unbounded: true,
-    }
+/// The entries of [`API_ROUTES`], one a line: `METHOD "path" => handler;`, with `, unbounded`
+/// after the handler for operator work that is not held to the request deadline.
+macro_rules! api_routes {
+    ($($method:ident $path:literal => $handler:path $(, $unbounded:ident)?;)*) => {
+        &[$(ApiRoute {
+            method: Method::$method,
+            path: $path,
+            handler: |m| on(m, $handler),
+            unbounded: api_routes!(@unbounded $($unbounded)?),
+        },)*]
+    };
+    (@unbounded) => { false };
+    (@unbounded unbounded) => { true };
 }
 
 /// Every route under `/api/v1`.
-pub const API_ROUTES: &[ApiRoute] = &[
-    route(Method::GET, "/api/v1/openapi.json", |m| {
-        on(m, openapi::document)
-    }),
-    route(Method::GET, "/api/v1/organisations", |m| {
-        on(m, api::organisations)
-    }),
-    route(Method::POST, "/api/v1/organisations", |m| {
-        on(m, commands::create_organisation)
-    }),
-    route(Method::GET, "/api/v1/organisations/{id}", |m| {
-        on(m, api::organisation)
-    }),
-    route(Method::GET, "/api/v1/organisations/{id}/involvement", |m| {
-        on(m, api::involvement)
-    }),
-    route(Method::POST, "/api/v1/organisations/{id}/{action}", |m| {
-        on(m, commands::act_organisation)
-    }),
-    route(Method::GET, "/api/v1/blueprints", |m| {
-        on(m, api::blueprints)
-    }),
-    route(Method::POST, "/api/v1/blueprints", |m| {
-        on(m, commands::create_blueprint)
-    }),
-    route(Method::GET, "/api/v1/blueprints/{bp}", |m| {
-        on(m, api::blueprint)
-    }),
-    route(Method::POST, "/api/v1/blueprints/{bp}/{action}", |m| {
-        on(m, commands::act_blueprint)
-    }),
-    route(Method::GET, "/api/v1/portfolio", |m| on(m, api::portfolio)),
-    route(Method::GET, "/api/v1/blueprints/{bp}/dashboard", |m| {
-        on(m, api::dashboard)
-    }),
-    route(Method::GET, "/api/v1/blueprints/{bp}/board", |m| {
-        on(m, api::board)
-    }),
-    route(Method::GET, "/api/v1/blueprints/{bp}/milestones", |m| {
-        on(m, api::milestones)
-    }),
-    route(Method::POST, "/api/v1/blueprints/{bp}/milestones", |m| {
-        on(m, commands::create_milestone)
-    }),
-    route(
-        Method::GET,
-        "/api/v1/blueprints/{bp}/milestones/{id}",
-        |m| on(m, api::milestone),
-    ),
-    route(
-        Method::POST,
-        "/api/v1/blueprints/{bp}/milestones/{id}/{action}",
-        |m| on(m, commands::act_milestone),
-    ),
-    route(Method::GET, "/api/v1/blueprints/{bp}/commitments", |m| {
-        on(m, api::commitments)
-    }),
-    route(Method::POST, "/api/v1/blueprints/{bp}/commitments", |m| {
-        on(m, commands::create_commitment)
-    }),
-    route(
-        Method::GET,
-        "/api/v1/blueprints/{bp}/commitments/{id}",
-        |m| on(m, api::commitment),
-    ),
-    route(
-        Method::POST,
-        "/api/v1/blueprints/{bp}/commitments/{id}/{action}",
-        |m| on(m, commands::act_commitment),
-    ),
-    route(Method::GET, "/api/v1/blueprints/{bp}/pledges", |m| {
-        on(m, api::pledges)
-    }),
-    route(Method::POST, "/api/v1/blueprints/{bp}/pledges", |m| {
-        on(m, commands::create_pledge)
-    }),
-    route(Method::GET, "/api/v1/blueprints/{bp}/pledges/{id}", |m| {
-        on(m, api::pledge)
-    }),
-    route(
-        Method::POST,
-        "/api/v1/blueprints/{bp}/pledges/{id}/{action}",
-        |m| on(m, commands::act_pledge),
-    ),
-    route(Method::GET, "/api/v1/admin/quarantine", |m| {
-        on(m, admin::quarantine)
-    }),
-    route(Method::POST, "/api/v1/admin/quarantine/replay", |m| {
-        on(m, admin::replay)
-    }),
-    route(Method::POST, "/api/v1/admin/quarantine/{seq}/void", |m| {
-        on(m, admin::void)
-    }),
-    long_route(Method::GET, "/api/v1/admin/snapshot", |m| {
-        on(m, admin::snapshot)
-    }),
-    long_route(Method::POST, "/api/v1/admin/verify", |m| {
-        on(m, admin::verify)
-    }),
-    long_route(Method::POST, "/api/v1/admin/rebuild", |m| {
-        on(m, admin::rebuild)
-    }),
+pub const API_ROUTES: &[ApiRoute] = api_routes![
+    GET "/api/v1/openapi.json" => openapi::document;
+    GET "/api/v1/organisations" => api::organisations;
+    POST "/api/v1/organisations" => commands::create_organisation;
+    GET "/api/v1/organisations/{id}" => api::organisation;
+    GET "/api/v1/organisations/{id}/involvement" => api::involvement;
+    POST "/api/v1/organisations/{id}/{action}" => commands::act_organisation;
+    GET "/api/v1/blueprints" => api::blueprints;
+    POST "/api/v1/blueprints" => commands::create_blueprint;
+    GET "/api/v1/blueprints/{bp}" => api::blueprint;
+    POST "/api/v1/blueprints/{bp}/{action}" => commands::act_blueprint;
+    GET "/api/v1/portfolio" => api::portfolio;
+    GET "/api/v1/blueprints/{bp}/dashboard" => api::dashboard;
+    GET "/api/v1/blueprints/{bp}/board" => api::board;
+    GET "/api/v1/blueprints/{bp}/milestones" => api::milestones;
+    POST "/api/v1/blueprints/{bp}/milestones" => commands::create_milestone;
+    GET "/api/v1/blueprints/{bp}/milestones/{id}" => api::milestone;
+    POST "/api/v1/blueprints/{bp}/milestones/{id}/{action}" => commands::act_milestone;
+    GET "/api/v1/blueprints/{bp}/commitments" => api::commitments;
+    POST "/api/v1/blueprints/{bp}/commitments" => commands::create_commitment;
+    GET "/api/v1/blueprints/{bp}/commitments/{id}" => api::commitment;
+    POST "/api/v1/blueprints/{bp}/commitments/{id}/{action}" => commands::act_commitment;
+    GET "/api/v1/blueprints/{bp}/pledges" => api::pledges;
+    POST "/api/v1/blueprints/{bp}/pledges" => commands::create_pledge;
+    GET "/api/v1/blueprints/{bp}/pledges/{id}" => api::pledge;
+    POST "/api/v1/blueprints/{bp}/pledges/{id}/{action}" => commands::act_pledge;
+    GET "/api/v1/admin/quarantine" => admin::quarantine;
+    POST "/api/v1/admin/quarantine/replay" => admin::replay;
+    POST "/api/v1/admin/quarantine/{seq}/void" => admin::void;
+    GET "/api/v1/admin/snapshot" => admin::snapshot, unbounded;
+    POST "/api/v1/admin/verify" => admin::verify, unbounded;
+    POST "/api/v1/admin/rebuild" => admin::rebuild, unbounded;
 ];
 
 /// The JSON API's routes, from [`API_ROUTES`] (routes of one path merge).

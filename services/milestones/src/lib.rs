@@ -8,10 +8,10 @@ use directory::{
     BlueprintState, Directory, OrganisationState, require_active_workstream,
     require_open_blueprint, require_organisation,
 };
-use eventstore::{Aggregate, EventStore, StateCache, StoreError, StreamReader};
+use eventstore::{Aggregate, StateCache, StoreError, StreamReader};
 use proto::events::*;
 use proto::{EventBody, MilestoneAction, MilestoneCommand, MilestoneId, Rejection, ThingRef, text};
-use service_runtime::{CommandMetrics, Handler, ServiceConfig, ServiceLimits, serve};
+use service_runtime::{Handler, Service};
 
 /// The milestone rules, declared once; refusals are made from these and the rules reference lists
 /// them.
@@ -381,21 +381,8 @@ impl Handler for MilestoneHandler {
     }
 }
 
-/// Serves milestone commands until `shutdown` resolves.
-pub async fn run(
-    store: EventStore,
-    metrics: CommandMetrics,
-    limits: ServiceLimits,
-    shutdown: impl std::future::Future<Output = ()> + Send,
-) -> Result<(), StoreError> {
-    serve(
-        store,
-        MilestoneHandler::default(),
-        ServiceConfig::named("waymark-milestones", &limits),
-        metrics,
-        shutdown,
-    )
-    .await
+impl Service for MilestoneHandler {
+    const NAME: &'static str = "waymark-milestones";
 }
 
 #[cfg(test)]

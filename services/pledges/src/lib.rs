@@ -6,12 +6,12 @@ use directory::{
     BlueprintState, Directory, OrganisationState, require_active_workstream, require_actor_org,
     require_open_blueprint, require_organisation,
 };
-use eventstore::{Aggregate, EventStore, StoreError, StreamReader};
+use eventstore::{Aggregate, StoreError, StreamReader};
 use proto::{
     EventBody, OrgId, PledgeAction, PledgeClosed, PledgeCommand, PledgeConfirmed, PledgeDisbursed,
     PledgeMade, PledgeRetitled, PledgeWithdrawn, Rejection, Resource, WorkstreamId, text,
 };
-use service_runtime::{CommandMetrics, Handler, ServiceConfig, ServiceLimits, serve};
+use service_runtime::{Handler, Service};
 
 pub use proto::PledgeStatus;
 
@@ -288,35 +288,27 @@ pub struct PledgeHandler {
     directory: Directory,
 }
 
-/// A partner's token (limited to one organisation) may record only that organisation's pledges.
-pub fn authorise(
-    actor: &proto::Actor,
-    command: &PledgeCommand,
-    state: &PledgeState,
-) -> Result<(), Rejection> {
-    let owner = match &command.action {
-        PledgeAction::Make { sponsor, .. } => Some(sponsor),
-        _ => state.sponsor.as_ref(),
-    };
-    require_actor_org(
-        actor,
-        owner,
-        &format!("pledge {}/{}", command.blueprint, command.pledge),
-    )
-}
-
 impl Handler for PledgeHandler {
     type Command = PledgeCommand;
     type State = PledgeState;
     type Context = PledgeContext;
 
+    /// A partner's token (limited to one organisation) may record only that organisation's pledges.
     fn authorise(
         &self,
         actor: &proto::Actor,
         command: &PledgeCommand,
         state: &PledgeState,
     ) -> Result<(), Rejection> {
-        authorise(actor, command, state)
+        let owner = match &command.action {
+            PledgeAction::Make { sponsor, .. } => Some(sponsor),
+            _ => state.sponsor.as_ref(),
+        };
+        require_actor_org(
+            actor,
+            owner,
+            &format!("pledge {}/{}", command.blueprint, command.pledge),
+        )
     }
 
     async fn context(
@@ -345,21 +337,8 @@ impl Handler for PledgeHandler {
     }
 }
 
-/// Serves pledge commands until `shutdown` resolves.
-pub async fn run(
-    store: EventStore,
-    metrics: CommandMetrics,
-    limits: ServiceLimits,
-    shutdown: impl std::future::Future<Output = ()> + Send,
-) -> Result<(), StoreError> {
-    serve(
-        store,
-        PledgeHandler::default(),
-        ServiceConfig::named("waymark-pledges", &limits),
-        metrics,
-        shutdown,
-    )
-    .await
+impl Service for PledgeHandler {
+    const NAME: &'static str = "waymark-pledges";
 }
 
 #[cfg(test)]

@@ -2,6 +2,6 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    service_runtime::runner::run_service_binary("waymark-pledges", pledges::run).await?;
+    service_runtime::runner::run_service::<pledges::PledgeHandler>().await?;
     Ok(())
 }

@@ -17,4 +17,4 @@ pub mod runner;
 pub mod service;
 
 pub use metrics::CommandMetrics;
-pub use service::{Handler, ServiceConfig, ServiceLimits, serve};
+pub use service::{Handler, Service, ServiceConfig, ServiceLimits, run, serve};

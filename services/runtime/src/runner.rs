@@ -100,6 +100,11 @@ where
     Ok(())
 }
 
+/// Runs the binary of the command service `S`.
+pub async fn run_service<S: crate::Service>() -> Result<(), RunError> {
+    run_service_binary(S::NAME, crate::run::<S>).await
+}
+
 /// A command service's readiness: connected to NATS, and no thing known to be unreadable (an
 /// operator must void the commit or deploy a version that reads it; the answer names both).
 pub fn readiness(client: async_nats::Client, unreadable: UnreadableThings) -> ReadinessCheck {

@@ -95,6 +95,30 @@ impl ServiceConfig {
     }
 }
 
+/// A handler that is a command service of its own, served with the default settings under its
+/// name.
+pub trait Service: Handler + Default {
+    /// Its name in the NATS service API (`waymark-milestones`), also its queue group.
+    const NAME: &'static str;
+}
+
+/// Serves `S`'s commands under its name until `shutdown` resolves: what each command service runs.
+pub async fn run<S: Service>(
+    store: EventStore,
+    metrics: CommandMetrics,
+    limits: ServiceLimits,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), StoreError> {
+    serve(
+        store,
+        S::default(),
+        ServiceConfig::named(S::NAME, &limits),
+        metrics,
+        shutdown,
+    )
+    .await
+}
+
 struct Runtime<H: Handler> {
     store: EventStore,
     handler: H,
