@@ -39,16 +39,19 @@ bench: deps
 fuzz-api: deps
 	./scripts/fuzz-api
 
-# Formatting, clippy, and dependencies a crate declares but never uses (cargo-machete).
+# Formatting, clippy, dependencies a crate declares but never uses (cargo-machete), and every
+# file under deploy/ checked by the tool that reads it (scripts/check-deploy).
 lint: lint-tools
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo machete
+	NATS_SERVER=$(NATS_SERVER) PROMTOOL=$$(./scripts/ensure-promtool) ./scripts/check-deploy
 
 # The version of cargo-machete `make lint` runs; installed from crates.io when another or none is found.
 MACHETE_VERSION := 0.9.2
 
 lint-tools:
+	@./scripts/ensure-current-nats-server $(NATS_SERVER_VERSION)
 	@cargo machete --version 2>/dev/null | grep -qx '$(MACHETE_VERSION)' \
 		|| cargo install --locked cargo-machete --version $(MACHETE_VERSION)
 
