@@ -938,12 +938,18 @@ mod tests {
             actions in proptest::collection::vec(any_action(), 0..20)
         ) {
             let mut events = Vec::new();
+            let mut stepped = CommitmentState::default();
             for action in actions {
                 match then(&events, action) {
-                    Ok(out) => events.extend(out),
+                    Ok(out) => {
+                        // `evolve` takes every event `decide` produced.
+                        out.iter().for_each(|e| stepped.evolve(e));
+                        events.extend(out);
+                    }
                     Err(err) => prop_assert!(!err.code.is_empty() && !err.message.is_empty()),
                 }
                 let state: CommitmentState = fold(&events);
+                prop_assert_eq!(&state, &stepped, "folding is deterministic");
                 // Fulfilment only ever follows full delivery.
                 if state.status == Some(CommitmentStatus::Fulfilled) {
                     prop_assert!(state.delivered >= state.quantity);

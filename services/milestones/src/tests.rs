@@ -443,18 +443,22 @@ fn any_action() -> impl Strategy<Value = MilestoneAction> {
 }
 
 proptest! {
-    /// Whatever sequence of commands is accepted, the baseline never moves and progress stays
-    /// within 0 to 100.
+    /// Whatever sequence of commands is accepted, the baseline never moves, progress stays
+    /// within 0 to 100, `evolve` takes every event `decide` produced, and folding the events
+    /// again gives the state built step by step.
     #[test]
     fn baseline_never_moves(actions in proptest::collection::vec(any_action(), 0..30)) {
-        let mut state: MilestoneState = fold(&planned());
+        let mut history = planned();
+        let mut state: MilestoneState = fold(&history);
         for action in actions {
             if let Ok(events) = decide(&when(action), &state, &ctx(), d(TODAY)) {
                 prop_assert!(!events.is_empty());
                 events.iter().for_each(|e| state.evolve(e));
+                history.extend(events);
             }
             prop_assert_eq!(state.baseline, Some(d("2026-09-30")));
             prop_assert!(state.percent <= 100);
+            prop_assert_eq!(&fold::<MilestoneState>(&history), &state, "folding is deterministic");
         }
     }
 }

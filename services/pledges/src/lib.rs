@@ -1070,6 +1070,7 @@ mod tests {
             for action in actions {
                 apply(&mut history, action);
                 let state: PledgeState = fold(&history);
+                prop_assert_eq!(&fold::<PledgeState>(&history), &state, "folding is deterministic");
                 match state.confirmed {
                     Some(confirmed) => prop_assert!(state.disbursed <= confirmed),
                     None => prop_assert_eq!(state.disbursed, 0),
