@@ -14,7 +14,6 @@ mod faults;
 mod forms;
 mod idempotency;
 mod import;
-mod logs;
 mod metrics;
 mod openapi;
 mod ops;

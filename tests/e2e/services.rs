@@ -9,20 +9,15 @@ use proto::Reply;
 use proto::commands::{MilestoneAction, MilestoneCommand};
 use tests::{TestNats, free_port};
 
-/// A binary built next to this test (`cargo test --workspace` builds every binary).
+/// The binary operators run for `name`, built in this package as `service-<kind>`.
 fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the test's own path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>");
-    let path = dir.join(name);
-    assert!(
-        path.is_file(),
-        "{} is missing: build the binaries first (cargo test --workspace builds them)",
-        path.display()
-    );
-    path
+    PathBuf::from(match name {
+        "waymark-blueprints" => env!("CARGO_BIN_EXE_service-blueprints"),
+        "waymark-milestones" => env!("CARGO_BIN_EXE_service-milestones"),
+        "waymark-commitments" => env!("CARGO_BIN_EXE_service-commitments"),
+        "waymark-pledges" => env!("CARGO_BIN_EXE_service-pledges"),
+        other => panic!("no service binary {other}"),
+    })
 }
 
 /// A service binary running against `nats`, its operator endpoints on `ops`.
