@@ -366,15 +366,7 @@ impl ClusterApp {
             .send()
             .await
             .expect("request sent");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let text = response.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        Answer::read(response).await
     }
 
     /// Registers organisation `gds` (once) and a published blueprint `bp` with the workstream

@@ -113,6 +113,19 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// Reads a response: its status, headers and body (JSON, or the text as a JSON string).
+    pub async fn read(response: reqwest::Response) -> Answer {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
@@ -435,15 +448,7 @@ impl TestApp {
     }
 
     async fn answer(response: reqwest::Response) -> Answer {
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let text = response.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        Answer::read(response).await
     }
 
     /// Registers an organisation, drafts and publishes a blueprint with one workstream and the
