@@ -252,11 +252,7 @@ fn parent_of(path: &std::path::Path) -> &std::path::Path {
 
 fn offline_failed(context: &str, e: projector::offline::OfflineError) -> ApiError {
     match e {
-        projector::offline::OfflineError::Stream(e) => ApiError::unavailable_logged(
-            "read.stream_unavailable",
-            "the event store cannot be reached to read the stream; retry shortly",
-            e,
-        ),
+        projector::offline::OfflineError::Stream(e) => stream_unavailable(e),
         other => ApiError::internal(context, other),
     }
 }
@@ -339,7 +335,7 @@ async fn blocking<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
 fn stream_unavailable(e: eventstore::StoreError) -> ApiError {
     ApiError::unavailable_logged(
         "read.stream_unavailable",
-        "the event store cannot be reached to read the commit; retry shortly",
+        "the event store cannot be reached to read the stream; retry shortly",
         e,
     )
 }

@@ -2,6 +2,7 @@
 //! registry, told apart by the `service` label).
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry};
@@ -30,6 +31,9 @@ pub struct CommandMetrics {
 #[derive(Clone)]
 pub struct UnreadableThings {
     found: Arc<Mutex<BTreeMap<String, (String, u64)>>>,
+    /// Whether `found` holds anything, so that the command path, which reports every thing it
+    /// folds, takes no lock while nothing is unreadable.
+    any: Arc<AtomicBool>,
     gauge: IntGaugeVec,
 }
 
@@ -42,6 +46,7 @@ impl UnreadableThings {
             found.insert(subject.to_owned(), (service.to_owned(), seq))
             && (was_service != service || was_seq != seq)
         {
+            // Replaced: drop the series of the commit it used to name.
             let _ = self
                 .gauge
                 .remove_label_values(&[&was_service, subject, &was_seq.to_string()]);
@@ -49,19 +54,21 @@ impl UnreadableThings {
         self.gauge
             .with_label_values(&[service, subject, &seq_label])
             .set(1);
+        self.any.store(true, Ordering::Release);
     }
 
     /// `subject` folded: whatever was unreadable on it is repaired.
     pub fn folded(&self, subject: &str) {
-        let mut found = self.found.lock().expect("unreadable lock");
-        if found.is_empty() {
+        if !self.any.load(Ordering::Acquire) {
             return;
         }
+        let mut found = self.found.lock().expect("unreadable lock");
         if let Some((service, seq)) = found.remove(subject) {
             let _ = self
                 .gauge
                 .remove_label_values(&[&service, subject, &seq.to_string()]);
         }
+        self.any.store(!found.is_empty(), Ordering::Release);
     }
 
     /// The unreadable commits known now: subject and sequence.
@@ -125,6 +132,7 @@ impl CommandMetrics {
         Ok(Self {
             unreadable: UnreadableThings {
                 found: Arc::default(),
+                any: Arc::default(),
                 gauge: unreadable,
             },
             commands,
