@@ -1,5 +1,5 @@
 # Each target is one obvious command; see README.md.
-.PHONY: run test reliability bench lint fmt deps lint-tools fuzz-api
+.PHONY: run test reliability bench bench-quick lint fmt deps lint-tools fuzz-api
 
 # Build and start Waymark with a private nats-server and the demo blueprint.
 run: deps
@@ -29,9 +29,20 @@ reliability: deps
 	./scripts/ensure-chromium
 	$(TEST_SERVERS) WAYMARK_PROMTOOL=$$(./scripts/ensure-promtool) ./scripts/reliability
 
-# Benchmarks, reported as ratios against a raw baseline measured in the same run.
+# Every figure of BENCHMARKS.md, in release mode on a private nats-server, beside its raw
+# ceiling and the peer (cqrs-es on postgres-es, against the PostgreSQL on 127.0.0.1:5432, in a
+# database of its own) measured in the same run; writes BENCHMARKS.md's results and
+# BENCHMARKS.json. `bench-quick` is the same in a few minutes (shorter runs, a smaller projection).
+BENCH = ./scripts/ensure-bench-tools && ./scripts/ensure-current-nats-server $(NATS_SERVER_VERSION) \
+	&& cargo build --release --locked -p dashboard -p bench --features bench/peer \
+	&& WAYMARK_NATS_SERVER=$(NATS_SERVER) WAYMARK_COMMIT=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown) \
+	./target/release/waymark-bench
+
 bench: deps
-	cargo bench --locked -p tests --bench append
+	$(BENCH)
+
+bench-quick: deps
+	$(BENCH) --quick
 
 # Against a private `waymark dev`: a Python client generated from the OpenAPI document records,
 # replans and reads a milestone; then Schemathesis, driven by the document, fails on any 5xx or any

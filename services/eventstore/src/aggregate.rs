@@ -142,7 +142,8 @@ impl<A: Aggregate> StateCache<A> {
         }
     }
 
-    fn get(&self, subject: &str) -> Option<Arc<Folded<A>>> {
+    /// The cached state of `subject`, if there is one, as it was cached.
+    pub fn get(&self, subject: &str) -> Option<Arc<Folded<A>>> {
         self.entries
             .lock()
             .expect("cache lock")

@@ -117,6 +117,12 @@ impl StreamReader {
     }
 
     /// Reads the commits of `thing` with a sequence above `after`, oldest first.
+    ///
+    /// The subject's last sequence comes first (one request; nothing newer, nothing more). The
+    /// commits are then read through an ordered consumer filtered to the subject, which is what
+    /// NATS permissions can narrow to the subjects a user may read (`deploy/nats/accounts.conf`),
+    /// and the consumer is deleted once read: left to expire, a consumer per read piles up on the
+    /// server under load until it refuses new ones (JetStream error 10026).
     pub async fn read_since(
         &self,
         thing: &ThingRef,
@@ -127,18 +133,44 @@ impl StreamReader {
         if last <= after {
             return Ok(Vec::new());
         }
+        self.read_through_consumer(&subject, after + 1, last).await
+    }
+
+    /// The commits on `subject` from `from` to `last`, through an ordered consumer.
+    async fn read_through_consumer(
+        &self,
+        subject: &str,
+        from: u64,
+        last: u64,
+    ) -> Result<Vec<StoredCommit>, StoreError> {
+        let config = ordered(subject.to_owned(), from);
+        let name = config.name.clone().unwrap_or_default();
         let consumer = self
             .stream
-            .create_consumer(ordered(subject.clone(), after + 1))
+            .create_consumer(config)
             .await
             .map_err(|e| StoreError::js("open a reader", e))?;
+        let read = Self::read_to(consumer, last, self.request_timeout).await;
+        // Whatever the read gave, the consumer is no longer needed; should the delete fail, the
+        // server still drops it once it has been idle for a while.
+        if let Err(e) = self.stream.delete_consumer(&name).await {
+            tracing::debug!(consumer = %name, error = %e, "a finished reader was not deleted");
+        }
+        read
+    }
+
+    async fn read_to(
+        consumer: consumer::Consumer<consumer::pull::OrderedConfig>,
+        last: u64,
+        request_timeout: Duration,
+    ) -> Result<Vec<StoredCommit>, StoreError> {
         let mut messages = consumer
             .messages()
             .await
             .map_err(|e| StoreError::js("read commits", e))?;
         let mut out = Vec::new();
         loop {
-            let next = tokio::time::timeout(self.request_timeout, messages.next())
+            let next = tokio::time::timeout(request_timeout, messages.next())
                 .await
                 .map_err(|_| StoreError::js("read commits", "timed out"))?;
             let Some(msg) = next else {

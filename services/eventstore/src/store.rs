@@ -189,15 +189,7 @@ impl EventStore {
     pub async fn append(&self, commit: &Commit, expected: u64) -> Result<Appended, AppendError> {
         let subject = commit.thing.subject();
         let payload = commit.encode()?;
-        let mut headers = async_nats::HeaderMap::new();
-        headers.insert(
-            async_nats::header::NATS_MESSAGE_ID,
-            message_id(&subject, &commit.idempotency_key).as_str(),
-        );
-        headers.insert(
-            async_nats::header::NATS_EXPECTED_LAST_SUBJECT_SEQUENCE,
-            expected.to_string().as_str(),
-        );
+        let headers = append_headers(&subject, &commit.idempotency_key, expected);
         let ack = self
             .js
             .publish_with_headers(subject, headers, payload.into())
@@ -243,6 +235,21 @@ pub(crate) async fn open_stream(
         reconnects,
     };
     Ok((reader, js))
+}
+
+/// The headers an append publishes with: the dedup id of the command on its thing, and the
+/// sequence the thing's subject must still be at.
+pub fn append_headers(subject: &str, key: &str, expected: u64) -> async_nats::HeaderMap {
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert(
+        async_nats::header::NATS_MESSAGE_ID,
+        message_id(subject, key).as_str(),
+    );
+    headers.insert(
+        async_nats::header::NATS_EXPECTED_LAST_SUBJECT_SEQUENCE,
+        expected.to_string().as_str(),
+    );
+    headers
 }
 
 /// The dedup id of a command on a thing: the same key on another thing is another command.

@@ -483,14 +483,26 @@ impl<H: Handler> Runtime<H> {
                 ),
             ));
         }
+        let creates = proto::spec::kind(H::Command::KIND)
+            .action(envelope.command.action_name())
+            .is_some_and(|a| a.creates);
         let _turn = self.queues.wait_turn(&subject).await;
         let mut use_cache = true;
         for _ in 0..MAX_ATTEMPTS {
             let (folded, from_cache) = if use_cache {
-                self.cache
-                    .load(self.store.reader(), &thing)
-                    .await
-                    .map_err(|e| self.failed(e))?
+                match self.cache.get(&subject) {
+                    Some(hit) => (hit, true),
+                    // A create nearly always finds no thing, so it is decided on the empty state
+                    // without asking the stream, like a cache entry that may be stale: the
+                    // append's check (expected 0) or the check before a refusal finds a thing
+                    // that exists after all, and the loop reads it then.
+                    None if creates => (Arc::new(Folded::default()), true),
+                    None => self
+                        .cache
+                        .load(self.store.reader(), &thing)
+                        .await
+                        .map_err(|e| self.failed(e))?,
+                }
             } else {
                 (
                     self.cache
@@ -599,7 +611,12 @@ impl<H: Handler> Runtime<H> {
                         .commits_appended
                         .with_label_values(&[&self.name])
                         .inc();
-                    let mut next: Folded<H::State> = (*folded).clone();
+                    // Within the thing's turn nobody else holds its state: taken out of the
+                    // cache, it is changed in place instead of copied, so the cost of an
+                    // accepted command does not grow with the thing's history.
+                    self.cache.invalidate(&subject);
+                    let mut next: Folded<H::State> =
+                        Arc::try_unwrap(folded).unwrap_or_else(|shared| (*shared).clone());
                     next.record(
                         appended.seq,
                         &envelope.idempotency_key,
@@ -623,7 +640,8 @@ impl<H: Handler> Runtime<H> {
                         .sequence_conflicts
                         .with_label_values(&[&self.name])
                         .inc();
-                    self.cache.invalidate(&subject);
+                    // The cached state is still true up to its version: reading again reads only
+                    // the commits after it, never the whole history.
                     use_cache = false;
                 }
                 Err(AppendError::TooLarge) => {

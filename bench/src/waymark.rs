@@ -1,0 +1,307 @@
+//! Waymark under load: commands over NATS to the milestones service and over HTTP through the
+//! dashboard, and the raw JetStream publishing they are measured against.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::{Days, NaiveDate};
+use eventstore::{CommandSender, EventStore};
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use proto::{MilestoneAction, MilestoneCommand, Reply, ThingKind};
+use serde_json::json;
+use tests::TestApp;
+
+use crate::load::{Outcome, Step, closed_loop};
+
+/// The blueprint every command figure records into.
+pub const BLUEPRINT: &str = "bench";
+
+fn due() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2027, 6, 30).expect("date")
+}
+
+/// The action of `step` on a milestone; `n` varies what is recorded.
+pub fn action(step: Step, n: u64) -> MilestoneAction {
+    match step {
+        Step::Create => MilestoneAction::Plan {
+            workstream: "skills".parse().expect("slug"),
+            title: "Apprenticeship scheme launched".into(),
+            owner: "gds".parse().expect("slug"),
+            depends_on: Vec::new(),
+            due: due(),
+        },
+        Step::Progress => MilestoneAction::ReportProgress {
+            percent: (n % 100) as u32,
+            note: "Fortnightly report".into(),
+        },
+        Step::Replan => MilestoneAction::Replan {
+            to: due()
+                .checked_add_days(Days::new(1 + n % 300))
+                .expect("date"),
+            reason: "Supplier delay".into(),
+        },
+    }
+}
+
+/// The same action as the JSON API takes it: its path below the blueprint and its body.
+pub fn http_action(step: Step, milestone: &str, n: u64) -> (String, serde_json::Value) {
+    let at = format!("/api/v1/blueprints/{BLUEPRINT}/milestones");
+    match action(step, n) {
+        MilestoneAction::Plan { title, due, .. } => (
+            at,
+            json!({"id": milestone, "workstream": "skills", "title": title, "owner": "gds", "due": due}),
+        ),
+        MilestoneAction::ReportProgress { percent, note } => (
+            format!("{at}/{milestone}/report-progress"),
+            json!({"percent": percent, "note": note}),
+        ),
+        MilestoneAction::Replan { to, reason } => (
+            format!("{at}/{milestone}/replan"),
+            json!({"to": to, "reason": reason}),
+        ),
+        other => unreachable!("not a benchmark step: {other:?}"),
+    }
+}
+
+/// Waymark running in this process against its own nats-server, with the demo and the blueprint
+/// the command figures record into, and clients of its NATS and HTTP faces.
+pub struct Waymark {
+    pub app: TestApp,
+    senders: Vec<CommandSender>,
+    keys: AtomicU64,
+}
+
+impl Waymark {
+    pub async fn start() -> Arc<Self> {
+        // The demo first (it registers the organisations), then the blueprint of the commands.
+        let app = TestApp::with_demo().await;
+        app.given_blueprint(BLUEPRINT).await;
+        let mut senders = Vec::new();
+        // A few connections, as many clients would have: one socket does not carry them all.
+        for i in 0..4 {
+            let store = EventStore::open(&app.nats.config(), &format!("bench-client-{i}"))
+                .await
+                .expect("client connects");
+            senders.push(CommandSender::new(store.reader(), Duration::from_secs(30)));
+        }
+        Arc::new(Self {
+            app,
+            senders,
+            keys: AtomicU64::new(0),
+        })
+    }
+
+    /// Sends one command on milestone `id` over NATS, from client `client`; its refusal code if it
+    /// was refused.
+    pub async fn nats(
+        &self,
+        client: usize,
+        id: &str,
+        action: MilestoneAction,
+    ) -> Result<u64, String> {
+        self.nats_in(client, BLUEPRINT, id, action).await
+    }
+
+    /// [`Waymark::nats`] on a milestone of blueprint `bp`.
+    pub async fn nats_in(
+        &self,
+        client: usize,
+        bp: &str,
+        id: &str,
+        action: MilestoneAction,
+    ) -> Result<u64, String> {
+        let key = format!("bench-{}", self.keys.fetch_add(1, Ordering::Relaxed));
+        let envelope = tests::envelope(
+            key,
+            MilestoneCommand {
+                blueprint: bp.parse().expect("slug"),
+                milestone: id.parse().expect("slug"),
+                action,
+            },
+        );
+        let sender = &self.senders[client % self.senders.len()];
+        match sender.send(ThingKind::Milestone, &envelope).await {
+            Ok(Reply::Accepted(a)) => Ok(a.seq),
+            Ok(Reply::Rejected(r)) => Err(r.code),
+            Err(e) => panic!("a command could not be sent: {e}"),
+        }
+    }
+
+    /// Sends one command on milestone `id` through the JSON API.
+    pub async fn http(&self, id: &str, step: Step, n: u64) -> Result<u64, String> {
+        let (path, body) = http_action(step, id, n);
+        let answer = self.app.post(&path, body).await;
+        if answer.status == 200 || answer.status == 201 {
+            Ok(answer.seq())
+        } else {
+            Err(answer.body["code"].as_str().unwrap_or("unknown").to_owned())
+        }
+    }
+
+    /// Plans milestone `id` and gives it `commits - 1` progress reports, as fast as one client
+    /// can.
+    pub async fn milestone_with_history(&self, id: &str, commits: u64) {
+        self.nats(0, id, action(Step::Create, 0))
+            .await
+            .expect("planned");
+        let mut pending = FuturesUnordered::new();
+        let mut sent = 1;
+        // Commands on one thing are taken one at a time by its service; a few in flight keep it busy.
+        while sent < commits || !pending.is_empty() {
+            while sent < commits && pending.len() < 8 {
+                pending.push(self.nats(0, id, action(Step::Progress, sent)));
+                sent += 1;
+            }
+            if let Some(r) = pending.next().await {
+                r.expect("progress accepted");
+            }
+        }
+    }
+}
+
+/// Each client creates a new milestone, changes it twice and goes on to the next, over NATS.
+pub async fn nats_shape(w: &Arc<Waymark>, run: &str, clients: usize, d: Duration) -> Outcome {
+    let (w, run) = (w.clone(), run.to_owned());
+    closed_loop(clients, d, move |c, n| {
+        let (w, run) = (w.clone(), run.clone());
+        async move {
+            let (thing, step) = Step::of(n);
+            let id = format!("{run}-c{c}-{thing}");
+            w.nats(c, &id, action(step, n)).await.map(|_| ())
+        }
+    })
+    .await
+}
+
+/// The same shape through the JSON API.
+pub async fn http_shape(w: &Arc<Waymark>, run: &str, clients: usize, d: Duration) -> Outcome {
+    let (w, run) = (w.clone(), run.to_owned());
+    closed_loop(clients, d, move |c, n| {
+        let (w, run) = (w.clone(), run.clone());
+        async move {
+            let (thing, step) = Step::of(n);
+            let id = format!("{run}-c{c}-{thing}");
+            w.http(&id, step, n).await.map(|_| ())
+        }
+    })
+    .await
+}
+
+/// Every client reports progress on the one milestone `id`, over NATS or HTTP.
+pub async fn one_thing(
+    w: &Arc<Waymark>,
+    id: &str,
+    clients: usize,
+    d: Duration,
+    http: bool,
+) -> Outcome {
+    let (w, id) = (w.clone(), id.to_owned());
+    closed_loop(clients, d, move |c, n| {
+        let (w, id) = (w.clone(), id.clone());
+        async move {
+            let n = n * 64 + c as u64;
+            if http {
+                w.http(&id, Step::Progress, n).await.map(|_| ())
+            } else {
+                w.nats(c, &id, action(Step::Progress, n)).await.map(|_| ())
+            }
+        }
+    })
+    .await
+}
+
+/// Client `c` reports progress on milestone `ids[c]` only, over HTTP: the same things run after
+/// run, so their histories grow.
+pub async fn http_on(w: &Arc<Waymark>, ids: Arc<Vec<String>>, d: Duration) -> Outcome {
+    let w = w.clone();
+    closed_loop(ids.len(), d, move |c, n| {
+        let (w, ids) = (w.clone(), ids.clone());
+        async move { w.http(&ids[c], Step::Progress, n).await.map(|_| ()) }
+    })
+    .await
+}
+
+/// Raw JetStream publishing of Waymark's commit bytes with the headers an append carries, on a
+/// nats-server of its own with the same stream: the ceiling of the command path.
+pub struct Raw {
+    _nats: tests::TestNats,
+    js: async_nats::jetstream::Context,
+    payload: bytes::Bytes,
+    next: AtomicU64,
+}
+
+impl Raw {
+    pub async fn start() -> Arc<Self> {
+        let nats = tests::TestNats::start().await;
+        let store = EventStore::open(&nats.config(), "bench-raw")
+            .await
+            .expect("raw connects");
+        let js = async_nats::jetstream::new(store.client().clone());
+        let progress = proto::MilestoneProgressReported {
+            percent: 50,
+            note: "Fortnightly report".into(),
+        };
+        let commit = tests::commit(
+            tests::milestone(BLUEPRINT, "raw"),
+            "bench-000000",
+            &[progress.into()],
+        );
+        let payload = commit.encode().expect("encodes").into();
+        Arc::new(Self {
+            _nats: nats,
+            js,
+            payload,
+            next: AtomicU64::new(0),
+        })
+    }
+
+    /// A publish on a new subject, expecting it empty, as the first commit of a thing is.
+    async fn publish(&self) -> async_nats::jetstream::context::PublishAckFuture {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let subject = format!("waymark.evt.{BLUEPRINT}.milestone.raw-{n}");
+        let headers = eventstore::store::append_headers(&subject, &format!("k-{n}"), 0);
+        self.js
+            .publish_with_headers(subject, headers, self.payload.clone())
+            .await
+            .expect("published")
+    }
+
+    /// `clients` publishers, each awaiting every acknowledgement.
+    pub async fn awaited(self: &Arc<Self>, clients: usize, d: Duration) -> Outcome {
+        let raw = self.clone();
+        closed_loop(clients, d, move |_, _| {
+            let raw = raw.clone();
+            async move {
+                raw.publish().await.await.expect("acknowledged");
+                Ok(())
+            }
+        })
+        .await
+    }
+
+    /// One publisher keeping `window` acknowledgements outstanding.
+    pub async fn pipelined(&self, window: usize, d: Duration) -> Outcome {
+        let start = Instant::now();
+        let mut pending = FuturesUnordered::new();
+        let mut done = 0u64;
+        while start.elapsed() < d {
+            while pending.len() < window {
+                pending.push(std::future::IntoFuture::into_future(self.publish().await));
+            }
+            if let Some(ack) = pending.next().await {
+                ack.expect("acknowledged");
+                done += 1;
+            }
+        }
+        while let Some(ack) = pending.next().await {
+            ack.expect("acknowledged");
+        }
+        Outcome {
+            done,
+            elapsed: start.elapsed(),
+            ..Outcome::default()
+        }
+    }
+}
