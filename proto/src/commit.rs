@@ -64,31 +64,23 @@ impl ThingRef {
         }
     }
     pub fn blueprint(bp: &BlueprintId) -> Self {
-        Self {
-            kind: ThingKind::Blueprint,
-            blueprint: Some(bp.clone()),
-            id: bp.to_string(),
-        }
+        Self::in_blueprint(ThingKind::Blueprint, bp, bp)
     }
     pub fn milestone(bp: &BlueprintId, m: &MilestoneId) -> Self {
-        Self {
-            kind: ThingKind::Milestone,
-            blueprint: Some(bp.clone()),
-            id: m.to_string(),
-        }
+        Self::in_blueprint(ThingKind::Milestone, bp, m)
     }
     pub fn commitment(bp: &BlueprintId, c: &CommitmentId) -> Self {
-        Self {
-            kind: ThingKind::Commitment,
-            blueprint: Some(bp.clone()),
-            id: c.to_string(),
-        }
+        Self::in_blueprint(ThingKind::Commitment, bp, c)
     }
     pub fn pledge(bp: &BlueprintId, p: &PledgeId) -> Self {
+        Self::in_blueprint(ThingKind::Pledge, bp, p)
+    }
+    /// The thing of `kind` called `id` in blueprint `bp` (a blueprint is in itself).
+    fn in_blueprint(kind: ThingKind, bp: &BlueprintId, id: &impl std::fmt::Display) -> Self {
         Self {
-            kind: ThingKind::Pledge,
+            kind,
             blueprint: Some(bp.clone()),
-            id: p.to_string(),
+            id: id.to_string(),
         }
     }
 

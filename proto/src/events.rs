@@ -75,7 +75,8 @@ impl Resource {
     }
 }
 
-fn group_thousands(n: u64) -> String {
+/// A whole number with thousands separators, for people: `0`, `950`, `12,345`.
+pub fn group_thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

@@ -250,29 +250,24 @@ pub trait FieldType {
     const OPTIONAL: bool = false;
 }
 
-impl FieldType for String {
-    const INPUT: Input = Input::TITLE;
+/// Implements [`FieldType`] for each type, with the input named after it.
+macro_rules! field_types {
+    ($($ty:ty => $input:expr),* $(,)?) => {
+        $(impl FieldType for $ty {
+            const INPUT: Input = $input;
+        })*
+    };
 }
-impl FieldType for u64 {
-    const INPUT: Input = Input::Count;
-}
-impl FieldType for u32 {
-    const INPUT: Input = Input::Count;
-}
-impl FieldType for chrono::NaiveDate {
-    const INPUT: Input = Input::Date;
-}
-impl FieldType for OrgId {
-    const INPUT: Input = Input::Organisation;
-}
-impl FieldType for WorkstreamId {
-    const INPUT: Input = Input::Workstream;
-}
-impl FieldType for TargetId {
-    const INPUT: Input = Input::Slug;
-}
-impl FieldType for Vec<MilestoneId> {
-    const INPUT: Input = Input::MilestoneList;
+
+field_types! {
+    String => Input::TITLE,
+    u64 => Input::Count,
+    u32 => Input::Count,
+    chrono::NaiveDate => Input::Date,
+    OrgId => Input::Organisation,
+    WorkstreamId => Input::Workstream,
+    TargetId => Input::Slug,
+    Vec<MilestoneId> => Input::MilestoneList,
 }
 impl<T: FieldType> FieldType for Option<T> {
     const INPUT: Input = T::INPUT;

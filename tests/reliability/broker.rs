@@ -21,6 +21,17 @@ struct Plan {
     commands_per_writer: usize,
 }
 
+impl Plan {
+    /// Every broker run's crashes and writers, each writer sending `commands_per_writer`.
+    fn crashing(commands_per_writer: usize) -> Self {
+        Plan {
+            crashes: size(1, 5),
+            writers: size(4, 8),
+            commands_per_writer,
+        }
+    }
+}
+
 /// Writers send commands while the stream's leader (the only node of a single server) is killed
 /// `plan.crashes` times, at moments picked at random among the acknowledgements, and restarted.
 async fn commands_through_crashes(app: &mut ClusterApp, plan: &Plan, run: &mut Run) {
@@ -127,33 +138,23 @@ async fn commands_through_crashes(app: &mut ClusterApp, plan: &Plan, run: &mut R
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_stream_leader_loses_and_doubles_no_command() {
-    let binary = servers::current();
-    let mut app = ClusterApp::spawn(&binary, 3).await;
-    let mut run = Run::new(
+    let plan = Plan::crashing(size(40, 250));
+    crate::recorded(
         "stream leader killed",
-        app.cluster.describe(),
-        &binary.version,
-    );
-    let plan = Plan {
-        crashes: size(1, 5),
-        writers: size(4, 8),
-        commands_per_writer: size(40, 250),
-    };
-    commands_through_crashes(&mut app, &plan, &mut run).await;
-    run.finish();
+        &servers::current(),
+        3,
+        async |app, run| commands_through_crashes(app, &plan, run).await,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crashed_single_server_loses_and_doubles_no_command_on_any_supported_version() {
+    let plan = Plan::crashing(size(30, 250));
     for binary in servers::supported() {
-        let mut app = ClusterApp::spawn(&binary, 1).await;
-        let mut run = Run::new("broker crashed", app.cluster.describe(), &binary.version);
-        let plan = Plan {
-            crashes: size(1, 5),
-            writers: size(4, 8),
-            commands_per_writer: size(30, 250),
-        };
-        commands_through_crashes(&mut app, &plan, &mut run).await;
-        run.finish();
+        crate::recorded("broker crashed", &binary, 1, async |app, run| {
+            commands_through_crashes(app, &plan, run).await
+        })
+        .await;
     }
 }

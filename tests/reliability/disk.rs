@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use tests::cluster::{TestCluster, open_store};
 use tests::evidence::{Run, size};
-use tests::replica::{Replica, ReplicaConfig};
 use tests::servers;
 use tests::workload::{self, Workload};
 use tokio::sync::watch;
@@ -86,13 +85,7 @@ async fn a_full_read_model_disk_stops_projection_cleanly_and_it_resumes_without_
     let cluster = TestCluster::start(&binary, 1).await;
     let store = open_store(&cluster.config(), "test-writer").await;
     let db = disk.path.join("read-models.redb");
-    let mut replica = Replica::start(ReplicaConfig {
-        binary: env!("CARGO_BIN_EXE_dashboard-replica").into(),
-        nats_url: cluster.urls(),
-        db: db.clone(),
-        log: dir.path().join("replica.log"),
-        stall_after_ms: 1_000,
-    });
+    let mut replica = crate::start_replica(&cluster, db.clone(), dir.path(), 1_000);
     let mut run = Run::new("read-model disk full", cluster.describe(), &binary.version);
     let (progress, _) = watch::channel(0u64);
     let batch = |name: &str| Workload {
@@ -104,12 +97,7 @@ async fn a_full_read_model_disk_stops_projection_cleanly_and_it_resumes_without_
     };
 
     let before = workload::write(&store, &batch("a"), &progress).await;
-    replica
-        .wait_for_checkpoint(before.last_seq, Duration::from_secs(120))
-        .await;
-    replica
-        .wait_for_readiness(200, "", Duration::from_secs(30))
-        .await;
+    replica.wait_until_caught_up(before.last_seq).await;
 
     // The disk fills up; commits keep coming. (The ballast is written between commits: a disk
     // filled by another process within the milliseconds between the projector's check of the free
@@ -127,12 +115,7 @@ async fn a_full_read_model_disk_stops_projection_cleanly_and_it_resumes_without_
 
     // Space returns.
     std::fs::remove_file(&ballast).unwrap();
-    replica
-        .wait_for_checkpoint(during.last_seq, Duration::from_secs(120))
-        .await;
-    replica
-        .wait_for_readiness(200, "", Duration::from_secs(30))
-        .await;
+    replica.wait_until_caught_up(during.last_seq).await;
     let after = workload::write(&store, &batch("c"), &progress).await;
     replica
         .wait_for_checkpoint(after.last_seq, Duration::from_secs(120))

@@ -211,19 +211,21 @@ async fn races(app: &mut ClusterApp, rounds: usize, run: &mut Run) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_writers_on_a_cluster_lose_only_as_conflicts() {
-    let binary = servers::current();
-    let mut app = ClusterApp::spawn(&binary, 3).await;
-    let mut run = Run::new("racing writers", app.cluster.describe(), &binary.version);
-    races(&mut app, size(2, 20), &mut run).await;
-    run.finish();
+    crate::recorded(
+        "racing writers",
+        &servers::current(),
+        3,
+        async |app, run| races(app, size(2, 20), run).await,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_writers_on_every_supported_single_server_lose_only_as_conflicts() {
     for binary in servers::supported() {
-        let mut app = ClusterApp::spawn(&binary, 1).await;
-        let mut run = Run::new("racing writers", app.cluster.describe(), &binary.version);
-        races(&mut app, size(2, 20), &mut run).await;
-        run.finish();
+        crate::recorded("racing writers", &binary, 1, async |app, run| {
+            races(app, size(2, 20), run).await
+        })
+        .await;
     }
 }

@@ -12,9 +12,8 @@ use futures::StreamExt;
 use redb::{ReadableDatabase, ReadableTable};
 use tests::cluster::{TestCluster, open_store};
 use tests::evidence::{Run, random_below, size};
-use tests::replica::{Replica, ReplicaConfig};
-use tests::servers;
 use tests::workload::{self, Workload};
+use tests::{Deadline, servers};
 use tokio::sync::watch;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -24,13 +23,7 @@ async fn a_read_side_killed_again_and_again_ends_equal_to_a_fresh_rebuild() {
     let store = open_store(&cluster.config(), "test-writer").await;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("read-models.redb");
-    let mut replica = Replica::start(ReplicaConfig {
-        binary: env!("CARGO_BIN_EXE_dashboard-replica").into(),
-        nats_url: cluster.urls(),
-        db: db.clone(),
-        log: dir.path().join("replica.log"),
-        stall_after_ms: 30_000,
-    });
+    let mut replica = crate::start_replica(&cluster, db.clone(), dir.path(), 30_000);
     let plan = Workload {
         name: String::new(),
         blueprints: size(3, 8),
@@ -64,23 +57,13 @@ async fn a_read_side_killed_again_and_again_ends_equal_to_a_fresh_rebuild() {
         // past the last kill's) and land a random moment into it; the third lands wherever the
         // replica is, often while it opens and repairs its file.
         if i % 3 != 2 {
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
-            loop {
-                replica.assert_running();
-                if replica
-                    .metric("waymark_projector_checkpoint")
-                    .await
-                    .is_some_and(|cp| cp > checkpoint_at_last_kill)
-                {
-                    break;
-                }
-                assert!(
-                    tokio::time::Instant::now() < deadline,
-                    "the replica made no progress after a restart:\n{}",
-                    replica.log_tail(30)
-                );
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+            replica
+                .wait_for_checkpoint_where(
+                    |cp| cp > checkpoint_at_last_kill,
+                    Deadline::after(Duration::from_secs(300), Duration::from_millis(20)),
+                    || "the replica made no progress after a restart".to_owned(),
+                )
+                .await;
             tokio::time::sleep(Duration::from_millis(random_below(250))).await;
             mid_projection += 1;
         }
@@ -120,26 +103,10 @@ async fn a_read_side_killed_again_and_again_ends_equal_to_a_fresh_rebuild() {
     let checkpoint = projector::db::checkpoint(&database).unwrap();
     let (history, quarantined) = {
         let txn = database.begin_read().unwrap();
-        let mut history = HashSet::new();
-        for entry in txn
-            .open_table(projector::db::HISTORY)
-            .unwrap()
-            .iter()
-            .unwrap()
-        {
-            let (key, _) = entry.unwrap();
-            let (subject, seq) = key.value();
-            history.insert((subject.to_owned(), seq));
-        }
-        let mut quarantined = HashSet::new();
-        for entry in txn
-            .open_table(projector::db::QUARANTINE)
-            .unwrap()
-            .iter()
-            .unwrap()
-        {
-            quarantined.insert(entry.unwrap().0.value());
-        }
+        let history = keys(&txn, projector::db::HISTORY, |(subject, seq)| {
+            (subject.to_owned(), seq)
+        });
+        let quarantined = keys(&txn, projector::db::QUARANTINE, |seq| seq);
         (history, quarantined)
     };
     let mut follow = reader.follow(1).await.expect("follow the stream");
@@ -190,4 +157,18 @@ async fn a_read_side_killed_again_and_again_ends_equal_to_a_fresh_rebuild() {
         ours == fresh
     ));
     run.finish();
+}
+
+/// Every key of `table`, each made owned by `owned`.
+fn keys<K: redb::Key + 'static, T: Eq + std::hash::Hash>(
+    txn: &redb::ReadTransaction,
+    table: redb::TableDefinition<K, &[u8]>,
+    owned: impl for<'a> Fn(K::SelfType<'a>) -> T,
+) -> HashSet<T> {
+    txn.open_table(table)
+        .unwrap()
+        .iter()
+        .unwrap()
+        .map(|entry| owned(entry.unwrap().0.value()))
+        .collect()
 }

@@ -15,7 +15,7 @@ use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
 use crate::servers::ServerBinary;
-use crate::{Answer, free_port};
+use crate::{Answer, Deadline, free_port};
 
 /// How long a node has to accept connections, and the cluster to offer JetStream.
 const START_WITHIN: Duration = Duration::from_secs(30);
@@ -199,19 +199,16 @@ impl TestCluster {
         if self.nodes.len() == 1 {
             return 0;
         }
-        let deadline = tokio::time::Instant::now() + START_WITHIN;
+        let deadline = Deadline::after(START_WITHIN, Duration::from_millis(100));
         loop {
             if let Some(leader) = self.stream_cluster().await.and_then(|c| c.leader)
                 && let Some(i) = self.nodes.iter().position(|n| n.name == leader)
             {
                 return i;
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the stream has no leader; logs:\n{}",
-                self.logs()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            deadline
+                .retry(|| format!("the stream has no leader; logs:\n{}", self.logs()))
+                .await;
         }
     }
 
@@ -232,7 +229,7 @@ impl TestCluster {
     /// replica has caught up, so that the next crash leaves a majority with every acknowledged
     /// message. Returns the leader's index.
     pub async fn wait_until_settled(&self, not: Option<usize>) -> usize {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        let deadline = Deadline::after(Duration::from_secs(60), Duration::from_millis(100));
         loop {
             if self.nodes.len() == 1 {
                 let js = jetstream::new(self.client.clone());
@@ -254,12 +251,9 @@ impl TestCluster {
                     return leader;
                 }
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the stream did not settle; logs:\n{}",
-                self.logs()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            deadline
+                .retry(|| format!("the stream did not settle; logs:\n{}", self.logs()))
+                .await;
         }
     }
 }

@@ -104,6 +104,30 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// When a wait gives up, and how often it looks again until then.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    at: tokio::time::Instant,
+    every: Duration,
+}
+
+impl Deadline {
+    /// A wait that gives up `within` from now, looking again `every` so often.
+    pub fn after(within: Duration, every: Duration) -> Self {
+        Self {
+            at: tokio::time::Instant::now() + within,
+            every,
+        }
+    }
+
+    /// Fails the test with `failure` once the deadline has passed; until then sleeps until it is
+    /// time to look again.
+    pub async fn retry(&self, failure: impl FnOnce() -> String) {
+        assert!(tokio::time::Instant::now() < self.at, "{}", failure());
+        tokio::time::sleep(self.every).await;
+    }
+}
+
 /// A status and a JSON body.
 #[derive(Debug, Clone)]
 pub struct Answer {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::process::{Child, Command};
 
-use crate::free_port;
+use crate::{Deadline, free_port};
 
 /// How a replica is started.
 #[derive(Debug, Clone)]
@@ -140,23 +140,44 @@ impl Replica {
 
     /// Waits until the projector's checkpoint reaches `seq`, failing after `within`.
     pub async fn wait_for_checkpoint(&mut self, seq: u64, within: Duration) {
-        let deadline = tokio::time::Instant::now() + within;
+        let deadline = Deadline::after(within, Duration::from_millis(100));
+        self.wait_for_checkpoint_where(
+            |cp| cp >= seq as i64,
+            deadline,
+            || format!("the replica did not reach commit {seq} in {within:?}"),
+        )
+        .await;
+    }
+
+    /// Waits until the projector's checkpoint is one `reached` accepts, failing with `failure`
+    /// and the log's last lines at `deadline`.
+    pub async fn wait_for_checkpoint_where(
+        &mut self,
+        reached: impl Fn(i64) -> bool,
+        deadline: Deadline,
+        failure: impl Fn() -> String,
+    ) {
         loop {
             self.assert_running();
             if self
                 .metric("waymark_projector_checkpoint")
                 .await
-                .is_some_and(|cp| cp >= seq as i64)
+                .is_some_and(&reached)
             {
                 return;
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the replica did not reach commit {seq} in {within:?}:\n{}",
-                self.log_tail(30)
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            deadline
+                .retry(|| format!("{}:\n{}", failure(), self.log_tail(30)))
+                .await;
         }
+    }
+
+    /// Waits until the projector has reached commit `seq` and `/readyz` answers 200 again.
+    pub async fn wait_until_caught_up(&mut self, seq: u64) {
+        self.wait_for_checkpoint(seq, Duration::from_secs(120))
+            .await;
+        self.wait_for_readiness(200, "", Duration::from_secs(30))
+            .await;
     }
 
     /// Waits until `/readyz` answers `status` with a text containing `saying` (`""` for any);
@@ -167,7 +188,7 @@ impl Replica {
         saying: &str,
         within: Duration,
     ) -> String {
-        let deadline = tokio::time::Instant::now() + within;
+        let deadline = Deadline::after(within, Duration::from_millis(100));
         loop {
             self.assert_running();
             if let Some((now, text)) = self.get("/readyz").await
@@ -176,12 +197,14 @@ impl Replica {
             {
                 return text;
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "/readyz did not answer {status} saying {saying:?} in {within:?}:\n{}",
-                self.log_tail(30)
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            deadline
+                .retry(|| {
+                    format!(
+                        "/readyz did not answer {status} saying {saying:?} in {within:?}:\n{}",
+                        self.log_tail(30)
+                    )
+                })
+                .await;
         }
     }
 }

@@ -215,7 +215,7 @@ fn action_command(kind: &'static KindSpec, action: &'static ActionSpec) -> Comma
         .value_name(target_name(kind))
         .required(true)
         .help(target_help)
-        .value_parser(ThingValue(kind));
+        .value_parser(move |typed: &str| read_target(kind, typed));
     let mut usage = format!("waymark {token} {} <{}>", action.slug(), target_name(kind));
     for field in action.fields.iter().filter(|f| f.required) {
         usage.push_str(&format!(" --{} <{}>", flag(field), value_name(field)));
@@ -403,36 +403,21 @@ impl TypedValueParser for FieldValue {
     }
 }
 
-/// Reads the thing a command acts on: an id, or `<blueprint>/<id>` for a thing in a blueprint.
-#[derive(Debug, Clone, Copy)]
-struct ThingValue(&'static KindSpec);
-
-impl TypedValueParser for ThingValue {
-    type Value = Target;
-
-    fn parse_ref(
-        &self,
-        cmd: &Command,
-        arg: Option<&Arg>,
-        value: &OsStr,
-    ) -> Result<Target, clap::Error> {
-        let kind = self.0;
-        let read = move |typed: &str| -> Result<Target, TargetError> {
-            if kind.in_blueprint {
-                typed.parse().map(Target::InBlueprint)
-            } else {
-                proto::check_slug(typed)
-                    .map(|()| Target::Id(typed.to_owned()))
-                    .map_err(|problem| {
-                        TargetError::BadId(IdError {
-                            what: kind.kind.token(),
-                            value: typed.to_owned(),
-                            problem,
-                        })
-                    })
-            }
-        };
-        TypedValueParser::parse_ref(&read, cmd, arg, value)
+/// Reads the thing a command of `kind` acts on: an id, or `<blueprint>/<id>` for a thing in a
+/// blueprint.
+fn read_target(kind: &KindSpec, typed: &str) -> Result<Target, TargetError> {
+    if kind.in_blueprint {
+        typed.parse().map(Target::InBlueprint)
+    } else {
+        proto::check_slug(typed)
+            .map(|()| Target::Id(typed.to_owned()))
+            .map_err(|problem| {
+                TargetError::BadId(IdError {
+                    what: kind.kind.token(),
+                    value: typed.to_owned(),
+                    problem,
+                })
+            })
     }
 }
 
@@ -772,11 +757,7 @@ mod tests {
             }
         }
 
-        let replan = cli
-            .find_subcommand("milestone")
-            .and_then(|m| m.find_subcommand("replan"))
-            .unwrap();
-        let help = replan.clone().render_long_help().to_string();
+        let help = long_help(&cli, "milestone", "replan");
         assert!(help.contains("The baseline never moves"), "{help}");
         assert!(
             help.replace(" \\\n    ", " ").contains(
@@ -792,17 +773,23 @@ mod tests {
             "{help}"
         );
         assert!(help.contains("--to <DATE>"), "{help}");
-        let plan = cli
-            .find_subcommand("milestone")
-            .and_then(|m| m.find_subcommand("plan"))
-            .unwrap();
-        let help = plan.clone().render_long_help().to_string();
+        let help = long_help(&cli, "milestone", "plan");
         assert!(help.contains("<BLUEPRINT/MILESTONE>"), "{help}");
         assert!(help.contains("--depends-on <MILESTONES>"), "{help}");
         assert!(
             help.contains(" \\\n    "),
             "a long example is wrapped: {help}"
         );
+    }
+
+    /// The long help of `waymark <kind> <action>`.
+    fn long_help(cli: &Command, kind: &str, action: &str) -> String {
+        cli.find_subcommand(kind)
+            .and_then(|k| k.find_subcommand(action))
+            .unwrap()
+            .clone()
+            .render_long_help()
+            .to_string()
     }
 
     #[test]

@@ -28,16 +28,11 @@ mod tests {
 
     #[test]
     fn settings_md_is_the_reference_of_the_declared_settings() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../SETTINGS.md");
-        let wanted = reference();
-        if std::env::var_os("WAYMARK_BLESS").is_some() {
-            std::fs::write(&path, &wanted).unwrap();
-        }
-        let have = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            have == wanted,
-            "SETTINGS.md is not the reference of the declared settings; run \
-             WAYMARK_BLESS=1 cargo test -p cli reference and commit it"
+        settings::assert_reference_current!(
+            "SETTINGS.md",
+            reference(),
+            "settings",
+            "-p cli reference"
         );
     }
 

@@ -670,53 +670,86 @@ pub fn require_readable(
     Err(blueprint_not_found(id))
 }
 
-/// A blueprint's milestones, with their RAG status as of a date.
-#[utoipa::path(
-    get,
-    path = "/api/v1/blueprints/{bp}/milestones",
-    tag = "milestones",
-    params(InBlueprint, ReadParams),
-    responses((status = 200, description = "The milestones.", body = Vec<AssessedMilestone>,
-        example = json!([examples::milestone()])))
-)]
-pub async fn milestones(
-    State(state): State<AppState>,
-    read: BlueprintRead,
-) -> Result<Response, ApiError> {
-    all::<AssessedMilestone>(&state, &read)
+/// Declares the two reads of a kind of thing a blueprint holds ([`Held`]): `$all`, every one of
+/// the blueprint at `/api/v1/blueprints/{bp}/$things`, and `$one`, one with its history at
+/// `…/{id}` (a `$id`, like `$example_id`).
+macro_rules! held_reads {
+    ($all:ident: $all_doc:literal, $one:ident: $one_doc:literal, $t:ty,
+     $things:literal / $what:literal: $id:ty = $example_id:literal,
+     examples($example:expr, $with_history:expr)) => {
+        #[doc = $all_doc]
+        #[utoipa::path(
+            get,
+            path = concat!("/api/v1/blueprints/{bp}/", $things),
+            tag = $things,
+            params(InBlueprint, ReadParams),
+            responses((status = 200, description = concat!("The ", $things, "."), body = Vec<$t>,
+                example = json!([$example])))
+        )]
+        pub async fn $all(
+            State(state): State<AppState>,
+            read: BlueprintRead,
+        ) -> Result<Response, ApiError> {
+            all::<$t>(&state, &read)
+        }
+
+        #[doc = $one_doc]
+        #[utoipa::path(
+            get,
+            path = concat!("/api/v1/blueprints/{bp}/", $things, "/{id}"),
+            tag = $things,
+            params(InBlueprint, ("id" = $id, Path, description = concat!("The ", $what, "'s id."),
+                example = $example_id), ReadParams),
+            responses((status = 200, description = concat!("The ", $what, " and its history."),
+                body = WithHistory<$t>, example = json!($with_history)))
+        )]
+        pub async fn $one(
+            State(state): State<AppState>,
+            read: ThingRead<$id>,
+        ) -> Result<Response, ApiError> {
+            one::<$t>(&state, read)
+        }
+    };
 }
 
-/// A blueprint's commitments, with whether each is overdue as of a date.
-#[utoipa::path(
-    get,
-    path = "/api/v1/blueprints/{bp}/commitments",
-    tag = "commitments",
-    params(InBlueprint, ReadParams),
-    responses((status = 200, description = "The commitments.", body = Vec<AssessedCommitment>,
-        example = json!([examples::commitment()])))
-)]
-pub async fn commitments(
-    State(state): State<AppState>,
-    read: BlueprintRead,
-) -> Result<Response, ApiError> {
-    all::<AssessedCommitment>(&state, &read)
-}
-
-/// A blueprint's pledges.
-#[utoipa::path(
-    get,
-    path = "/api/v1/blueprints/{bp}/pledges",
-    tag = "pledges",
-    params(InBlueprint, ReadParams),
-    responses((status = 200, description = "The pledges.", body = Vec<PledgeView>,
-        example = json!([examples::pledge()])))
-)]
-pub async fn pledges(
-    State(state): State<AppState>,
-    read: BlueprintRead,
-) -> Result<Response, ApiError> {
-    all::<PledgeView>(&state, &read)
-}
+held_reads!(
+    milestones: "A blueprint's milestones, with their RAG status as of a date.",
+    milestone: "One milestone with its RAG status as of a date and its history.",
+    AssessedMilestone,
+    "milestones" / "milestone": MilestoneId = "academy",
+    examples(
+        examples::milestone(),
+        examples::with_history(
+            examples::milestone(),
+            "milestone.replanned",
+            "Forecast moved from 2027-03-31 to 2027-05-31: The venue moved."
+        )
+    )
+);
+held_reads!(
+    commitments: "A blueprint's commitments, with whether each is overdue as of a date.",
+    commitment: "One commitment with its history.",
+    AssessedCommitment,
+    "commitments" / "commitment": CommitmentId = "secondees",
+    examples(
+        examples::commitment(),
+        examples::with_history(
+            examples::commitment(),
+            "commitment.delivery_recorded",
+            "Delivered 1 people: First secondee started."
+        )
+    )
+);
+held_reads!(
+    pledges: "A blueprint's pledges.",
+    pledge: "One pledge with its history.",
+    PledgeView,
+    "pledges" / "pledge": PledgeId = "academy-fund",
+    examples(
+        examples::pledge(),
+        examples::with_history(examples::pledge(), "pledge.confirmed", "Confirmed £200,000.00")
+    )
+);
 
 /// Answers with one thing of a blueprint and its history, or 404 naming it.
 fn one_with_history<T: Serialize>(
@@ -753,60 +786,6 @@ pub struct WithHistory<T> {
     pub thing: T,
     /// Every commit on the thing, oldest first: who recorded what, when.
     pub history: Vec<HistoryEntry>,
-}
-
-/// One milestone with its RAG status as of a date and its history.
-#[utoipa::path(
-    get,
-    path = "/api/v1/blueprints/{bp}/milestones/{id}",
-    tag = "milestones",
-    params(InBlueprint, ("id" = MilestoneId, Path, description = "The milestone's id.", example = "academy"), ReadParams),
-    responses((status = 200, description = "The milestone and its history.",
-        body = WithHistory<AssessedMilestone>,
-        example = json!(examples::with_history(examples::milestone(), "milestone.replanned",
-            "Forecast moved from 2027-03-31 to 2027-05-31: The venue moved."))))
-)]
-pub async fn milestone(
-    State(state): State<AppState>,
-    read: ThingRead<MilestoneId>,
-) -> Result<Response, ApiError> {
-    one::<AssessedMilestone>(&state, read)
-}
-
-/// One commitment with its history.
-#[utoipa::path(
-    get,
-    path = "/api/v1/blueprints/{bp}/commitments/{id}",
-    tag = "commitments",
-    params(InBlueprint, ("id" = CommitmentId, Path, description = "The commitment's id.", example = "secondees"), ReadParams),
-    responses((status = 200, description = "The commitment and its history.",
-        body = WithHistory<AssessedCommitment>,
-        example = json!(examples::with_history(examples::commitment(), "commitment.delivery_recorded",
-            "Delivered 1 people: First secondee started."))))
-)]
-pub async fn commitment(
-    State(state): State<AppState>,
-    read: ThingRead<CommitmentId>,
-) -> Result<Response, ApiError> {
-    one::<AssessedCommitment>(&state, read)
-}
-
-/// One pledge with its history.
-#[utoipa::path(
-    get,
-    path = "/api/v1/blueprints/{bp}/pledges/{id}",
-    tag = "pledges",
-    params(InBlueprint, ("id" = PledgeId, Path, description = "The pledge's id.", example = "academy-fund"), ReadParams),
-    responses((status = 200, description = "The pledge and its history.",
-        body = WithHistory<PledgeView>,
-        example = json!(examples::with_history(examples::pledge(), "pledge.confirmed",
-            "Confirmed £200,000.00"))))
-)]
-pub async fn pledge(
-    State(state): State<AppState>,
-    read: ThingRead<PledgeId>,
-) -> Result<Response, ApiError> {
-    one::<PledgeView>(&state, read)
 }
 
 /// Any other path.

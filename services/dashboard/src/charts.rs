@@ -518,15 +518,7 @@ pub fn compact_pounds(pence: u64) -> String {
 
 /// A count with thousands separators: `0`, `950`, `12,345`.
 pub fn plain_number(value: u64) -> String {
-    let digits = value.to_string();
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    grouped
+    proto::group_thousands(value)
 }
 
 /// `numerator / denominator` rounded half up; `denominator` is never 0 here.

@@ -10,7 +10,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -205,241 +205,209 @@ fn meta_from_headers(headers: &HeaderMap) -> Result<WriteMeta, ApiError> {
     })
 }
 
-async fn create(
-    state: &AppState,
-    caller: &Caller,
-    headers: &HeaderMap,
-    bytes: &Bytes,
-    kind: ThingKind,
-    blueprint: Option<String>,
-) -> Result<Response, ApiError> {
-    // Who is asking comes before what they sent: an anonymous write learns nothing of the rules.
-    caller.require()?;
-    require_json(headers, bytes)?;
-    let mut body = parse_body(bytes)?;
-    let id = take_id(&mut body)?;
-    let write = Write {
-        kind,
-        blueprint,
-        id,
-        action: create_action(kind).to_owned(),
-        body,
-    };
-    let written = execute(state, caller, write, meta_from_headers(headers)?).await?;
-    Ok(accepted_response(written, true))
+/// A write request as it arrives: the caller, its headers and its body, taken in that order (the
+/// thing it names comes from the path, before them).
+pub struct Sent {
+    state: AppState,
+    caller: Caller,
+    headers: HeaderMap,
+    bytes: Bytes,
 }
 
-/// The thing a write acts on, as named in the path.
-struct Target {
-    kind: ThingKind,
-    blueprint: Option<String>,
-    id: String,
-    action: String,
-}
+impl FromRequest<AppState> for Sent {
+    type Rejection = ApiError;
 
-async fn act(
-    state: &AppState,
-    caller: &Caller,
-    headers: &HeaderMap,
-    bytes: &Bytes,
-    Target {
-        kind,
-        blueprint,
-        id,
-        action,
-    }: Target,
-) -> Result<Response, ApiError> {
-    caller.require()?;
-    let spec = action_spec(kind, &action)?;
-    if spec.creates {
-        return Err(ApiError::not_found(
-            "route.unknown_action",
-            format!(
-                "{} creates a {}: POST it to the collection, with its id in the body",
-                spec.slug(),
-                kind.token()
-            ),
-        ));
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, ApiError> {
+        let (mut parts, body) = request.into_parts();
+        let caller = Caller::from_request_parts(&mut parts, state).await?;
+        let headers = parts.headers.clone();
+        let Body(bytes) =
+            Body::from_request(axum::extract::Request::from_parts(parts, body), state).await?;
+        Ok(Sent {
+            state: state.clone(),
+            caller,
+            headers,
+            bytes,
+        })
     }
-    require_json(headers, bytes)?;
-    let body = parse_body(bytes)?;
-    let write = Write {
-        kind,
-        blueprint,
-        id,
-        action,
-        body,
-    };
-    let written = execute(state, caller, write, meta_from_headers(headers)?).await?;
-    Ok(accepted_response(written, false))
 }
 
-/// Register an organisation.
-#[utoipa::path(post, path = "/api/v1/organisations", tag = "organisations")]
-pub async fn create_organisation(
-    State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    Body(bytes): Body,
-) -> Result<Response, ApiError> {
-    create(
-        &state,
-        &caller,
-        &headers,
-        &bytes,
-        ThingKind::Organisation,
-        None,
-    )
-    .await
+impl Sent {
+    /// Creates a thing of `kind` (in `blueprint`), its id taken from the body.
+    async fn create(
+        self,
+        kind: ThingKind,
+        blueprint: Option<String>,
+    ) -> Result<Response, ApiError> {
+        // Who is asking comes before what they sent: an anonymous write learns nothing of the rules.
+        self.caller.require()?;
+        let mut body = self.body()?;
+        let id = take_id(&mut body)?;
+        let action = create_action(kind).to_owned();
+        self.send(kind, blueprint, id, action, body, true).await
+    }
+
+    /// Records `action` on the thing of `kind` called `id` (in `blueprint`), as the path names
+    /// them.
+    async fn act(
+        self,
+        kind: ThingKind,
+        blueprint: Option<String>,
+        id: String,
+        action: String,
+    ) -> Result<Response, ApiError> {
+        self.caller.require()?;
+        let spec = action_spec(kind, &action)?;
+        if spec.creates {
+            return Err(ApiError::not_found(
+                "route.unknown_action",
+                format!(
+                    "{} creates a {}: POST it to the collection, with its id in the body",
+                    spec.slug(),
+                    kind.token()
+                ),
+            ));
+        }
+        let body = self.body()?;
+        self.send(kind, blueprint, id, action, body, false).await
+    }
+
+    /// The body's JSON object.
+    fn body(&self) -> Result<Map<String, Value>, ApiError> {
+        require_json(&self.headers, &self.bytes)?;
+        parse_body(&self.bytes)
+    }
+
+    /// Executes the write and answers with what was stored; a first `created` answers 201.
+    async fn send(
+        self,
+        kind: ThingKind,
+        blueprint: Option<String>,
+        id: String,
+        action: String,
+        body: Map<String, Value>,
+        created: bool,
+    ) -> Result<Response, ApiError> {
+        let write = Write {
+            kind,
+            blueprint,
+            id,
+            action,
+            body,
+        };
+        let meta = meta_from_headers(&self.headers)?;
+        let written = execute(&self.state, &self.caller, write, meta).await?;
+        Ok(accepted_response(written, created))
+    }
 }
 
-/// Record an action on an organisation.
-#[utoipa::path(
-    post,
-    path = "/api/v1/organisations/{id}/{action}",
-    tag = "organisations",
-    params(("id" = OrgId, Path, description = "The organisation's id.", example = "gds"))
-)]
-pub async fn act_organisation(
-    State(state): State<AppState>,
-    Path((id, action)): Path<(String, String)>,
-    caller: Caller,
-    headers: HeaderMap,
-    Body(bytes): Body,
-) -> Result<Response, ApiError> {
-    let target = Target {
-        kind: ThingKind::Organisation,
-        blueprint: None,
-        id,
-        action,
-    };
-    act(&state, &caller, &headers, &bytes, target).await
-}
-
-/// Draft a blueprint.
-#[utoipa::path(post, path = "/api/v1/blueprints", tag = "blueprints")]
-pub async fn create_blueprint(
-    State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    Body(bytes): Body,
-) -> Result<Response, ApiError> {
-    create(
-        &state,
-        &caller,
-        &headers,
-        &bytes,
-        ThingKind::Blueprint,
-        None,
-    )
-    .await
-}
-
-/// Record an action on a blueprint: publish, close, or change workstreams, partners, targets.
-#[utoipa::path(
-    post,
-    path = "/api/v1/blueprints/{bp}/{action}",
-    tag = "blueprints",
-    params(InBlueprint)
-)]
-pub async fn act_blueprint(
-    State(state): State<AppState>,
-    Path((bp, action)): Path<(String, String)>,
-    caller: Caller,
-    headers: HeaderMap,
-    Body(bytes): Body,
-) -> Result<Response, ApiError> {
-    let target = Target {
-        kind: ThingKind::Blueprint,
-        blueprint: None,
-        id: bp,
-        action,
-    };
-    act(&state, &caller, &headers, &bytes, target).await
-}
-
-macro_rules! in_blueprint {
-    ($create:ident, $act:ident, $kind:expr, $what:literal, $tag:literal, $id:ty,
-     $create_path:literal, $act_path:literal, $example:literal) => {
-        #[doc = concat!("Record a new ", $what, ".")]
+/// Declares the write endpoints of a kind outside any blueprint, whose collection is
+/// `/api/v1/$things`: `$create`, `POST` to the collection, and `$act`, `POST` to
+/// `…/{$id}/{action}` with the thing's id and the action in the path.
+macro_rules! standalone {
+    ($create:ident: $create_doc:literal, $act:ident: $act_doc:literal, $kind:expr,
+     $things:literal / $id:literal, params($($params:tt)*)) => {
+        #[doc = $create_doc]
         #[utoipa::path(
             post,
-            path = $create_path,
-            summary = concat!("Record a new ", $what, "."),
-            tag = $tag,
-            params(InBlueprint)
+            path = concat!("/api/v1/", $things),
+            tag = $things
         )]
-        pub async fn $create(
-            State(state): State<AppState>,
-            Path(bp): Path<String>,
-            caller: Caller,
-            headers: HeaderMap,
-            Body(bytes): Body,
-        ) -> Result<Response, ApiError> {
-            create(&state, &caller, &headers, &bytes, $kind, Some(bp)).await
+        pub async fn $create(sent: Sent) -> Result<Response, ApiError> {
+            sent.create($kind, None).await
         }
 
-        #[doc = concat!("Record an action on a ", $what, ".")]
+        #[doc = $act_doc]
         #[utoipa::path(
             post,
-            path = $act_path,
-            summary = concat!("Record an action on a ", $what, "."),
-            tag = $tag,
+            path = concat!("/api/v1/", $things, "/{", $id, "}/{action}"),
+            tag = $things,
+            params($($params)*)
+        )]
+        pub async fn $act(
+            Path((id, action)): Path<(String, String)>,
+            sent: Sent,
+        ) -> Result<Response, ApiError> {
+            sent.act($kind, None, id, action).await
+        }
+    };
+}
+
+standalone!(
+    create_organisation: "Register an organisation.",
+    act_organisation: "Record an action on an organisation.",
+    ThingKind::Organisation,
+    "organisations" / "id",
+    params(("id" = OrgId, Path, description = "The organisation's id.", example = "gds"))
+);
+standalone!(
+    create_blueprint: "Draft a blueprint.",
+    act_blueprint: "Record an action on a blueprint: publish, close, or change workstreams, partners, targets.",
+    ThingKind::Blueprint,
+    "blueprints" / "bp",
+    params(InBlueprint)
+);
+
+/// Declares the write endpoints of a kind of thing in a blueprint, whose collection is
+/// `/api/v1/blueprints/{bp}/$things`: `$create`, `POST` to the collection, and `$act`, `POST` to
+/// `…/{id}/{action}` with the blueprint, the thing's id (a `$id`, like `$example`) and the action
+/// in the path.
+macro_rules! in_blueprint {
+    ($create:ident: $create_doc:literal, $act:ident: $act_doc:literal, $kind:expr,
+     $things:literal, $what:literal: $id:ty = $example:literal) => {
+        #[doc = $create_doc]
+        #[utoipa::path(
+            post,
+            path = concat!("/api/v1/blueprints/{bp}/", $things),
+            tag = $things,
+            params(InBlueprint)
+        )]
+        pub async fn $create(Path(bp): Path<String>, sent: Sent) -> Result<Response, ApiError> {
+            sent.create($kind, Some(bp)).await
+        }
+
+        #[doc = $act_doc]
+        #[utoipa::path(
+            post,
+            path = concat!("/api/v1/blueprints/{bp}/", $things, "/{id}/{action}"),
+            tag = $things,
             params(
                 InBlueprint,
                 ("id" = $id, Path, description = concat!("The ", $what, "'s id."), example = $example),
             )
         )]
         pub async fn $act(
-            State(state): State<AppState>,
             Path((bp, id, action)): Path<(String, String, String)>,
-            caller: Caller,
-            headers: HeaderMap,
-            Body(bytes): Body,
+            sent: Sent,
         ) -> Result<Response, ApiError> {
-            let target = Target {
-                kind: $kind,
-                blueprint: Some(bp),
-                id,
-                action,
-            };
-            act(&state, &caller, &headers, &bytes, target).await
+            sent.act($kind, Some(bp), id, action).await
         }
     };
 }
 
 in_blueprint!(
-    create_milestone,
-    act_milestone,
+    create_milestone: "Record a new milestone.",
+    act_milestone: "Record an action on a milestone.",
     ThingKind::Milestone,
-    "milestone",
     "milestones",
-    proto::MilestoneId,
-    "/api/v1/blueprints/{bp}/milestones",
-    "/api/v1/blueprints/{bp}/milestones/{id}/{action}",
-    "academy"
+    "milestone": proto::MilestoneId = "academy"
 );
 in_blueprint!(
-    create_commitment,
-    act_commitment,
+    create_commitment: "Record a new commitment.",
+    act_commitment: "Record an action on a commitment.",
     ThingKind::Commitment,
-    "commitment",
     "commitments",
-    proto::CommitmentId,
-    "/api/v1/blueprints/{bp}/commitments",
-    "/api/v1/blueprints/{bp}/commitments/{id}/{action}",
-    "secondees"
+    "commitment": proto::CommitmentId = "secondees"
 );
 in_blueprint!(
-    create_pledge,
-    act_pledge,
+    create_pledge: "Record a new pledge.",
+    act_pledge: "Record an action on a pledge.",
     ThingKind::Pledge,
-    "pledge",
     "pledges",
-    proto::PledgeId,
-    "/api/v1/blueprints/{bp}/pledges",
-    "/api/v1/blueprints/{bp}/pledges/{id}/{action}",
-    "academy-fund"
+    "pledge": proto::PledgeId = "academy-fund"
 );
 
 fn take_id(body: &mut Map<String, Value>) -> Result<String, ApiError> {

@@ -63,17 +63,7 @@ mod tests {
 
     #[test]
     fn rules_md_is_the_reference_of_the_declared_rules() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../RULES.md");
-        let wanted = reference();
-        if std::env::var_os("WAYMARK_BLESS").is_some() {
-            std::fs::write(&path, &wanted).unwrap();
-        }
-        let have = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            have == wanted,
-            "RULES.md is not the reference of the declared rules; run \
-             WAYMARK_BLESS=1 cargo test -p dashboard rules and commit it"
-        );
+        settings::assert_reference_current!("RULES.md", reference(), "rules", "-p dashboard rules");
     }
 
     /// Refusals are made from declared rules only: the crates that decide construct no refusal

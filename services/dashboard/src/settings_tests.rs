@@ -1,20 +1,11 @@
 //! `waymark-dashboard`'s settings as the binary reads them: each layer over the one before.
 
-use clap::Parser;
 use settings::{Flags, Sources};
 
 use crate::{DashboardConfig, DashboardSettings};
 
-#[derive(Parser)]
-struct Args {
-    #[command(flatten)]
-    settings: Flags<DashboardSettings>,
-}
-
 fn flags(argv: &[&str]) -> Flags<DashboardSettings> {
-    Args::try_parse_from(std::iter::once("waymark-dashboard").chain(argv.iter().copied()))
-        .expect("the flags parse")
-        .settings
+    Flags::parse_from("waymark-dashboard", argv).expect("the flags parse")
 }
 
 #[test]

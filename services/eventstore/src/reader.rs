@@ -14,7 +14,7 @@ use futures::stream::BoxStream;
 use proto::{Commit, ThingRef};
 
 use crate::config::NatsConfig;
-use crate::store::StoreError;
+use crate::store::{OrJetStream, StoreError};
 
 /// A commit read back with its stream sequence, or why this version cannot read it.
 #[derive(Debug)]
@@ -149,7 +149,7 @@ impl StreamReader {
             .stream
             .create_consumer(config)
             .await
-            .map_err(|e| StoreError::js("open a reader", e))?;
+            .or_js("open a reader")?;
         let read = Self::read_to(consumer, last, self.request_timeout).await;
         // Whatever the read gave, the consumer is no longer needed; should the delete fail, the
         // server still drops it once it has been idle for a while.
@@ -164,10 +164,7 @@ impl StreamReader {
         last: u64,
         request_timeout: Duration,
     ) -> Result<Vec<StoredCommit>, StoreError> {
-        let mut messages = consumer
-            .messages()
-            .await
-            .map_err(|e| StoreError::js("read commits", e))?;
+        let mut messages = consumer.messages().await.or_js("read commits")?;
         let mut out = Vec::new();
         loop {
             let next = tokio::time::timeout(request_timeout, messages.next())
@@ -176,11 +173,8 @@ impl StreamReader {
             let Some(msg) = next else {
                 return Err(StoreError::js("read commits", "the reader ended early"));
             };
-            let msg = msg.map_err(|e| StoreError::js("read commits", e))?;
-            let seq = msg
-                .info()
-                .map_err(|e| StoreError::js("read commit metadata", e))?
-                .stream_sequence;
+            let msg = msg.or_js("read commits")?;
+            let seq = msg.info().or_js("read commit metadata")?.stream_sequence;
             let commit = Commit::decode(&msg.payload);
             out.push(StoredCommit { seq, commit });
             if seq >= last {
@@ -205,10 +199,7 @@ impl StreamReader {
     /// Sequence of the last message in the whole stream.
     pub async fn stream_last_seq(&self) -> Result<u64, StoreError> {
         let mut stream = self.stream.clone();
-        let info = stream
-            .info()
-            .await
-            .map_err(|e| StoreError::js("read stream info", e))?;
+        let info = stream.info().await.or_js("read stream info")?;
         Ok(info.state.last_sequence)
     }
 
@@ -220,17 +211,12 @@ impl StreamReader {
             .stream
             .create_consumer(ordered(proto::subjects::EVENTS_WILDCARD.to_owned(), start))
             .await
-            .map_err(|e| StoreError::js("follow the stream", e))?;
-        let messages = consumer
-            .messages()
-            .await
-            .map_err(|e| StoreError::js("follow the stream", e))?;
+            .or_js("follow the stream")?;
+        let messages = consumer.messages().await.or_js("follow the stream")?;
         Ok(messages
             .map(|message| {
-                let message = message.map_err(|e| StoreError::js("read the stream", e))?;
-                let info = message
-                    .info()
-                    .map_err(|e| StoreError::js("read message metadata", e))?;
+                let message = message.or_js("read the stream")?;
+                let info = message.info().or_js("read message metadata")?;
                 Ok(Received {
                     seq: info.stream_sequence,
                     subject: message.subject.to_string(),

@@ -49,6 +49,17 @@ impl StoreError {
     }
 }
 
+/// A JetStream result whose error becomes a [`StoreError::JetStream`] naming what was being done.
+pub(crate) trait OrJetStream<T> {
+    fn or_js(self, action: &'static str) -> Result<T, StoreError>;
+}
+
+impl<T, E: std::fmt::Display> OrJetStream<T> for Result<T, E> {
+    fn or_js(self, action: &'static str) -> Result<T, StoreError> {
+        self.map_err(|e| StoreError::js(action, e))
+    }
+}
+
 /// Why an append did not store the commit.
 #[derive(Debug, thiserror::Error)]
 pub enum AppendError {
@@ -304,11 +315,8 @@ async fn ensure_stream(
     let mut stream = js
         .get_or_create_stream(wanted.clone())
         .await
-        .map_err(|e| StoreError::js("create or open the event stream", e))?;
-    let info = stream
-        .info()
-        .await
-        .map_err(|e| StoreError::js("read stream info", e))?;
+        .or_js("create or open the event stream")?;
+    let info = stream.info().await.or_js("read stream info")?;
     let have = &info.config;
     let problems = stream_problems(have, &wanted);
     if !problems.is_empty() {
@@ -319,7 +327,7 @@ async fn ensure_stream(
         updated.duplicate_window = wanted.duplicate_window;
         js.update_stream(updated)
             .await
-            .map_err(|e| StoreError::js("update the duplicate window", e))?;
+            .or_js("update the duplicate window")?;
     }
     Ok(stream)
 }

@@ -43,6 +43,14 @@ impl<B: Binary> Flags<B> {
         Sources::from_process(self).load()
     }
 
+    /// The flags in `argv` (the words after the program's name), read as a binary called `name`
+    /// that takes `B`'s flags and no others would read them; `--help` is refused with the help.
+    pub fn parse_from(name: &'static str, argv: &[&str]) -> Result<Self, clap::Error> {
+        let matches = Self::augment_args(Command::new(name))
+            .try_get_matches_from(std::iter::once(name).chain(argv.iter().copied()))?;
+        Self::from_arg_matches(&matches)
+    }
+
     fn settings() -> impl Iterator<Item = Setting> {
         B::tables()
             .into_iter()

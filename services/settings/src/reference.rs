@@ -194,3 +194,36 @@ pub fn markdown(binaries: &[Described], clients: &[clap::Command]) -> String {
     }
     out
 }
+
+/// Whether the generated file at `path` reads `wanted`. With `WAYMARK_BLESS` set, the file is
+/// written with `wanted` first: how a maintainer brings it up to date.
+pub fn is_current(path: &std::path::Path, wanted: &str) -> std::io::Result<bool> {
+    if std::env::var_os("WAYMARK_BLESS").is_some() {
+        std::fs::write(path, wanted)?;
+    }
+    Ok(std::fs::read_to_string(path).unwrap_or_default() == wanted)
+}
+
+/// Fails the test it stands in unless `$file`, at the root of the repository, is the reference
+/// `$wanted` of the declared `$what` ([`reference::is_current`](crate::reference::is_current));
+/// `cargo test $test` with `WAYMARK_BLESS=1` rewrites it.
+#[macro_export]
+macro_rules! assert_reference_current {
+    ($file:literal, $wanted:expr, $what:literal, $test:literal) => {
+        assert!(
+            $crate::reference::is_current(
+                &::std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(concat!("../../", $file)),
+                &$wanted,
+            )
+            .expect(concat!($file, " is written")),
+            concat!(
+                $file,
+                " is not the reference of the declared ",
+                $what,
+                "; run WAYMARK_BLESS=1 cargo test ",
+                $test,
+                " and commit it"
+            )
+        )
+    };
+}

@@ -1,8 +1,6 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
-use clap::Parser;
-
 use crate::{Binary, Flags, Secret, Section, Sources};
 
 crate::section! {
@@ -47,16 +45,13 @@ crate::binary! {
     }
 }
 
-#[derive(Parser)]
-struct Cli {
-    #[command(flatten)]
-    settings: Flags<ExampleSettings>,
+/// Why loading the example's settings from `sources` is refused.
+fn refusal(sources: Sources) -> String {
+    sources.load::<ExampleSettings>().unwrap_err().to_string()
 }
 
 fn flags(argv: &[&str]) -> Flags<ExampleSettings> {
-    Cli::try_parse_from(std::iter::once("example").chain(argv.iter().copied()))
-        .expect("the flags parse")
-        .settings
+    Flags::parse_from("example", argv).expect("the flags parse")
 }
 
 fn file(text: &str) -> tempfile::NamedTempFile {
@@ -164,29 +159,17 @@ fn text_takes_the_declared_type_and_secrets_stay_text() {
 
 #[test]
 fn a_bad_value_is_named_by_where_it_came_from() {
-    let err = Sources::default()
-        .vars([("WAYMARK_TEST_WAIT_MS", "soon")])
-        .load::<ExampleSettings>()
-        .unwrap_err()
-        .to_string();
+    let err = refusal(Sources::default().vars([("WAYMARK_TEST_WAIT_MS", "soon")]));
     assert!(err.contains("WAYMARK_TEST_WAIT_MS"), "{err}");
     assert!(err.contains("environment"), "{err}");
-    let err = Sources::default()
-        .flags(&flags(&["--listen", "nowhere"]))
-        .load::<ExampleSettings>()
-        .unwrap_err()
-        .to_string();
+    let err = refusal(Sources::default().flags(&flags(&["--listen", "nowhere"])));
     assert!(err.contains("--listen"), "{err}");
 }
 
 #[test]
 fn a_file_key_no_table_declares_is_refused_but_other_tables_are_left() {
     let typo = file("[peer]\nwait_msec = 1\n");
-    let err = Sources::default()
-        .file(typo.path())
-        .load::<ExampleSettings>()
-        .unwrap_err()
-        .to_string();
+    let err = refusal(Sources::default().file(typo.path()));
     assert!(err.contains("wait_msec"), "{err}");
     let shared = file("[dashboard]\nlisten = \"0.0.0.0:1\"\n[peer]\nwait_ms = 3\n");
     let settings: ExampleSettings = Sources::default().file(shared.path()).load().unwrap();
@@ -218,11 +201,7 @@ fn secrets_never_print() {
     assert!(debug.contains("***"), "{debug}");
     // A secret written without quotes is refused without being repeated.
     let bare = file("[peer]\npassword = 271828\n");
-    let err = Sources::default()
-        .file(bare.path())
-        .load::<ExampleSettings>()
-        .unwrap_err()
-        .to_string();
+    let err = refusal(Sources::default().file(bare.path()));
     assert!(!err.contains("271828"), "{err}");
 }
 
@@ -243,7 +222,7 @@ fn the_declarations_describe_every_setting() {
     assert_eq!(tables[1].about, "What the example serves.");
     assert!(tables[1].settings[1].list);
     assert!(tables[1].settings[2].switch);
-    let help = Cli::try_parse_from(["example", "--help"])
+    let help = Flags::<ExampleSettings>::parse_from("example", &["--help"])
         .err()
         .unwrap()
         .to_string();

@@ -470,26 +470,23 @@ mod tests {
 
     const HEADER: &str = "id,workstream,title,owner,due,depends_on\n";
 
+    /// Rows are numbered by line, the header being row one (a quoted cell may span lines), and a
+    /// repeated id names the row it first stood on.
     #[test]
-    fn rows_are_numbered_by_line_with_the_header_as_row_one() {
-        let csv = format!(
-            "{HEADER}a,skills,A,gds,2027-01-01,\n\"b\",skills,\"Two\nlines\",gds,2027-01-02,\nc,skills,C,gds,2027-13-01,\n"
-        );
-        assert_eq!(
-            invalid(Register::Milestones, &csv),
-            ["row 5, column due: Due date must be a date like 2027-03-31, not \"2027-13-01\""]
-        );
-    }
-
-    #[test]
-    fn duplicate_ids_name_the_first_row() {
-        let csv = format!(
-            "{HEADER}a,skills,A,gds,2027-01-01,\nb,skills,B,gds,2027-01-01,\na,skills,A2,gds,2027-01-01,\n"
-        );
-        assert_eq!(
-            invalid(Register::Milestones, &csv),
-            ["row 4, column id: a is already on row 2; each id may appear once"]
-        );
+    fn rows_are_numbered_by_line_and_a_repeated_id_names_the_first_row() {
+        for (rows, problem) in [
+            (
+                "a,skills,A,gds,2027-01-01,\n\"b\",skills,\"Two\nlines\",gds,2027-01-02,\nc,skills,C,gds,2027-13-01,\n",
+                "row 5, column due: Due date must be a date like 2027-03-31, not \"2027-13-01\"",
+            ),
+            (
+                "a,skills,A,gds,2027-01-01,\nb,skills,B,gds,2027-01-01,\na,skills,A2,gds,2027-01-01,\n",
+                "row 4, column id: a is already on row 2; each id may appear once",
+            ),
+        ] {
+            let csv = format!("{HEADER}{rows}");
+            assert_eq!(invalid(Register::Milestones, &csv), [problem], "{rows}");
+        }
     }
 
     #[test]

@@ -835,18 +835,17 @@ mod tests {
     #[test]
     fn dependencies_on_itself_or_twice_are_refused() {
         let h = header(Register::Milestones, MILESTONE_HEADER);
-        let errors = h.problems(&["a", "skills", "A", "gds", "2027-01-01", "b a"], 3);
-        assert_eq!(
-            errors,
-            [
-                "row 3, column depends_on: Depends on (milestone ids): milestone a cannot name itself"
-            ]
-        );
-        let errors = h.problems(&["a", "skills", "A", "gds", "2027-01-01", "b;b"], 3);
-        assert_eq!(
-            errors,
-            ["row 3, column depends_on: Depends on (milestone ids): b is listed twice"]
-        );
+        for (depends_on, problem) in [
+            ("b a", "milestone a cannot name itself"),
+            ("b;b", "b is listed twice"),
+        ] {
+            assert_eq!(
+                h.problems(&["a", "skills", "A", "gds", "2027-01-01", depends_on], 3),
+                [format!(
+                    "row 3, column depends_on: Depends on (milestone ids): {problem}"
+                )]
+            );
+        }
         assert_eq!(
             Register::Milestones.dependencies().map(|c| c.name),
             Some("depends_on")
