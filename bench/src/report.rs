@@ -106,16 +106,12 @@ impl Row {
 pub fn number(v: f64) -> String {
     let a = v.abs();
     if a >= 10_000.0 {
-        let whole = v.round() as i64;
-        let digits = whole.abs().to_string();
-        let mut out = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                out.push(',');
-            }
-            out.push(c);
+        let grouped = proto::group_thousands(v.abs().round() as u64);
+        if v < 0.0 {
+            format!("-{grouped}")
+        } else {
+            grouped
         }
-        if whole < 0 { format!("-{out}") } else { out }
     } else if a >= 100.0 {
         format!("{v:.0}")
     } else if a >= 10.0 {
@@ -275,11 +271,16 @@ mod tests {
 
     #[test]
     fn numbers_keep_the_digits_they_mean() {
-        assert_eq!(number(1_234_567.4), "1,234,567");
-        assert_eq!(number(12_345.0), "12,345");
-        assert_eq!(number(634.4), "634");
-        assert_eq!(number(15.27), "15.3");
-        assert_eq!(number(0.8123), "0.81");
+        let cases = [
+            (1_234_567.4, "1,234,567"),
+            (12_345.0, "12,345"),
+            (634.4, "634"),
+            (15.27, "15.3"),
+            (0.8123, "0.81"),
+        ];
+        for (value, shown) in cases {
+            assert_eq!(number(value), shown, "{value}");
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use futures::stream::FuturesUnordered;
 use crate::load::{Outcome, Step};
 use crate::projection::{self, DashboardProcess, Filled};
 use crate::report::{Row, Runs, Target};
-use crate::waymark::{self, BLUEPRINT, Raw, Waymark};
+use crate::waymark::{self, BLUEPRINT, Door, Raw, Waymark};
 use crate::wrk;
 
 /// How long and how often each figure is measured.
@@ -101,6 +101,17 @@ fn only_contended(name: &str, outcomes: &[Outcome]) {
     }
 }
 
+/// The create-then-change figures: their key, door and clients.
+const SHAPES: [(&str, Door, usize); 4] = [
+    ("nats1", Door::Nats, 1),
+    ("nats64", Door::Nats, 64),
+    ("http1", Door::Http, 1),
+    ("http64", Door::Http, 64),
+];
+
+/// The figures of 32 clients on one thing.
+const ONE_THING: [(&str, Door); 2] = [("nats32", Door::Nats), ("http32", Door::Http)];
+
 /// Commands over NATS and HTTP, the raw ceilings and the peer, round by round so that the
 /// machine's noise falls on all of them alike.
 pub async fn commands(plan: &Plan, w: &Arc<Waymark>, raw: &Arc<Raw>) -> Vec<Row> {
@@ -121,30 +132,14 @@ pub async fn commands(plan: &Plan, w: &Arc<Waymark>, raw: &Arc<Raw>) -> Vec<Row>
         put("raw1", raw.awaited(1, d).await);
         put("raw64", raw.awaited(64, d).await);
         put("rawpipe", raw.pipelined(256, d).await);
-        put(
-            "nats1",
-            waymark::nats_shape(w, &format!("n1r{r}"), 1, d).await,
-        );
-        put(
-            "nats64",
-            waymark::nats_shape(w, &format!("n64r{r}"), 64, d).await,
-        );
-        put(
-            "nats32",
-            waymark::one_thing(w, "hot-nats", 32, d, false).await,
-        );
-        put(
-            "http1",
-            waymark::http_shape(w, &format!("h1r{r}"), 1, d).await,
-        );
-        put(
-            "http64",
-            waymark::http_shape(w, &format!("h64r{r}"), 64, d).await,
-        );
-        put(
-            "http32",
-            waymark::one_thing(w, "hot-http", 32, d, true).await,
-        );
+        for (key, door, clients) in SHAPES {
+            let run = format!("{key}r{r}");
+            put(key, waymark::shape(w, door, &run, clients, d).await);
+        }
+        for (key, door) in ONE_THING {
+            let hot = Arc::new(vec![format!("hot-{key}")]);
+            put(key, waymark::on_things(w, door, hot, 32, d).await);
+        }
         #[cfg(feature = "peer")]
         {
             put(
@@ -309,7 +304,11 @@ pub async fn history(plan: &Plan, w: &Arc<Waymark>) -> Vec<Row> {
         let runs: Vec<f64> = {
             let mut v = Vec::new();
             for _ in 0..4 {
-                v.push(waymark::http_on(w, ids.clone(), plan.run).await.rate());
+                v.push(
+                    waymark::on_things(w, Door::Http, ids.clone(), 64, plan.run)
+                        .await
+                        .rate(),
+                );
             }
             v
         };

@@ -161,64 +161,74 @@ impl Waymark {
     }
 }
 
-/// Each client creates a new milestone, changes it twice and goes on to the next, over NATS.
-pub async fn nats_shape(w: &Arc<Waymark>, run: &str, clients: usize, d: Duration) -> Outcome {
-    let (w, run) = (w.clone(), run.to_owned());
-    closed_loop(clients, d, move |c, n| {
-        let (w, run) = (w.clone(), run.clone());
-        async move {
-            let (thing, step) = Step::of(n);
-            let id = format!("{run}-c{c}-{thing}");
-            w.nats(c, &id, action(step, n)).await.map(|_| ())
-        }
-    })
-    .await
+/// Which face of Waymark a command goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Door {
+    /// A NATS request to the service that owns the command.
+    Nats,
+    /// The dashboard's JSON API.
+    Http,
 }
 
-/// The same shape through the JSON API.
-pub async fn http_shape(w: &Arc<Waymark>, run: &str, clients: usize, d: Duration) -> Outcome {
-    let (w, run) = (w.clone(), run.to_owned());
-    closed_loop(clients, d, move |c, n| {
-        let (w, run) = (w.clone(), run.clone());
-        async move {
-            let (thing, step) = Step::of(n);
-            let id = format!("{run}-c{c}-{thing}");
-            w.http(&id, step, n).await.map(|_| ())
+impl Waymark {
+    /// Sends the `n`-th operation `step` on milestone `id` through `door`, from client `client`.
+    pub async fn send(
+        &self,
+        door: Door,
+        client: usize,
+        id: &str,
+        step: Step,
+        n: u64,
+    ) -> Result<(), String> {
+        match door {
+            Door::Nats => self.nats(client, id, action(step, n)).await.map(|_| ()),
+            Door::Http => self.http(id, step, n).await.map(|_| ()),
         }
-    })
-    .await
+    }
 }
 
-/// Every client reports progress on the one milestone `id`, over NATS or HTTP.
-pub async fn one_thing(
+/// Each client creates a new milestone, changes it twice and goes on to the next.
+pub async fn shape(
     w: &Arc<Waymark>,
-    id: &str,
+    door: Door,
+    run: &str,
     clients: usize,
     d: Duration,
-    http: bool,
 ) -> Outcome {
-    let (w, id) = (w.clone(), id.to_owned());
+    let (w, run) = (w.clone(), run.to_owned());
     closed_loop(clients, d, move |c, n| {
-        let (w, id) = (w.clone(), id.clone());
+        let (w, run) = (w.clone(), run.clone());
         async move {
-            let n = n * 64 + c as u64;
-            if http {
-                w.http(&id, Step::Progress, n).await.map(|_| ())
-            } else {
-                w.nats(c, &id, action(Step::Progress, n)).await.map(|_| ())
-            }
+            let (thing, step) = Step::of(n);
+            w.send(door, c, &format!("{run}-c{c}-{thing}"), step, n)
+                .await
         }
     })
     .await
 }
 
-/// Client `c` reports progress on milestone `ids[c]` only, over HTTP: the same things run after
-/// run, so their histories grow.
-pub async fn http_on(w: &Arc<Waymark>, ids: Arc<Vec<String>>, d: Duration) -> Outcome {
+/// Client `c` reports progress on milestone `ids[c % ids.len()]`: one thing for all of them, or
+/// one each, the same things run after run, so that their histories grow.
+pub async fn on_things(
+    w: &Arc<Waymark>,
+    door: Door,
+    ids: Arc<Vec<String>>,
+    clients: usize,
+    d: Duration,
+) -> Outcome {
     let w = w.clone();
-    closed_loop(ids.len(), d, move |c, n| {
+    closed_loop(clients, d, move |c, n| {
         let (w, ids) = (w.clone(), ids.clone());
-        async move { w.http(&ids[c], Step::Progress, n).await.map(|_| ()) }
+        async move {
+            w.send(
+                door,
+                c,
+                &ids[c % ids.len()],
+                Step::Progress,
+                n * 64 + c as u64,
+            )
+            .await
+        }
     })
     .await
 }
