@@ -120,8 +120,9 @@ pub async fn commands(plan: &Plan, w: &Arc<Waymark>, raw: &Arc<Raw>) -> Vec<Row>
         .await
         .expect("the peer's PostgreSQL (WAYMARK_BENCH_POSTGRES, default postgres://postgres@127.0.0.1:5432)");
     let d = plan.run;
-    for hot in ["hot-nats", "hot-http"] {
-        w.nats(0, hot, waymark::action(Step::Create, 0))
+    for (key, _) in ONE_THING {
+        let hot = format!("hot-{key}");
+        w.nats(0, &hot, waymark::action(Step::Create, 0))
             .await
             .expect("planned");
     }
