@@ -15,6 +15,9 @@ use tests::TestApp;
 
 use crate::load::{Outcome, Step, closed_loop};
 
+/// What [`Waymark::nats`] gives for a command its service did not answer in time.
+pub const UNANSWERED: &str = "unanswered";
+
 /// The blueprint every command figure records into.
 pub const BLUEPRINT: &str = "bench";
 
@@ -125,6 +128,8 @@ impl Waymark {
         match sender.send(ThingKind::Milestone, &envelope).await {
             Ok(Reply::Accepted(a)) => Ok(a.seq),
             Ok(Reply::Rejected(r)) => Err(r.code),
+            // Counted where a figure paces its load, instead of stopping the run.
+            Err(eventstore::SendError::TimedOut) => Err(UNANSWERED.to_owned()),
             Err(e) => panic!("a command could not be sent: {e}"),
         }
     }
