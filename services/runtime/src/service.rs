@@ -483,9 +483,11 @@ impl<H: Handler> Runtime<H> {
                 ),
             ));
         }
+        let action = envelope.command.action_name();
         let creates = proto::spec::kind(H::Command::KIND)
-            .action(envelope.command.action_name())
-            .is_some_and(|a| a.creates);
+            .actions
+            .iter()
+            .any(|a| a.creates && a.name == action);
         let _turn = self.queues.wait_turn(&subject).await;
         let mut use_cache = true;
         for _ in 0..MAX_ATTEMPTS {
