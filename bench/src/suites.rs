@@ -377,6 +377,10 @@ pub async fn reads(plan: &Plan, w: &Arc<Waymark>) -> Vec<Row> {
     for bp in [cli::demo::DEMO_BLUEPRINT, big] {
         urls.push((
             format!("{bp}: summary JSON"),
+            format!("/api/v1/blueprints/{bp}"),
+        ));
+        urls.push((
+            format!("{bp}: dashboard JSON (all its figures)"),
             format!("/api/v1/blueprints/{bp}/dashboard"),
         ));
         urls.push((
@@ -414,7 +418,7 @@ pub async fn reads(plan: &Plan, w: &Arc<Waymark>) -> Vec<Row> {
     let trivial = rps(0);
     let mut rows = vec![row(g, urls[0].0.clone(), trivial.clone())];
     for (i, (name, _)) in urls.iter().enumerate().skip(1) {
-        let (ratio, latency) = if name.ends_with("summary JSON") || name.ends_with("list JSON") {
+        let (ratio, latency) = if name.ends_with("summary JSON") {
             (0.6, 10.0)
         } else if name.contains("page") && !name.starts_with("portfolio") {
             (0.2, 25.0)

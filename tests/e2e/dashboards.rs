@@ -298,3 +298,46 @@ async fn an_open_page_shows_a_milestone_done_without_a_reload() {
         "the page showed the completion without a reload"
     );
 }
+
+#[tokio::test]
+async fn a_long_milestone_table_is_paged_with_its_filters_kept() {
+    let app = TestApp::with_blueprint("wm").await;
+    let mut last = 0;
+    for i in 0..60 {
+        let planned = app
+            .plan_milestone(
+                "wm",
+                &format!("m{i:02}"),
+                &format!("2027-03-{:02}", 1 + i % 28),
+            )
+            .await;
+        assert_eq!(planned.status, 201, "{planned:?}");
+        last = last.max(planned.body["seq"].as_u64().unwrap());
+    }
+    app.wait_for_checkpoint(last).await;
+    let rows = |html: &str| {
+        html.matches("<tr class=\"govuk-table__row\" data-id=\"m")
+            .count()
+    };
+    let (status, first) = app.get_text("/blueprints/wm").await;
+    assert_eq!(status, 200);
+    assert!(first.contains("60 milestones, 1 to 50 shown"), "{first}");
+    assert_eq!(rows(&first), 50);
+    assert!(first.contains("aria-label=\"Pages of milestones\""));
+    assert!(
+        first.contains("href=\"/blueprints/wm?page=2#milestones\""),
+        "{first}"
+    );
+    let (_, second) = app
+        .get_text("/blueprints/wm?sort=title&owner=gds&page=2")
+        .await;
+    assert!(second.contains("60 milestones, 51 to 60 shown"), "{second}");
+    assert_eq!(rows(&second), 10);
+    assert!(
+        second.contains("sort=title&#38;owner=gds&#38;page=1#milestones"),
+        "{second}"
+    );
+    // A page past the end is the last one.
+    let (_, past) = app.get_text("/blueprints/wm?page=9").await;
+    assert_eq!(rows(&past), 10);
+}

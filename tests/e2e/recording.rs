@@ -90,6 +90,19 @@ async fn record_a_blueprint_and_read_it_back() {
         one.header("etag"),
         Some(format!("\"{replanned}\"").as_str())
     );
+    // A read of one thing lists its latest commits, as many as `history` asks for.
+    assert_eq!(one.body["history_earlier"], false);
+    let academy = "/api/v1/blueprints/wm/milestones/academy";
+    let latest = app.get_after(last, &format!("{academy}?history=2")).await;
+    assert_eq!(latest.history(), &history[1..]);
+    assert_eq!(latest.body["history_earlier"], true);
+    let every = app.get_after(last, &format!("{academy}?history=all")).await;
+    assert_eq!(every.history(), history);
+    for bad in ["0", "10001", "some"] {
+        let refused = app.get(&format!("{academy}?history={bad}")).await;
+        assert_eq!(refused.status, 400, "{refused:?}");
+        assert_eq!(refused.body["code"], "read.invalid_history");
+    }
 
     let commitments = app
         .get_after(last, "/api/v1/blueprints/wm/commitments")

@@ -109,7 +109,7 @@ async fn commands_through_crashes(app: &mut ClusterApp, plan: &Plan, run: &mut R
         let read = app
             .http
             .get(format!(
-                "{}/api/v1/blueprints/{bp}/milestones/m{w}?min_seq={last}",
+                "{}/api/v1/blueprints/{bp}/milestones/m{w}?min_seq={last}&history=all",
                 app.bases[0]
             ))
             .bearer_auth(&app.admin_token)

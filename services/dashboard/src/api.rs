@@ -124,7 +124,7 @@ impl AppState {
                 ));
             }
         }
-        Ok(Reader::new(&self.db.current())?)
+        Ok(self.db.reader()?)
     }
 }
 
@@ -188,6 +188,69 @@ impl BlueprintRead {
 pub struct ThingRead<I> {
     pub id: I,
     pub read: BlueprintRead,
+    pub history: HistoryShown,
+}
+
+/// How much of a thing's history a read of it lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryShown {
+    Latest(usize),
+    All,
+}
+
+/// Commits a read of one thing lists when `history` does not say: enough for any page, and a
+/// read whose cost does not grow with a long-lived thing's history.
+pub const HISTORY_SHOWN: usize = 100;
+
+/// The most `history` may ask for by number (`all` asks for every one).
+pub const HISTORY_MOST: usize = 10_000;
+
+/// The query parameter that reads of one thing take besides [`ReadParams`].
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryParam {
+    /// How many of the thing's latest commits `history` lists: a number from 1 to 10000, or
+    /// `all`. 100 when absent; `history_earlier` says whether older commits were left out.
+    #[param(example = "all")]
+    pub history: Option<String>,
+}
+
+impl HistoryShown {
+    fn parse(value: &str) -> Result<Self, ApiError> {
+        if value == "all" {
+            return Ok(Self::All);
+        }
+        match value.parse::<usize>() {
+            Ok(n) if (1..=HISTORY_MOST).contains(&n) => Ok(Self::Latest(n)),
+            _ => Err(ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "read.invalid_history",
+                format!(
+                    "history must be a number from 1 to {HISTORY_MOST} or \"all\", not {value:?}"
+                ),
+            )),
+        }
+    }
+
+    /// `history` taken out of a query string, and the rest of it.
+    fn take(query: &str) -> Result<(Self, String), ApiError> {
+        let mut shown = Self::Latest(HISTORY_SHOWN);
+        let mut rest = Vec::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            match pair.strip_prefix("history=") {
+                Some(value) => shown = Self::parse(value)?,
+                None => rest.push(pair),
+            }
+        }
+        Ok((shown, rest.join("&")))
+    }
+
+    fn limit(self) -> Option<usize> {
+        match self {
+            Self::Latest(n) => Some(n),
+            Self::All => None,
+        }
+    }
 }
 
 impl<I: std::str::FromStr<Err = proto::IdError> + Send> FromRequestParts<AppState>
@@ -199,8 +262,13 @@ impl<I: std::str::FromStr<Err = proto::IdError> + Send> FromRequestParts<AppStat
         let Path((bp, id)) = Path::<(String, String)>::from_request_parts(parts, state).await?;
         let caller = Caller::from_request_parts(parts, state).await?;
         let id = parse_id(&id)?;
-        let read = BlueprintRead::of_query(parts, state, &caller, &bp).await?;
-        Ok(ThingRead { id, read })
+        let (history, rest) = HistoryShown::take(parts.uri.query().unwrap_or(""))?;
+        let uri: axum::http::Uri = format!("/?{rest}")
+            .parse()
+            .map_err(|_| ApiError::malformed("the query string is not valid"))?;
+        let p = Query::try_from_uri(&uri);
+        let read = state.read_blueprint(&caller, &bp, &params(p)?).await?;
+        Ok(ThingRead { id, read, history })
     }
 }
 
@@ -211,9 +279,10 @@ trait Held: Serialize + Sized {
     type Id: std::str::FromStr<Err = proto::IdError>;
     /// Every one in the blueprint, as of the read's window.
     fn all(read: &BlueprintRead, rules: &RagRules) -> Result<Vec<Self>, ApiError>;
+    /// The one with this id, as of the read's window.
+    fn one(read: &BlueprintRead, id: &str, rules: &RagRules) -> Result<Option<Self>, ApiError>;
     /// What its history is recorded under.
     fn thing(bp: &BlueprintId, id: &Self::Id) -> ThingRef;
-    fn id(&self) -> &str;
     fn version(&self) -> u64;
 }
 
@@ -224,11 +293,13 @@ impl Held for AssessedMilestone {
             .reader
             .assessed_milestones(read.id.as_str(), &read.window, rules)?)
     }
+    fn one(read: &BlueprintRead, id: &str, rules: &RagRules) -> Result<Option<Self>, ApiError> {
+        Ok(read
+            .reader
+            .assessed_milestone(read.id.as_str(), id, &read.window, rules)?)
+    }
     fn thing(bp: &BlueprintId, id: &MilestoneId) -> ThingRef {
         ThingRef::milestone(bp, id)
-    }
-    fn id(&self) -> &str {
-        &self.milestone.id
     }
     fn version(&self) -> u64 {
         self.milestone.version
@@ -242,11 +313,13 @@ impl Held for AssessedCommitment {
             .reader
             .assessed_commitments(read.id.as_str(), &read.window)?)
     }
+    fn one(read: &BlueprintRead, id: &str, _: &RagRules) -> Result<Option<Self>, ApiError> {
+        Ok(read
+            .reader
+            .assessed_commitment(read.id.as_str(), id, &read.window)?)
+    }
     fn thing(bp: &BlueprintId, id: &CommitmentId) -> ThingRef {
         ThingRef::commitment(bp, id)
-    }
-    fn id(&self) -> &str {
-        &self.commitment.id
     }
     fn version(&self) -> u64 {
         self.commitment.version
@@ -258,11 +331,11 @@ impl Held for PledgeView {
     fn all(read: &BlueprintRead, _: &RagRules) -> Result<Vec<Self>, ApiError> {
         Ok(read.reader.pledges_in(read.id.as_str(), &read.window)?)
     }
+    fn one(read: &BlueprintRead, id: &str, _: &RagRules) -> Result<Option<Self>, ApiError> {
+        Ok(read.reader.pledge_in(read.id.as_str(), id, &read.window)?)
+    }
     fn thing(bp: &BlueprintId, id: &PledgeId) -> ThingRef {
         ThingRef::pledge(bp, id)
-    }
-    fn id(&self) -> &str {
-        &self.id
     }
     fn version(&self) -> u64 {
         self.version
@@ -277,13 +350,18 @@ fn all<T: Held>(state: &AppState, read: &BlueprintRead) -> Result<Response, ApiE
 /// Answers with one `T` and its history, or 404 naming it.
 fn one<T: Held>(
     state: &AppState,
-    ThingRead { id, read }: ThingRead<T::Id>,
+    ThingRead { id, read, history }: ThingRead<T::Id>,
 ) -> Result<Response, ApiError> {
     let thing = T::thing(&read.id, &id);
-    let found = T::all(&read, &state.rules)?
-        .into_iter()
-        .find(|t| t.id() == thing.id);
-    one_with_history(&read.reader, &read.window, thing, found, T::version)
+    let found = T::one(&read, &thing.id, &state.rules)?;
+    one_with_history(
+        &read.reader,
+        &read.window,
+        thing,
+        found,
+        T::version,
+        history,
+    )
 }
 
 /// The path of a blueprint, and of everything in it.
@@ -360,12 +438,14 @@ pub async fn organisation(
             format!("organisation {org} is not registered"),
         )
     })?;
-    let history = reader.history_in(&ThingRef::organisation(&org).subject(), &window)?;
+    let (history, history_earlier) =
+        reader.latest_history(&ThingRef::organisation(&org).subject(), &window, None)?;
     Ok(json_with_version(
         view.version,
         &WithHistory {
             thing: view,
             history,
+            history_earlier,
         },
     ))
 }
@@ -522,11 +602,13 @@ pub async fn portfolio(
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Dashboard {
     /// Figures as of the window.
-    pub figures: projector::figures::BlueprintFigures,
+    #[schema(value_type = projector::figures::BlueprintFigures)]
+    pub figures: std::sync::Arc<projector::figures::BlueprintFigures>,
     /// Which way the headline figures moved since 30 days before the window's date.
     pub trend: projector::figures::Trend,
     /// The figures day by day up to the window's date: what the charts draw.
-    pub progression: projector::figures::Progression,
+    #[schema(value_type = projector::figures::Progression)]
+    pub progression: std::sync::Arc<projector::figures::Progression>,
 }
 
 /// The blueprint page's figures: headline figures with their direction of travel, delivery
@@ -699,7 +781,7 @@ macro_rules! held_reads {
             path = concat!("/api/v1/blueprints/{bp}/", $things, "/{id}"),
             tag = $things,
             params(InBlueprint, ("id" = $id, Path, description = concat!("The ", $what, "'s id."),
-                example = $example_id), ReadParams),
+                example = $example_id), ReadParams, HistoryParam),
             responses((status = 200, description = concat!("The ", $what, " and its history."),
                 body = WithHistory<$t>, example = json!($with_history)))
         )]
@@ -758,6 +840,7 @@ fn one_with_history<T: Serialize>(
     thing: ThingRef,
     found: Option<T>,
     version: impl Fn(&T) -> u64,
+    shown: HistoryShown,
 ) -> Result<Response, ApiError> {
     let found = found.ok_or_else(|| {
         ApiError::not_found(
@@ -769,23 +852,28 @@ fn one_with_history<T: Serialize>(
             ),
         )
     })?;
-    let history = reader.history_in(&thing.subject(), window)?;
+    let (history, history_earlier) =
+        reader.latest_history(&thing.subject(), window, shown.limit())?;
     Ok(json_with_version(
         version(&found),
         &WithHistory {
             thing: found,
             history,
+            history_earlier,
         },
     ))
 }
 
-/// One thing with its full history.
+/// One thing with its history.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct WithHistory<T> {
     #[serde(flatten)]
     pub thing: T,
-    /// Every commit on the thing, oldest first: who recorded what, when.
+    /// The latest commits on the thing (as many as `history` asked for; every one for an
+    /// organisation), oldest first: who recorded what, when.
     pub history: Vec<HistoryEntry>,
+    /// Older commits were left out of `history`; `history=all` lists every one.
+    pub history_earlier: bool,
 }
 
 /// Any other path.

@@ -276,10 +276,10 @@ pub async fn csv(
     let progression = if name == "progression" {
         reader.progression(id.as_str(), &window)?
     } else {
-        Progression {
+        std::sync::Arc::new(Progression {
             targets: vec![],
             points: vec![],
-        }
+        })
     };
     csv_response(
         &format!("{id}-{name}-{}.csv", window.as_of),

@@ -1704,3 +1704,106 @@ proptest! {
         );
     }
 }
+
+/// Figures shared between readers (`crate::cache`) are taken only for the state they were
+/// computed from.
+mod shared_figures {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::cache::FiguresCache;
+    use crate::db::REVISION_KEY;
+    use crate::fold::Window;
+    use crate::read::Reader;
+    use crate::status::RagRules;
+
+    fn figures(
+        m: &Model,
+        cache: &Arc<FiguresCache>,
+        generation: u64,
+    ) -> Arc<crate::figures::BlueprintFigures> {
+        Reader::shared(&m.db, cache.clone(), generation)
+            .unwrap()
+            .figures(BP, &Window::today(), &RagRules::default())
+            .unwrap()
+            .expect("drafted")
+    }
+
+    /// Sets a value the read models keep beside their views, as a write other than a batch
+    /// would.
+    fn set_meta(m: &Model, key: &str, value: u64) {
+        let txn = m.db.begin_write().unwrap();
+        txn.open_table(META).unwrap().insert(key, value).unwrap();
+        txn.commit().unwrap();
+    }
+
+    /// Two milestones planned, and their figures read once through a new cache.
+    fn read_once() -> (
+        Model,
+        Arc<FiguresCache>,
+        Arc<crate::figures::BlueprintFigures>,
+    ) {
+        let m = Model::milestones_planned();
+        let cache = Arc::new(FiguresCache::default());
+        let first = figures(&m, &cache, 0);
+        (m, cache, first)
+    }
+
+    #[test]
+    fn a_later_reader_takes_the_same_figures_until_the_blueprint_changes() {
+        let mut m = Model::milestones_planned();
+        let cache = Arc::new(FiguresCache::default());
+        let first = figures(&m, &cache, 0);
+        assert_eq!(first.milestones.len(), 2);
+        assert!(
+            Arc::ptr_eq(&first, &figures(&m, &cache, 0)),
+            "computed once"
+        );
+
+        m.when(milestone("hub"), &[started()]);
+        let after = figures(&m, &cache, 0);
+        assert!(!Arc::ptr_eq(&first, &after));
+        assert_eq!(after.summary.checkpoint, 0, "no batch moved the checkpoint");
+        let hub = after.milestones.iter().find(|a| a.milestone.id == "hub");
+        assert_eq!(
+            hub.map(|a| a.milestone.status),
+            Some(MilestoneStatus::InProgress)
+        );
+        let uncached = Reader::new(&m.db)
+            .unwrap()
+            .figures(BP, &Window::today(), &RagRules::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            serde_json::to_value(&*after).unwrap(),
+            serde_json::to_value(&*uncached).unwrap(),
+            "the shared figures are those computed afresh"
+        );
+    }
+
+    #[test]
+    fn another_file_or_revision_is_computed_afresh() {
+        let (m, cache, first) = read_once();
+        assert!(
+            !Arc::ptr_eq(&first, &figures(&m, &cache, 1)),
+            "a swapped-in file is another generation"
+        );
+        set_meta(&m, REVISION_KEY, 1);
+        assert!(
+            !Arc::ptr_eq(&first, &figures(&m, &cache, 0)),
+            "a write out of order raises the revision"
+        );
+    }
+
+    #[test]
+    fn figures_read_at_a_later_checkpoint_say_so() {
+        let (m, cache, first) = read_once();
+        set_meta(&m, crate::db::CHECKPOINT_KEY, 99);
+        let later = figures(&m, &cache, 0);
+        assert_eq!(
+            (first.summary.checkpoint, later.summary.checkpoint),
+            (0, 99)
+        );
+        assert_eq!(first.milestones.len(), later.milestones.len());
+    }
+}

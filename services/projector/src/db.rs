@@ -27,6 +27,10 @@ pub const VIEWS: [TableDefinition<&str, &[u8]>; 5] =
 pub const CHECKPOINT_KEY: &str = "checkpoint";
 /// `META` key of the layout the tables were written in.
 pub const SCHEMA_KEY: &str = "schema";
+/// Raised by every write that changes views other than by applying the next commits in order (a
+/// quarantine replay applies an old commit in place), so computed figures are not taken for
+/// current (see [`crate::cache`]). Absent means 0.
+pub const REVISION_KEY: &str = "revision";
 /// The layout of the read models. Read models are derived, so a file written in another layout
 /// is emptied when opened and projected again from the stream, never read or migrated.
 pub const SCHEMA_VERSION: u64 = 4;

@@ -192,7 +192,17 @@ pub fn assessed_milestones(
     today: NaiveDate,
     rules: &RagRules,
 ) -> Vec<AssessedMilestone> {
-    let milestones: Vec<MilestoneView> = model.milestones.values().cloned().collect();
+    assess(model.milestones.values().cloned().collect(), today, rules)
+}
+
+/// `milestones` with their RAG for `today`, in the order given. A milestone's RAG depends on its
+/// own state and on whether those it depends on directly are red by theirs, so the list need
+/// hold only the milestones asked about and those they depend on.
+pub fn assess(
+    milestones: Vec<MilestoneView>,
+    today: NaiveDate,
+    rules: &RagRules,
+) -> Vec<AssessedMilestone> {
     let mut assessed = assess_milestones(&milestones, today, rules);
     milestones
         .into_iter()
@@ -217,13 +227,19 @@ pub fn assessed_commitments(model: &BlueprintModel, today: NaiveDate) -> Vec<Ass
     model
         .commitments
         .values()
-        .map(|c| AssessedCommitment {
-            overdue: c.status == CommitmentStatus::Made
-                && c.due < today
-                && c.delivered < c.quantity,
-            commitment: c.clone(),
-        })
+        .map(|c| assessed_commitment(c.clone(), today))
         .collect()
+}
+
+/// A commitment with whether it is overdue on `today`: made, past its due date and short of
+/// its promise.
+pub fn assessed_commitment(commitment: CommitmentView, today: NaiveDate) -> AssessedCommitment {
+    AssessedCommitment {
+        overdue: commitment.status == CommitmentStatus::Made
+            && commitment.due < today
+            && commitment.delivered < commitment.quantity,
+        commitment,
+    }
 }
 
 /// The summary of a model: totals, RAG counts, confidence and progress for the window's date.

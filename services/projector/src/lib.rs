@@ -6,6 +6,7 @@
 //! quarantined with its reason; projection goes on.
 
 pub mod apply;
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod describe;

@@ -12,12 +12,17 @@ use std::sync::{Arc, RwLock};
 
 use redb::Database;
 
+use crate::cache::FiguresCache;
 use crate::db::{self, DbError};
+use crate::read::Reader;
 
 pub struct ReadModels {
     path: PathBuf,
-    current: RwLock<Arc<Database>>,
+    /// The file served now and its generation, raised by each swap.
+    current: RwLock<(Arc<Database>, u64)>,
     applying: tokio::sync::Mutex<()>,
+    /// Figures computed by readers of these read models (see [`crate::cache`]).
+    cache: Arc<FiguresCache>,
 }
 
 impl ReadModels {
@@ -30,8 +35,9 @@ impl ReadModels {
     pub fn new(path: &Path, db: Database) -> Self {
         Self {
             path: path.to_path_buf(),
-            current: RwLock::new(Arc::new(db)),
+            current: RwLock::new((Arc::new(db), 0)),
             applying: tokio::sync::Mutex::new(()),
+            cache: Arc::default(),
         }
     }
 
@@ -40,7 +46,19 @@ impl ReadModels {
         self.current
             .read()
             .unwrap_or_else(|e| e.into_inner())
+            .0
             .clone()
+    }
+
+    /// A read transaction on the current database whose figures are computed once per state of
+    /// a blueprint and shared with every other reader of these read models.
+    pub fn reader(&self) -> Result<Reader, DbError> {
+        let (db, generation) = self
+            .current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        Reader::shared(&db, self.cache.clone(), generation)
     }
 
     pub fn path(&self) -> &Path {
@@ -62,7 +80,8 @@ impl ReadModels {
         fresh_path: &Path,
     ) -> std::io::Result<()> {
         std::fs::rename(fresh_path, &self.path)?;
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
+        let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+        *current = (Arc::new(fresh), current.1 + 1);
         Ok(())
     }
 }

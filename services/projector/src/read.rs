@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use chrono::{DateTime, Utc};
 
+use crate::cache::{FiguresCache, Stamp};
 use crate::db::{
     self, BLUEPRINT_LOG, BLUEPRINTS, COMMITMENTS, DbError, HISTORY, META, MILESTONES,
-    ORGANISATIONS, PLEDGES,
+    ORGANISATIONS, PLEDGES, REVISION_KEY,
 };
 use crate::figures::{self, BlueprintFigures, Trend};
 use crate::fold::{self, BlueprintModel, Logged, Window};
@@ -72,13 +73,50 @@ pub struct Reader {
     /// Blueprints' logs decoded so far in this transaction: a page folds one log several times
     /// (now, 30 days back, each charted date) and lists its activity, but decodes it once.
     logs: Mutex<HashMap<String, Arc<Vec<Logged>>>>,
+    /// Blueprints' views decoded so far in this transaction.
+    views: Mutex<HashMap<String, Option<Arc<BlueprintView>>>>,
+    /// Figures shared with the other readers of the same read models, and the generation of the
+    /// file this transaction reads; without it every figure is computed afresh.
+    shared: Option<(Arc<FiguresCache>, u64)>,
 }
 
 impl Reader {
+    /// A reader that computes every figure it is asked for.
     pub fn new(db: &Database) -> Result<Self, DbError> {
         Ok(Self {
             txn: db.begin_read()?,
             logs: Mutex::default(),
+            views: Mutex::default(),
+            shared: None,
+        })
+    }
+
+    /// A reader that takes figures from `cache` when they were computed from the state it reads,
+    /// and leaves there those it computes; `generation` is that of the file `db` was opened
+    /// from (see [`crate::cache`]).
+    pub fn shared(
+        db: &Database,
+        cache: Arc<FiguresCache>,
+        generation: u64,
+    ) -> Result<Self, DbError> {
+        Ok(Self {
+            txn: db.begin_read()?,
+            logs: Mutex::default(),
+            views: Mutex::default(),
+            shared: Some((cache, generation)),
+        })
+    }
+
+    /// What the figures of `blueprint` are computed from, as this transaction sees it.
+    fn stamp(&self, blueprint: &BlueprintView, generation: u64) -> Result<Stamp, DbError> {
+        Ok(Stamp {
+            generation,
+            revision: self
+                .txn
+                .open_table(META)?
+                .get(REVISION_KEY)?
+                .map_or(0, |v| v.value()),
+            updated_seq: blueprint.updated_seq,
         })
     }
 
@@ -104,7 +142,20 @@ impl Reader {
     }
 
     pub fn blueprint(&self, id: &str) -> Result<Option<BlueprintView>, DbError> {
-        db::get(&self.txn.open_table(BLUEPRINTS)?, id)
+        Ok(self.blueprint_view(id)?.map(|b| (*b).clone()))
+    }
+
+    /// The blueprint's view, decoded once per transaction however many reads of a page ask.
+    fn blueprint_view(&self, id: &str) -> Result<Option<Arc<BlueprintView>>, DbError> {
+        if let Some(found) = self.views.lock().ok().and_then(|v| v.get(id).cloned()) {
+            return Ok(found);
+        }
+        let found: Option<Arc<BlueprintView>> =
+            db::get(&self.txn.open_table(BLUEPRINTS)?, id)?.map(Arc::new);
+        if let Ok(mut views) = self.views.lock() {
+            views.insert(id.to_owned(), found.clone());
+        }
+        Ok(found)
     }
 
     pub fn milestones(&self, bp: &str) -> Result<Vec<MilestoneView>, DbError> {
@@ -179,6 +230,58 @@ impl Reader {
         }))
     }
 
+    /// What `compute` derives from the blueprint's state for the window (its rendered charts,
+    /// say), computed once per state of the blueprint like its figures and kept under `what`
+    /// (the kind of value, and what tells one of that kind from another, such as a page's
+    /// query) for every reader of the same read models; computed each time by a reader of its
+    /// own.
+    pub fn derived<T: Send + Sync + 'static, E: From<DbError>>(
+        &self,
+        bp: &str,
+        window: &Window,
+        what: (&'static str, &str),
+        compute: impl FnOnce() -> Result<T, E>,
+    ) -> Result<Arc<T>, E> {
+        let (Some((cache, generation)), Some(blueprint)) = (&self.shared, self.blueprint_view(bp)?)
+        else {
+            return compute().map(Arc::new);
+        };
+        let stamp = self.stamp(&blueprint, *generation)?;
+        cache.derived(bp, stamp, window, what, compute)
+    }
+
+    /// The latest `limit` commits (every one when `None`) on the thing on `subject` that the
+    /// window sees, oldest first, as [`Reader::history_in`] filters them, and whether it sees
+    /// older ones too. Only as many entries are decoded as are returned.
+    pub fn latest_history(
+        &self,
+        subject: &str,
+        window: &Window,
+        limit: Option<usize>,
+    ) -> Result<(Vec<HistoryEntry>, bool), DbError> {
+        let table = self.txn.open_table(HISTORY)?;
+        let mut out = Vec::new();
+        let mut earlier = false;
+        for entry in table.range((subject, 0u64)..=(subject, u64::MAX))?.rev() {
+            let (_, v) = entry?;
+            let mut h: HistoryEntry = db::decode(v.value())?;
+            if window.known_at.is_some_and(|k| h.recorded_at > k) {
+                continue;
+            }
+            h.events.retain(|e| e.occurred_on <= window.as_of);
+            if h.events.is_empty() {
+                continue;
+            }
+            if limit.is_some_and(|l| out.len() == l) {
+                earlier = true;
+                break;
+            }
+            out.push(h);
+        }
+        out.reverse();
+        Ok((out, earlier))
+    }
+
     /// The history of the thing on `subject` as the window sees it: commits recorded by
     /// `known_at`, and in them the events that had happened by `as_of`.
     pub fn history_in(&self, subject: &str, window: &Window) -> Result<Vec<HistoryEntry>, DbError> {
@@ -201,9 +304,96 @@ impl Reader {
         rules: &RagRules,
     ) -> Result<Vec<AssessedMilestone>, DbError> {
         Ok(self
-            .model(bp, window)?
-            .map(|m| figures::assessed_milestones(&m, window.as_of, rules))
+            .figures(bp, window, rules)?
+            .map(|f| f.milestones.clone())
             .unwrap_or_default())
+    }
+
+    /// One milestone with its RAG, as of the window: read with just the milestones it depends
+    /// on when the window sees every fact (the cost of a read does not grow with the blueprint),
+    /// otherwise taken from the blueprint's figures for the window.
+    pub fn assessed_milestone(
+        &self,
+        bp: &str,
+        id: &str,
+        window: &Window,
+        rules: &RagRules,
+    ) -> Result<Option<AssessedMilestone>, DbError> {
+        if !self.sees_all(bp, window)? {
+            return Ok(self
+                .figures(bp, window, rules)?
+                .and_then(|f| f.milestones.iter().find(|m| m.milestone.id == id).cloned()));
+        }
+        let Some(milestone) = self.milestone(bp, id)? else {
+            return Ok(None);
+        };
+        let mut with_deps = Vec::with_capacity(1 + milestone.depends_on.len());
+        for dep in &milestone.depends_on {
+            with_deps.extend(self.milestone(bp, dep)?);
+        }
+        with_deps.insert(0, milestone);
+        Ok(figures::assess(with_deps, window.as_of, rules)
+            .into_iter()
+            .next())
+    }
+
+    /// One commitment with whether it is overdue, as of the window.
+    pub fn assessed_commitment(
+        &self,
+        bp: &str,
+        id: &str,
+        window: &Window,
+    ) -> Result<Option<AssessedCommitment>, DbError> {
+        self.one_in(
+            bp,
+            window,
+            || {
+                Ok(self
+                    .commitment(bp, id)?
+                    .map(|c| figures::assessed_commitment(c, window.as_of)))
+            },
+            || self.assessed_commitments(bp, window),
+            |c| c.commitment.id == id,
+        )
+    }
+
+    /// One pledge, as of the window.
+    pub fn pledge_in(
+        &self,
+        bp: &str,
+        id: &str,
+        window: &Window,
+    ) -> Result<Option<PledgeView>, DbError> {
+        self.one_in(
+            bp,
+            window,
+            || self.pledge(bp, id),
+            || self.pledges_in(bp, window),
+            |p| p.id == id,
+        )
+    }
+
+    /// One thing of a blueprint as the window sees it: as `stored` reads it when the window sees
+    /// every fact, otherwise the one of `all` (the things folded for the window) that `is` it.
+    fn one_in<T>(
+        &self,
+        bp: &str,
+        window: &Window,
+        stored: impl FnOnce() -> Result<Option<T>, DbError>,
+        all: impl FnOnce() -> Result<Vec<T>, DbError>,
+        is: impl Fn(&T) -> bool,
+    ) -> Result<Option<T>, DbError> {
+        match self.sees_all(bp, window)? {
+            true => stored(),
+            false => Ok(all()?.into_iter().find(is)),
+        }
+    }
+
+    /// Whether the window sees every fact of the blueprint, so the stored views are its view.
+    fn sees_all(&self, bp: &str, window: &Window) -> Result<bool, DbError> {
+        Ok(self
+            .blueprint_view(bp)?
+            .is_some_and(|b| window.sees_all_of(&b)))
     }
 
     /// Commitments of a blueprint with whether each is overdue, as of the window.
@@ -233,37 +423,56 @@ impl Reader {
         window: &Window,
         rules: &RagRules,
     ) -> Result<Option<BlueprintSummary>, DbError> {
-        self.at_checkpoint(bp, window, |m, checkpoint| {
-            figures::summary(m, window, rules, checkpoint)
-        })
+        Ok(self.figures(bp, window, rules)?.map(|f| f.summary.clone()))
     }
 
-    /// Everything the blueprint page shows, as of the window.
+    /// Everything the blueprint page shows, as of the window, with the checkpoint this
+    /// transaction reads at.
     pub fn figures(
         &self,
         bp: &str,
         window: &Window,
         rules: &RagRules,
-    ) -> Result<Option<BlueprintFigures>, DbError> {
-        self.at_checkpoint(bp, window, |m, checkpoint| {
-            figures::blueprint_figures(m, window, rules, checkpoint)
-        })
-    }
-
-    /// What `f` makes of the blueprint's model for `window` and the checkpoint it is read at.
-    fn at_checkpoint<T>(
-        &self,
-        bp: &str,
-        window: &Window,
-        f: impl FnOnce(&BlueprintModel, u64) -> T,
-    ) -> Result<Option<T>, DbError> {
+    ) -> Result<Option<Arc<BlueprintFigures>>, DbError> {
         let checkpoint = self.checkpoint()?;
-        Ok(self.model(bp, window)?.map(|m| f(&m, checkpoint)))
+        let compute = || -> Result<_, DbError> {
+            Ok(self
+                .model(bp, window)?
+                .map(|m| figures::blueprint_figures(&m, window, rules, checkpoint)))
+        };
+        let Some((cache, generation)) = &self.shared else {
+            return Ok(compute()?.map(Arc::new));
+        };
+        let Some(blueprint) = self.blueprint_view(bp)? else {
+            return Ok(None);
+        };
+        let stamp = self.stamp(&blueprint, *generation)?;
+        let Some(found) = cache.figures(bp, stamp, window, compute)? else {
+            return Ok(None);
+        };
+        if found.summary.checkpoint == checkpoint {
+            return Ok(Some(found));
+        }
+        // Computed at an earlier checkpoint: the same figures, read at this one.
+        let mut now = (*found).clone();
+        now.summary.checkpoint = checkpoint;
+        let now = Arc::new(now);
+        cache.replace_figures(bp, stamp, window, now.clone());
+        Ok(Some(now))
     }
 
     /// How the blueprint's figures moved up to the window's date, for charts.
-    pub fn progression(&self, bp: &str, window: &Window) -> Result<figures::Progression, DbError> {
-        Ok(figures::progression(&self.log(bp)?, window))
+    pub fn progression(
+        &self,
+        bp: &str,
+        window: &Window,
+    ) -> Result<Arc<figures::Progression>, DbError> {
+        let compute = || -> Result<_, DbError> { Ok(figures::progression(&self.log(bp)?, window)) };
+        let (Some((cache, generation)), Some(blueprint)) = (&self.shared, self.blueprint_view(bp)?)
+        else {
+            return compute().map(Arc::new);
+        };
+        cache.progression(bp, self.stamp(&blueprint, *generation)?, window, compute)
     }
 
     /// The latest `limit` commits on a blueprint and its things that the window sees, newest
@@ -288,24 +497,31 @@ impl Reader {
         only: Option<proto::ThingKind>,
     ) -> Result<Vec<(proto::ThingRef, HistoryEntry)>, DbError> {
         let history = self.txn.open_table(HISTORY)?;
+        let log = self.txn.open_table(BLUEPRINT_LOG)?;
         let mut out = Vec::new();
-        for Logged { seq, commit, .. } in self.log(bp)?.iter().rev() {
+        // Newest first, decoding only as far back as the limit needs.
+        for logged in log.range((bp, 0u64)..=(bp, u64::MAX))?.rev() {
             if limit.is_some_and(|l| out.len() == l) {
                 break;
             }
+            let (k, v) = logged?;
+            let seq = k.value().1;
+            let Ok(commit) = proto::Commit::decode(v.value()) else {
+                continue;
+            };
             if window.known_at.is_some_and(|k| commit.recorded_at > k)
                 || only.is_some_and(|kind| commit.thing.kind != kind)
             {
                 continue;
             }
             let subject = commit.thing.subject();
-            let Some(v) = history.get((subject.as_str(), *seq))? else {
+            let Some(v) = history.get((subject.as_str(), seq))? else {
                 continue;
             };
             let mut entry: HistoryEntry = db::decode(v.value())?;
             entry.events.retain(|e| e.occurred_on <= window.as_of);
             if !entry.events.is_empty() {
-                out.push((commit.thing.clone(), entry));
+                out.push((commit.thing, entry));
             }
         }
         Ok(out)
@@ -344,7 +560,7 @@ impl Reader {
             known_at: window.known_at,
         };
         let before = self.figures(bp, &earlier, rules)?;
-        let mut report = figures::board_report(before.as_ref(), &after);
+        let mut report = figures::board_report(before.as_deref(), &after);
         report.from = from;
         Ok(Some(report))
     }
@@ -383,13 +599,13 @@ impl Reader {
         bp: &str,
         window: &Window,
         rules: &RagRules,
-    ) -> Result<Option<(BlueprintFigures, Trend)>, DbError> {
+    ) -> Result<Option<(Arc<BlueprintFigures>, Trend)>, DbError> {
         let Some(now) = self.figures(bp, window, rules)? else {
             return Ok(None);
         };
         let earlier = figures::earlier(window, figures::TREND_DAYS);
         let before = self.figures(bp, &earlier, rules)?;
-        let trend = figures::trend(&now, before.as_ref(), earlier.as_of);
+        let trend = figures::trend(&now, before.as_deref(), earlier.as_of);
         Ok(Some((now, trend)))
     }
 }

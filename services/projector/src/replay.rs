@@ -10,7 +10,7 @@ use redb::{Database, ReadableTable};
 
 use crate::Received;
 use crate::apply::{ApplyError, apply_received, put_quarantine, quarantine_entry};
-use crate::db::{DbError, HISTORY, QUARANTINE};
+use crate::db::{DbError, HISTORY, META, QUARANTINE, REVISION_KEY};
 use crate::views::QuarantineEntry;
 
 /// What a replay did with one quarantined commit.
@@ -85,6 +85,11 @@ pub fn replay(db: &Database, commits: &[Received]) -> Result<Vec<Replayed>, DbEr
             }
             Err(ApplyError::Db(e)) => return Err(e),
         }
+    }
+    if out.iter().any(|r| r.applied) {
+        let mut meta = txn.open_table(META)?;
+        let revision = meta.get(REVISION_KEY)?.map_or(0, |v| v.value());
+        meta.insert(REVISION_KEY, revision + 1)?;
     }
     txn.commit()?;
     Ok(out)

@@ -83,13 +83,13 @@ pub fn assess_milestones(
         .iter()
         .map(|m| (m.id.clone(), own_rag(m, today, rules)))
         .collect();
-    let red: Vec<String> = out
+    let red: std::collections::HashSet<String> = out
         .iter()
         .filter(|(_, a)| a.rag == Rag::Red)
         .map(|(id, _)| id.clone())
         .collect();
     for m in milestones {
-        let red_deps: Vec<&String> = m.depends_on.iter().filter(|d| red.contains(d)).collect();
+        let red_deps: Vec<&String> = m.depends_on.iter().filter(|d| red.contains(*d)).collect();
         if red_deps.is_empty() {
             continue;
         }

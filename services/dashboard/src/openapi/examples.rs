@@ -236,5 +236,6 @@ pub fn with_history<T>(thing: T, event_type: &str, summary: &str) -> WithHistory
                 summary: summary.into(),
             }],
         }],
+        history_earlier: false,
     }
 }

@@ -9,6 +9,7 @@ use projector::views::HistoryEntry;
 use proto::{BlueprintId, OrgId, ThingKind, ThingRef};
 use serde::Deserialize;
 
+use super::pagination::Pagination;
 use super::*;
 use crate::AppState;
 use crate::api::{ReadParams, require_readable};
@@ -43,13 +44,6 @@ pub struct Entry {
     pub who: String,
 }
 
-/// A link of the pagination component.
-pub struct PageLink {
-    pub number: usize,
-    pub href: String,
-    pub current: bool,
-}
-
 #[derive(Template)]
 #[template(path = "activity.html")]
 struct ActivityPage {
@@ -58,12 +52,7 @@ struct ActivityPage {
     title: String,
     back_href: String,
     entries: Vec<Entry>,
-    total: usize,
-    first: usize,
-    last: usize,
-    previous: Option<String>,
-    next: Option<String>,
-    pages: Vec<PageLink>,
+    pagination: Pagination,
 }
 
 pub async fn activity(
@@ -90,32 +79,15 @@ pub async fn activity(
         let all = reader.activity(id.as_str(), &window, None, None)?;
         let shown = Shown::of(window);
         let base = format!("/blueprints/{id}");
-        let total = all.len();
-        let pages = total.div_ceil(PAGE_SIZE).max(1);
-        let page = q.page.unwrap_or(1).clamp(1, pages);
         let link = |n: usize| shown.link_with(&format!("{base}/activity"), &format!("page={n}"));
-        let commits = all.into_iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE);
+        let pagination = Pagination::new("activity", all.len(), PAGE_SIZE, q.page, link);
+        let commits = pagination.slice(&all).iter().cloned();
         let entries = entries(commits, &shown, &base, OrgId::to_string);
         Ok(ActivityPage {
             nav: Nav::of(&visitor),
             title: view.title,
             back_href: shown.link(&base),
-            first: if total == 0 {
-                0
-            } else {
-                (page - 1) * PAGE_SIZE + 1
-            },
-            last: (page * PAGE_SIZE).min(total),
-            total,
-            previous: (page > 1).then(|| link(page - 1)),
-            next: (page < pages).then(|| link(page + 1)),
-            pages: (1..=pages)
-                .map(|n| PageLink {
-                    number: n,
-                    href: link(n),
-                    current: n == page,
-                })
-                .collect(),
+            pagination,
             entries,
             shown,
         })

@@ -1,7 +1,7 @@
 //! The blueprint page: how a blueprint is doing, why, and how that changed. Every figure comes
 //! from `projector::figures`; this module only picks, filters, sorts and formats them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use super::activity::{Entry, entries};
 use super::board::board_query;
+use super::pagination::Pagination;
 use super::*;
 use crate::AppState;
 use crate::api::{ReadParams, require_readable};
@@ -39,6 +40,8 @@ pub struct BlueprintQuery {
     status: Option<String>,
     owner: Option<String>,
     sort: Option<String>,
+    /// The page of the milestone table, from 1.
+    page: Option<usize>,
 }
 
 impl BlueprintQuery {
@@ -54,11 +57,18 @@ impl BlueprintQuery {
 
 impl Accepts for BlueprintQuery {
     fn accepts() -> String {
-        format!("workstream, status, owner, sort, {WINDOW_QUERY}")
+        format!("workstream, status, owner, sort, page, {WINDOW_QUERY}")
     }
 }
 
 /// How the milestone table can be sorted: the query value, the column heading and the order.
+/// Milestones a page of the milestone table shows.
+pub const MILESTONES_PER_PAGE: usize = 50;
+
+/// Milestones each of the lists above the table (at risk, overdue, due soon) names at most; the
+/// table, filtered, has the rest.
+pub const LISTED: usize = 20;
+
 const SORTS: &[(&str, &str, &str)] = &[
     ("forecast", "Forecast", "ascending"),
     ("title", "Milestone", "ascending"),
@@ -83,6 +93,12 @@ pub struct MilestoneRow {
     pub workstream: String,
 }
 
+/// The first [`LISTED`] milestones of a list, and how many more it has.
+pub struct Listed {
+    pub rows: Vec<MilestoneRow>,
+    pub more: usize,
+}
+
 pub struct Choice {
     pub value: String,
     pub label: String,
@@ -99,8 +115,6 @@ pub struct SortLink {
 
 pub struct TargetRow {
     pub id: String,
-    /// The id of the table of its chart's figures.
-    pub table_id: String,
     pub title: String,
     pub text: String,
     pub reported_on: String,
@@ -144,11 +158,70 @@ pub struct PledgeRow {
     pub conditions: String,
 }
 
+/// The page's charts of the blueprint's progression, with the tables of their figures.
+pub struct Drawn {
+    pub targets: Vec<TargetRow>,
+    pub burn_up: ChartBlock,
+    pub money_chart: ChartBlock,
+}
+
+impl Drawn {
+    fn of(b: &BlueprintView, progression: &Progression) -> Self {
+        let targets = b
+            .targets
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let series = vec![charts::Series {
+                    label: t.title.clone(),
+                    points: progression
+                        .points
+                        .iter()
+                        .filter_map(|p| p.targets.get(i).copied().flatten().map(|v| (p.date, v)))
+                        .collect(),
+                }];
+                TargetRow {
+                    id: t.id.clone(),
+                    title: t.title.clone(),
+                    text: match t.reported_value {
+                        Some(v) => format!("{v} of {} {}", t.target_value, t.unit),
+                        None => format!("not reported yet, of {} {}", t.target_value, t.unit),
+                    },
+                    reported_on: t.reported_on.map(long_date).unwrap_or_default(),
+                    chart: (!series[0].points.is_empty()).then(|| {
+                        chart_block(
+                            &format!("target-{}", t.id),
+                            &format!("{}: reported value over time", t.title),
+                            series,
+                            charts::plain_number,
+                            charts::plain_number,
+                        )
+                    }),
+                }
+            })
+            .collect();
+        Self {
+            targets,
+            burn_up: burn_up(progression, "burn-up"),
+            money_chart: money_chart(progression, "funding-over-time"),
+        }
+    }
+}
+
 /// A chart and the accessible table of the same figures.
 pub struct ChartBlock {
     pub svg: String,
-    pub columns: Vec<String>,
-    pub rows: Vec<(String, Vec<String>)>,
+    /// The accessible table of the same figures, as HTML.
+    pub table: String,
+}
+
+/// The table of a chart's figures, a row a date and a column a line.
+#[derive(Template)]
+#[template(path = "chart_table.html")]
+struct ChartTable<'a> {
+    table_id: &'a str,
+    columns: Vec<String>,
+    rows: Vec<(String, Vec<String>)>,
 }
 
 #[derive(Template)]
@@ -158,32 +231,32 @@ struct BlueprintPage {
     /// The commit a form post just recorded, shown in a success banner.
     recorded: Option<u64>,
     shown: Shown,
-    f: BlueprintFigures,
+    f: std::sync::Arc<BlueprintFigures>,
     status: Tag,
     confidence: Tag,
     since: String,
     headlines: Vec<Headline>,
     lead: String,
-    at_risk: Vec<MilestoneRow>,
+    at_risk: Listed,
+    /// The current page of the filtered and sorted table.
     milestones: Vec<MilestoneRow>,
+    pagination: Pagination,
     milestone_count: usize,
     filters: Vec<(&'static str, &'static str, Vec<Choice>)>,
     filtered: bool,
     sorts: Vec<SortLink>,
-    due_30: Vec<MilestoneRow>,
-    due_90: Vec<MilestoneRow>,
-    overdue: Vec<MilestoneRow>,
+    due_30: Listed,
+    due_90: Listed,
+    overdue: Listed,
     workstreams: Vec<(WorkstreamProgress, String)>,
-    targets: Vec<TargetRow>,
+    drawn: std::sync::Arc<Drawn>,
     funding: Vec<FundingRow>,
     sponsors: Vec<(String, FundingRow, FundingRow)>,
     partners: Vec<PartnerRow>,
     commitments: Vec<CommitmentRow>,
     pledges: Vec<PledgeRow>,
     activity: Vec<Entry>,
-    burn_up: ChartBlock,
-    money_chart: ChartBlock,
-    timeline: String,
+    timeline: std::sync::Arc<String>,
     /// The board report for the month up to the page's date.
     board_href: String,
     activity_href: String,
@@ -281,26 +354,28 @@ fn headlines(f: &BlueprintFigures, t: &Trend) -> Vec<Headline> {
 }
 
 /// The milestone table after the visitor's filters and sort.
-fn filter_and_sort(rows: &[MilestoneRow], q: &BlueprintQuery) -> Vec<MilestoneRow> {
+fn filter_and_sort<'a>(
+    all: &'a [AssessedMilestone],
+    q: &BlueprintQuery,
+) -> Vec<&'a AssessedMilestone> {
     let keep = |want: &Option<String>, have: &str| {
         want.as_deref().is_none_or(|w| w.is_empty() || w == have)
     };
-    let mut out: Vec<MilestoneRow> = rows
+    let mut out: Vec<&AssessedMilestone> = all
         .iter()
-        .filter(|r| keep(&q.workstream, &r.m.milestone.workstream))
-        .filter(|r| keep(&q.owner, r.m.milestone.owner.as_str()))
-        .filter(|r| {
+        .filter(|m| keep(&q.workstream, &m.milestone.workstream))
+        .filter(|m| keep(&q.owner, m.milestone.owner.as_str()))
+        .filter(|m| {
             q.status.as_deref().is_none_or(|s| {
-                s.is_empty() || s == status_name(&r.m.milestone.status) || s == r.m.rag.label()
+                s.is_empty() || s == status_name(&m.milestone.status) || s == m.rag.label()
             })
         })
-        .cloned()
         .collect();
     match q.sort.as_deref() {
-        Some("title") => out.sort_by(|a, b| a.m.milestone.title.cmp(&b.m.milestone.title)),
-        Some("status") => out.sort_by_key(|r| (r.m.rag as u8, r.m.milestone.forecast)),
-        Some("slippage") => out.sort_by_key(|r| std::cmp::Reverse(r.m.slippage_days)),
-        _ => out.sort_by_key(|r| (r.m.milestone.forecast, r.m.milestone.id.clone())),
+        Some("title") => out.sort_by(|a, b| a.milestone.title.cmp(&b.milestone.title)),
+        Some("status") => out.sort_by_key(|m| (m.rag as u8, m.milestone.forecast)),
+        Some("slippage") => out.sort_by_key(|m| std::cmp::Reverse(m.slippage_days)),
+        _ => out.sort_by_key(|m| (m.milestone.forecast, m.milestone.id.as_str())),
     }
     out
 }
@@ -377,10 +452,14 @@ fn chart_block(
         format: axis,
         step: true,
     };
-    ChartBlock {
-        svg: charts::line_chart(&chart),
+    let table = ChartTable {
+        table_id: &format!("{id}-table"),
         columns,
         rows,
+    };
+    ChartBlock {
+        svg: charts::line_chart(&chart),
+        table: table.render().unwrap_or_default(),
     }
 }
 
@@ -415,31 +494,35 @@ pub(super) async fn blueprint_page(
             .iter()
             .map(|w| (w.id.clone(), w.title.clone()))
             .collect();
-        let rows: Vec<MilestoneRow> = f
+        let row = |m: &AssessedMilestone| milestone_row(m, &names, &ws);
+        let by_id: HashMap<&str, &AssessedMilestone> = f
             .milestones
             .iter()
-            .map(|m| milestone_row(m, &names, &ws))
+            .map(|m| (m.milestone.id.as_str(), m))
             .collect();
-        let by_id = |ids: &[String]| -> Vec<MilestoneRow> {
-            ids.iter()
-                .filter_map(|id| rows.iter().find(|r| &r.m.milestone.id == id))
-                .cloned()
-                .collect()
+        let listed = |ids: &[String]| Listed {
+            rows: ids
+                .iter()
+                .filter_map(|id| by_id.get(id.as_str()).map(|m| row(m)))
+                .take(LISTED)
+                .collect(),
+            more: ids.len().saturating_sub(LISTED),
         };
-        let at_risk = by_id(&f.at_risk);
-        let due_30 = by_id(&f.due_30);
-        let due_90 = by_id(&f.due_90);
-        let overdue = by_id(&f.overdue_milestones);
-        let milestones = filter_and_sort(&rows, query);
-        let filtered = milestones.len() != rows.len();
+        let at_risk = listed(&f.at_risk);
+        let due_30 = listed(&f.due_30);
+        let due_90 = listed(&f.due_90);
+        let overdue = listed(&f.overdue_milestones);
+        let matching = filter_and_sort(&f.milestones, query);
+        let filtered = matching.len() != f.milestones.len();
         let choice = |value: String, label: String, current: &Option<String>| Choice {
             selected: current.as_deref() == Some(value.as_str()),
             value,
             label,
         };
-        let mut owners: Vec<String> = rows
+        let mut owners: Vec<String> = f
+            .milestones
             .iter()
-            .map(|r| r.m.milestone.owner.to_string())
+            .map(|m| m.milestone.owner.to_string())
             .collect();
         owners.sort();
         owners.dedup();
@@ -498,67 +581,49 @@ pub(super) async fn blueprint_page(
             ),
         ];
         let base = format!("/blueprints/{id}");
+        // The table's address with its filters, sorted by `sort`, at `page`.
+        let table_link = |sort: Option<&str>, page: Option<usize>| {
+            let mut q: Vec<String> = sort.map(|s| format!("sort={s}")).into_iter().collect();
+            for (k, v) in [
+                ("workstream", &query.workstream),
+                ("status", &query.status),
+                ("owner", &query.owner),
+            ] {
+                if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                    q.push(format!("{k}={v}"));
+                }
+            }
+            q.extend(page.map(|n| format!("page={n}")));
+            format!("{}#milestones", shown.link_with(&base, &q.join("&")))
+        };
         let sorts = SORTS
             .iter()
-            .map(|(key, label, direction)| {
-                let mut q = vec![format!("sort={key}")];
-                for (k, v) in [
-                    ("workstream", &query.workstream),
-                    ("status", &query.status),
-                    ("owner", &query.owner),
-                ] {
-                    if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-                        q.push(format!("{k}={v}"));
-                    }
-                }
-                SortLink {
-                    label,
-                    direction,
-                    href: format!("{}#milestones", shown.link_with(&base, &q.join("&"))),
-                    current: query.sort.as_deref().unwrap_or("forecast") == *key,
-                }
+            .map(|(key, label, direction)| SortLink {
+                label,
+                direction,
+                href: table_link(Some(key), None),
+                current: query.sort.as_deref().unwrap_or("forecast") == *key,
             })
             .collect();
+        let pagination = Pagination::new(
+            "milestones",
+            matching.len(),
+            MILESTONES_PER_PAGE,
+            query.page,
+            |n| table_link(query.sort.as_deref(), Some(n)),
+        );
+        let milestones: Vec<MilestoneRow> =
+            pagination.slice(&matching).iter().map(|m| row(m)).collect();
         let workstreams = f
             .workstreams
             .iter()
             .map(|w| (w.clone(), names.name(w.lead_org.as_str())))
             .collect();
-        let progression = reader.progression(id.as_str(), &window)?;
-        let targets = b
-            .targets
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let series = vec![charts::Series {
-                    label: t.title.clone(),
-                    points: progression
-                        .points
-                        .iter()
-                        .filter_map(|p| p.targets.get(i).copied().flatten().map(|v| (p.date, v)))
-                        .collect(),
-                }];
-                TargetRow {
-                    id: t.id.clone(),
-                    table_id: format!("target-{}-table", t.id),
-                    title: t.title.clone(),
-                    text: match t.reported_value {
-                        Some(v) => format!("{v} of {} {}", t.target_value, t.unit),
-                        None => format!("not reported yet, of {} {}", t.target_value, t.unit),
-                    },
-                    reported_on: t.reported_on.map(long_date).unwrap_or_default(),
-                    chart: (!series[0].points.is_empty()).then(|| {
-                        chart_block(
-                            &format!("target-{}", t.id),
-                            &format!("{}: reported value over time", t.title),
-                            series,
-                            charts::plain_number,
-                            charts::plain_number,
-                        )
-                    }),
-                }
-            })
-            .collect();
+        // The charts follow from the blueprint's progression alone: drawn once per state of it.
+        let drawn = reader.derived(id.as_str(), &window, ("blueprint page charts", ""), || {
+            let progression = reader.progression(id.as_str(), &window)?;
+            Ok::<_, ApiError>(Drawn::of(b, &progression))
+        })?;
         let fm = b.funding.money;
         let fs = b.funding.staff_time;
         let funding = vec![
@@ -644,31 +709,41 @@ pub(super) async fn blueprint_page(
                 conditions: p.conditions.clone(),
             })
             .collect();
+        let recent = reader.derived(id.as_str(), &window, ("recent activity", ""), || {
+            reader.recent_activity(id.as_str(), &window, 10, None)
+        })?;
         let activity = entries(
-            reader.recent_activity(id.as_str(), &window, 10, None)?,
+            recent.iter().cloned().collect::<Vec<_>>(),
             &shown,
             &base,
             |o| names.name(o.as_str()),
         );
-        let timeline = charts::timeline_chart(&charts::TimelineChart {
-            id: "milestone-timeline",
-            title: "Milestones: baseline against forecast".into(),
-            desc: String::new(),
-            today: window.as_of,
-            bars: f
-                .milestones
-                .iter()
-                .filter(|m| m.milestone.status != MilestoneStatus::Cancelled)
-                .map(|m| charts::Bar {
-                    label: m.milestone.title.clone(),
-                    baseline: m.milestone.baseline,
-                    forecast: m.milestone.forecast,
-                    done_on: m.milestone.completed_on,
-                })
-                .collect(),
-        });
-        let burn_up = burn_up(&progression, "burn-up");
-        let money_chart = money_chart(&progression, "funding-over-time");
+        // The timeline draws the table's page: drawn once per state and page of the table.
+        let detail = table_link(query.sort.as_deref(), query.page);
+        let timeline = reader.derived(
+            id.as_str(),
+            &window,
+            ("milestone timeline", &detail),
+            || {
+                Ok::<_, ApiError>(charts::timeline_chart(&charts::TimelineChart {
+                    id: "milestone-timeline",
+                    title: "Milestones: baseline against forecast".into(),
+                    desc: String::new(),
+                    today: window.as_of,
+                    bars: milestones
+                        .iter()
+                        .map(|r| &r.m)
+                        .filter(|m| m.milestone.status != MilestoneStatus::Cancelled)
+                        .map(|m| charts::Bar {
+                            label: m.milestone.title.clone(),
+                            baseline: m.milestone.baseline,
+                            forecast: m.milestone.forecast,
+                            done_on: m.milestone.completed_on,
+                        })
+                        .collect(),
+                }))
+            },
+        )?;
 
         let nav = Nav::of(visitor);
         let mut forms = Vec::new();
@@ -727,8 +802,9 @@ pub(super) async fn blueprint_page(
             headlines: headlines(&f, &t),
             lead: names.name(b.lead_org.as_str()),
             at_risk,
-            milestone_count: rows.len(),
+            milestone_count: f.milestones.len(),
             milestones,
+            pagination,
             filters,
             filtered,
             sorts,
@@ -736,15 +812,13 @@ pub(super) async fn blueprint_page(
             due_90,
             overdue,
             workstreams,
-            targets,
+            drawn,
             funding,
             sponsors,
             partners,
             commitments,
             pledges,
             activity,
-            burn_up,
-            money_chart,
             timeline,
             forms,
             import_csrf,

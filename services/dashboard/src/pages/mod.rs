@@ -7,6 +7,7 @@ mod blueprint;
 mod board;
 mod organisation;
 mod organisations;
+mod pagination;
 mod portfolio;
 mod posts;
 mod sign_in;

@@ -1,0 +1,167 @@
+//! Figures computed from the read models, kept while nothing they are computed from changes.
+//!
+//! What a blueprint's pages and JSON reads show is a pure function of the blueprint's commits,
+//! the window and the RAG rules (which are fixed for a process). Computing it folds the whole
+//! blueprint (and, for charts and the direction of travel, its log at earlier dates), which is far
+//! dearer than serving it; so a reader computes it once and later readers take the same value.
+//!
+//! A value is keyed by the blueprint, the window, and a [`Stamp`] that changes whenever what it
+//! was computed from may have: the blueprint's `updated_seq` (the stream sequence of the last
+//! commit on it or any of its things; the projector raises it with every such commit), the read
+//! models' revision (raised by every write that is not the projector's forward apply, such as a
+//! quarantine replay, which applies an old commit in place and so leaves `updated_seq` alone), and
+//! the file's generation (raised when a rebuilt file is swapped in). The stamp is read in the same
+//! read transaction as the data, so a reader never takes a value computed from another state of
+//! the blueprint than the one it reads. Figures do not depend on the organisations' names (pages
+//! look those up themselves) nor on other blueprints.
+//!
+//! The cache is bounded by weight (about one unit per thing in the blueprint), so a portfolio of
+//! large blueprints cannot grow it without limit; what falls out is computed again when asked for.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::figures::{BlueprintFigures, Progression};
+use crate::fold::Window;
+
+/// What a cached value was computed from, besides the blueprint and the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Stamp {
+    pub generation: u64,
+    pub revision: u64,
+    pub updated_seq: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    blueprint: String,
+    stamp: Stamp,
+    as_of: NaiveDate,
+    known_at: Option<DateTime<Utc>>,
+}
+
+impl Key {
+    fn new(bp: &str, stamp: Stamp, window: &Window) -> Self {
+        Self {
+            blueprint: bp.to_owned(),
+            stamp,
+            as_of: window.as_of,
+            known_at: window.known_at,
+        }
+    }
+}
+
+/// About one unit per thing the figures list (`None`: the blueprint had not been drafted in the
+/// window), or per few points of a progression.
+#[derive(Clone)]
+struct ByThings;
+
+impl quick_cache::Weighter<Key, Option<Arc<BlueprintFigures>>> for ByThings {
+    fn weight(&self, _: &Key, value: &Option<Arc<BlueprintFigures>>) -> u64 {
+        1 + value.as_ref().map_or(0, |f| {
+            (f.milestones.len() + f.commitments.len() + f.pledges.len()) as u64
+        })
+    }
+}
+
+impl quick_cache::Weighter<Key, Arc<Progression>> for ByThings {
+    fn weight(&self, _: &Key, value: &Arc<Progression>) -> u64 {
+        1 + value.points.len() as u64 / 4
+    }
+}
+
+/// What a caller makes of a blueprint's figures (rendered charts, say), by its own name.
+type Derived = Arc<dyn Any + Send + Sync>;
+
+/// A derived value's weight is not known; it counts as a mid-sized blueprint's figures.
+const DERIVED_WEIGHT: u64 = 64;
+
+impl quick_cache::Weighter<(Key, &'static str, String), Derived> for ByThings {
+    fn weight(&self, _: &(Key, &'static str, String), _: &Derived) -> u64 {
+        DERIVED_WEIGHT
+    }
+}
+
+type Bounded<V, K = Key> = quick_cache::sync::Cache<K, V, ByThings>;
+
+/// Computed figures shared by every reader of one set of read models.
+pub struct FiguresCache {
+    figures: Bounded<Option<Arc<BlueprintFigures>>>,
+    progressions: Bounded<Arc<Progression>>,
+    derived: Bounded<Derived, (Key, &'static str, String)>,
+}
+
+/// Weight each kind of value may hold at most: about that many things' worth of figures.
+const CAPACITY: u64 = 200_000;
+
+impl Default for FiguresCache {
+    fn default() -> Self {
+        Self {
+            figures: Bounded::with_weighter(1024, CAPACITY, ByThings),
+            progressions: Bounded::with_weighter(1024, CAPACITY, ByThings),
+            derived: Bounded::with_weighter(1024, CAPACITY, ByThings),
+        }
+    }
+}
+
+impl FiguresCache {
+    /// The figures of `bp` for `window` at `stamp`, computed by `compute` when not held.
+    pub fn figures<E>(
+        &self,
+        bp: &str,
+        stamp: Stamp,
+        window: &Window,
+        compute: impl FnOnce() -> Result<Option<BlueprintFigures>, E>,
+    ) -> Result<Option<Arc<BlueprintFigures>>, E> {
+        self.figures
+            .get_or_insert_with(
+                &Key::new(bp, stamp, window),
+                || Ok(compute()?.map(Arc::new)),
+            )
+    }
+
+    /// Puts `figures` in place of what is held for `bp`, `window` and `stamp`.
+    pub fn replace_figures(
+        &self,
+        bp: &str,
+        stamp: Stamp,
+        window: &Window,
+        figures: Arc<BlueprintFigures>,
+    ) {
+        self.figures
+            .insert(Key::new(bp, stamp, window), Some(figures));
+    }
+
+    /// The progression of `bp` for `window` at `stamp`, computed by `compute` when not held.
+    pub fn progression<E>(
+        &self,
+        bp: &str,
+        stamp: Stamp,
+        window: &Window,
+        compute: impl FnOnce() -> Result<Progression, E>,
+    ) -> Result<Arc<Progression>, E> {
+        self.progressions
+            .get_or_insert_with(&Key::new(bp, stamp, window), || Ok(Arc::new(compute()?)))
+    }
+
+    /// What `compute` derives from the state of `bp` for `window` at `stamp`, kept under `what`
+    /// (one name per kind of value, so a name always holds a `T`) and `detail`.
+    pub fn derived<T: Send + Sync + 'static, E>(
+        &self,
+        bp: &str,
+        stamp: Stamp,
+        window: &Window,
+        (what, detail): (&'static str, &str),
+        compute: impl FnOnce() -> Result<T, E>,
+    ) -> Result<Arc<T>, E> {
+        let key = (Key::new(bp, stamp, window), what, detail.to_owned());
+        if let Some(found) = self.derived.get(&key).and_then(|v| v.downcast::<T>().ok()) {
+            return Ok(found);
+        }
+        let value = Arc::new(compute()?);
+        self.derived.insert(key, value.clone());
+        Ok(value)
+    }
+}
