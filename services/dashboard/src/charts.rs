@@ -1593,20 +1593,24 @@ mod tests {
 
     #[test]
     fn compact_pounds_cases() {
-        assert_eq!(compact_pounds(0), "£0");
-        assert_eq!(compact_pounds(49), "£0");
-        assert_eq!(compact_pounds(95_000), "£950");
-        assert_eq!(compact_pounds(99_949), "£999");
-        assert_eq!(compact_pounds(99_950), "£1k");
-        assert_eq!(compact_pounds(100_000), "£1k");
-        assert_eq!(compact_pounds(150_000), "£1.5k");
-        assert_eq!(compact_pounds(1_200_000), "£12k");
-        assert_eq!(compact_pounds(1_234_500), "£12k");
-        assert_eq!(compact_pounds(99_999_900), "£1m");
-        assert_eq!(compact_pounds(120_000_000), "£1.2m");
-        assert_eq!(compact_pounds(1_250_000_000), "£13m");
-        assert_eq!(compact_pounds(300_000_000_000), "£3bn");
-        assert_eq!(compact_pounds(u64::MAX), "£184467441bn");
+        for (pence, shown) in [
+            (0, "£0"),
+            (49, "£0"),
+            (95_000, "£950"),
+            (99_949, "£999"),
+            (99_950, "£1k"),
+            (100_000, "£1k"),
+            (150_000, "£1.5k"),
+            (1_200_000, "£12k"),
+            (1_234_500, "£12k"),
+            (99_999_900, "£1m"),
+            (120_000_000, "£1.2m"),
+            (1_250_000_000, "£13m"),
+            (300_000_000_000, "£3bn"),
+            (u64::MAX, "£184467441bn"),
+        ] {
+            assert_eq!(compact_pounds(pence), shown, "{pence} pence");
+        }
     }
 
     #[test]

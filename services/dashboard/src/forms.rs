@@ -304,49 +304,55 @@ mod tests {
         }
     }
 
+    /// What the form of `action` on `kind` makes of the fields `pairs`.
+    fn typed(
+        kind: ThingKind,
+        action: &str,
+        pairs: &[(&str, &str)],
+    ) -> Result<Map<String, Value>, FieldRefused> {
+        to_body(spec(kind, action).unwrap(), &fields(pairs))
+    }
+
     #[test]
     fn fields_become_the_api_body() {
-        let s = spec(ThingKind::Pledge, "make").unwrap();
-        let body = to_body(
-            s,
-            &fields(&[
+        let body = typed(
+            ThingKind::Pledge,
+            "make",
+            &[
                 ("id", "p"),
                 ("sponsor", "gds"),
                 ("resource", "money"),
                 ("amount", "1,250.50"),
                 ("workstream", ""),
-            ]),
+            ],
         )
         .unwrap();
         assert_eq!(body["amount"], 125_050);
         assert!(!body.contains_key("workstream"));
-        let s = spec(ThingKind::Milestone, "plan").unwrap();
-        let body = to_body(
-            s,
-            &fields(&[
+        let body = typed(
+            ThingKind::Milestone,
+            "plan",
+            &[
                 ("id", "m"),
                 ("title", "T"),
                 ("workstream", "w"),
                 ("owner", "gds"),
                 ("due", "2027-01-01"),
                 ("depends_on", "a, b c"),
-            ]),
+            ],
         )
         .unwrap();
         assert_eq!(body["depends_on"], serde_json::json!(["a", "b", "c"]));
-        let err = to_body(s, &fields(&[("id", "Not A Slug")])).unwrap_err();
+        let err = typed(ThingKind::Milestone, "plan", &[("id", "Not A Slug")]).unwrap_err();
         assert_eq!(err.field, "id");
-        let err = to_body(
-            spec(ThingKind::Milestone, "report-progress").unwrap(),
-            &fields(&[("percent", "lots")]),
+        let err = typed(
+            ThingKind::Milestone,
+            "report-progress",
+            &[("percent", "lots")],
         )
         .unwrap_err();
         assert_eq!(err.field, "percent");
-        let err = to_body(
-            spec(ThingKind::Milestone, "replan").unwrap(),
-            &fields(&[("to", "2027-01-01")]),
-        )
-        .unwrap_err();
+        let err = typed(ThingKind::Milestone, "replan", &[("to", "2027-01-01")]).unwrap_err();
         assert_eq!(
             (err.field, err.to_string().as_str()),
             ("reason", "Reason is required")

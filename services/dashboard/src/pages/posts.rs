@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, FromRequest, Path, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use proto::ThingKind;
@@ -165,88 +165,97 @@ pub(super) fn see_other(location: &str) -> Response {
     Redirect::to(location).into_response()
 }
 
-/// Every form post: checks the session and CSRF token, then records `command` (`None`: the form
-/// posts to no page) and redirects to what it recorded, or has `again` render the form's page
-/// with the refusal.
-async fn post_form(
-    state: &AppState,
-    visitor: &Visitor,
+/// A form post as it arrives: who sent it and the fields it carries, read after whatever the
+/// path names.
+pub struct Posted {
+    state: AppState,
+    visitor: Visitor,
     fields: Fields,
-    command: Option<Command>,
-    again: impl AsyncFnOnce(&Refused, StatusCode) -> Response,
-) -> Response {
-    let fields = match check_form(visitor, fields) {
-        Ok(f) => f,
-        Err((status, message)) => return page_error(Some(visitor), status, message),
-    };
-    let Some(command) = command else {
-        return no_such_page(visitor);
-    };
-    match submit(state, visitor, fields, command).await {
-        Ok(to) => see_other(&to),
-        Err((status, refused)) => again(&refused, status).await,
+}
+
+impl FromRequest<AppState> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (visitor, fields) = <(Visitor, Fields)>::from_request(request, state).await?;
+        Ok(Posted {
+            state: state.clone(),
+            visitor,
+            fields,
+        })
+    }
+}
+
+impl Posted {
+    /// Checks the session and CSRF token, then records `command` (`None`: the form posts to no
+    /// page) and redirects to what it recorded, or has `again` render the form's page with the
+    /// refusal.
+    async fn record(
+        self,
+        command: Option<Command>,
+        again: impl AsyncFnOnce(&AppState, &Visitor, &Refused, StatusCode) -> Response,
+    ) -> Response {
+        let Posted {
+            state,
+            visitor,
+            fields,
+        } = self;
+        let fields = match check_form(&visitor, fields) {
+            Ok(f) => f,
+            Err((status, message)) => return page_error(Some(&visitor), status, message),
+        };
+        let Some(command) = command else {
+            return no_such_page(&visitor);
+        };
+        match submit(&state, &visitor, fields, command).await {
+            Ok(to) => see_other(&to),
+            Err((status, refused)) => again(&state, &visitor, &refused, status).await,
+        }
     }
 }
 
 /// `POST /blueprints`: draft a blueprint from the index page.
-pub async fn post_draft(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    fields: Fields,
-) -> Response {
+pub async fn post_draft(posted: Posted) -> Response {
     let draft = Command::create(ThingKind::Blueprint, None);
-    let again = async |refused: &Refused, status| {
+    let again = async |state: &AppState, visitor: &Visitor, refused: &Refused, status| {
         let refusal = Some((create_action(ThingKind::Blueprint), refused));
-        index_page(&state, &visitor, &Default::default(), refusal, status).await
+        index_page(state, visitor, &Default::default(), refusal, status).await
     };
-    post_form(&state, &visitor, fields, Some(draft), again).await
+    posted.record(Some(draft), again).await
 }
 
 /// `POST /organisations`: register an organisation.
-pub async fn post_register(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    fields: Fields,
-) -> Response {
+pub async fn post_register(posted: Posted) -> Response {
     let register = Command::create(ThingKind::Organisation, None);
-    post_organisation(&state, &visitor, fields, register).await
+    post_organisation(posted, register).await
 }
 
 /// `POST /organisations/{org}/{action}`.
 pub async fn post_org_action(
-    State(state): State<AppState>,
     Path((id, action)): Path<(String, String)>,
-    visitor: Visitor,
-    fields: Fields,
+    posted: Posted,
 ) -> Response {
     let command = Command::act(ThingKind::Organisation, None, &id, &action);
-    post_organisation(&state, &visitor, fields, command).await
+    post_organisation(posted, command).await
 }
 
-async fn post_organisation(
-    state: &AppState,
-    visitor: &Visitor,
-    fields: Fields,
-    command: Command,
-) -> Response {
+async fn post_organisation(posted: Posted, command: Command) -> Response {
     let (id, action) = (
         command.id.clone().unwrap_or_default(),
         command.action.clone(),
     );
-    let again = async |refused: &Refused, status| {
+    let again = async |state: &AppState, visitor: &Visitor, refused: &Refused, status| {
         let refusal = Some((id.as_str(), action.as_str(), refused));
         organisations_page(state, visitor, refusal, status).await
     };
-    post_form(state, visitor, fields, Some(command), again).await
+    posted.record(Some(command), again).await
 }
 
 /// `POST /blueprints/{bp}/{segment}`: create a milestone, commitment or pledge, or act on the
 /// blueprint itself.
 pub async fn post_in_blueprint(
-    State(state): State<AppState>,
     Path((bp, segment)): Path<(String, String)>,
-    visitor: Visitor,
-    fields: Fields,
+    posted: Posted,
 ) -> Response {
     let (command, refusal_key) = match collection_kind(&segment) {
         Some(kind) => (
@@ -259,28 +268,26 @@ pub async fn post_in_blueprint(
             (command, key)
         }
     };
-    let again = async |refused: &Refused, status| {
+    let again = async |state: &AppState, visitor: &Visitor, refused: &Refused, status| {
         let refusal = Some((refusal_key.as_str(), refused));
-        blueprint_page(&state, &visitor, &bp, &Default::default(), refusal, status).await
+        blueprint_page(state, visitor, &bp, &Default::default(), refusal, status).await
     };
-    post_form(&state, &visitor, fields, Some(command), again).await
+    posted.record(Some(command), again).await
 }
 
 /// `POST /blueprints/{bp}/{things}/{id}/{action}`.
 pub async fn post_thing(
-    State(state): State<AppState>,
     Path((bp, things, id, action)): Path<(String, String, String, String)>,
-    visitor: Visitor,
-    fields: Fields,
+    posted: Posted,
 ) -> Response {
     let command = collection_kind(&things).map(|kind| Command::act(kind, Some(&bp), &id, &action));
     let action = action.replace('-', "_");
-    let again = async |refused: &Refused, status| {
+    let again = async |state: &AppState, visitor: &Visitor, refused: &Refused, status| {
         let refusal = Some((action.as_str(), refused));
         let thing = (bp.as_str(), things.as_str(), id.as_str());
         thing_page(
-            &state,
-            &visitor,
+            state,
+            visitor,
             thing,
             &ReadParams::default(),
             refusal,
@@ -288,5 +295,5 @@ pub async fn post_thing(
         )
         .await
     };
-    post_form(&state, &visitor, fields, command, again).await
+    posted.record(command, again).await
 }
