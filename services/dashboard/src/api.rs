@@ -380,7 +380,11 @@ fn parse_id<T: std::str::FromStr<Err = proto::IdError>>(value: &str) -> Result<T
 }
 
 fn json_with_version<T: Serialize>(version: u64, value: &T) -> Response {
-    let mut response = Json(value).into_response();
+    with_etag(version, Json(value).into_response())
+}
+
+/// `response` with the version it shows as its ETag.
+fn with_etag(version: u64, mut response: Response) -> Response {
     if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
         response.headers_mut().insert(header::ETAG, v);
     }
@@ -544,10 +548,22 @@ pub async fn blueprint(
         reader, id, window, ..
     }: BlueprintRead,
 ) -> Result<Response, ApiError> {
-    let summary = reader
-        .summary(id.as_str(), &window, &state.rules)?
-        .ok_or_else(|| not_in_window(&id, &window))?;
-    Ok(json_with_version(summary.blueprint.version, &summary))
+    // The answer is the same bytes until the blueprint or the checkpoint moves: written once.
+    let checkpoint = reader.checkpoint()?.to_string();
+    let written = reader.derived(id.as_str(), &window, ("summary JSON", &checkpoint), || {
+        let summary = reader
+            .summary(id.as_str(), &window, &state.rules)?
+            .ok_or_else(|| not_in_window(&id, &window))?;
+        let body =
+            serde_json::to_vec(&summary).map_err(|e| ApiError::internal("write the summary", e))?;
+        Ok::<_, ApiError>((summary.blueprint.version, axum::body::Bytes::from(body)))
+    })?;
+    let (version, body) = &*written;
+    let json = [(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    )];
+    Ok(with_etag(*version, (json, body.clone()).into_response()))
 }
 
 /// A blueprint that exists now but had not been drafted in the window asked for.

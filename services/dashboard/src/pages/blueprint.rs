@@ -1,7 +1,7 @@
 //! The blueprint page: how a blueprint is doing, why, and how that changed. Every figure comes
 //! from `projector::figures`; this module only picks, filters, sorts and formats them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -354,28 +354,29 @@ fn headlines(f: &BlueprintFigures, t: &Trend) -> Vec<Headline> {
 }
 
 /// The milestone table after the visitor's filters and sort.
-fn filter_and_sort<'a>(
-    all: &'a [AssessedMilestone],
-    q: &BlueprintQuery,
-) -> Vec<&'a AssessedMilestone> {
+/// The positions in `all` of the milestones the table's filters keep, in the order it sorts.
+fn filter_and_sort(all: &[AssessedMilestone], q: &BlueprintQuery) -> Vec<usize> {
     let keep = |want: &Option<String>, have: &str| {
         want.as_deref().is_none_or(|w| w.is_empty() || w == have)
     };
-    let mut out: Vec<&AssessedMilestone> = all
+    let mut out: Vec<usize> = all
         .iter()
-        .filter(|m| keep(&q.workstream, &m.milestone.workstream))
-        .filter(|m| keep(&q.owner, m.milestone.owner.as_str()))
-        .filter(|m| {
+        .enumerate()
+        .filter(|(_, m)| keep(&q.workstream, &m.milestone.workstream))
+        .filter(|(_, m)| keep(&q.owner, m.milestone.owner.as_str()))
+        .filter(|(_, m)| {
             q.status.as_deref().is_none_or(|s| {
                 s.is_empty() || s == status_name(&m.milestone.status) || s == m.rag.label()
             })
         })
+        .map(|(i, _)| i)
         .collect();
+    let m = |i: &usize| &all[*i];
     match q.sort.as_deref() {
-        Some("title") => out.sort_by(|a, b| a.milestone.title.cmp(&b.milestone.title)),
-        Some("status") => out.sort_by_key(|m| (m.rag as u8, m.milestone.forecast)),
-        Some("slippage") => out.sort_by_key(|m| std::cmp::Reverse(m.slippage_days)),
-        _ => out.sort_by_key(|m| (m.milestone.forecast, m.milestone.id.as_str())),
+        Some("title") => out.sort_by(|a, b| m(a).milestone.title.cmp(&m(b).milestone.title)),
+        Some("status") => out.sort_by_key(|i| (m(i).rag as u8, m(i).milestone.forecast)),
+        Some("slippage") => out.sort_by_key(|i| std::cmp::Reverse(m(i).slippage_days)),
+        _ => out.sort_by_key(|i| (m(i).milestone.forecast, m(i).milestone.id.as_str())),
     }
     out
 }
@@ -495,15 +496,17 @@ pub(super) async fn blueprint_page(
             .map(|w| (w.id.clone(), w.title.clone()))
             .collect();
         let row = |m: &AssessedMilestone| milestone_row(m, &names, &ws);
-        let by_id: HashMap<&str, &AssessedMilestone> = f
-            .milestones
-            .iter()
-            .map(|m| (m.milestone.id.as_str(), m))
-            .collect();
+        // The figures list milestones in id order.
+        let by_id = |id: &str| {
+            f.milestones
+                .binary_search_by(|m| m.milestone.id.as_str().cmp(id))
+                .ok()
+                .map(|i| &f.milestones[i])
+        };
         let listed = |ids: &[String]| Listed {
             rows: ids
                 .iter()
-                .filter_map(|id| by_id.get(id.as_str()).map(|m| row(m)))
+                .filter_map(|id| by_id(id).map(row))
                 .take(LISTED)
                 .collect(),
             more: ids.len().saturating_sub(LISTED),
@@ -512,20 +515,31 @@ pub(super) async fn blueprint_page(
         let due_30 = listed(&f.due_30);
         let due_90 = listed(&f.due_90);
         let overdue = listed(&f.overdue_milestones);
-        let matching = filter_and_sort(&f.milestones, query);
+        // The table's order for its filters and sort, worked out once per state of the blueprint.
+        let asked = format!(
+            "{:?} {:?} {:?} {:?}",
+            query.workstream, query.status, query.owner, query.sort
+        );
+        let order = reader.derived(id.as_str(), &window, ("milestone table", &asked), || {
+            Ok::<_, ApiError>(filter_and_sort(&f.milestones, query))
+        })?;
+        let matching: Vec<&AssessedMilestone> = order.iter().map(|&i| &f.milestones[i]).collect();
         let filtered = matching.len() != f.milestones.len();
         let choice = |value: String, label: String, current: &Option<String>| Choice {
             selected: current.as_deref() == Some(value.as_str()),
             value,
             label,
         };
-        let mut owners: Vec<String> = f
-            .milestones
-            .iter()
-            .map(|m| m.milestone.owner.to_string())
-            .collect();
-        owners.sort();
-        owners.dedup();
+        let owners = reader.derived(id.as_str(), &window, ("milestone owners", ""), || {
+            let mut owners: Vec<String> = f
+                .milestones
+                .iter()
+                .map(|m| m.milestone.owner.to_string())
+                .collect();
+            owners.sort();
+            owners.dedup();
+            Ok::<_, ApiError>(owners)
+        })?;
         let any = |label: &str| Choice {
             value: String::new(),
             label: label.to_owned(),
