@@ -1807,3 +1807,37 @@ mod shared_figures {
         assert_eq!(first.milestones.len(), later.milestones.len());
     }
 }
+
+#[test]
+fn batches_committed_without_a_flush_are_kept_by_the_next_durable_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("read.redb");
+    let db = crate::db::open(&path).unwrap();
+    let received = |seq: u64, thing: ThingRef, events: &[EventBody]| {
+        let commit = commit(thing, events, day(seq), noon(seq));
+        Received {
+            seq,
+            subject: commit.thing.subject(),
+            payload: commit.encode().unwrap().into(),
+            pending: 0,
+            published_unix: 0,
+        }
+    };
+    let first = [received(1, blueprint(), &[drafted()])];
+    let second = [received(2, milestone("hub"), &[planned()])];
+    for batch in [&first[..], &second[..]] {
+        crate::apply_batch_as(&db, batch, Durability::None).unwrap();
+    }
+    crate::db::persist(&db).unwrap();
+    drop(db);
+    let db = crate::db::open(&path).unwrap();
+    assert_eq!(crate::db::checkpoint(&db).unwrap(), 2);
+    let txn = db.begin_read().unwrap();
+    assert!(
+        txn.open_table(MILESTONES)
+            .unwrap()
+            .get("wm/hub")
+            .unwrap()
+            .is_some()
+    );
+}

@@ -58,6 +58,7 @@ macro_rules! storage_errors {
 storage_errors!(
     redb::Error,
     redb::TransactionError,
+    redb::SetDurabilityError,
     redb::TableError,
     redb::StorageError,
     redb::CommitError
@@ -106,6 +107,12 @@ pub fn open(path: &std::path::Path) -> Result<redb::Database, DbError> {
     }
     txn.commit()?;
     Ok(db)
+}
+
+/// A durable commit of nothing: it persists every non-durable commit made before it.
+pub fn persist(db: &redb::Database) -> Result<(), DbError> {
+    db.begin_write()?.commit()?;
+    Ok(())
 }
 
 /// The checkpoint as of a read transaction.

@@ -60,10 +60,28 @@ pub struct BatchOutcome {
     pub skipped: usize,
 }
 
-/// Applies a batch in one write transaction, moving the checkpoint to the last sequence.
-/// Commits at or below the checkpoint are skipped, so a redelivered batch changes nothing.
+/// Batches in a row the projector may commit without waiting for the disk while it catches up;
+/// the next is durable. The checkpoint is in the same transaction as the views, so commits lost
+/// to a crash are projected again from the durable checkpoint: nothing is lost or applied twice.
+pub const DURABLE_EVERY: usize = 32;
+
+/// Applies a batch in one durable write transaction, moving the checkpoint to the last
+/// sequence. Commits at or below the checkpoint are skipped, so a redelivered batch changes
+/// nothing.
 pub fn apply_batch(db: &Database, batch: &[Received]) -> Result<BatchOutcome, DbError> {
-    let txn = db.begin_write()?;
+    apply_batch_as(db, batch, redb::Durability::Immediate)
+}
+
+/// As [`apply_batch`], committed with `durability`: `Durability::None` while catching up (redb
+/// does not wait for the disk; the next durable commit makes the batch durable), so a rebuild or a
+/// replica behind the stream does not wait for the disk once per batch.
+pub fn apply_batch_as(
+    db: &Database,
+    batch: &[Received],
+    durability: redb::Durability,
+) -> Result<BatchOutcome, DbError> {
+    let mut txn = db.begin_write()?;
+    txn.set_durability(durability)?;
     let mut outcome = BatchOutcome::default();
     {
         let mut checkpoint = txn
@@ -261,6 +279,7 @@ impl Projector {
         };
         tracing::info!(from, "projector following the event stream");
         let mut chunks = messages.ready_chunks(MAX_BATCH);
+        let mut undurable = 0;
         // A reconnection may leave the consumer waiting on heartbeats for many seconds; start a
         // fresh one from the checkpoint instead.
         let mut reconnects = self.stream.reconnects();
@@ -273,12 +292,20 @@ impl Projector {
             };
             let Some(chunk) = chunk else { break };
             let batch = chunk.into_iter().collect::<Result<Vec<_>, _>>()?;
-            self.apply(batch).await?;
+            // Behind the stream, most batches skip the disk flush; caught up, every one is
+            // durable, and so is every DURABLE_EVERY-th while catching up.
+            let caught_up = batch.last().is_some_and(|r| r.pending == 0);
+            undurable = if caught_up || undurable + 1 >= DURABLE_EVERY {
+                0
+            } else {
+                undurable + 1
+            };
+            self.apply(batch, undurable == 0).await?;
         }
         Err(FollowError::ConsumerEnded)
     }
 
-    async fn apply(&self, batch: Vec<Received>) -> Result<(), FollowError> {
+    async fn apply(&self, batch: Vec<Received>, durable: bool) -> Result<(), FollowError> {
         let Some(last) = batch.last() else {
             return Ok(());
         };
@@ -289,7 +316,12 @@ impl Projector {
         let db = self.models.current();
         let size = batch.len();
         let timer = self.metrics.batch_seconds.start_timer();
-        let outcome = tokio::task::spawn_blocking(move || apply_batch(&db, &batch)).await??;
+        let durability = match durable {
+            true => redb::Durability::Immediate,
+            false => redb::Durability::None,
+        };
+        let outcome =
+            tokio::task::spawn_blocking(move || apply_batch_as(&db, &batch, durability)).await??;
         timer.observe_duration();
         self.metrics.batch_size.observe(size as f64);
         self.metrics.commits_applied.inc_by(outcome.applied as u64);

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::{self, DbError};
 use crate::views::QuarantineEntry;
-use crate::{MAX_BATCH, apply_batch};
+use crate::{MAX_BATCH, apply_batch_as};
 
 /// Why an offline rebuild or verification failed. Nothing is swapped in on failure; the message
 /// says what to fix before running it again.
@@ -57,8 +57,10 @@ pub async fn project_until(
         if batch.is_empty() {
             break;
         }
-        checkpoint = apply_batch(db, &batch)?.checkpoint;
+        // No flush per batch; the durable commit below persists them all.
+        checkpoint = apply_batch_as(db, &batch, redb::Durability::None)?.checkpoint;
     }
+    db::persist(db)?;
     Ok(checkpoint)
 }
 
