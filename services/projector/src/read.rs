@@ -251,8 +251,9 @@ impl Reader {
     }
 
     /// The latest `limit` commits (every one when `None`) on the thing on `subject` that the
-    /// window sees, oldest first, as [`Reader::history_in`] filters them, and whether it sees
-    /// older ones too. Only as many entries are decoded as are returned.
+    /// window sees (recorded by `known_at`, with the events that had happened by `as_of`),
+    /// oldest first, and whether it sees older ones too. Only as many entries are decoded as are
+    /// returned, and one more.
     pub fn latest_history(
         &self,
         subject: &str,
@@ -285,15 +286,7 @@ impl Reader {
     /// The history of the thing on `subject` as the window sees it: commits recorded by
     /// `known_at`, and in them the events that had happened by `as_of`.
     pub fn history_in(&self, subject: &str, window: &Window) -> Result<Vec<HistoryEntry>, DbError> {
-        Ok(self
-            .history(subject)?
-            .into_iter()
-            .filter(|h| window.known_at.is_none_or(|k| h.recorded_at <= k))
-            .filter_map(|mut h| {
-                h.events.retain(|e| e.occurred_on <= window.as_of);
-                (!h.events.is_empty()).then_some(h)
-            })
-            .collect())
+        Ok(self.latest_history(subject, window, None)?.0)
     }
 
     /// Milestones of a blueprint with their RAG, as of the window.

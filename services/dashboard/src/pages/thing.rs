@@ -1,4 +1,4 @@
-//! A milestone, commitment or pledge with its facts and its full history.
+//! A milestone, commitment or pledge with its facts and its latest history.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -33,7 +33,10 @@ struct ThingPage {
     rag: Option<Tag>,
     reasons: Vec<String>,
     facts: Vec<(&'static str, String)>,
+    /// The latest commits, oldest first.
     history: Vec<HistoryEntry>,
+    /// Older commits were left out of `history`.
+    history_earlier: bool,
     forms: Vec<FormView>,
 }
 
@@ -82,9 +85,7 @@ pub(super) async fn thing_page(
         };
         let about = match kind {
             ThingKind::Milestone => reader
-                .assessed_milestones(bp, &window, &state.rules)?
-                .into_iter()
-                .find(|m| m.milestone.id == id)
+                .assessed_milestone(bp, id, &window, &state.rules)?
                 .map(|m| {
                     let v = &m.milestone;
                     let facts = vec![
@@ -112,44 +113,36 @@ pub(super) async fn thing_page(
                         ..About::new(kind, title, v.status, milestones::allows, v.version, facts)
                     }
                 }),
-            ThingKind::Commitment => reader
-                .assessed_commitments(bp, &window)?
-                .into_iter()
-                .find(|c| c.commitment.id == id)
-                .map(|c| {
-                    let v = &c.commitment;
-                    let facts = vec![
-                        ("Partner", names.with_id(&v.partner)),
-                        ("Kind", v.kind.label().to_owned()),
-                        ("Promised", format!("{} {}", v.quantity, v.unit)),
-                        (
-                            "Delivered",
-                            format!("{} of {} {}", v.delivered, v.quantity, v.unit),
-                        ),
-                        (
-                            "Due",
-                            format!("{}{}", v.due, if c.overdue { " (overdue)" } else { "" }),
-                        ),
-                    ];
-                    let title = v.description.clone();
-                    About::new(kind, title, v.status, commitments::allows, v.version, facts)
-                }),
-            _ => reader
-                .pledges_in(bp, &window)?
-                .into_iter()
-                .find(|p| p.id == id)
-                .map(|v| {
-                    let facts = vec![
-                        ("Sponsor", names.with_id(&v.sponsor)),
-                        ("Pledged", v.resource.format(v.pledged)),
-                        ("Confirmed", or_dash(v.confirmed, |c| v.resource.format(c))),
-                        ("Disbursed", v.resource.format(v.disbursed)),
-                        ("Workstream", or_dash(v.workstream.as_deref(), workstream)),
-                        ("Conditions", v.conditions.clone()),
-                    ];
-                    let title = format!("Pledge {} from {}", v.id, v.sponsor);
-                    About::new(kind, title, v.status, pledges::allows, v.version, facts)
-                }),
+            ThingKind::Commitment => reader.assessed_commitment(bp, id, &window)?.map(|c| {
+                let v = &c.commitment;
+                let facts = vec![
+                    ("Partner", names.with_id(&v.partner)),
+                    ("Kind", v.kind.label().to_owned()),
+                    ("Promised", format!("{} {}", v.quantity, v.unit)),
+                    (
+                        "Delivered",
+                        format!("{} of {} {}", v.delivered, v.quantity, v.unit),
+                    ),
+                    (
+                        "Due",
+                        format!("{}{}", v.due, if c.overdue { " (overdue)" } else { "" }),
+                    ),
+                ];
+                let title = v.description.clone();
+                About::new(kind, title, v.status, commitments::allows, v.version, facts)
+            }),
+            _ => reader.pledge_in(bp, id, &window)?.map(|v| {
+                let facts = vec![
+                    ("Sponsor", names.with_id(&v.sponsor)),
+                    ("Pledged", v.resource.format(v.pledged)),
+                    ("Confirmed", or_dash(v.confirmed, |c| v.resource.format(c))),
+                    ("Disbursed", v.resource.format(v.disbursed)),
+                    ("Workstream", or_dash(v.workstream.as_deref(), workstream)),
+                    ("Conditions", v.conditions.clone()),
+                ];
+                let title = format!("Pledge {} from {}", v.id, v.sponsor);
+                About::new(kind, title, v.status, pledges::allows, v.version, facts)
+            }),
         };
         let Some(about) = about else {
             return Err(ApiError::not_found(
@@ -157,7 +150,8 @@ pub(super) async fn thing_page(
                 format!("{} {bp}/{id} does not exist", kind.token()),
             ));
         };
-        let history = reader.history_in(&thing.subject(), &window)?;
+        let (history, history_earlier) =
+            reader.latest_history(&thing.subject(), &window, Some(crate::api::HISTORY_SHOWN))?;
         let shown = crate::components::Shown::of(window);
         let nav = Nav::of(visitor);
         let choices = choices(&reader, Some(&bpv))?;
@@ -195,6 +189,7 @@ pub(super) async fn thing_page(
             reasons: about.reasons,
             facts: about.facts,
             history,
+            history_earlier,
             forms,
         })
     }
