@@ -93,8 +93,11 @@ pub struct FiguresCache {
     derived: Bounded<Derived, (Key, &'static str, String)>,
 }
 
-/// Weight each kind of value may hold at most: about that many things' worth of figures.
-const CAPACITY: u64 = 200_000;
+/// Weight each kind of value may hold at most: about that many things' worth of figures. A
+/// thing's assessed view is well under a kilobyte, so the figures stay within tens of megabytes
+/// (25 windows of a 2,000-milestone blueprint), inside the dashboard's memory budget however many
+/// dates and pages are asked for.
+const CAPACITY: u64 = 50_000;
 
 impl Default for FiguresCache {
     fn default() -> Self {
