@@ -94,13 +94,19 @@ impl AppState {
     /// past the end of the stream names no commit: it is refused at once rather than waited for.
     pub async fn reader(&self, params: &ReadParams) -> Result<Reader, ApiError> {
         if let Some(min_seq) = params.min_seq.filter(|s| *s > *self.checkpoint.borrow()) {
-            let last = self.stream_end.at_least(min_seq).await.map_err(|e| {
-                ApiError::unavailable_logged(
-                    "read.stream_unavailable",
-                    "the event store cannot be reached to check min_seq; retry shortly",
-                    e,
-                )
-            })?;
+            // The commit nearly always exists and is being projected: the projector reaching it
+            // answers, without asking the stream; the check of the stream's end (spaced, shared
+            // by concurrent reads) answers a min_seq that names no commit.
+            let mut projected = self.checkpoint.clone();
+            let last = tokio::select! {
+                reached = async { projected.wait_for(|cp| *cp >= min_seq).await.is_ok() } => {
+                    match reached {
+                        true => min_seq,
+                        false => self.stream_end.at_least(min_seq).await.map_err(stream_unchecked)?,
+                    }
+                }
+                last = self.stream_end.at_least(min_seq) => last.map_err(stream_unchecked)?,
+            };
             if min_seq > last {
                 return Err(ApiError::new(
                     axum::http::StatusCode::BAD_REQUEST,
@@ -126,6 +132,14 @@ impl AppState {
         }
         Ok(self.db.reader()?)
     }
+}
+
+fn stream_unchecked(e: eventstore::StoreError) -> ApiError {
+    ApiError::unavailable_logged(
+        "read.stream_unavailable",
+        "the event store cannot be reached to check min_seq; retry shortly",
+        e,
+    )
 }
 
 /// One blueprint's read: the read transaction, the blueprint and the window, once the caller

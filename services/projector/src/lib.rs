@@ -292,9 +292,9 @@ impl Projector {
             };
             let Some(chunk) = chunk else { break };
             let batch = chunk.into_iter().collect::<Result<Vec<_>, _>>()?;
-            // Behind the stream, most batches skip the disk flush; caught up, every one is
-            // durable, and so is every DURABLE_EVERY-th while catching up.
-            let caught_up = batch.last().is_some_and(|r| r.pending == 0);
+            // Far behind the stream, most batches skip the disk flush; within a batch of the
+            // end, every one is durable, and so is every DURABLE_EVERY-th while catching up.
+            let caught_up = batch.last().is_some_and(|r| r.pending < MAX_BATCH as u64);
             undurable = if caught_up || undurable + 1 >= DURABLE_EVERY {
                 0
             } else {
