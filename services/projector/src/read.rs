@@ -83,12 +83,7 @@ pub struct Reader {
 impl Reader {
     /// A reader that computes every figure it is asked for.
     pub fn new(db: &Database) -> Result<Self, DbError> {
-        Ok(Self {
-            txn: db.begin_read()?,
-            logs: Mutex::default(),
-            views: Mutex::default(),
-            shared: None,
-        })
+        Self::with(db, None)
     }
 
     /// A reader that takes figures from `cache` when they were computed from the state it reads,
@@ -99,25 +94,36 @@ impl Reader {
         cache: Arc<FiguresCache>,
         generation: u64,
     ) -> Result<Self, DbError> {
+        Self::with(db, Some((cache, generation)))
+    }
+
+    fn with(db: &Database, shared: Option<(Arc<FiguresCache>, u64)>) -> Result<Self, DbError> {
         Ok(Self {
             txn: db.begin_read()?,
             logs: Mutex::default(),
             views: Mutex::default(),
-            shared: Some((cache, generation)),
+            shared,
         })
     }
 
-    /// What the figures of `blueprint` are computed from, as this transaction sees it.
-    fn stamp(&self, blueprint: &BlueprintView, generation: u64) -> Result<Stamp, DbError> {
-        Ok(Stamp {
-            generation,
-            revision: self
-                .txn
-                .open_table(META)?
-                .get(REVISION_KEY)?
-                .map_or(0, |v| v.value()),
+    /// The shared cache and what the figures of `bp` are computed from, as this transaction
+    /// sees it; `None` for a reader of its own, or a blueprint that does not exist.
+    fn cached(&self, bp: &str) -> Result<Option<(&FiguresCache, Stamp)>, DbError> {
+        let (Some((cache, generation)), Some(blueprint)) = (&self.shared, self.blueprint_view(bp)?)
+        else {
+            return Ok(None);
+        };
+        let revision = self
+            .txn
+            .open_table(META)?
+            .get(REVISION_KEY)?
+            .map_or(0, |v| v.value());
+        let stamp = Stamp {
+            generation: *generation,
+            revision,
             updated_seq: blueprint.updated_seq,
-        })
+        };
+        Ok(Some((cache, stamp)))
     }
 
     pub fn checkpoint(&self) -> Result<u64, DbError> {
@@ -242,12 +248,10 @@ impl Reader {
         what: (&'static str, &str),
         compute: impl FnOnce() -> Result<T, E>,
     ) -> Result<Arc<T>, E> {
-        let (Some((cache, generation)), Some(blueprint)) = (&self.shared, self.blueprint_view(bp)?)
-        else {
-            return compute().map(Arc::new);
-        };
-        let stamp = self.stamp(&blueprint, *generation)?;
-        cache.derived(bp, stamp, window, what, compute)
+        match self.cached(bp)? {
+            Some((cache, stamp)) => cache.derived(bp, stamp, window, what, compute),
+            None => compute().map(Arc::new),
+        }
     }
 
     /// The latest `limit` commits (every one when `None`) on the thing on `subject` that the
@@ -433,13 +437,9 @@ impl Reader {
                 .model(bp, window)?
                 .map(|m| figures::blueprint_figures(&m, window, rules, checkpoint)))
         };
-        let Some((cache, generation)) = &self.shared else {
+        let Some((cache, stamp)) = self.cached(bp)? else {
             return Ok(compute()?.map(Arc::new));
         };
-        let Some(blueprint) = self.blueprint_view(bp)? else {
-            return Ok(None);
-        };
-        let stamp = self.stamp(&blueprint, *generation)?;
         let Some(found) = cache.figures(bp, stamp, window, compute)? else {
             return Ok(None);
         };
@@ -461,11 +461,10 @@ impl Reader {
         window: &Window,
     ) -> Result<Arc<figures::Progression>, DbError> {
         let compute = || -> Result<_, DbError> { Ok(figures::progression(&self.log(bp)?, window)) };
-        let (Some((cache, generation)), Some(blueprint)) = (&self.shared, self.blueprint_view(bp)?)
-        else {
-            return compute().map(Arc::new);
-        };
-        cache.progression(bp, self.stamp(&blueprint, *generation)?, window, compute)
+        match self.cached(bp)? {
+            Some((cache, stamp)) => cache.progression(bp, stamp, window, compute),
+            None => compute().map(Arc::new),
+        }
     }
 
     /// The latest `limit` commits on a blueprint and its things that the window sees, newest
