@@ -132,6 +132,16 @@ async fn replicas_agree_start_from_snapshots_and_rebuild_while_serving() {
     assert_eq!(verified.body["ok"], true, "{verified:?}");
     assert_eq!(verified.body["checkpoint"], later);
 
+    // One rebuild at a time: another asked for while one is under way is refused, not run over
+    // the same file.
+    {
+        let models = app.stack.as_ref().unwrap().dashboard.db.clone();
+        let _under_way = models.try_rebuilding().unwrap();
+        let refused = app.post("/api/v1/admin/rebuild", json!({})).await;
+        assert_eq!(refused.status, 409, "{refused:?}");
+        assert_eq!(refused.body["code"], "admin.rebuild_running");
+    }
+
     // Rebuilt while it serves: reads go on, writes keep landing, and it agrees after.
     let reads = {
         let http = app.http.clone();

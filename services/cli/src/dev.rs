@@ -96,6 +96,9 @@ pub enum DevError {
     /// The dashboard did not answer, or refused recording the demo.
     #[error(transparent)]
     Api(#[from] ClientError),
+    /// The demo was not recorded: a request failed, or its script does not parse.
+    #[error(transparent)]
+    Demo(#[from] demo::DemoError),
     /// The file that keeps the demo's date could not be written or removed.
     #[error("failed to {action} {}: {source}", .path.display())]
     DemoDate {

@@ -5,17 +5,79 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use proto::Actor;
 use proto::commands::VoidRequest;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa::openapi::{RefOr, Schema};
 
 use crate::AppState;
-use crate::auth::Caller;
+use crate::auth::{Caller, Principal};
 use crate::commands::{AcceptedBody, Written, accepted_response, parse_body, require_json};
 use crate::problem::ApiError;
+
+/// An operator: the caller holds an admin token that no organisation or blueprint limits, since
+/// operator work spans every blueprint.
+pub struct Operator(pub Principal);
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        Ok(Operator(caller.require_operator()?.clone()))
+    }
+}
+
+/// An operator's request with its JSON body read as `B`, whose schema names the fields it takes
+/// and those it needs (an empty body reads as `{}`).
+pub struct OperatorBody<B> {
+    pub principal: Principal,
+    pub body: B,
+}
+
+impl<B: DeserializeOwned + ToSchema> FromRequest<AppState> for OperatorBody<B> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let (mut parts, body) = request.into_parts();
+        let Operator(principal) = Operator::from_request_parts(&mut parts, state).await?;
+        let headers = parts.headers.clone();
+        let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|e| ApiError::malformed(format!("the request body was not read: {e}")))?;
+        require_json(&headers, &bytes)?;
+        let fields = parse_body(&bytes)?;
+        if let RefOr::T(Schema::Object(schema)) = B::schema() {
+            let names: Vec<&str> = schema.properties.keys().map(String::as_str).collect();
+            let takes = match names.as_slice() {
+                [] => "it takes no fields".to_owned(),
+                names => format!("its fields are {}", names.join(", ")),
+            };
+            if let Some(unknown) = fields.keys().find(|k| !schema.properties.contains_key(*k)) {
+                return Err(ApiError::invalid(
+                    Some(unknown.clone()),
+                    format!("this request has no field `{unknown}`; {takes}"),
+                ));
+            }
+            if let Some(missing) = schema.required.iter().find(|r| !fields.contains_key(*r)) {
+                return Err(ApiError::invalid(
+                    Some(missing.clone()),
+                    format!("{missing} is required; {takes}"),
+                ));
+            }
+        }
+        let body = serde_path_to_error::deserialize(Value::Object(fields)).map_err(|e| {
+            let field = e.path().to_string();
+            ApiError::invalid(Some(field.clone()), format!("{field}: {}", e.into_inner()))
+        })?;
+        Ok(OperatorBody { principal, body })
+    }
+}
 
 /// The body of a void request.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
@@ -49,11 +111,7 @@ pub struct ReplayBody {
     tag = "operators",
     responses((status = 200, description = "The quarantined commits.", body = Vec<projector::views::QuarantineEntry>))
 )]
-pub async fn quarantine(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Response, ApiError> {
-    caller.require_operator()?;
+pub async fn quarantine(State(state): State<AppState>, _: Operator) -> Result<Response, ApiError> {
     let entries = projector::quarantined(&state.db.current())
         .map_err(|e| ApiError::internal("read the quarantine", e))?;
     Ok(Json(entries).into_response())
@@ -75,29 +133,9 @@ pub async fn quarantine(
 )]
 pub async fn replay(
     State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    bytes: Bytes,
+    OperatorBody { body, .. }: OperatorBody<ReplayBody>,
 ) -> Result<Response, ApiError> {
-    caller.require_operator()?;
-    let mut body = fields(&headers, &bytes, "a replay", &["seqs"])?;
-    let only: Option<Vec<u64>> = match body.remove("seqs") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(seqs)) => Some(
-            seqs.iter()
-                .map(Value::as_u64)
-                .collect::<Option<Vec<u64>>>()
-                .ok_or_else(|| {
-                    ApiError::invalid(Some("seqs".into()), "seqs must be stream sequences")
-                })?,
-        ),
-        Some(_) => {
-            return Err(ApiError::invalid(
-                Some("seqs".into()),
-                "seqs must be a list of stream sequences",
-            ));
-        }
-    };
+    let only = body.seqs;
     let entries = projector::replay::open_entries(&state.db.current())
         .map_err(|e| ApiError::internal("read the quarantine", e))?
         .into_iter()
@@ -144,34 +182,15 @@ pub async fn replay(
 )]
 pub async fn void(
     State(state): State<AppState>,
-    caller: Caller,
     Path(seq): Path<String>,
-    headers: HeaderMap,
-    bytes: Bytes,
+    OperatorBody { principal, body }: OperatorBody<VoidBody>,
 ) -> Result<Response, ApiError> {
-    let principal = caller.require_operator()?;
     let seq: u64 = seq.parse().ok().filter(|s| *s > 0).ok_or_else(|| {
         ApiError::invalid(
             Some("seq".into()),
             format!("seq must be a stream sequence (a whole number from 1), not {seq:?}"),
         )
     })?;
-    let mut body = fields(&headers, &bytes, "a void", &["reason"])?;
-    let reason = match body.remove("reason") {
-        Some(Value::String(reason)) => reason,
-        Some(_) => {
-            return Err(ApiError::invalid(
-                Some("reason".into()),
-                "reason must be text",
-            ));
-        }
-        None => {
-            return Err(ApiError::invalid(
-                Some("reason".into()),
-                "say why the commit is voided: reason is required",
-            ));
-        }
-    };
     let message = state
         .stream
         .message_at(seq)
@@ -191,7 +210,7 @@ pub async fn void(
     })?;
     let request = VoidRequest {
         seq,
-        reason,
+        reason: body.reason,
         actor: Actor {
             name: principal.name.clone(),
             org: None,
@@ -217,8 +236,7 @@ pub async fn void(
     responses((status = 200, description = "The read models as a redb file.",
         content_type = "application/octet-stream", body = Vec<u8>))
 )]
-pub async fn snapshot(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    caller.require_operator()?;
+pub async fn snapshot(State(state): State<AppState>, _: Operator) -> Result<Response, ApiError> {
     let db = state.db.current();
     // Beside the live file: the same disk, which has room for a copy of it.
     let file = parent_of(state.db.path()).join(format!(
@@ -253,6 +271,11 @@ fn parent_of(path: &std::path::Path) -> &std::path::Path {
 fn offline_failed(context: &str, e: projector::offline::OfflineError) -> ApiError {
     match e {
         projector::offline::OfflineError::Stream(e) => stream_unavailable(e),
+        projector::offline::OfflineError::RebuildRunning => ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "admin.rebuild_running",
+            "a rebuild of these read models is already under way; wait for it to finish",
+        ),
         other => ApiError::internal(context, other),
     }
 }
@@ -271,12 +294,8 @@ fn offline_failed(context: &str, e: projector::offline::OfflineError) -> ApiErro
 )]
 pub async fn verify(
     State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    bytes: Bytes,
+    _: OperatorBody<EmptyBody>,
 ) -> Result<Response, ApiError> {
-    caller.require_operator()?;
-    fields(&headers, &bytes, "a verification", &[])?;
     let verified = projector::offline::verify_live(&state.db, &state.stream)
         .await
         .map_err(|e| offline_failed("verify the read models", e))?;
@@ -298,28 +317,6 @@ pub struct Rebuilt {
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmptyBody {}
-
-/// The JSON object of a request's body, refused when it has a field not in `known`.
-fn fields(
-    headers: &HeaderMap,
-    bytes: &Bytes,
-    what: &str,
-    known: &[&str],
-) -> Result<serde_json::Map<String, Value>, ApiError> {
-    require_json(headers, bytes)?;
-    let body = parse_body(bytes)?;
-    if let Some(unknown) = body.keys().find(|k| !known.contains(&k.as_str())) {
-        let takes = match known {
-            [] => "it takes no fields".to_owned(),
-            _ => format!("its fields are {}", known.join(", ")),
-        };
-        return Err(ApiError::invalid(
-            Some(unknown.clone()),
-            format!("{what} has no field `{unknown}`; {takes}"),
-        ));
-    }
-    Ok(body)
-}
 
 /// Runs storage work off the async threads; its failure is an internal error logged under an id.
 async fn blocking<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
@@ -355,12 +352,8 @@ fn stream_unavailable(e: eventstore::StoreError) -> ApiError {
 )]
 pub async fn rebuild(
     State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    bytes: Bytes,
+    _: OperatorBody<EmptyBody>,
 ) -> Result<Response, ApiError> {
-    caller.require_operator()?;
-    fields(&headers, &bytes, "a rebuild", &[])?;
     let checkpoint = projector::offline::rebuild_live(&state.db, &state.stream)
         .await
         .map_err(|e| offline_failed("rebuild the read models", e))?;

@@ -2,7 +2,7 @@
 //! projector has applied commit N, so a client reads its own writes without sticky sessions.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Query, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::openapi::examples;
-use crate::problem::{ApiError, Path};
+use crate::problem::{ApiError, Path, Query};
 
 /// Query parameters every read accepts.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -45,6 +45,66 @@ pub struct ReadParams {
     /// The former name of `as_of`, still accepted.
     #[param(example = "2026-06-30")]
     pub on: Option<NaiveDate>,
+}
+
+/// A read of the read models as its query string asks: the window, and a read transaction that
+/// includes its `min_seq`.
+pub struct Read {
+    pub params: ReadParams,
+    pub window: Window,
+    pub reader: Reader,
+}
+
+impl FromRequestParts<AppState> for Read {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Query(params) = Query::<ReadParams>::from_request_parts(parts, state).await?;
+        let (window, reader) = state.read(&params).await?;
+        Ok(Read {
+            params,
+            window,
+            reader,
+        })
+    }
+}
+
+/// A query string taken apart: the window every read takes ([`ReadParams`], by the names its
+/// parameters are documented under) and what one read takes besides (`Q`). Each part refuses a
+/// parameter it does not know.
+#[derive(Debug, Default)]
+pub struct Windowed<Q> {
+    pub window: ReadParams,
+    pub rest: Q,
+}
+
+impl<Q: serde::de::DeserializeOwned> Windowed<Q> {
+    fn part<T: serde::de::DeserializeOwned>(
+        pairs: Vec<(String, String)>,
+    ) -> Result<T, serde_urlencoded::de::Error> {
+        let text = serde_urlencoded::to_string(pairs).map_err(serde::de::Error::custom)?;
+        serde_urlencoded::from_str(&text)
+    }
+}
+
+impl<'de, Q: serde::de::DeserializeOwned> Deserialize<'de> for Windowed<Q> {
+    fn deserialize<D: serde::Deserializer<'de>>(query: D) -> Result<Self, D::Error> {
+        static WINDOW: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+            use utoipa::IntoParams;
+            ReadParams::into_params(|| None)
+                .into_iter()
+                .map(|p| p.name)
+                .collect()
+        });
+        let pairs = Vec::<(String, String)>::deserialize(query)?;
+        let (window, rest): (Vec<_>, Vec<_>) = pairs
+            .into_iter()
+            .partition(|(name, _)| WINDOW.contains(name));
+        Ok(Windowed {
+            window: Self::part(window).map_err(serde::de::Error::custom)?,
+            rest: Self::part(rest).map_err(serde::de::Error::custom)?,
+        })
+    }
 }
 
 impl ReadParams {
@@ -90,6 +150,12 @@ impl ReadParams {
 }
 
 impl AppState {
+    /// The window a read asks for, and a read transaction that includes its `min_seq`.
+    pub async fn read(&self, params: &ReadParams) -> Result<(Window, Reader), ApiError> {
+        let window = params.window()?;
+        Ok((window, self.reader(params).await?))
+    }
+
     /// Waits until the projector reached `min_seq`, then opens a read transaction. A `min_seq`
     /// past the end of the stream names no commit: it is refused at once rather than waited for.
     pub async fn reader(&self, params: &ReadParams) -> Result<Reader, ApiError> {
@@ -161,8 +227,7 @@ impl AppState {
         params: &ReadParams,
     ) -> Result<BlueprintRead, ApiError> {
         let id: BlueprintId = parse_id(bp)?;
-        let window = params.window()?;
-        let reader = self.reader(params).await?;
+        let (window, reader) = self.read(params).await?;
         let view = require_readable(&reader, caller, &id)?;
         Ok(BlueprintRead {
             reader,
@@ -192,8 +257,8 @@ impl BlueprintRead {
         caller: &Caller,
         bp: &str,
     ) -> Result<Self, ApiError> {
-        let p = Query::from_request_parts(parts, state).await;
-        state.read_blueprint(caller, bp, &params(p)?).await
+        let Query(params) = Query::from_request_parts(parts, state).await?;
+        state.read_blueprint(caller, bp, &params).await
     }
 }
 
@@ -221,6 +286,7 @@ pub const HISTORY_MOST: usize = 10_000;
 
 /// The query parameter that reads of one thing take besides [`ReadParams`].
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct HistoryParam {
     /// How many of the thing's latest commits `history` lists: a number from 1 to 10000, or
@@ -246,17 +312,12 @@ impl HistoryShown {
         }
     }
 
-    /// `history` taken out of a query string, and the rest of it.
-    fn take(query: &str) -> Result<(Self, String), ApiError> {
-        let mut shown = Self::Latest(HISTORY_SHOWN);
-        let mut rest = Vec::new();
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            match pair.strip_prefix("history=") {
-                Some(value) => shown = Self::parse(value)?,
-                None => rest.push(pair),
-            }
-        }
-        Ok((shown, rest.join("&")))
+    /// What `history` asks for, or the default when it is absent.
+    fn asked(param: HistoryParam) -> Result<Self, ApiError> {
+        param
+            .history
+            .as_deref()
+            .map_or(Ok(Self::Latest(HISTORY_SHOWN)), Self::parse)
     }
 
     fn limit(self) -> Option<usize> {
@@ -276,12 +337,10 @@ impl<I: std::str::FromStr<Err = proto::IdError> + Send> FromRequestParts<AppStat
         let Path((bp, id)) = Path::<(String, String)>::from_request_parts(parts, state).await?;
         let caller = Caller::from_request_parts(parts, state).await?;
         let id = parse_id(&id)?;
-        let (history, rest) = HistoryShown::take(parts.uri.query().unwrap_or(""))?;
-        let uri: axum::http::Uri = format!("/?{rest}")
-            .parse()
-            .map_err(|_| ApiError::malformed("the query string is not valid"))?;
-        let p = Query::try_from_uri(&uri);
-        let read = state.read_blueprint(&caller, &bp, &params(p)?).await?;
+        let Query(Windowed { window, rest }) =
+            Query::<Windowed<HistoryParam>>::from_request_parts(parts, state).await?;
+        let history = HistoryShown::asked(rest)?;
+        let read = state.read_blueprint(&caller, &bp, &window).await?;
         Ok(ThingRead { id, read, history })
     }
 }
@@ -405,14 +464,6 @@ fn with_etag(version: u64, mut response: Response) -> Response {
     response
 }
 
-type Params = Result<Query<ReadParams>, axum::extract::rejection::QueryRejection>;
-
-fn params(p: Params) -> Result<ReadParams, ApiError> {
-    p.map(|Query(p)| p).map_err(|e| {
-        ApiError::malformed(format!("the query string is not valid: {}", e.body_text()))
-    })
-}
-
 /// Every organisation registered.
 #[utoipa::path(
     get,
@@ -422,8 +473,10 @@ fn params(p: Params) -> Result<ReadParams, ApiError> {
     responses((status = 200, description = "The organisations.", body = Vec<OrganisationView>,
         example = json!([examples::organisation()])))
 )]
-pub async fn organisations(State(state): State<AppState>, p: Params) -> Result<Response, ApiError> {
-    let params = params(p)?;
+pub async fn organisations(
+    State(state): State<AppState>,
+    Query(params): Query<ReadParams>,
+) -> Result<Response, ApiError> {
     // Organisations are shown as they are now in every window; the window is still checked.
     params.window()?;
     let reader = state.reader(&params).await?;
@@ -444,12 +497,10 @@ pub async fn organisations(State(state): State<AppState>, p: Params) -> Result<R
 pub async fn organisation(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    p: Params,
+    Query(params): Query<ReadParams>,
 ) -> Result<Response, ApiError> {
     let org: OrgId = parse_id(&id)?;
-    let params = params(p)?;
-    let window = params.window()?;
-    let reader = state.reader(&params).await?;
+    let (window, reader) = state.read(&params).await?;
     let view = reader.organisation(org.as_str())?.ok_or_else(|| {
         ApiError::not_found(
             "organisation.not_found",
@@ -489,9 +540,8 @@ pub async fn involvement(
     State(state): State<AppState>,
     Path(id): Path<String>,
     caller: Caller,
-    p: Params,
+    Query(params): Query<ReadParams>,
 ) -> Result<Response, ApiError> {
-    let params = params(p)?;
     Ok(Json(organisation_involvement(&state, &caller, &id, &params).await?).into_response())
 }
 
@@ -503,8 +553,7 @@ pub async fn organisation_involvement(
     params: &ReadParams,
 ) -> Result<OrganisationInvolvement, ApiError> {
     let org: OrgId = parse_id(id)?;
-    let window = params.window()?;
-    let reader = state.reader(params).await?;
+    let (window, reader) = state.read(params).await?;
     let organisation = reader.organisation(org.as_str())?.ok_or_else(|| {
         ApiError::not_found(
             "organisation.not_found",
@@ -530,13 +579,9 @@ pub async fn organisation_involvement(
         example = json!([examples::blueprint()])))
 )]
 pub async fn blueprints(
-    State(state): State<AppState>,
     caller: Caller,
-    p: Params,
+    Read { window, reader, .. }: Read,
 ) -> Result<Response, ApiError> {
-    let params = params(p)?;
-    let window = params.window()?;
-    let reader = state.reader(&params).await?;
     let mut visible = Vec::new();
     for b in reader.blueprints()? {
         if caller.may_read(&b)
@@ -619,11 +664,8 @@ fn blueprint_not_found(id: &BlueprintId) -> ApiError {
 pub async fn portfolio(
     State(state): State<AppState>,
     caller: Caller,
-    p: Params,
+    Read { window, reader, .. }: Read,
 ) -> Result<Response, ApiError> {
-    let params = params(p)?;
-    let window = params.window()?;
-    let reader = state.reader(&params).await?;
     let entries = reader.portfolio(&window, &state.rules, |b| caller.may_read(b))?;
     Ok(Json(entries).into_response())
 }
@@ -752,11 +794,8 @@ pub async fn board(
     State(state): State<AppState>,
     Path(InBlueprint { bp }): Path<InBlueprint>,
     caller: Caller,
-    q: Result<Query<BoardParams>, axum::extract::rejection::QueryRejection>,
+    Query(q): Query<BoardParams>,
 ) -> Result<Response, ApiError> {
-    let Query(q) = q.map_err(|e| {
-        ApiError::malformed(format!("the query string is not valid: {}", e.body_text()))
-    })?;
     Ok(Json(board_report(&state, &caller, &bp, &q).await?).into_response())
 }
 

@@ -2,6 +2,8 @@
 //! alone), the direction of travel, dates and amounts as people read them, and the banner that
 //! says a page shows the past.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use projector::figures::Direction;
 use projector::fold::Window;
@@ -11,39 +13,67 @@ use projector::status::Rag;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tag {
     pub class: &'static str,
-    pub text: &'static str,
+    pub text: Cow<'static, str>,
+}
+
+impl Tag {
+    pub fn of(class: &'static str, text: &'static str) -> Self {
+        Tag {
+            class,
+            text: Cow::Borrowed(text),
+        }
+    }
+}
+
+/// A choice in a select: a form's field or a table's filter.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// Words as the start of a sentence: `central government` becomes `Central government`.
+pub fn sentence_case(words: &str) -> String {
+    let mut chars = words.chars();
+    chars
+        .next()
+        .map(|f| f.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// The tag of a RAG status.
 pub fn rag_tag(rag: Rag) -> Tag {
-    let (class, text) = match rag {
-        Rag::Red => ("govuk-tag--red", "Red"),
-        Rag::Amber => ("govuk-tag--orange", "Amber"),
-        Rag::Green => ("govuk-tag--green", "Green"),
-        Rag::Done => ("govuk-tag--grey", "Done"),
-        Rag::Cancelled => ("govuk-tag--grey", "Cancelled"),
-    };
-    Tag { class, text }
+    match rag {
+        Rag::Red => Tag::of("govuk-tag--red", "Red"),
+        Rag::Amber => Tag::of("govuk-tag--orange", "Amber"),
+        Rag::Green => Tag::of("govuk-tag--green", "Green"),
+        Rag::Done => Tag::of("govuk-tag--grey", "Done"),
+        Rag::Cancelled => Tag::of("govuk-tag--grey", "Cancelled"),
+    }
 }
 
-/// The tag of a life-cycle status, from its serialised name (`in_progress`: "In progress").
+/// The tag of a life-cycle status, from its serialised name: its words are the name in
+/// sentence case (`in_progress`: "In progress"); its colour says where in the life cycle it is.
 pub fn status_tag(status: &str) -> Tag {
-    let (class, text) = match status {
-        "draft" => ("govuk-tag--grey", "Draft"),
-        "published" => ("", "Published"),
-        "closed" => ("govuk-tag--grey", "Closed"),
-        "planned" => ("govuk-tag--teal", "Planned"),
-        "in_progress" => ("", "In progress"),
-        "done" => ("govuk-tag--green", "Done"),
-        "cancelled" => ("govuk-tag--grey", "Cancelled"),
-        "made" => ("", "Made"),
-        "fulfilled" => ("govuk-tag--green", "Fulfilled"),
-        "withdrawn" => ("govuk-tag--grey", "Withdrawn"),
-        "pledged" => ("govuk-tag--teal", "Pledged"),
-        "confirmed" => ("", "Confirmed"),
-        _ => ("govuk-tag--grey", "Unknown"),
+    let class = match status {
+        // Not started yet.
+        "planned" | "pledged" => "govuk-tag--teal",
+        // Under way: the default blue.
+        "published" | "in_progress" | "made" | "confirmed" => "",
+        // Reached its end as hoped.
+        "done" | "fulfilled" => "govuk-tag--green",
+        // Drafted, or ended without (or after) delivering: nothing more happens.
+        _ => "govuk-tag--grey",
     };
-    Tag { class, text }
+    let words = match status {
+        "" => "Unknown".to_owned(),
+        name => sentence_case(&name.replace('_', " ")),
+    };
+    Tag {
+        class,
+        text: words.into(),
+    }
 }
 
 /// The serialised name of a status enum (`in_progress`).
@@ -56,12 +86,11 @@ pub fn status_name<T: serde::Serialize>(status: &T) -> String {
 
 /// A direction of travel in words, with the class that adds colour to them.
 pub fn trend(direction: Direction) -> Tag {
-    let (class, text) = match direction {
-        Direction::Better => ("wm-trend--better", "Better"),
-        Direction::Same => ("wm-trend--same", "Same"),
-        Direction::Worse => ("wm-trend--worse", "Worse"),
-    };
-    Tag { class, text }
+    match direction {
+        Direction::Better => Tag::of("wm-trend--better", "Better"),
+        Direction::Same => Tag::of("wm-trend--same", "Same"),
+        Direction::Worse => Tag::of("wm-trend--worse", "Worse"),
+    }
 }
 
 /// A date as GOV.UK writes it: "3 August 2026".
@@ -160,6 +189,8 @@ mod tests {
             assert!(!rag_tag(rag).text.is_empty());
         }
         assert_eq!(status_tag("in_progress").text, "In progress");
+        assert_eq!(status_tag("withdrawn").text, "Withdrawn");
+        assert_eq!(status_tag("").text, "Unknown");
     }
 
     #[test]

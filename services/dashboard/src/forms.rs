@@ -10,6 +10,8 @@ use proto::spec::{self, ActionSpec, FieldError, Input};
 use proto::{SlugProblem, ThingKind, check_slug};
 use serde_json::{Map, Value};
 
+use crate::components::{Choice, sentence_case};
+
 /// The label of the `id` field a creating form adds.
 const ID_LABEL: &str = "Id (lower-case letters, digits, -)";
 
@@ -85,23 +87,6 @@ pub fn to_body(
         }
     }
     Ok(body)
-}
-
-/// `central government` as a choice in a list: `Central government`.
-fn capitalised(label: &str) -> String {
-    let mut chars = label.chars();
-    chars
-        .next()
-        .map(|f| f.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
-}
-
-/// A choice in a select.
-#[derive(Debug, Clone)]
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
 }
 
 /// A field as rendered.
@@ -226,7 +211,7 @@ pub fn render(
                 Input::Choice(list) => {
                     let owned: Vec<(String, String)> = list
                         .iter()
-                        .map(|c| (c.value.to_owned(), capitalised(c.label)))
+                        .map(|c| (c.value.to_owned(), sentence_case(c.label)))
                         .collect();
                     ("select", options(&owned))
                 }

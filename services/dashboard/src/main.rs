@@ -4,12 +4,9 @@ use clap::Parser;
 use dashboard::DashboardSettings;
 use eventstore::StreamReader;
 
+/// Serve Waymark's pages, JSON API and metrics.
 #[derive(Parser)]
-#[command(
-    name = "waymark-dashboard",
-    version,
-    about = "Serve Waymark's pages, JSON API and metrics"
-)]
+#[command(name = "waymark-dashboard", version)]
 struct Args {
     #[command(flatten)]
     settings: settings::Flags<DashboardSettings>,

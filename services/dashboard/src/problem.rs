@@ -155,6 +155,20 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
     }
 }
 
+/// The query string read as `T`, or a problem that says what is wrong with it.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        serde_urlencoded::from_str(query)
+            .map(Query)
+            .map_err(|e| ApiError::malformed(format!("the query string is not valid: {e}")))
+    }
+}
+
 /// The request body's bytes, refused as a problem when too large or unreadable.
 pub struct Body(pub Bytes);
 

@@ -3,16 +3,15 @@
 //! hundredths of a person-day, ISO dates), not the page's formatted text, so a spreadsheet can
 //! add them up; the JSON twin of the page (`/api/v1/blueprints/{bp}/dashboard`) carries the same.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use projector::figures::{BlueprintFigures, Progression};
 
 use crate::AppState;
-use crate::api::{BlueprintRead, ReadParams, not_in_window};
+use crate::api::{BlueprintRead, Read, ReadParams, not_in_window};
 use crate::components::status_name;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Query};
 use crate::session::Visitor;
 
 /// Every table a blueprint page offers as CSV, with its columns.
@@ -140,13 +139,6 @@ fn header(columns: &[&str]) -> Vec<String> {
     columns.iter().map(|c| (*c).to_owned()).collect()
 }
 
-/// The query string of a download, or the problem it has.
-pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    q.map(|Query(q)| q).map_err(|e| {
-        ApiError::malformed(format!("the query string is not valid: {}", e.body_text()))
-    })
-}
-
 /// The rows of table `name`, in the order of its columns in [`TABLES`].
 fn rows(name: &str, f: &BlueprintFigures, p: &Progression) -> Vec<Vec<String>> {
     match name {
@@ -250,9 +242,8 @@ pub async fn csv(
     State(state): State<AppState>,
     Path((bp, file)): Path<(String, String)>,
     visitor: Visitor,
-    q: Result<Query<ReadParams>, QueryRejection>,
+    Query(params): Query<ReadParams>,
 ) -> Result<Response, ApiError> {
-    let params = query(q)?;
     let Some((name, columns)) = file
         .strip_suffix(".csv")
         .and_then(|n| TABLES.iter().find(|(t, _)| *t == n))
@@ -307,11 +298,8 @@ pub const PORTFOLIO: &[&str] = &[
 pub async fn portfolio(
     State(state): State<AppState>,
     visitor: Visitor,
-    q: Result<Query<ReadParams>, QueryRejection>,
+    Read { window, reader, .. }: Read,
 ) -> Result<Response, ApiError> {
-    let params = query(q)?;
-    let window = params.window()?;
-    let reader = state.reader(&params).await?;
     let entries = reader.portfolio(&window, &state.rules, |b| visitor.caller.may_read(b))?;
     let rows = entries.iter().map(|e| {
         row![

@@ -6,12 +6,9 @@ use clap::{Parser, Subcommand};
 use eventstore::StreamReader;
 use projector::config::ProjectorSettings;
 
+/// Rebuild and verify Waymark read models.
 #[derive(Parser)]
-#[command(
-    name = "waymark-projector",
-    version,
-    about = "Rebuild and verify Waymark read models"
-)]
+#[command(name = "waymark-projector", version)]
 struct Args {
     #[command(flatten)]
     settings: settings::Flags<ProjectorSettings>,

@@ -21,6 +21,8 @@ pub struct ReadModels {
     /// The file served now and its generation, raised by each swap.
     current: RwLock<(Arc<Database>, u64)>,
     applying: tokio::sync::Mutex<()>,
+    /// Held by the rebuild under way: a rebuild writes one file beside the live one.
+    rebuilding: tokio::sync::Mutex<()>,
     /// Figures computed by readers of these read models (see [`crate::cache`]).
     cache: Arc<FiguresCache>,
 }
@@ -37,6 +39,7 @@ impl ReadModels {
             path: path.to_path_buf(),
             current: RwLock::new((Arc::new(db), 0)),
             applying: tokio::sync::Mutex::new(()),
+            rebuilding: tokio::sync::Mutex::new(()),
             cache: Arc::default(),
         }
     }
@@ -63,6 +66,11 @@ impl ReadModels {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The right to rebuild, unless a rebuild is under way.
+    pub fn try_rebuilding(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        self.rebuilding.try_lock().ok()
     }
 
     /// Held while a batch is applied or the file is swapped.

@@ -29,6 +29,9 @@ pub enum OfflineError {
     /// A file beside the read models could not be made or renamed.
     #[error(transparent)]
     Files(#[from] std::io::Error),
+    /// Another rebuild of the same read models is under way.
+    #[error("a rebuild of these read models is already under way")]
+    RebuildRunning,
 }
 
 /// Projects every commit up to `target` into `db`, which must be at a checkpoint below it.
@@ -216,6 +219,9 @@ pub async fn rebuild_live(
     models: &crate::models::ReadModels,
     stream: &StreamReader,
 ) -> Result<u64, OfflineError> {
+    let _rebuilding = models
+        .try_rebuilding()
+        .ok_or(OfflineError::RebuildRunning)?;
     let fresh_path = models.path().with_extension("rebuild");
     let _ = std::fs::remove_file(&fresh_path);
     let fresh = db::open(&fresh_path)?;

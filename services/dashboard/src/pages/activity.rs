@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::pagination::Pagination;
 use super::*;
 use crate::AppState;
-use crate::api::{ReadParams, require_readable};
+use crate::api::{Windowed, require_readable};
 use crate::commands::plural;
 use crate::components::{Shown, long_date, long_instant};
 
@@ -22,15 +22,12 @@ pub const PAGE_SIZE: usize = 25;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActivityQuery {
-    min_seq: Option<u64>,
-    as_of: Option<chrono::NaiveDate>,
-    known_at: Option<chrono::DateTime<chrono::Utc>>,
     page: Option<usize>,
 }
 
 impl Accepts for ActivityQuery {
     fn accepts() -> String {
-        format!("page=<number>, {WINDOW_QUERY}")
+        "page=<number>".to_owned()
     }
 }
 
@@ -58,14 +55,12 @@ struct ActivityPage {
 pub async fn activity(
     State(state): State<AppState>,
     Path(bp): Path<String>,
-    PageQuery { visitor, query: q }: PageQuery<ActivityQuery>,
+    PageQuery { visitor, query }: PageQuery<Windowed<ActivityQuery>>,
 ) -> Response {
-    let params = ReadParams {
-        min_seq: q.min_seq,
-        as_of: q.as_of,
-        known_at: q.known_at,
-        on: None,
-    };
+    let Windowed {
+        window: params,
+        rest: q,
+    } = query;
     let result = async {
         let Ok(id) = bp.parse::<BlueprintId>() else {
             return Err(crate::problem::ApiError::not_found(
@@ -73,8 +68,7 @@ pub async fn activity(
                 format!("there is no blueprint {bp:?}"),
             ));
         };
-        let window = params.window()?;
-        let reader = state.reader(&params).await?;
+        let (window, reader) = state.read(&params).await?;
         let view = require_readable(&reader, &visitor.caller, &id)?;
         let all = reader.activity(id.as_str(), &window, None, None)?;
         let shown = Shown::of(window);

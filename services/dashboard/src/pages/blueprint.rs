@@ -18,24 +18,20 @@ use super::board::board_query;
 use super::pagination::Pagination;
 use super::*;
 use crate::AppState;
-use crate::api::{ReadParams, require_readable};
+use crate::api::{Windowed, require_readable};
 use crate::charts;
 use crate::commands::plural;
 use crate::components::{
-    Shown, Tag, long_date, money, money_short, rag_tag, status_name, status_tag, trend,
+    Choice, Shown, Tag, long_date, money, money_short, rag_tag, status_name, status_tag, trend,
 };
 use crate::forms::{self, FormView};
 use crate::problem::ApiError;
 use crate::session::Visitor;
 
-/// The blueprint page's query: the window, and how the milestone table is filtered and sorted.
+/// How the blueprint page's milestone table is filtered and sorted, besides the window.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BlueprintQuery {
-    min_seq: Option<u64>,
-    as_of: Option<chrono::NaiveDate>,
-    known_at: Option<chrono::DateTime<chrono::Utc>>,
-    on: Option<chrono::NaiveDate>,
     workstream: Option<String>,
     status: Option<String>,
     owner: Option<String>,
@@ -44,20 +40,9 @@ pub struct BlueprintQuery {
     page: Option<usize>,
 }
 
-impl BlueprintQuery {
-    fn read_params(&self) -> ReadParams {
-        ReadParams {
-            min_seq: self.min_seq,
-            as_of: self.as_of,
-            known_at: self.known_at,
-            on: self.on,
-        }
-    }
-}
-
 impl Accepts for BlueprintQuery {
     fn accepts() -> String {
-        format!("workstream, status, owner, sort, page, {WINDOW_QUERY}")
+        "workstream, status, owner, sort, page".to_owned()
     }
 }
 
@@ -97,12 +82,6 @@ pub struct MilestoneRow {
 pub struct Listed {
     pub rows: Vec<MilestoneRow>,
     pub more: usize,
-}
-
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
 }
 
 pub struct SortLink {
@@ -286,7 +265,7 @@ impl BlueprintPage {
 pub async fn blueprint(
     State(state): State<AppState>,
     Path(bp): Path<String>,
-    PageQuery { visitor, query }: PageQuery<BlueprintQuery>,
+    PageQuery { visitor, query }: PageQuery<Windowed<BlueprintQuery>>,
 ) -> Response {
     blueprint_page(&state, &visitor, &bp, &query, None, StatusCode::OK).await
 }
@@ -468,7 +447,10 @@ pub(super) async fn blueprint_page(
     state: &AppState,
     visitor: &Visitor,
     bp: &str,
-    query: &BlueprintQuery,
+    Windowed {
+        window: params,
+        rest: query,
+    }: &Windowed<BlueprintQuery>,
     refusal: Refusal<'_>,
     status: StatusCode,
 ) -> Response {
@@ -479,10 +461,8 @@ pub(super) async fn blueprint_page(
             &format!("there is no blueprint {bp:?}"),
         );
     };
-    let params = query.read_params();
     let result: Result<BlueprintPage, ApiError> = async {
-        let window = params.window()?;
-        let reader = state.reader(&params).await?;
+        let (window, reader) = state.read(params).await?;
         let view = require_readable(&reader, &visitor.caller, &id)?;
         let (f, t) = reader
             .figures_with_trend(id.as_str(), &window, &state.rules)?
@@ -575,7 +555,7 @@ pub(super) async fn blueprint_page(
                         .map(|s| {
                             let label = match s {
                                 "red" | "amber" | "green" => rag_label(s),
-                                other => status_tag(other).text.to_owned(),
+                                other => status_tag(other).text.into_owned(),
                             };
                             choice(s.to_owned(), label, &query.status)
                         }),
@@ -806,7 +786,7 @@ pub(super) async fn blueprint_page(
             board_query(None, window.as_of, window.known_at)
         );
         Ok(BlueprintPage {
-            recorded: query.min_seq.filter(|_| !shown.past),
+            recorded: params.min_seq.filter(|_| !shown.past),
             activity_href: shown.link(&format!("{base}/activity")),
             board_href,
             nav,

@@ -2,7 +2,7 @@
 //! on A4, and the same rows as CSV. The report itself is `projector::figures::board_report`.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use projector::figures::{BoardReport, MilestoneChange};
@@ -12,7 +12,7 @@ use super::*;
 use crate::AppState;
 use crate::api::{BoardParams, board_report};
 use crate::components::{Shown, Tag, long_date, money, rag_tag, status_name, status_tag};
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Query};
 use crate::session::Visitor;
 use crate::tables::{self, row};
 
@@ -56,7 +56,7 @@ fn date_or_dash(d: Option<chrono::NaiveDate>) -> String {
 }
 
 fn status_text<T: serde::Serialize>(s: Option<&T>) -> String {
-    or_dash(s, |s| status_tag(&status_name(s)).text.to_owned())
+    or_dash(s, |s| status_tag(&status_name(s)).text.into_owned())
 }
 
 /// The report as sections of lines: the one layout the page and the CSV share.
@@ -191,7 +191,7 @@ fn sections(r: &BoardReport, names: &OrgNames, shown: &Shown) -> Vec<Section> {
                             f(p.confirmed_after),
                             f(p.disbursed_after)
                         ),
-                        detail: status_tag(&status_name(&p.status_after)).text.to_owned(),
+                        detail: status_tag(&status_name(&p.status_after)).text.into_owned(),
                     }
                 })
                 .collect(),
@@ -220,8 +220,6 @@ impl Accepts for BoardParams {
         "from=<YYYY-MM-DD>, to=<YYYY-MM-DD> and known_at=<RFC 3339 instant>".to_owned()
     }
 }
-
-type BoardQuery = Result<Query<BoardParams>, axum::extract::rejection::QueryRejection>;
 
 /// The query string of a board report: from (when it is given) and to, and the instant it is
 /// known at, if any.
@@ -284,9 +282,9 @@ pub async fn board_csv(
     State(state): State<AppState>,
     Path(bp): Path<String>,
     visitor: Visitor,
-    q: BoardQuery,
+    Query(q): Query<BoardParams>,
 ) -> Result<Response, ApiError> {
-    let (r, sections, _) = report_for(&state, &visitor, &bp, &tables::query(q)?).await?;
+    let (r, sections, _) = report_for(&state, &visitor, &bp, &q).await?;
     let header = row![
         "section",
         "id",

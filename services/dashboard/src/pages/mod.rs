@@ -33,7 +33,7 @@ use projector::views::BlueprintView;
 use proto::ThingKind;
 
 use crate::AppState;
-use crate::api::ReadParams;
+use crate::api::{ReadParams, Windowed};
 
 use crate::forms::{Choices, Refused};
 use crate::problem::ApiError;
@@ -116,6 +116,12 @@ pub trait Accepts: serde::de::DeserializeOwned {
 impl Accepts for ReadParams {
     fn accepts() -> String {
         WINDOW_QUERY.to_owned()
+    }
+}
+
+impl<Q: Accepts> Accepts for Windowed<Q> {
+    fn accepts() -> String {
+        format!("{}, {WINDOW_QUERY}", Q::accepts())
     }
 }
 

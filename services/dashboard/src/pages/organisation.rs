@@ -99,10 +99,7 @@ pub async fn organisation(
                             v.description.clone(),
                             format!("{} of {} {}", v.delivered, v.quantity, v.unit),
                             if c.overdue {
-                                Tag {
-                                    class: "govuk-tag--red",
-                                    text: "Overdue",
-                                }
+                                Tag::of("govuk-tag--red", "Overdue")
                             } else {
                                 status_tag(&status_name(&v.status))
                             },

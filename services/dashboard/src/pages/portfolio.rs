@@ -52,8 +52,7 @@ pub(super) async fn index_page(
     status: StatusCode,
 ) -> Response {
     let result: Result<PortfolioPage, ApiError> = async {
-        let window = params.window()?;
-        let reader = state.reader(params).await?;
+        let (window, reader) = state.read(params).await?;
         let shown = Shown::of(window);
         let entries = reader.portfolio(&window, &state.rules, |b| visitor.caller.may_read(b))?;
         let since = entries
