@@ -4,7 +4,6 @@
 //! service; nothing is deleted.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -17,8 +16,10 @@ use utoipa::openapi::{RefOr, Schema};
 
 use crate::AppState;
 use crate::auth::{Caller, Principal};
-use crate::commands::{AcceptedBody, Written, accepted_response, parse_body, require_json};
-use crate::problem::ApiError;
+use crate::commands::{
+    AcceptedBody, Written, accepted_response, parse_body, refuse_unknown, require_json,
+};
+use crate::problem::{ApiError, Body};
 
 /// An operator: the caller holds an admin token that no organisation or blueprint limits, since
 /// operator work spans every blueprint.
@@ -47,27 +48,16 @@ impl<B: DeserializeOwned + ToSchema> FromRequest<AppState> for OperatorBody<B> {
         let (mut parts, body) = request.into_parts();
         let Operator(principal) = Operator::from_request_parts(&mut parts, state).await?;
         let headers = parts.headers.clone();
-        let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
-            .await
-            .map_err(|e| ApiError::malformed(format!("the request body was not read: {e}")))?;
+        let Body(bytes) = Body::from_request(Request::from_parts(parts, body), state).await?;
         require_json(&headers, &bytes)?;
         let fields = parse_body(&bytes)?;
         if let RefOr::T(Schema::Object(schema)) = B::schema() {
             let names: Vec<&str> = schema.properties.keys().map(String::as_str).collect();
-            let takes = match names.as_slice() {
-                [] => "it takes no fields".to_owned(),
-                names => format!("its fields are {}", names.join(", ")),
-            };
-            if let Some(unknown) = fields.keys().find(|k| !schema.properties.contains_key(*k)) {
-                return Err(ApiError::invalid(
-                    Some(unknown.clone()),
-                    format!("this request has no field `{unknown}`; {takes}"),
-                ));
-            }
+            refuse_unknown(&fields, &names, "this request")?;
             if let Some(missing) = schema.required.iter().find(|r| !fields.contains_key(*r)) {
                 return Err(ApiError::invalid(
                     Some(missing.clone()),
-                    format!("{missing} is required; {takes}"),
+                    format!("{missing} is required"),
                 ));
             }
         }

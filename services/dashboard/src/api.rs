@@ -50,7 +50,6 @@ pub struct ReadParams {
 /// A read of the read models as its query string asks: the window, and a read transaction that
 /// includes its `min_seq`.
 pub struct Read {
-    pub params: ReadParams,
     pub window: Window,
     pub reader: Reader,
 }
@@ -61,11 +60,7 @@ impl FromRequestParts<AppState> for Read {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Query(params) = Query::<ReadParams>::from_request_parts(parts, state).await?;
         let (window, reader) = state.read(&params).await?;
-        Ok(Read {
-            params,
-            window,
-            reader,
-        })
+        Ok(Read { window, reader })
     }
 }
 
@@ -78,13 +73,13 @@ pub struct Windowed<Q> {
     pub rest: Q,
 }
 
-impl<Q: serde::de::DeserializeOwned> Windowed<Q> {
-    fn part<T: serde::de::DeserializeOwned>(
-        pairs: Vec<(String, String)>,
-    ) -> Result<T, serde_urlencoded::de::Error> {
-        let text = serde_urlencoded::to_string(pairs).map_err(serde::de::Error::custom)?;
-        serde_urlencoded::from_str(&text)
-    }
+/// `pairs` read as `T`. They are written back as a query string and read again, so that `T`'s
+/// numbers and dates are parsed from text as in any query string.
+fn query_part<T: serde::de::DeserializeOwned>(
+    pairs: Vec<(String, String)>,
+) -> Result<T, serde_urlencoded::de::Error> {
+    let text = serde_urlencoded::to_string(pairs).map_err(serde::de::Error::custom)?;
+    serde_urlencoded::from_str(&text)
 }
 
 impl<'de, Q: serde::de::DeserializeOwned> Deserialize<'de> for Windowed<Q> {
@@ -101,8 +96,8 @@ impl<'de, Q: serde::de::DeserializeOwned> Deserialize<'de> for Windowed<Q> {
             .into_iter()
             .partition(|(name, _)| WINDOW.contains(name));
         Ok(Windowed {
-            window: Self::part(window).map_err(serde::de::Error::custom)?,
-            rest: Self::part(rest).map_err(serde::de::Error::custom)?,
+            window: query_part(window).map_err(serde::de::Error::custom)?,
+            rest: query_part(rest).map_err(serde::de::Error::custom)?,
         })
     }
 }
@@ -495,12 +490,10 @@ pub async fn organisations(
             "Registered Government Digital Service (central government)"))))
 )]
 pub async fn organisation(
-    State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(params): Query<ReadParams>,
+    Read { window, reader }: Read,
 ) -> Result<Response, ApiError> {
     let org: OrgId = parse_id(&id)?;
-    let (window, reader) = state.read(&params).await?;
     let view = reader.organisation(org.as_str())?.ok_or_else(|| {
         ApiError::not_found(
             "organisation.not_found",
@@ -580,7 +573,7 @@ pub async fn organisation_involvement(
 )]
 pub async fn blueprints(
     caller: Caller,
-    Read { window, reader, .. }: Read,
+    Read { window, reader }: Read,
 ) -> Result<Response, ApiError> {
     let mut visible = Vec::new();
     for b in reader.blueprints()? {
@@ -664,7 +657,7 @@ fn blueprint_not_found(id: &BlueprintId) -> ApiError {
 pub async fn portfolio(
     State(state): State<AppState>,
     caller: Caller,
-    Read { window, reader, .. }: Read,
+    Read { window, reader }: Read,
 ) -> Result<Response, ApiError> {
     let entries = reader.portfolio(&window, &state.rules, |b| caller.may_read(b))?;
     Ok(Json(entries).into_response())

@@ -436,18 +436,8 @@ fn typed<C: DeserializeOwned>(request: &mut Request) -> Result<(C, Option<NaiveD
         }
     };
     let spec = action_spec(request.kind, &request.action)?;
-    if let Some(unknown) = request.body.keys().find(|k| spec.field(k).is_none()) {
-        let fields: Vec<&str> = spec.fields.iter().map(|f| f.name).collect();
-        let known = if fields.is_empty() {
-            "it takes no fields".to_owned()
-        } else {
-            format!("its fields are {}", fields.join(", "))
-        };
-        return Err(ApiError::invalid(
-            Some(unknown.clone()),
-            format!("{} has no field `{unknown}`; {known}", spec.slug()),
-        ));
-    }
+    let fields: Vec<&str> = spec.fields.iter().map(|f| f.name).collect();
+    refuse_unknown(&request.body, &fields, &spec.slug())?;
     let action = spec.name;
     let inner = std::mem::take(&mut request.body);
     let mut tagged = Map::new();
@@ -474,6 +464,25 @@ fn typed<C: DeserializeOwned>(request: &mut Request) -> Result<(C, Option<NaiveD
         ApiError::invalid(field, detail)
     })?;
     Ok((command, occurred_on))
+}
+
+/// Refuses a field of `body` that is not one of `fields`, naming it and the fields `what` takes.
+pub(crate) fn refuse_unknown(
+    body: &Map<String, Value>,
+    fields: &[&str],
+    what: &str,
+) -> Result<(), ApiError> {
+    let Some(unknown) = body.keys().find(|k| !fields.contains(&k.as_str())) else {
+        return Ok(());
+    };
+    let known = match fields {
+        [] => "it takes no fields".to_owned(),
+        _ => format!("its fields are {}", fields.join(", ")),
+    };
+    Err(ApiError::invalid(
+        Some(unknown.clone()),
+        format!("{what} has no field `{unknown}`; {known}"),
+    ))
 }
 
 fn header_text(headers: &HeaderMap, name: &str) -> Result<Option<String>, ApiError> {

@@ -73,7 +73,7 @@ pub async fn blueprint(
     Path(bp): Path<String>,
     visitor: Visitor,
     headers: axum::http::HeaderMap,
-    query: Result<axum::extract::Query<LiveQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<crate::problem::Query<LiveQuery>, crate::problem::ApiError>,
 ) -> Response {
     let since = headers
         .get("last-event-id")

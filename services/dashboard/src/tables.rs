@@ -298,7 +298,7 @@ pub const PORTFOLIO: &[&str] = &[
 pub async fn portfolio(
     State(state): State<AppState>,
     visitor: Visitor,
-    Read { window, reader, .. }: Read,
+    Read { window, reader }: Read,
 ) -> Result<Response, ApiError> {
     let entries = reader.portfolio(&window, &state.rules, |b| visitor.caller.may_read(b))?;
     let rows = entries.iter().map(|e| {

@@ -24,7 +24,7 @@ pub use sign_in::{sign_in, sign_in_form, sign_out};
 pub use thing::thing;
 
 use askama::Template;
-use axum::extract::{FromRequestParts, Query};
+use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Response};
@@ -34,6 +34,7 @@ use proto::ThingKind;
 
 use crate::AppState;
 use crate::api::{ReadParams, Windowed};
+use crate::problem::Query;
 
 use crate::forms::{Choices, Refused};
 use crate::problem::ApiError;
@@ -132,7 +133,7 @@ pub struct PageQuery<T = ReadParams> {
     query: T,
 }
 
-impl<T: Accepts> FromRequestParts<AppState> for PageQuery<T> {
+impl<T: Accepts + Send> FromRequestParts<AppState> for PageQuery<T> {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {

@@ -3,7 +3,9 @@
 use std::net::{IpAddr, SocketAddr};
 
 use askama::Template;
-use axum::extract::{ConnectInfo, Form, Query, State};
+use axum::extract::{ConnectInfo, Form, State};
+
+use crate::problem::Query;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 
