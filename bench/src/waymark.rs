@@ -116,7 +116,7 @@ impl Waymark {
         action: MilestoneAction,
     ) -> Result<u64, String> {
         let key = format!("bench-{}", self.keys.fetch_add(1, Ordering::Relaxed));
-        let envelope = tests::envelope(
+        let mut envelope = tests::envelope(
             key,
             MilestoneCommand {
                 blueprint: bp.parse().expect("slug"),
@@ -125,7 +125,7 @@ impl Waymark {
             },
         );
         let sender = &self.senders[client % self.senders.len()];
-        match sender.send(ThingKind::Milestone, &envelope).await {
+        match sender.send(ThingKind::Milestone, &mut envelope).await {
             Ok(Reply::Accepted(a)) => Ok(a.seq),
             Ok(Reply::Rejected(r)) => Err(r.code),
             // Counted where a figure paces its load, instead of stopping the run.

@@ -65,7 +65,52 @@ pub struct CommandEnvelope<C> {
     /// The date the fact happened; today when absent.
     #[serde(default)]
     pub occurred_on: Option<NaiveDate>,
+    /// The newest changes to organisations and blueprints the sender had seen acknowledged: the
+    /// service checks the command against those or later ones. [`crate::commands::Seen::default`]
+    /// (nothing seen) when absent.
+    #[serde(default)]
+    pub seen: Seen,
     pub command: C,
+}
+
+/// Stream sequences of the newest organisation and of the newest blueprint change a sender had
+/// seen acknowledged; 0 for none. A command's rules look at organisations and blueprints (the
+/// blueprint is open, the owner is registered), so a command sent after such a change was
+/// acknowledged is decided on that change or a later one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seen {
+    #[serde(default)]
+    pub organisations: u64,
+    #[serde(default)]
+    pub blueprints: u64,
+}
+
+impl Seen {
+    /// The sequence seen of things of `kind`; 0 for kinds other than organisations and blueprints.
+    pub fn of(&self, kind: ThingKind) -> u64 {
+        match kind {
+            ThingKind::Organisation => self.organisations,
+            ThingKind::Blueprint => self.blueprints,
+            _ => 0,
+        }
+    }
+
+    /// Notes that a change to a thing of `kind` was acknowledged at `seq`.
+    pub fn saw(&mut self, kind: ThingKind, seq: u64) {
+        match kind {
+            ThingKind::Organisation => self.organisations = self.organisations.max(seq),
+            ThingKind::Blueprint => self.blueprints = self.blueprints.max(seq),
+            _ => {}
+        }
+    }
+
+    /// What either has seen.
+    pub fn max(self, other: Seen) -> Seen {
+        Seen {
+            organisations: self.organisations.max(other.organisations),
+            blueprints: self.blueprints.max(other.blueprints),
+        }
+    }
 }
 
 /// What travels on a void subject ([`crate::subjects::void_subject`]): an operator asks the

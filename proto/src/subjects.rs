@@ -18,6 +18,15 @@ pub fn event_subject(thing: &ThingRef) -> String {
     format!("waymark.evt.{scope}.{}.{}", thing.kind.token(), thing.id)
 }
 
+/// `waymark.evt._org.organisation.*` or `waymark.evt.*.<kind>.*`: the subjects of every thing of
+/// `kind`.
+pub fn kind_wildcard(kind: ThingKind) -> String {
+    match kind {
+        ThingKind::Organisation => format!("waymark.evt.{ORGANISATIONS_SCOPE}.organisation.*"),
+        kind => format!("waymark.evt.*.{}.*", kind.token()),
+    }
+}
+
 /// `waymark.cmd.<kind>`: where commands for one kind of thing are sent.
 pub fn command_subject(kind: ThingKind) -> String {
     format!("waymark.cmd.{}", kind.token())
@@ -80,6 +89,14 @@ mod tests {
             "waymark.evt.wm-digital.blueprint.wm-digital"
         );
         assert_eq!(command_subject(ThingKind::Pledge), "waymark.cmd.pledge");
+        assert_eq!(
+            kind_wildcard(ThingKind::Organisation),
+            "waymark.evt._org.organisation.*"
+        );
+        assert_eq!(
+            kind_wildcard(ThingKind::Blueprint),
+            "waymark.evt.*.blueprint.*"
+        );
         for thing in [&m, &o, &ThingRef::blueprint(&bp)] {
             assert_eq!(
                 thing_of_subject(&event_subject(thing)).as_ref(),

@@ -864,6 +864,7 @@ fn a_command_written_as_wire_md_says_decodes() {
             actor: Actor::named("csv-import"),
             expected_version: None,
             occurred_on: None,
+            seen: Default::default(),
             command: MilestoneCommand {
                 blueprint: bp(),
                 milestone: MilestoneId::new("hmcts-hub-100-roles").unwrap(),

@@ -9,6 +9,7 @@ mod cli;
 mod concurrency;
 mod dashboards;
 mod dev;
+mod directory;
 mod errors;
 mod faults;
 mod forms;

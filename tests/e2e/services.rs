@@ -108,7 +108,7 @@ async fn a_service_names_the_thing_it_cannot_read() {
         b"\xc1 not a commit",
     )
     .await;
-    let command = tests::envelope(
+    let mut command = tests::envelope(
         "start-1",
         MilestoneCommand {
             blueprint: "wm".parse().unwrap(),
@@ -117,7 +117,7 @@ async fn a_service_names_the_thing_it_cannot_read() {
         },
     );
     let reply = CommandSender::new(&reader, Duration::from_secs(10))
-        .send(proto::ThingKind::Milestone, &command)
+        .send(proto::ThingKind::Milestone, &mut command)
         .await
         .unwrap();
     let Reply::Rejected(refusal) = reply else {

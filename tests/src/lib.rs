@@ -77,6 +77,7 @@ pub fn envelope<C>(key: impl Into<String>, command: C) -> proto::commands::Comma
         actor: proto::Actor::named("test"),
         expected_version: None,
         occurred_on: None,
+        seen: Default::default(),
         command,
     }
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use directory::{BlueprintState, Directory, OrganisationState, require_organisation};
-use eventstore::{StoreError, StreamReader};
+use eventstore::{Reads, StoreError};
 use proto::events::*;
 use proto::{
     BlueprintAction, BlueprintCommand, BlueprintId, BlueprintStatus, EventBody, OrgId, Rejection,
@@ -250,7 +250,7 @@ impl Handler for BlueprintHandler {
 
     async fn context(
         &self,
-        reader: &StreamReader,
+        reads: Reads<'_>,
         command: &BlueprintCommand,
     ) -> Result<KnownOrganisations, StoreError> {
         let named = match &command.action {
@@ -261,7 +261,7 @@ impl Handler for BlueprintHandler {
         };
         let mut orgs = KnownOrganisations::new();
         if let Some(org) = named {
-            orgs.insert(org.clone(), self.directory.organisation(reader, org).await?);
+            orgs.insert(org.clone(), self.directory.organisation(reads, org).await?);
         }
         Ok(orgs)
     }

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use directory::OrganisationState;
-use eventstore::{StoreError, StreamReader};
+use eventstore::{Reads, StoreError};
 use proto::{
     EventBody, OrganisationAction, OrganisationCommand, OrganisationRegistered,
     OrganisationRenamed, Rejection, text,
@@ -72,7 +72,7 @@ impl Handler for OrganisationHandler {
 
     async fn context(
         &self,
-        _reader: &StreamReader,
+        _reads: Reads<'_>,
         _command: &OrganisationCommand,
     ) -> Result<(), StoreError> {
         Ok(())

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use directory::{BlueprintState, Directory, require_actor_org, require_open_blueprint};
-use eventstore::{Aggregate, StoreError, StreamReader};
+use eventstore::{Aggregate, Reads, StoreError};
 use proto::events::*;
 use proto::{
     BlueprintId, CommitmentAction, CommitmentCommand, CommitmentId, EventBody, OrgId, Rejection,
@@ -296,10 +296,10 @@ impl Handler for CommitmentHandler {
 
     async fn context(
         &self,
-        reader: &StreamReader,
+        reads: Reads<'_>,
         command: &CommitmentCommand,
     ) -> Result<CommitmentContext, StoreError> {
-        let blueprint = self.directory.blueprint(reader, &command.blueprint).await?;
+        let blueprint = self.directory.blueprint(reads, &command.blueprint).await?;
         Ok(CommitmentContext { blueprint })
     }
 

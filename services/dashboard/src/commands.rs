@@ -519,16 +519,17 @@ where
 {
     let (command, occurred_on) = typed::<C>(&mut request)?;
     let thing = command.target();
-    let envelope = CommandEnvelope {
+    let mut envelope = CommandEnvelope {
         idempotency_key: meta
             .idempotency_key
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
         actor,
         expected_version: meta.expected_version,
         occurred_on,
+        seen: Default::default(),
         command,
     };
-    let sent = state.send_command(C::KIND, &envelope).await;
+    let sent = state.send_command(C::KIND, &mut envelope).await;
     let blueprint = thing.blueprint.as_ref().map(tracing::field::display);
     let name = thing.display_name();
     match &sent {
@@ -595,7 +596,7 @@ impl AppState {
     pub async fn send_command<C: Serialize>(
         &self,
         kind: ThingKind,
-        envelope: &CommandEnvelope<C>,
+        envelope: &mut CommandEnvelope<C>,
     ) -> Result<Accepted, ApiError> {
         self.answer(kind, self.commands.send(kind, envelope).await)
     }

@@ -16,52 +16,85 @@ pub use checks::{
 };
 pub use organisation::OrganisationState;
 
-use eventstore::{StateCache, StoreError, StreamReader};
-use proto::{BlueprintId, OrgId, ThingRef};
+use std::sync::OnceLock;
 
-/// Loads organisations and blueprints as of the last commit in the stream, so that a rule never
-/// rests on a stale one. Folded states are kept in bounded caches ([`StateCache`]): each lookup
-/// asks the stream for the thing's last sequence (one request) and reads and folds only the
-/// commits that came after the cached state, so an unchanged organisation or blueprint costs
-/// that one request and no fold.
+use eventstore::{Aggregate, FOLLOW_WAIT, Followed, Freshness, Reads, StateCache, StoreError};
+use proto::{BlueprintId, OrgId, ThingKind, ThingRef};
+
+/// Loads organisations and blueprints for a command's rules.
+///
+/// Each kind is followed ([`Followed`]): every organisation and every blueprint is folded as its
+/// commits arrive, so a lookup with [`Freshness::Followed`] asks the stream nothing once the
+/// follower has caught up and holds what the sender had seen. Otherwise (the follower is starting
+/// or behind, or the caller asks for [`Freshness::Latest`]) a lookup reads the thing as of its
+/// last commit in the stream through a bounded cache of folded states ([`StateCache`]): one
+/// request for the last sequence, and a fold of only the commits after the cached state.
 pub struct Directory {
-    organisations: StateCache<OrganisationState>,
-    blueprints: StateCache<BlueprintState>,
+    organisations: Lookups<OrganisationState>,
+    blueprints: Lookups<BlueprintState>,
+}
+
+/// The lookups of one kind: followed once the first lookup starts the follower, with the stream
+/// behind it.
+struct Lookups<A> {
+    kind: ThingKind,
+    followed: OnceLock<Followed<A>>,
+    latest: StateCache<A>,
+}
+
+impl<A: Aggregate> Lookups<A> {
+    fn new(kind: ThingKind, capacity: usize) -> Self {
+        Self {
+            kind,
+            followed: OnceLock::new(),
+            latest: StateCache::new(capacity),
+        }
+    }
+
+    async fn get(&self, reads: Reads<'_>, thing: &ThingRef) -> Result<A, StoreError> {
+        if let Freshness::Followed(seen) = reads.freshness {
+            let followed = self
+                .followed
+                .get_or_init(|| Followed::start(reads.reader.clone(), self.kind));
+            if let Some(folded) = followed
+                .get(&thing.subject(), seen.of(self.kind), FOLLOW_WAIT)
+                .await
+            {
+                return Ok(folded.state.clone());
+            }
+        }
+        let folded = self.latest.load_fresh(reads.reader, thing).await?;
+        Ok(folded.state.clone())
+    }
 }
 
 impl Default for Directory {
     fn default() -> Self {
         Self {
-            organisations: StateCache::new(10_000),
-            blueprints: StateCache::new(1_000),
+            organisations: Lookups::new(ThingKind::Organisation, 10_000),
+            blueprints: Lookups::new(ThingKind::Blueprint, 1_000),
         }
     }
 }
 
 impl Directory {
-    /// The organisation as of its last commit; not registered if it has none.
+    /// The organisation as `reads` asks for it; not registered if it has no commits.
     pub async fn organisation(
         &self,
-        reader: &StreamReader,
+        reads: Reads<'_>,
         org: &OrgId,
     ) -> Result<OrganisationState, StoreError> {
-        let folded = self
-            .organisations
-            .load_fresh(reader, &ThingRef::organisation(org))
-            .await?;
-        Ok(folded.state.clone())
+        self.organisations
+            .get(reads, &ThingRef::organisation(org))
+            .await
     }
 
-    /// The blueprint as of its last commit; not drafted if it has none.
+    /// The blueprint as `reads` asks for it; not drafted if it has no commits.
     pub async fn blueprint(
         &self,
-        reader: &StreamReader,
+        reads: Reads<'_>,
         bp: &BlueprintId,
     ) -> Result<BlueprintState, StoreError> {
-        let folded = self
-            .blueprints
-            .load_fresh(reader, &ThingRef::blueprint(bp))
-            .await?;
-        Ok(folded.state.clone())
+        self.blueprints.get(reads, &ThingRef::blueprint(bp)).await
     }
 }

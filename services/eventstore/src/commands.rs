@@ -5,9 +5,10 @@
 //! and nothing else. The owning service decides and appends;
 //! the sender has no way to append or publish anything itself.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use proto::commands::CommandEnvelope;
+use proto::commands::{CommandEnvelope, Seen};
 use proto::{CodecError, Reply, ThingKind};
 use serde::Serialize;
 
@@ -36,10 +37,16 @@ pub enum SendError {
 
 /// Sends commands to their services over NATS and waits for the replies: a connection that can
 /// write only through the services' rules.
+///
+/// It remembers the newest organisation and blueprint changes it has had acknowledged and sends
+/// them with every command ([`Seen`]): a command sent through it after such a change is decided
+/// on that change or a later one, whichever copy of a service takes it. Clones share what they
+/// have seen.
 #[derive(Clone)]
 pub struct CommandSender {
     client: async_nats::Client,
     timeout: Duration,
+    seen: Arc<Mutex<Seen>>,
 }
 
 impl CommandSender {
@@ -48,18 +55,24 @@ impl CommandSender {
         Self {
             client: reader.client.clone(),
             timeout,
+            seen: Arc::default(),
         }
     }
 
     /// Sends `envelope` to the service owning `kind` and waits for its reply: the command's
-    /// result when it was decided, accepted or rejected.
+    /// result when it was decided, accepted or rejected. The envelope's `seen` is raised to what
+    /// this sender has seen before it goes.
     pub async fn send<C: Serialize>(
         &self,
         kind: ThingKind,
-        envelope: &CommandEnvelope<C>,
+        envelope: &mut CommandEnvelope<C>,
     ) -> Result<Reply, SendError> {
-        self.request(proto::subjects::command_subject(kind), envelope)
-            .await
+        envelope.seen = envelope.seen.max(*self.seen.lock().expect("seen lock"));
+        let reply = self
+            .request(proto::subjects::command_subject(kind), envelope)
+            .await;
+        self.note(kind, &reply);
+        reply
     }
 
     /// Sends an operator's request to void an unreadable commit on a thing of `kind` to that
@@ -69,8 +82,22 @@ impl CommandSender {
         kind: ThingKind,
         request: &proto::commands::VoidRequest,
     ) -> Result<Reply, SendError> {
-        self.request(proto::subjects::void_subject(kind), request)
-            .await
+        let reply = self
+            .request(proto::subjects::void_subject(kind), request)
+            .await;
+        self.note(kind, &reply);
+        reply
+    }
+
+    /// What this sender has seen acknowledged so far.
+    pub fn seen(&self) -> Seen {
+        *self.seen.lock().expect("seen lock")
+    }
+
+    fn note(&self, kind: ThingKind, reply: &Result<Reply, SendError>) {
+        if let Ok(Reply::Accepted(accepted)) = reply {
+            self.seen.lock().expect("seen lock").saw(kind, accepted.seq);
+        }
     }
 
     async fn request<T: Serialize>(&self, subject: String, body: &T) -> Result<Reply, SendError> {

@@ -207,13 +207,27 @@ impl StreamReader {
     /// been stored first, then each new commit as it arrives. The follower does not end by
     /// itself; it fails when the connection does, and a new one starts where the old one was.
     pub async fn follow(&self, start: u64) -> Result<Following, StoreError> {
+        Ok(self
+            .follow_subjects(proto::subjects::EVENTS_WILDCARD, start)
+            .await?
+            .0)
+    }
+
+    /// Follows the commits on `filter` from sequence `start` on, as [`StreamReader::follow`]
+    /// does the whole stream; with how many of them were stored when it started.
+    pub async fn follow_subjects(
+        &self,
+        filter: &str,
+        start: u64,
+    ) -> Result<(Following, u64), StoreError> {
         let consumer = self
             .stream
-            .create_consumer(ordered(proto::subjects::EVENTS_WILDCARD.to_owned(), start))
+            .create_consumer(ordered(filter.to_owned(), start))
             .await
             .or_js("follow the stream")?;
+        let stored = consumer.cached_info().num_pending;
         let messages = consumer.messages().await.or_js("follow the stream")?;
-        Ok(messages
+        let following = messages
             .map(|message| {
                 let message = message.or_js("read the stream")?;
                 let info = message.info().or_js("read message metadata")?;
@@ -225,6 +239,7 @@ impl StreamReader {
                     published_unix: info.published.unix_timestamp(),
                 })
             })
-            .boxed())
+            .boxed();
+        Ok((following, stored))
     }
 }

@@ -8,7 +8,7 @@ use directory::{
     BlueprintState, Directory, OrganisationState, require_active_workstream,
     require_open_blueprint, require_organisation,
 };
-use eventstore::{Aggregate, StateCache, StoreError, StreamReader};
+use eventstore::{Aggregate, Reads, StateCache, StoreError};
 use proto::events::*;
 use proto::{EventBody, MilestoneAction, MilestoneCommand, MilestoneId, Rejection, ThingRef, text};
 use service_runtime::{Handler, Service};
@@ -345,10 +345,10 @@ impl Handler for MilestoneHandler {
 
     async fn context(
         &self,
-        reader: &StreamReader,
+        reads: Reads<'_>,
         command: &MilestoneCommand,
     ) -> Result<MilestoneContext, StoreError> {
-        let blueprint = self.directory.blueprint(reader, &command.blueprint).await?;
+        let blueprint = self.directory.blueprint(reads, &command.blueprint).await?;
         let mut ctx = MilestoneContext {
             blueprint,
             ..Default::default()
@@ -357,12 +357,12 @@ impl Handler for MilestoneHandler {
             owner, depends_on, ..
         } = &command.action
         {
-            ctx.owner = Some(self.directory.organisation(reader, owner).await?);
+            ctx.owner = Some(self.directory.organisation(reads, owner).await?);
             // Each dependency is a read of the stream; past the limit `decide` refuses anyway.
             for dep in depends_on.iter().take(MAX_DEPENDENCIES + 1) {
                 let folded = self
                     .dependencies
-                    .load_fresh(reader, &ThingRef::milestone(&command.blueprint, dep))
+                    .load_fresh(reads.reader, &ThingRef::milestone(&command.blueprint, dep))
                     .await?;
                 ctx.dependencies.insert(dep.clone(), folded.state.clone());
             }

@@ -6,7 +6,7 @@ use directory::{
     BlueprintState, Directory, OrganisationState, require_active_workstream, require_actor_org,
     require_open_blueprint, require_organisation,
 };
-use eventstore::{Aggregate, StoreError, StreamReader};
+use eventstore::{Aggregate, Reads, StoreError};
 use proto::{
     EventBody, OrgId, PledgeAction, PledgeClosed, PledgeCommand, PledgeConfirmed, PledgeDisbursed,
     PledgeMade, PledgeRetitled, PledgeWithdrawn, Rejection, Resource, WorkstreamId, text,
@@ -313,13 +313,13 @@ impl Handler for PledgeHandler {
 
     async fn context(
         &self,
-        reader: &StreamReader,
+        reads: Reads<'_>,
         command: &PledgeCommand,
     ) -> Result<PledgeContext, StoreError> {
-        let blueprint = self.directory.blueprint(reader, &command.blueprint).await?;
+        let blueprint = self.directory.blueprint(reads, &command.blueprint).await?;
         let sponsor = match &command.action {
             PledgeAction::Make { sponsor, .. } => {
-                Some(self.directory.organisation(reader, sponsor).await?)
+                Some(self.directory.organisation(reads, sponsor).await?)
             }
             _ => None,
         };

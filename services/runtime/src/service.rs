@@ -9,7 +9,8 @@ use std::sync::Arc;
 use async_nats::service::ServiceExt;
 use chrono::{NaiveDate, Utc};
 use eventstore::{
-    Aggregate, AppendError, EventStore, Folded, PastResult, StateCache, StoreError, StreamReader,
+    Aggregate, AppendError, EventStore, Folded, Freshness, PastResult, Reads, StateCache,
+    StoreError,
 };
 use futures::StreamExt;
 use proto::commands::{Command, CommandEnvelope, IDEMPOTENCY_KEY_MAX, VoidRequest};
@@ -34,10 +35,11 @@ pub trait Handler: Send + Sync + 'static {
     /// Other things the rules look at (the blueprint, organisations, ...), loaded before deciding.
     type Context: Send + Sync;
 
-    /// Loads the context `decide` needs for `command`. It only reads: the runtime appends.
+    /// Loads the context `decide` needs for `command`, as fresh as `reads` asks. It only reads:
+    /// the runtime appends.
     fn context(
         &self,
-        reader: &StreamReader,
+        reads: Reads<'_>,
         command: &Self::Command,
     ) -> impl Future<Output = Result<Self::Context, StoreError>> + Send;
 
@@ -490,6 +492,7 @@ impl<H: Handler> Runtime<H> {
             .any(|a| a.creates && a.name == action);
         let _turn = self.queues.wait_turn(&subject).await;
         let mut use_cache = true;
+        let mut freshness = Freshness::Followed(envelope.seen);
         for _ in 0..MAX_ATTEMPTS {
             let (folded, from_cache) = if use_cache {
                 match self.cache.get(&subject) {
@@ -534,9 +537,13 @@ impl<H: Handler> Runtime<H> {
             }
             self.handler
                 .authorise(&envelope.actor, &envelope.command, &folded.state)?;
+            let reads = Reads {
+                reader: self.store.reader(),
+                freshness,
+            };
             let context = self
                 .handler
-                .context(self.store.reader(), &envelope.command)
+                .context(reads, &envelope.command)
                 .await
                 .map_err(|e| self.failed(e))?;
             let bodies =
@@ -545,21 +552,26 @@ impl<H: Handler> Runtime<H> {
                     .decide(&envelope.command, &folded.state, &context, today)
                 {
                     Ok(bodies) => bodies,
-                    // A rejection must rest on the thing's current state, not on a stale cache entry.
-                    Err(_)
-                        if from_cache
+                    // A rejection must rest on the thing's current state and on the other things'
+                    // as the stream has them now, not on a stale cache entry or a followed state
+                    // that has not yet received their last change.
+                    Err(rejection) => {
+                        let stale_state = from_cache
                             && self
                                 .store
                                 .reader()
                                 .last_seq(&thing)
                                 .await
                                 .map_err(|e| self.failed(e))?
-                                != folded.version =>
-                    {
-                        use_cache = false;
+                                != folded.version;
+                        let followed = freshness != Freshness::Latest;
+                        if !stale_state && !followed {
+                            return Err(rejection);
+                        }
+                        use_cache &= !stale_state;
+                        freshness = Freshness::Latest;
                         continue;
                     }
-                    Err(rejection) => return Err(rejection),
                 };
             let occurred_on = envelope.occurred_on.unwrap_or(today);
             let events = bodies
