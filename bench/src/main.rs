@@ -19,7 +19,7 @@ struct Args {
     /// The machine-readable results.
     #[arg(long, default_value = "BENCHMARKS.json")]
     json: PathBuf,
-    /// Only the groups named (commands, history, reads, freshness, projection); all by default.
+    /// Only the groups named (commands, history, reads, freshness, scale, projection); all by default.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -40,7 +40,10 @@ async fn main() -> anyhow::Result<()> {
     let wanted = |g: &str| args.only.is_empty() || args.only.iter().any(|o| o == g);
     let nats_server = tests::servers::current().version;
     let mut rows = Vec::new();
-    if wanted("commands") || wanted("history") || wanted("reads") || wanted("freshness") {
+    if ["commands", "history", "reads", "freshness", "scale"]
+        .iter()
+        .any(|g| wanted(g))
+    {
         let w = bench::waymark::Waymark::start().await;
         if wanted("commands") {
             let raw = bench::waymark::Raw::start().await;
@@ -54,6 +57,9 @@ async fn main() -> anyhow::Result<()> {
         }
         if wanted("reads") {
             rows.extend(suites::reads(&plan, &w).await);
+        }
+        if wanted("scale") {
+            rows.extend(suites::scale(&plan, &w).await);
         }
     }
     if wanted("projection") {

@@ -144,6 +144,11 @@ impl DashboardProcess {
         Self { child, port }
     }
 
+    /// The address of `path` on this dashboard.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
     /// Waits until the dashboard's checkpoint reaches `seq`; the seconds it took since `since`.
     pub async fn wait_for(&mut self, seq: u64, since: Instant) -> f64 {
         let http = reqwest::Client::new();

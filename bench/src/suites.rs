@@ -643,3 +643,77 @@ pub async fn projection(plan: &Plan) -> Vec<Row> {
     );
     rows
 }
+
+/// Scale out on this machine: commands with a second copy of the milestones service in its queue
+/// group (on a connection of its own), and reads of the summary JSON from a second dashboard
+/// replica with read models of its own, each against one copy in the same rounds.
+pub async fn scale(plan: &Plan, w: &Arc<Waymark>) -> Vec<Row> {
+    let g = "Scale out on this machine";
+    let d = plan.run;
+    let (mut one, mut two) = (Vec::new(), Vec::new());
+    for r in 0..plan.rounds {
+        eprintln!("scale: commands, round {} of {}", r + 1, plan.rounds);
+        one.push(waymark::shape(w, Door::Nats, &format!("s1r{r}"), 64, d).await);
+        let copy = w.milestones_copy().await;
+        two.push(waymark::shape(w, Door::Nats, &format!("s2r{r}"), 64, d).await);
+        copy.stop().await;
+    }
+    for (name, outcomes) in [("one copy", &one), ("two copies", &two)] {
+        only_contended(name, outcomes);
+    }
+    let one = rates(&one);
+    let mut rows = vec![
+        row(g, "NATS, 64 clients, one copy of the milestones service", one.clone()),
+        row(g, "NATS, 64 clients, two copies in one queue group", rates(&two)).beside(
+            "one copy",
+            &one,
+            Target::None,
+        ),
+    ];
+
+    let dir = tempfile::tempdir().expect("a folder for the replicas");
+    let last = w.app.last_seq().await;
+    let mut replicas: Vec<DashboardProcess> = (0..2)
+        .map(|i| {
+            DashboardProcess::start(
+                &w.app.nats,
+                &dir.path().join(format!("replica-{i}.redb")),
+                &dir.path().join(format!("replica-{i}.log")),
+            )
+        })
+        .collect();
+    for replica in &mut replicas {
+        replica.wait_for(last, Instant::now()).await;
+    }
+    let path = format!("/api/v1/blueprints/{}", cli::demo::DEMO_BLUEPRINT);
+    let urls: Vec<String> = replicas.iter().map(|r| r.url(&path)).collect();
+    let (mut alone, mut both) = (Vec::new(), Vec::new());
+    for r in 0..plan.rounds {
+        eprintln!("scale: reads, round {} of {}", r + 1, plan.rounds);
+        let url = urls[0].clone();
+        alone.push(
+            tokio::task::spawn_blocking(move || wrk::run(&url, 64, d))
+                .await
+                .expect("wrk")
+                .rps,
+        );
+        // 32 connections to each: the same 64 as one replica takes alone.
+        let runs: Vec<_> = urls
+            .iter()
+            .cloned()
+            .map(|url| tokio::task::spawn_blocking(move || wrk::run(&url, 32, d)))
+            .collect();
+        let mut sum = 0.0;
+        for run in runs {
+            sum += run.await.expect("wrk").rps;
+        }
+        both.push(sum);
+    }
+    let alone = Runs::new("req/s", alone);
+    rows.push(row(g, "summary JSON, one dashboard replica, 64 connections", alone.clone()));
+    rows.push(
+        row(g, "summary JSON, two replicas, 32 connections each", Runs::new("req/s", both))
+            .beside("one replica", &alone, Target::None),
+    );
+    rows
+}

@@ -134,6 +134,38 @@ impl Waymark {
         }
     }
 
+    /// Starts another copy of the milestones service in the queue group, on a connection of its
+    /// own as a second process would have; it serves until the copy is dropped.
+    pub async fn milestones_copy(&self) -> ServiceCopy {
+        let store = EventStore::open(&self.app.nats.config(), "bench-milestones-copy")
+            .await
+            .expect("the copy connects");
+        let metrics = service_runtime::CommandMetrics::register(&prometheus::Registry::new())
+            .expect("metrics");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let shutdown = async {
+                let _ = stopped.await;
+            };
+            service_runtime::run::<milestones::MilestoneHandler>(
+                store,
+                metrics,
+                service_runtime::ServiceLimits::default(),
+                shutdown,
+            )
+            .await
+            .expect("the copy serves");
+        });
+        // The copy takes commands once it answers pings beside the first.
+        let client = self.app.store.client();
+        for _ in 0..100 {
+            if copies_answering(client, "waymark-milestones").await >= 2 {
+                return ServiceCopy { stop, task };
+            }
+        }
+        panic!("the second copy of the milestones service never answered a ping")
+    }
+
     /// Sends one command on milestone `id` through the JSON API.
     pub async fn http(&self, id: &str, step: Step, n: u64) -> Result<u64, String> {
         let (path, body) = http_action(step, id, n);
@@ -318,5 +350,37 @@ impl Raw {
             elapsed: start.elapsed(),
             ..Outcome::default()
         }
+    }
+}
+
+/// How many copies of service `name` answer one ping within 100 ms.
+async fn copies_answering(client: &async_nats::Client, name: &str) -> usize {
+    let inbox = client.new_inbox();
+    let mut replies = client.subscribe(inbox.clone()).await.expect("subscribes");
+    client
+        .publish_with_reply(format!("$SRV.PING.{name}"), inbox, bytes::Bytes::new())
+        .await
+        .expect("pings");
+    let mut ids = std::collections::HashSet::new();
+    let until = tokio::time::Instant::now() + Duration::from_millis(100);
+    while let Ok(Some(reply)) = tokio::time::timeout_at(until, replies.next()).await {
+        if let Ok(ping) = serde_json::from_slice::<serde_json::Value>(&reply.payload) {
+            ids.insert(ping["id"].to_string());
+        }
+    }
+    ids.len()
+}
+
+/// A copy of a command service started by [`Waymark::milestones_copy`].
+pub struct ServiceCopy {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ServiceCopy {
+    /// Stops the copy once the commands it holds are answered.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
     }
 }

@@ -1,5 +1,5 @@
-//! Every service and the dashboard in one process, on one connection to NATS: what `waymark dev`
-//! runs. The command services share an `EventStore`; the dashboard gets only its reader.
+//! Every service and the dashboard in one process, each on a connection to NATS of its own: what
+//! `waymark dev` runs. The dashboard gets only a reader.
 
 use eventstore::{EventStore, NatsConfig, StoreError};
 use prometheus::Registry;
@@ -45,14 +45,17 @@ pub async fn start(
     config: &dashboard::DashboardConfig,
     listener: tokio::net::TcpListener,
 ) -> Result<Stack, StackError> {
-    let store = EventStore::open(nats, "waymark").await?;
+    let store = EventStore::open(nats, "waymark-dashboard").await?;
     let registry = Registry::new();
     let metrics = CommandMetrics::register(&registry)?;
     let (stop, rx) = watch::channel(false);
     let mut services = Vec::new();
+    // Each service on a connection of its own, as its binary has: one connection carrying every
+    // service's commands, replies and appends would be one queue for all of them.
     macro_rules! spawn_service {
         ($run:path, $name:literal) => {{
-            let (store, metrics, shutdown) = (store.clone(), metrics.clone(), stopped(&rx));
+            let store = EventStore::open(nats, concat!("waymark-", $name)).await?;
+            let (metrics, shutdown) = (metrics.clone(), stopped(&rx));
             services.push(tokio::spawn(async move {
                 if let Err(e) = $run(store, metrics, ServiceLimits::default(), shutdown).await {
                     tracing::error!(error = %e, service = $name, "service stopped with an error");
