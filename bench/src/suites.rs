@@ -663,12 +663,17 @@ pub async fn scale(plan: &Plan, w: &Arc<Waymark>) -> Vec<Row> {
     }
     let one = rates(&one);
     let mut rows = vec![
-        row(g, "NATS, 64 clients, one copy of the milestones service", one.clone()),
-        row(g, "NATS, 64 clients, two copies in one queue group", rates(&two)).beside(
-            "one copy",
-            &one,
-            Target::None,
+        row(
+            g,
+            "NATS, 64 clients, one copy of the milestones service",
+            one.clone(),
         ),
+        row(
+            g,
+            "NATS, 64 clients, two copies in one queue group",
+            rates(&two),
+        )
+        .beside("one copy", &one, Target::None),
     ];
 
     let dir = tempfile::tempdir().expect("a folder for the replicas");
@@ -710,10 +715,18 @@ pub async fn scale(plan: &Plan, w: &Arc<Waymark>) -> Vec<Row> {
         both.push(sum);
     }
     let alone = Runs::new("req/s", alone);
-    rows.push(row(g, "summary JSON, one dashboard replica, 64 connections", alone.clone()));
+    rows.push(row(
+        g,
+        "summary JSON, one dashboard replica, 64 connections",
+        alone.clone(),
+    ));
     rows.push(
-        row(g, "summary JSON, two replicas, 32 connections each", Runs::new("req/s", both))
-            .beside("one replica", &alone, Target::None),
+        row(
+            g,
+            "summary JSON, two replicas, 32 connections each",
+            Runs::new("req/s", both),
+        )
+        .beside("one replica", &alone, Target::None),
     );
     rows
 }
