@@ -90,12 +90,11 @@ pub async fn drain(reader: &StreamReader, last: u64) -> f64 {
     n as f64 / start.elapsed().as_secs_f64()
 }
 
-/// Projects the whole stream into a new read-model file, as a rebuild does. Returns the seconds
+/// Projects the whole stream into a new read-model file and compacts it, as a rebuild does. Returns the seconds
 /// it took.
 pub async fn rebuild(reader: &StreamReader, last: u64, path: &Path) -> f64 {
     let start = Instant::now();
-    let db = projector::db::open(path).expect("read models open");
-    let reached = projector::offline::project_until(&db, reader, last)
+    let reached = projector::offline::build(path, reader, last)
         .await
         .expect("projects");
     assert_eq!(reached, last, "the rebuild reached the end of the stream");

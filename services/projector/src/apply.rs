@@ -11,7 +11,8 @@ use crate::Received;
 use crate::db::{self, BLUEPRINT_LOG, BLUEPRINTS, DbError, HISTORY, ORGANISATIONS, QUARANTINE};
 use crate::describe::{Before, Described, describe};
 use crate::fold::{
-    BlueprintThing, StepError, settle_thing, step_blueprint, step_organisation, step_thing, touch,
+    BlueprintThing, Logged, StepError, settle_thing, step_blueprint, step_organisation, step_thing,
+    touch,
 };
 use crate::views::*;
 
@@ -33,14 +34,13 @@ fn unusable(msg: impl Into<String>) -> ApplyError {
     ApplyError::Unusable(msg.into())
 }
 
-/// Applies `commit`, stored at `seq` on `subject` as `payload`. Commits on a blueprint and its
-/// things are also kept, as stored, in the blueprint's log, which "as of" views fold.
+/// Applies `commit`, stored at `seq` on `subject`. Commits on a blueprint and its things are also
+/// kept in the blueprint's log ([`Logged::encode`]), which "as of" views fold.
 pub fn apply_commit(
     txn: &WriteTransaction,
     seq: u64,
     subject: &str,
     commit: &Commit,
-    payload: &[u8],
 ) -> Result<(), ApplyError> {
     if commit.thing.subject() != subject {
         return Err(unusable(format!(
@@ -87,7 +87,7 @@ pub fn apply_commit(
     save_history(txn, seq, subject, commit, summaries)?;
     if let Some(bp) = &commit.thing.blueprint {
         txn.open_table(BLUEPRINT_LOG)?
-            .insert((bp.as_str(), seq), payload)?;
+            .insert((bp.as_str(), seq), Logged::encode(commit)?.as_slice())?;
     }
     Ok(())
 }
@@ -98,13 +98,7 @@ pub(crate) fn apply_received(
     received: &Received,
 ) -> Result<(), ApplyError> {
     let commit = Commit::decode(&received.payload).map_err(|e| unusable(e.to_string()))?;
-    apply_commit(
-        txn,
-        received.seq,
-        &received.subject,
-        &commit,
-        &received.payload,
-    )
+    apply_commit(txn, received.seq, &received.subject, &commit)
 }
 
 /// The quarantine entry of the commit at `seq`, if it has one.

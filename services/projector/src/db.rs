@@ -33,7 +33,7 @@ pub const SCHEMA_KEY: &str = "schema";
 pub const REVISION_KEY: &str = "revision";
 /// The layout of the read models. Read models are derived, so a file written in another layout
 /// is emptied when opened and projected again from the stream, never read or migrated.
-pub const SCHEMA_VERSION: u64 = 4;
+pub const SCHEMA_VERSION: u64 = 5;
 
 /// Failures of the read-model database.
 #[derive(Debug, thiserror::Error)]
@@ -61,11 +61,15 @@ storage_errors!(
     redb::SetDurabilityError,
     redb::TableError,
     redb::StorageError,
-    redb::CommitError
+    redb::CommitError,
+    redb::CompactionError
 );
 
+/// A read model's bytes: MessagePack with structs as arrays, not maps. Field names would be most
+/// of the bytes of a history entry or a view, and nothing reads these bytes but this version: a
+/// change of layout raises [`SCHEMA_VERSION`] and the read models are projected again.
 pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, DbError> {
-    rmp_serde::to_vec_named(value).map_err(|e| DbError::Corrupt(e.to_string()))
+    rmp_serde::to_vec(value).map_err(|e| DbError::Corrupt(e.to_string()))
 }
 
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DbError> {
@@ -73,11 +77,19 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DbError> {
 }
 
 /// Opens (or creates) the database and its tables.
+/// Bytes of the read-model file redb keeps in memory. Its default (a gigabyte) let a dashboard's
+/// memory grow with its file; the pages reads need most (blueprints, the newest history) are far
+/// fewer, and the operating system's page cache holds the rest.
+pub const CACHE_BYTES: usize = 64 * 1024 * 1024;
+
 pub fn open(path: &std::path::Path) -> Result<redb::Database, DbError> {
-    let db = redb::Database::create(path).map_err(|e| DbError::Open {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    })?;
+    let db = redb::Builder::new()
+        .set_cache_size(CACHE_BYTES)
+        .create(path)
+        .map_err(|e| DbError::Open {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
     let txn = db.begin_write()?;
     let schema = txn.open_table(META)?.get(SCHEMA_KEY)?.map(|v| v.value());
     if schema != Some(SCHEMA_VERSION) {
@@ -112,6 +124,14 @@ pub fn open(path: &std::path::Path) -> Result<redb::Database, DbError> {
 /// A durable commit of nothing: it persists every non-durable commit made before it.
 pub fn persist(db: &redb::Database) -> Result<(), DbError> {
     db.begin_write()?.commit()?;
+    Ok(())
+}
+
+/// Rewrites the file without the pages earlier transactions left free. A rebuild writes every
+/// page many times over while it commits its batches, so its file ends with much of it unused;
+/// compacted before it is swapped in, the file holds what the read models hold.
+pub fn compact(db: &mut redb::Database) -> Result<(), DbError> {
+    db.compact()?;
     Ok(())
 }
 

@@ -346,10 +346,36 @@ pub struct Logged {
 }
 
 impl Logged {
+    /// What a blueprint's log keeps of `commit`: what the "as of" folds and the activity read
+    /// (the thing, when it was recorded, its events). The caller's idempotency key, the
+    /// command's digest, the actor (the thing's history has it) and the events' ids are left
+    /// out: they were most of a logged commit's bytes.
+    pub fn encode(commit: &Commit) -> Result<Vec<u8>, crate::db::DbError> {
+        crate::db::encode(&LoggedCommit {
+            thing: commit.thing.clone(),
+            recorded_at: commit.recorded_at,
+            events: commit
+                .events
+                .iter()
+                .map(|e| LoggedEvent {
+                    event_type: e.event_type.clone(),
+                    version: e.version,
+                    occurred_on: e.occurred_on,
+                    data: e.data.clone(),
+                })
+                .collect(),
+        })
+    }
+
     /// Decodes a logged commit; `None` when its events cannot be read (it was applied when
-    /// logged, so this only happens if the code that reads an event type was removed).
+    /// logged, so this only happens if the code that reads an event type was removed). The
+    /// commit has only what the log keeps ([`Logged::encode`]): no idempotency key, digest,
+    /// actor or event ids.
     pub fn decode(seq: u64, bytes: &[u8]) -> Option<Self> {
-        let decoded = Commit::decode(bytes).and_then(|c| c.bodies().map(|b| (c, b)));
+        let decoded = crate::db::decode::<LoggedCommit>(bytes)
+            .map_err(|e| e.to_string())
+            .map(LoggedCommit::into_commit)
+            .and_then(|c| c.bodies().map(|b| (c, b)).map_err(|e| e.to_string()));
         let (commit, bodies) = match decoded {
             Ok(d) => d,
             Err(e) => {
@@ -363,6 +389,46 @@ impl Logged {
             commit,
             bodies,
         })
+    }
+}
+
+/// A commit as a blueprint's log keeps it.
+#[derive(Serialize, Deserialize)]
+struct LoggedCommit {
+    thing: proto::ThingRef,
+    recorded_at: DateTime<Utc>,
+    events: Vec<LoggedEvent>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct LoggedEvent {
+    event_type: String,
+    version: u16,
+    occurred_on: NaiveDate,
+    data: rmpv::Value,
+}
+
+impl LoggedCommit {
+    fn into_commit(self) -> Commit {
+        Commit {
+            format: proto::FORMAT_VERSION,
+            thing: self.thing,
+            idempotency_key: String::new(),
+            request_hash: None,
+            actor: proto::Actor::named(""),
+            recorded_at: self.recorded_at,
+            events: self
+                .events
+                .into_iter()
+                .map(|e| proto::Event {
+                    id: String::new(),
+                    event_type: e.event_type,
+                    version: e.version,
+                    occurred_on: e.occurred_on,
+                    data: e.data,
+                })
+                .collect(),
+        }
     }
 }
 

@@ -227,6 +227,8 @@ pub async fn rebuild_live(
     let fresh = db::open(&fresh_path)?;
     let target = stream.stream_last_seq().await?;
     project_until(&fresh, stream, target).await?;
+    let mut fresh = fresh;
+    db::compact(&mut fresh)?;
     let applying = models.applying().await;
     let live = db::checkpoint(&models.current())?;
     let checkpoint = project_until(&fresh, stream, live).await?;
@@ -241,11 +243,17 @@ pub async fn rebuild(path: &Path, stream: &StreamReader) -> Result<u64, OfflineE
     let fresh = path.with_extension("rebuild");
     let _ = std::fs::remove_file(&fresh);
     let target = stream.stream_last_seq().await?;
-    let checkpoint = {
-        let db = db::open(&fresh)?;
-        project_until(&db, stream, target).await?
-    };
+    let checkpoint = build(&fresh, stream, target).await?;
     std::fs::rename(&fresh, path)?;
+    Ok(checkpoint)
+}
+
+/// Projects every commit up to `target` into a new file at `path`, compacted once written: what
+/// a rebuild does before it swaps the file in.
+pub async fn build(path: &Path, stream: &StreamReader, target: u64) -> Result<u64, OfflineError> {
+    let mut db = db::open(path)?;
+    let checkpoint = project_until(&db, stream, target).await?;
+    db::compact(&mut db)?;
     Ok(checkpoint)
 }
 

@@ -498,7 +498,7 @@ impl Reader {
             }
             let (k, v) = logged?;
             let seq = k.value().1;
-            let Ok(commit) = proto::Commit::decode(v.value()) else {
+            let Some(Logged { commit, .. }) = Logged::decode(seq, v.value()) else {
                 continue;
             };
             if window.known_at.is_some_and(|k| commit.recorded_at > k)
