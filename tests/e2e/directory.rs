@@ -26,16 +26,29 @@ fn renamed(name: String) -> EventBody {
     EventBody::from(OrganisationRenamed { name })
 }
 
-async fn caught_up(followed: &Followed<Name>) {
+/// A nats-server of its own and a connection that can append.
+async fn store() -> (TestNats, EventStore) {
+    let nats = TestNats::start().await;
+    let store = EventStore::open(&nats.config(), "test-follower")
+        .await
+        .unwrap();
+    (nats, store)
+}
+
+/// A follower of organisations on `store`, once it has caught up.
+async fn following(store: &EventStore) -> Followed<Name> {
+    let followed = Followed::<Name>::start(store.reader().clone(), ThingKind::Organisation);
     let deadline = Deadline::after(Duration::from_secs(10), Duration::from_millis(10));
     while !followed.caught_up() {
         deadline
             .retry(|| "the follower never caught up".into())
             .await;
     }
+    followed
 }
 
-/// Appends `n` renames of `org`, the last one named `name-{n-1}`; returns its sequence.
+/// Appends `n` renames of `org` after the one at `last`, named `name-{from}` onwards; returns the
+/// sequence of the last.
 async fn renames(store: &EventStore, org: &str, from: u64, n: usize, last: u64) -> u64 {
     let thing = tests::organisation(org);
     let mut last = last;
@@ -65,12 +78,8 @@ async fn get(
 /// waits for what the caller has seen rather than answering with what it has.
 #[tokio::test]
 async fn a_followed_state_holds_every_change_the_caller_has_seen() {
-    let nats = TestNats::start().await;
-    let store = EventStore::open(&nats.config(), "test-follower")
-        .await
-        .unwrap();
-    let followed = Followed::<Name>::start(store.reader().clone(), ThingKind::Organisation);
-    caught_up(&followed).await;
+    let (_nats, store) = store().await;
+    let followed = following(&store).await;
     let nobody = get(&followed, "nobody", 0, FOLLOW_WAIT)
         .await
         .expect("caught up");
@@ -111,10 +120,7 @@ async fn a_followed_state_holds_every_change_the_caller_has_seen() {
 /// folded all of them: never a state part-way through the history.
 #[tokio::test]
 async fn a_follower_answers_only_once_it_has_folded_what_was_stored() {
-    let nats = TestNats::start().await;
-    let store = EventStore::open(&nats.config(), "test-follower")
-        .await
-        .unwrap();
+    let (_nats, store) = store().await;
     let last = renames(&store, "gds", 0, 300, 0).await;
     let followed = Followed::<Name>::start(store.reader().clone(), ThingKind::Organisation);
     let deadline = Deadline::after(Duration::from_secs(10), Duration::from_millis(1));
@@ -140,12 +146,8 @@ async fn a_follower_answers_only_once_it_has_folded_what_was_stored() {
 /// (`thing.unreadable`); its other things are still followed.
 #[tokio::test]
 async fn a_thing_with_an_unreadable_commit_is_left_to_the_stream() {
-    let nats = TestNats::start().await;
-    let store = EventStore::open(&nats.config(), "test-follower")
-        .await
-        .unwrap();
-    let followed = Followed::<Name>::start(store.reader().clone(), ThingKind::Organisation);
-    caught_up(&followed).await;
+    let (_nats, store) = store().await;
+    let followed = following(&store).await;
     renames(&store, "gds", 0, 1, 0).await;
     let subject = tests::organisation("gds").subject();
     let garbage = tests::publish_raw(

@@ -224,10 +224,9 @@ pub async fn rebuild_live(
         .ok_or(OfflineError::RebuildRunning)?;
     let fresh_path = models.path().with_extension("rebuild");
     let _ = std::fs::remove_file(&fresh_path);
-    let fresh = db::open(&fresh_path)?;
+    let mut fresh = db::open(&fresh_path)?;
     let target = stream.stream_last_seq().await?;
     project_until(&fresh, stream, target).await?;
-    let mut fresh = fresh;
     db::compact(&mut fresh)?;
     let applying = models.applying().await;
     let live = db::checkpoint(&models.current())?;
