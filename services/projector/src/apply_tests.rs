@@ -1718,6 +1718,45 @@ proptest! {
             m.recount()
         );
     }
+
+    /// A batch holds the views its commits change and writes them when it ends: whatever is
+    /// recorded (refused commits among them), one batch makes the read models that one batch a
+    /// commit does, and so does a batch that starts half-way.
+    #[test]
+    fn one_batch_makes_the_read_models_of_a_batch_a_commit(
+        steps in proptest::collection::vec(any_step(), 1..25),
+        split in any::<prop::sample::Index>(),
+    ) {
+        let mut commits = vec![received(1, blueprint(), &[drafted()])];
+        for (thing, event) in steps {
+            let seq = commits.len() as u64 + 1;
+            commits.push(received(seq, thing, &[event]));
+        }
+        let project = |batches: Vec<&[Received]>| {
+            let dir = tempfile::tempdir().unwrap();
+            let db = crate::db::open(&dir.path().join("read.redb")).unwrap();
+            for batch in batches {
+                crate::apply_batch_as(&db, batch, Durability::None).unwrap();
+            }
+            crate::offline::digest(&db).unwrap()
+        };
+        let (a, b) = commits.split_at(split.index(commits.len()));
+        let one_each = project(commits.chunks(1).collect());
+        prop_assert_eq!(&project(vec![&commits]), &one_each);
+        prop_assert_eq!(&project(vec![a, b]), &one_each);
+    }
+}
+
+/// Commit `seq` of `events` on `thing`, as received from the stream.
+fn received(seq: u64, thing: ThingRef, events: &[EventBody]) -> Received {
+    let commit = commit(thing, events, day(seq), noon(seq));
+    Received {
+        seq,
+        subject: commit.thing.subject(),
+        payload: commit.encode().unwrap().into(),
+        pending: 0,
+        published_unix: 0,
+    }
 }
 
 /// Figures shared between readers (`crate::cache`) are taken only for the state they were
@@ -1828,16 +1867,6 @@ fn batches_committed_without_a_flush_are_kept_by_the_next_durable_commit() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("read.redb");
     let db = crate::db::open(&path).unwrap();
-    let received = |seq: u64, thing: ThingRef, events: &[EventBody]| {
-        let commit = commit(thing, events, day(seq), noon(seq));
-        Received {
-            seq,
-            subject: commit.thing.subject(),
-            payload: commit.encode().unwrap().into(),
-            pending: 0,
-            published_unix: 0,
-        }
-    };
     let first = [received(1, blueprint(), &[drafted()])];
     let second = [received(2, milestone("hub"), &[planned()])];
     for batch in [&first[..], &second[..]] {

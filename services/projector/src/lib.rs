@@ -41,14 +41,46 @@ use crate::apply::ApplyError;
 use crate::db::{CHECKPOINT_KEY, META, QUARANTINE};
 use crate::views::QuarantineEntry;
 
-/// Largest number of commits applied in one write transaction.
-pub const MAX_BATCH: usize = 512;
+/// Largest number of commits applied in one write transaction. A batch writes each view it
+/// changed once (a blueprint's totals change with every commit on its things), so catching up
+/// in large batches writes far fewer pages than in small ones.
+pub const MAX_BATCH: usize = 4096;
+
+/// The next batch of commits from `commits`: the first to arrive, then, up to [`MAX_BATCH`],
+/// those already received and those the stream still holds (they follow at once); a follower
+/// that is caught up applies each commit as soon as it arrives. `None` when the stream ended.
+pub async fn next_batch<E>(
+    commits: &mut (impl futures::Stream<Item = Result<Received, E>> + Unpin),
+) -> Option<Result<Vec<Received>, E>> {
+    use futures::FutureExt;
+    let mut batch = match commits.next().await? {
+        Ok(first) => vec![first],
+        Err(e) => return Some(Err(e)),
+    };
+    while batch.len() < MAX_BATCH {
+        let stored_behind = batch.last().is_some_and(|r| r.pending > 0);
+        let next = if stored_behind {
+            commits.next().await
+        } else {
+            match commits.next().now_or_never() {
+                Some(next) => next,
+                None => break,
+            }
+        };
+        match next {
+            Some(Ok(received)) => batch.push(received),
+            Some(Err(e)) => return Some(Err(e)),
+            None => break,
+        }
+    }
+    Some(Ok(batch))
+}
 
 /// Free space the read models' disk must have before a batch is written. After a write fails
 /// (a full disk), redb refuses every later read and write until the database is reopened, which
 /// a serving replica cannot do; so a full disk is met before writing instead: projection pauses,
 /// readiness fails once the pause outlasts the stall limit, and it resumes when space returns. A
-/// batch of [`MAX_BATCH`] commits writes a few MiB of pages.
+/// batch of [`MAX_BATCH`] commits writes some MiB of pages.
 pub const DISK_RESERVE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The outcome of applying a batch.
@@ -89,12 +121,13 @@ pub fn apply_batch_as(
             .get(CHECKPOINT_KEY)?
             .map(|v| v.value())
             .unwrap_or(0);
+        let mut changes = apply::Batch::new(&txn);
         for received in batch {
             if received.seq <= checkpoint {
                 outcome.skipped += 1;
                 continue;
             }
-            match apply::apply_received(&txn, received) {
+            match changes.apply_received(received) {
                 Ok(()) => outcome.applied += 1,
                 Err(ApplyError::Unusable(reason)) => {
                     let thing = proto::subjects::thing_of_subject(&received.subject);
@@ -109,13 +142,14 @@ pub fn apply_batch_as(
                         quarantined_at: Utc::now(),
                         voided: None,
                     };
-                    apply::put_quarantine(&txn, &entry)?;
+                    apply::put_quarantine(changes.txn(), &entry)?;
                     outcome.quarantined += 1;
                 }
                 Err(ApplyError::Db(e)) => return Err(e),
             }
             checkpoint = received.seq;
         }
+        changes.finish()?;
         txn.open_table(META)?.insert(CHECKPOINT_KEY, checkpoint)?;
         outcome.checkpoint = checkpoint;
     }
@@ -278,20 +312,21 @@ impl Projector {
             _ = stop.wait_for(|s| *s) => return Ok(()),
         };
         tracing::info!(from, "projector following the event stream");
-        let mut chunks = messages.ready_chunks(MAX_BATCH);
+        let mut messages = messages;
         let mut undurable = 0;
         // A reconnection may leave the consumer waiting on heartbeats for many seconds; start a
         // fresh one from the checkpoint instead.
         let mut reconnects = self.stream.reconnects();
         reconnects.borrow_and_update();
         loop {
-            let chunk = tokio::select! {
-                chunk = chunks.next() => chunk,
+            // Dropping a batch part-way is harmless: following starts again from the checkpoint.
+            let batch = tokio::select! {
+                batch = next_batch(&mut messages) => batch,
                 _ = reconnects.changed() => return Err(FollowError::Reconnected),
                 _ = stop.wait_for(|s| *s) => return Ok(()),
             };
-            let Some(chunk) = chunk else { break };
-            let batch = chunk.into_iter().collect::<Result<Vec<_>, _>>()?;
+            let Some(batch) = batch else { break };
+            let batch = batch?;
             // Far behind the stream, most batches skip the disk flush; within a batch of the
             // end, every one is durable, and so is every DURABLE_EVERY-th while catching up.
             let caught_up = batch.last().is_some_and(|r| r.pending < MAX_BATCH as u64);

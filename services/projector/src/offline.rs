@@ -4,13 +4,12 @@
 use std::path::Path;
 
 use eventstore::{StoreError, StreamReader};
-use futures::StreamExt;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, TableHandle};
 use sha2::{Digest, Sha256};
 
 use crate::db::{self, DbError};
 use crate::views::QuarantineEntry;
-use crate::{MAX_BATCH, apply_batch_as};
+use crate::{apply_batch_as, next_batch};
 
 /// Why an offline rebuild or verification failed. Nothing is swapped in on failure; the message
 /// says what to fix before running it again.
@@ -44,19 +43,13 @@ pub async fn project_until(
     if checkpoint >= target {
         return Ok(checkpoint);
     }
-    let mut chunks = stream.follow(checkpoint + 1).await?.ready_chunks(MAX_BATCH);
+    let mut commits = stream.follow(checkpoint + 1).await?;
     while checkpoint < target {
-        let Some(chunk) = chunks.next().await else {
+        let Some(batch) = next_batch(&mut commits).await else {
             return Err(OfflineError::StreamEnded { checkpoint, target });
         };
-        let mut batch = Vec::with_capacity(chunk.len());
-        for received in chunk {
-            let received = received?;
-            if received.seq > target {
-                break;
-            }
-            batch.push(received);
-        }
+        let mut batch = batch?;
+        batch.retain(|r| r.seq <= target);
         if batch.is_empty() {
             break;
         }
