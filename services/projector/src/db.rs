@@ -33,7 +33,7 @@ pub const SCHEMA_KEY: &str = "schema";
 pub const REVISION_KEY: &str = "revision";
 /// The layout of the read models. Read models are derived, so a file written in another layout
 /// is emptied when opened and projected again from the stream, never read or migrated.
-pub const SCHEMA_VERSION: u64 = 5;
+pub const SCHEMA_VERSION: u64 = 6;
 
 /// Failures of the read-model database.
 #[derive(Debug, thiserror::Error)]
@@ -61,8 +61,7 @@ storage_errors!(
     redb::SetDurabilityError,
     redb::TableError,
     redb::StorageError,
-    redb::CommitError,
-    redb::CompactionError
+    redb::CommitError
 );
 
 /// A read model's bytes: MessagePack with structs as arrays, not maps. Field names would be most
@@ -76,20 +75,25 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DbError> {
     rmp_serde::from_slice(bytes).map_err(|e| DbError::Corrupt(e.to_string()))
 }
 
-/// Opens (or creates) the database and its tables.
 /// Bytes of the read-model file redb keeps in memory. Its default (a gigabyte) let a dashboard's
 /// memory grow with its file; the pages reads need most (blueprints, the newest history) are far
 /// fewer, and the operating system's page cache holds the rest.
 pub const CACHE_BYTES: usize = 64 * 1024 * 1024;
 
-pub fn open(path: &std::path::Path) -> Result<redb::Database, DbError> {
-    let db = redb::Builder::new()
+/// Opens (or creates) the file, with the read models' cache, and nothing more.
+fn create(path: &std::path::Path) -> Result<redb::Database, DbError> {
+    redb::Builder::new()
         .set_cache_size(CACHE_BYTES)
         .create(path)
         .map_err(|e| DbError::Open {
             path: path.display().to_string(),
             reason: e.to_string(),
-        })?;
+        })
+}
+
+/// Opens (or creates) the database and its tables.
+pub fn open(path: &std::path::Path) -> Result<redb::Database, DbError> {
+    let db = create(path)?;
     let txn = db.begin_write()?;
     let schema = txn.open_table(META)?.get(SCHEMA_KEY)?.map(|v| v.value());
     if schema != Some(SCHEMA_VERSION) {
@@ -127,11 +131,44 @@ pub fn persist(db: &redb::Database) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Rewrites the file without the pages earlier transactions left free. A rebuild writes every
-/// page many times over while it commits its batches, so its file ends with much of it unused;
-/// compacted before it is swapped in, the file holds what the read models hold.
-pub fn compact(db: &mut redb::Database) -> Result<(), DbError> {
-    db.compact()?;
+/// Writes a copy of everything `from` holds, as one read transaction sees it, to a new file at
+/// `out`, every table in key order through one cursor run, so its leaves are packed full. A
+/// rebuild commits its batches over and over the same pages and splits leaves as it goes, so its
+/// file ends with much of it free or half-empty; the packed copy holds what the read models hold
+/// (redb's own compaction frees pages but keeps each leaf as full as it was).
+pub fn write_packed(from: &redb::Database, out: &std::path::Path) -> Result<(), DbError> {
+    let _ = std::fs::remove_file(out);
+    let txn = from.begin_read()?;
+    let copy = create(out)?;
+    let mut write = copy.begin_write()?;
+    write.set_durability(redb::Durability::None)?;
+    copy_packed(&txn, &write, META)?;
+    for table in VIEWS {
+        copy_packed(&txn, &write, table)?;
+    }
+    copy_packed(&txn, &write, HISTORY)?;
+    copy_packed(&txn, &write, BLUEPRINT_LOG)?;
+    copy_packed(&txn, &write, QUARANTINE)?;
+    write.commit()?;
+    persist(&copy)
+}
+
+/// Copies every row of `table` as `from` sees it into `to`, appended in one cursor run.
+fn copy_packed<K: redb::Key + 'static, V: redb::Value + 'static>(
+    from: &redb::ReadTransaction,
+    to: &redb::WriteTransaction,
+    table: TableDefinition<K, V>,
+) -> Result<(), DbError> {
+    let source = from.open_table(table)?;
+    let mut target = to.open_table(table)?;
+    let mut cursor = target.upper_bound_mut(std::ops::Bound::<K::SelfType<'_>>::Unbounded)?;
+    for entry in source.iter()? {
+        let (k, v) = entry?;
+        cursor
+            .insert_before(k.value(), v.value())
+            .map_err(|e| DbError::Storage(redb::Error::from(e).to_string()))?;
+    }
+    cursor.close()?;
     Ok(())
 }
 

@@ -396,6 +396,7 @@ impl Logged {
 #[derive(Serialize, Deserialize)]
 struct LoggedCommit {
     thing: proto::ThingRef,
+    #[serde(with = "crate::stamps::time")]
     recorded_at: DateTime<Utc>,
     events: Vec<LoggedEvent>,
 }
@@ -404,6 +405,7 @@ struct LoggedCommit {
 struct LoggedEvent {
     event_type: String,
     version: u16,
+    #[serde(with = "crate::stamps::date")]
     occurred_on: NaiveDate,
     data: rmpv::Value,
 }

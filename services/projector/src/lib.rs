@@ -18,6 +18,7 @@ pub mod models;
 pub mod offline;
 pub mod read;
 pub mod replay;
+mod stamps;
 pub mod status;
 pub mod views;
 

@@ -131,41 +131,19 @@ fn digest_in(txn: &redb::ReadTransaction) -> Result<(u64, String), DbError> {
 /// copy stands at one checkpoint whatever the projector does meanwhile. A replica started on the
 /// copy catches up from that checkpoint instead of replaying the stream. Returns the checkpoint.
 pub fn snapshot(db: &Database, out: &Path) -> Result<u64, DbError> {
-    let txn = db.begin_read()?;
-    let copy = redb::Database::create(out).map_err(|e| DbError::Open {
-        path: out.display().to_string(),
-        reason: e.to_string(),
-    })?;
-    let write = copy.begin_write()?;
-    copy_table(&txn, &write, db::META)?;
-    for table in db::VIEWS {
-        copy_table(&txn, &write, table)?;
-    }
-    copy_table(&txn, &write, db::HISTORY)?;
-    copy_table(&txn, &write, db::BLUEPRINT_LOG)?;
-    copy_table(&txn, &write, db::QUARANTINE)?;
-    let checkpoint = txn
-        .open_table(db::META)?
-        .get(db::CHECKPOINT_KEY)?
-        .map(|v| v.value())
-        .unwrap_or(0);
-    write.commit()?;
-    Ok(checkpoint)
+    db::write_packed(db, out)?;
+    let copy = db::open(out)?;
+    db::checkpoint(&copy)
 }
 
-/// Copies every row of `table` as `from` sees it into `to`.
-fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
-    from: &redb::ReadTransaction,
-    to: &redb::WriteTransaction,
-    table: TableDefinition<K, V>,
-) -> Result<(), DbError> {
-    let source = from.open_table(table)?;
-    let mut target = to.open_table(table)?;
-    for entry in source.iter()? {
-        let (k, v) = entry?;
-        target.insert(k.value(), v.value())?;
-    }
-    Ok(())
+/// Replaces the file at `path`, which `db` has open, with a packed copy ([`db::write_packed`]),
+/// and opens that.
+fn pack(db: Database, path: &Path) -> Result<Database, OfflineError> {
+    let packed = path.with_extension("packed");
+    db::write_packed(&db, &packed)?;
+    drop(db);
+    std::fs::rename(&packed, path)?;
+    Ok(db::open(path)?)
 }
 
 /// What a verification found: the live read models' digest at their checkpoint, and a fresh
@@ -217,10 +195,10 @@ pub async fn rebuild_live(
         .ok_or(OfflineError::RebuildRunning)?;
     let fresh_path = models.path().with_extension("rebuild");
     let _ = std::fs::remove_file(&fresh_path);
-    let mut fresh = db::open(&fresh_path)?;
+    let fresh = db::open(&fresh_path)?;
     let target = stream.stream_last_seq().await?;
     project_until(&fresh, stream, target).await?;
-    db::compact(&mut fresh)?;
+    let fresh = pack(fresh, &fresh_path)?;
     let applying = models.applying().await;
     let live = db::checkpoint(&models.current())?;
     let checkpoint = project_until(&fresh, stream, live).await?;
@@ -240,12 +218,12 @@ pub async fn rebuild(path: &Path, stream: &StreamReader) -> Result<u64, OfflineE
     Ok(checkpoint)
 }
 
-/// Projects every commit up to `target` into a new file at `path`, compacted once written: what
-/// a rebuild does before it swaps the file in.
+/// Projects every commit up to `target` into a new file at `path`, packed once written: what a
+/// rebuild does before it swaps the file in.
 pub async fn build(path: &Path, stream: &StreamReader, target: u64) -> Result<u64, OfflineError> {
-    let mut db = db::open(path)?;
+    let db = db::open(path)?;
     let checkpoint = project_until(&db, stream, target).await?;
-    db::compact(&mut db)?;
+    pack(db, path)?;
     Ok(checkpoint)
 }
 

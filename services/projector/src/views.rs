@@ -49,6 +49,7 @@ pub struct TargetView {
     pub unit: String,
     pub target_value: u64,
     pub reported_value: Option<u64>,
+    #[serde(with = "crate::stamps::date_opt")]
     pub reported_on: Option<NaiveDate>,
 }
 
@@ -114,7 +115,9 @@ pub struct BlueprintView {
     pub title: String,
     pub summary: String,
     pub lead_org: OrgId,
+    #[serde(with = "crate::stamps::date")]
     pub start_date: NaiveDate,
+    #[serde(with = "crate::stamps::date")]
     pub target_end_date: NaiveDate,
     /// Pence.
     pub funding_target: u64,
@@ -132,8 +135,10 @@ pub struct BlueprintView {
     /// Stream sequence of the last commit that changed this view or any of its things.
     pub updated_seq: u64,
     /// The latest date any fact of the blueprint or its things happened on.
+    #[serde(with = "crate::stamps::date_opt")]
     pub last_occurred_on: Option<NaiveDate>,
     /// When the last commit on the blueprint or its things was recorded.
+    #[serde(with = "crate::stamps::time_opt")]
     pub last_recorded_at: Option<DateTime<Utc>>,
 }
 
@@ -146,7 +151,9 @@ pub struct MilestoneView {
     pub title: String,
     pub owner: OrgId,
     pub depends_on: Vec<String>,
+    #[serde(with = "crate::stamps::date")]
     pub baseline: NaiveDate,
+    #[serde(with = "crate::stamps::date")]
     pub forecast: NaiveDate,
     pub status: MilestoneStatus,
     pub percent: u8,
@@ -154,12 +161,16 @@ pub struct MilestoneView {
     pub started: bool,
     pub progress_note: String,
     /// The date of the progress report shown.
+    #[serde(with = "crate::stamps::date_opt")]
     pub progress_on: Option<NaiveDate>,
     /// The date of the replan that set the forecast (none while it is the baseline).
+    #[serde(with = "crate::stamps::date_opt")]
     pub forecast_on: Option<NaiveDate>,
+    #[serde(with = "crate::stamps::date_opt")]
     pub completed_on: Option<NaiveDate>,
     pub evidence: Option<String>,
     pub version: u64,
+    #[serde(with = "crate::stamps::time")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -203,14 +214,18 @@ pub struct CommitmentView {
     pub description: String,
     pub quantity: u64,
     pub unit: String,
+    #[serde(with = "crate::stamps::date")]
     pub due: NaiveDate,
     pub delivered: u64,
     /// The date of the amendment that set the quantity shown, if any.
+    #[serde(with = "crate::stamps::date_opt")]
     pub quantity_on: Option<NaiveDate>,
     /// The date of the amendment that set the due date shown, if any.
+    #[serde(with = "crate::stamps::date_opt")]
     pub due_on: Option<NaiveDate>,
     pub status: CommitmentStatus,
     pub version: u64,
+    #[serde(with = "crate::stamps::time")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -251,6 +266,7 @@ pub struct PledgeView {
     #[serde(default)]
     pub title: Option<String>,
     pub version: u64,
+    #[serde(with = "crate::stamps::time")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -306,6 +322,7 @@ impl AsCreated for PledgeView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryEntry {
     pub seq: u64,
+    #[serde(with = "crate::stamps::time")]
     pub recorded_at: DateTime<Utc>,
     pub actor: String,
     pub actor_org: Option<OrgId>,
@@ -317,6 +334,7 @@ pub struct HistoryEntry {
 pub struct HistoryEvent {
     #[serde(rename = "type")]
     pub event_type: String,
+    #[serde(with = "crate::stamps::date")]
     pub occurred_on: NaiveDate,
     /// A sentence saying what changed, from what to what, and why.
     pub summary: String,
@@ -329,6 +347,7 @@ pub struct QuarantineEntry {
     pub seq: u64,
     pub subject: String,
     pub reason: String,
+    #[serde(with = "crate::stamps::time")]
     pub quarantined_at: DateTime<Utc>,
     /// Set once an operator voided the commit: it stays unread, and the entry stays as a record.
     #[serde(default)]
@@ -343,5 +362,6 @@ pub struct Voided {
     pub by_seq: u64,
     pub reason: String,
     pub actor: String,
+    #[serde(with = "crate::stamps::time")]
     pub recorded_at: DateTime<Utc>,
 }
