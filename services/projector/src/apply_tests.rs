@@ -1885,3 +1885,16 @@ fn batches_committed_without_a_flush_are_kept_by_the_next_durable_commit() {
             .is_some()
     );
 }
+
+#[test]
+fn a_packed_copy_holds_what_its_source_holds() {
+    let m = Model::fund_pledged().given(milestone("hub"), &[planned()]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("packed.redb");
+    crate::db::write_packed(&m.db, &out).unwrap();
+    let copy = crate::db::open(&out).unwrap();
+    assert_eq!(
+        crate::offline::checkpoint_and_digest(&copy).unwrap(),
+        crate::offline::checkpoint_and_digest(&m.db).unwrap()
+    );
+}

@@ -61,7 +61,8 @@ storage_errors!(
     redb::SetDurabilityError,
     redb::TableError,
     redb::StorageError,
-    redb::CommitError
+    redb::CommitError,
+    redb::CompactionError
 );
 
 /// A read model's bytes: MessagePack with structs as arrays, not maps. Field names would be most
@@ -150,7 +151,11 @@ pub fn write_packed(from: &redb::Database, out: &std::path::Path) -> Result<(), 
     copy_packed(&txn, &write, BLUEPRINT_LOG)?;
     copy_packed(&txn, &write, QUARANTINE)?;
     write.commit()?;
-    persist(&copy)
+    persist(&copy)?;
+    // redb grows a file by regions ahead of what it holds; compaction gives the tail back.
+    let mut copy = copy;
+    copy.compact()?;
+    Ok(())
 }
 
 /// Copies every row of `table` as `from` sees it into `to`, appended in one cursor run.
