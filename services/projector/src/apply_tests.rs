@@ -1836,6 +1836,29 @@ mod shared_figures {
     }
 
     #[test]
+    fn a_portfolio_entry_is_kept_until_its_blueprint_changes() {
+        let mut m = Model::milestones_planned();
+        let cache = Arc::new(FiguresCache::default());
+        let portfolio = |m: &Model| {
+            Reader::shared(&m.db, cache.clone(), 0)
+                .unwrap()
+                .portfolio(&Window::today(), &RagRules::default(), |_| true)
+                .unwrap()
+        };
+        let progress = |m: &Model| {
+            let entries = portfolio(m);
+            assert_eq!(entries.len(), 1);
+            (entries[0].progress.done, entries[0].progress.total)
+        };
+        assert_eq!(progress(&m), (0, 2));
+        assert_eq!(progress(&m), (0, 2), "read again from what was kept");
+        m.when(milestone("hub"), &[completed()]);
+        assert_eq!(progress(&m), (1, 2), "the blueprint changed");
+        m.when(milestone("later"), &[planned()]);
+        assert_eq!(progress(&m), (1, 3));
+    }
+
+    #[test]
     fn another_file_or_revision_is_computed_afresh() {
         let (m, cache, first) = read_once();
         assert!(

@@ -52,7 +52,24 @@ impl ProjectorMetrics {
                     "waymark_projector_batch_size",
                     "Commits per write transaction",
                 )
-                .buckets(vec![1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 512.0]),
+                .buckets(
+                    [
+                        1,
+                        2,
+                        5,
+                        10,
+                        25,
+                        50,
+                        100,
+                        250,
+                        500,
+                        1000,
+                        2500,
+                        crate::MAX_BATCH,
+                    ]
+                    .map(|n| n as f64)
+                    .to_vec(),
+                ),
             )?,
             batch_seconds: Histogram::with_opts(
                 HistogramOpts::new("waymark_projector_batch_seconds", "Time to apply one batch")

@@ -527,9 +527,15 @@ impl Reader {
         rules: &RagRules,
         visible: impl Fn(&BlueprintView) -> bool,
     ) -> Result<Vec<figures::PortfolioEntry>, DbError> {
+        // Kept per state of each blueprint like its figures, so a portfolio read does not fold
+        // every blueprint again: the figures of a large blueprint weigh more than the figures
+        // cache holds in one piece, and its direction of travel folds its log at an earlier date.
         let mut out = self.each_visible(visible, |b| {
-            let found = self.figures_with_trend(&b.id, window, rules)?;
-            Ok(found.map(|(f, trend)| figures::portfolio_entry(&f, trend)))
+            let entry = self.derived(&b.id, window, ("portfolio entry", ""), || {
+                let found = self.figures_with_trend(&b.id, window, rules)?;
+                Ok::<_, DbError>(found.map(|(f, trend)| figures::portfolio_entry(&f, trend)))
+            })?;
+            Ok(entry.as_ref().clone())
         })?;
         out.sort_by(|a, b| a.title.cmp(&b.title));
         Ok(out)
