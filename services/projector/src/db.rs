@@ -79,7 +79,7 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DbError> {
 /// Bytes of the read-model file redb keeps in memory. Its default (a gigabyte) let a dashboard's
 /// memory grow with its file; the pages reads need most (blueprints, the newest history) are far
 /// fewer, and the operating system's page cache holds the rest.
-pub const CACHE_BYTES: usize = 64 * 1024 * 1024;
+pub const CACHE_BYTES: usize = 48 * 1024 * 1024;
 
 /// Opens (or creates) the file, with the read models' cache, and nothing more.
 fn create(path: &std::path::Path) -> Result<redb::Database, DbError> {
