@@ -143,10 +143,6 @@ impl<'t> Batch<'t> {
         }
     }
 
-    pub(crate) fn txn(&self) -> &'t WriteTransaction {
-        self.txn
-    }
-
     fn load<V: HeldBy + Clone + Serialize + DeserializeOwned>(
         &mut self,
         key: &str,

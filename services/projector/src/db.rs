@@ -136,13 +136,13 @@ pub fn persist(db: &redb::Database) -> Result<(), DbError> {
 /// `out`, every table in key order through one cursor run, so its leaves are packed full. A
 /// rebuild commits its batches over and over the same pages and splits leaves as it goes, so its
 /// file ends with much of it free or half-empty; the packed copy holds what the read models hold
-/// (redb's own compaction frees pages but keeps each leaf as full as it was).
-pub fn write_packed(from: &redb::Database, out: &std::path::Path) -> Result<(), DbError> {
+/// (redb's own compaction frees pages but keeps each leaf as full as it was). Returns the
+/// copy's checkpoint.
+pub fn write_packed(from: &redb::Database, out: &std::path::Path) -> Result<u64, DbError> {
     let _ = std::fs::remove_file(out);
     let txn = from.begin_read()?;
-    let copy = create(out)?;
-    let mut write = copy.begin_write()?;
-    write.set_durability(redb::Durability::None)?;
+    let mut copy = create(out)?;
+    let write = copy.begin_write()?;
     copy_packed(&txn, &write, META)?;
     for table in VIEWS {
         copy_packed(&txn, &write, table)?;
@@ -151,11 +151,10 @@ pub fn write_packed(from: &redb::Database, out: &std::path::Path) -> Result<(), 
     copy_packed(&txn, &write, BLUEPRINT_LOG)?;
     copy_packed(&txn, &write, QUARANTINE)?;
     write.commit()?;
-    persist(&copy)?;
     // redb grows a file by regions ahead of what it holds; compaction gives the tail back.
-    let mut copy = copy;
     copy.compact()?;
-    Ok(())
+    let checkpoint = txn.open_table(META)?.get(CHECKPOINT_KEY)?;
+    Ok(checkpoint.map_or(0, |v| v.value()))
 }
 
 /// Copies every row of `table` as `from` sees it into `to`, appended in one cursor run.
@@ -171,7 +170,7 @@ fn copy_packed<K: redb::Key + 'static, V: redb::Value + 'static>(
         let (k, v) = entry?;
         cursor
             .insert_before(k.value(), v.value())
-            .map_err(|e| DbError::Storage(redb::Error::from(e).to_string()))?;
+            .map_err(redb::Error::from)?;
     }
     cursor.close()?;
     Ok(())

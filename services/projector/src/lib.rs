@@ -143,7 +143,7 @@ pub fn apply_batch_as(
                         quarantined_at: Utc::now(),
                         voided: None,
                     };
-                    apply::put_quarantine(changes.txn(), &entry)?;
+                    apply::put_quarantine(&txn, &entry)?;
                     outcome.quarantined += 1;
                 }
                 Err(ApplyError::Db(e)) => return Err(e),
@@ -308,12 +308,11 @@ impl Projector {
     async fn follow(&self, stop: &mut watch::Receiver<bool>) -> Result<(), FollowError> {
         let from = db::checkpoint(&self.models.current())? + 1;
         let subscribe = self.stream.follow(from);
-        let messages = tokio::select! {
+        let mut messages = tokio::select! {
             messages = subscribe => messages?,
             _ = stop.wait_for(|s| *s) => return Ok(()),
         };
         tracing::info!(from, "projector following the event stream");
-        let mut messages = messages;
         let mut undurable = 0;
         // A reconnection may leave the consumer waiting on heartbeats for many seconds; start a
         // fresh one from the checkpoint instead.

@@ -131,9 +131,7 @@ fn digest_in(txn: &redb::ReadTransaction) -> Result<(u64, String), DbError> {
 /// copy stands at one checkpoint whatever the projector does meanwhile. A replica started on the
 /// copy catches up from that checkpoint instead of replaying the stream. Returns the checkpoint.
 pub fn snapshot(db: &Database, out: &Path) -> Result<u64, DbError> {
-    db::write_packed(db, out)?;
-    let copy = db::open(out)?;
-    db::checkpoint(&copy)
+    db::write_packed(db, out)
 }
 
 /// Replaces the file at `path`, which `db` has open, with a packed copy ([`db::write_packed`]),
