@@ -341,3 +341,41 @@ async fn a_long_milestone_table_is_paged_with_its_filters_kept() {
     let (_, past) = app.get_text("/blueprints/wm?page=9").await;
     assert_eq!(rows(&past), 10);
 }
+
+/// The blueprint page's figures are rendered once per state of the blueprint and served to every
+/// visitor from the cache; the page still follows a renamed organisation, which changes no
+/// blueprint, and a new milestone.
+#[tokio::test]
+async fn the_blueprint_page_follows_every_change_it_shows() {
+    let app = TestApp::with_demo().await;
+    let (status, before) = app.get_text("/blueprints/wm-digital").await;
+    assert_eq!(status, 200);
+    assert!(before.contains("Government Digital Service"), "{before}");
+    let renamed = app
+        .record(
+            "/api/v1/organisations/gds/rename",
+            json!({"name": "Digital Academy Service"}),
+        )
+        .await;
+    app.wait_for_checkpoint(renamed).await;
+    let (_, after) = app.get_text("/blueprints/wm-digital").await;
+    assert!(after.contains("Digital Academy Service"));
+    assert!(!after.contains("Government Digital Service"));
+    let planned = app
+        .record(
+            "/api/v1/blueprints/wm-digital/milestones",
+            json!({"id": "cache-check", "title": "A milestone planned after the page was read",
+                   "workstream": "skills-pipeline", "owner": "gds", "due": "2027-03-31"}),
+        )
+        .await;
+    app.wait_for_checkpoint(planned).await;
+    let (_, later) = app.get_text("/blueprints/wm-digital?sort=title").await;
+    assert!(later.contains("A milestone planned after the page was read"));
+    // The past is drawn apart from today, and without the milestone.
+    let past = (Utc::now().date_naive() - Days::new(30)).to_string();
+    let (_, then) = app
+        .get_text(&format!("/blueprints/wm-digital?as_of={past}"))
+        .await;
+    assert!(then.contains("You are looking at the past"));
+    assert!(!then.contains("A milestone planned after the page was read"));
+}

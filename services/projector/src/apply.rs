@@ -110,6 +110,8 @@ pub(crate) struct Batch<'t> {
     pledges: Held<PledgeView>,
     history: Rows,
     log: Rows,
+    /// The last commit the batch applied to an organisation.
+    organisations_seq: Option<u64>,
 }
 
 /// The views of one kind a batch holds.
@@ -140,6 +142,7 @@ impl<'t> Batch<'t> {
             pledges: Held::new(PledgeView::TABLE),
             history: Vec::new(),
             log: Vec::new(),
+            organisations_seq: None,
         }
     }
 
@@ -165,6 +168,13 @@ impl<'t> Batch<'t> {
         self.pledges.write(txn)?;
         append_runs(txn, HISTORY, self.history)?;
         append_runs(txn, BLUEPRINT_LOG, self.log)?;
+        if let Some(seq) = self.organisations_seq {
+            use redb::ReadableTable;
+            let mut meta = txn.open_table(db::META)?;
+            // A quarantined commit replayed in place is older; the revision marks that change.
+            let before = meta.get(db::ORGANISATIONS_KEY)?.map_or(0, |v| v.value());
+            meta.insert(db::ORGANISATIONS_KEY, seq.max(before))?;
+        }
         Ok(())
     }
 
@@ -229,6 +239,9 @@ impl<'t> Batch<'t> {
         };
         self.add_history(seq, subject, commit, summaries)?;
         self.log.extend(logged);
+        if commit.thing.kind == ThingKind::Organisation {
+            self.organisations_seq = Some(seq);
+        }
         Ok(())
     }
 

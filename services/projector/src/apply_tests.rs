@@ -294,6 +294,10 @@ fn owned_rows(thing: &ThingRef, seq: u64) -> BTreeSet<String> {
         rows.insert(format!("{} {bp}", BLUEPRINTS.name()));
         rows.insert(format!("{} {bp} #{seq}", BLUEPRINT_LOG.name()));
     }
+    if thing.kind == ThingKind::Organisation {
+        // What shows organisations' names is current while this stands.
+        rows.insert(format!("{} {}", META.name(), crate::db::ORGANISATIONS_KEY));
+    }
     rows
 }
 

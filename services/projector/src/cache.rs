@@ -72,15 +72,24 @@ impl quick_cache::Weighter<Key, Arc<Progression>> for ByThings {
     }
 }
 
-/// What a caller makes of a blueprint's figures (rendered charts, say), by its own name.
-type Derived = Arc<dyn Any + Send + Sync>;
+/// What a caller makes of a blueprint's figures (rendered charts, say), by its own name, with
+/// its weight.
+#[derive(Clone)]
+struct Derived {
+    value: Arc<dyn Any + Send + Sync>,
+    weight: u64,
+}
 
-/// A derived value's weight is not known; it counts as a mid-sized blueprint's figures.
-const DERIVED_WEIGHT: u64 = 64;
+/// A derived value's weight, unless its caller says: it counts as a mid-sized blueprint's
+/// figures.
+pub const DERIVED_WEIGHT: u64 = 64;
+
+/// Bytes of rendered text that weigh as much as one thing's figures.
+pub const BYTES_PER_WEIGHT: u64 = 1024;
 
 impl quick_cache::Weighter<(Key, &'static str, String), Derived> for ByThings {
-    fn weight(&self, _: &(Key, &'static str, String), _: &Derived) -> u64 {
-        DERIVED_WEIGHT
+    fn weight(&self, _: &(Key, &'static str, String), value: &Derived) -> u64 {
+        value.weight
     }
 }
 
@@ -150,21 +159,34 @@ impl FiguresCache {
     }
 
     /// What `compute` derives from the state of `bp` for `window` at `stamp`, kept under `what`
-    /// (one name per kind of value, so a name always holds a `T`) and `detail`.
+    /// (one name per kind of value, so a name always holds a `T`) and `detail`, weighing
+    /// `weight` of it.
     pub fn derived<T: Send + Sync + 'static, E>(
         &self,
         bp: &str,
         stamp: Stamp,
         window: &Window,
         (what, detail): (&'static str, &str),
+        weight: impl FnOnce(&T) -> u64,
         compute: impl FnOnce() -> Result<T, E>,
     ) -> Result<Arc<T>, E> {
         let key = (Key::new(bp, stamp, window), what, detail.to_owned());
-        if let Some(found) = self.derived.get(&key).and_then(|v| v.downcast::<T>().ok()) {
+        if let Some(found) = self
+            .derived
+            .get(&key)
+            .and_then(|v| v.value.downcast::<T>().ok())
+        {
             return Ok(found);
         }
         let value = Arc::new(compute()?);
-        self.derived.insert(key, value.clone());
+        let weight = weight(&value).max(1);
+        self.derived.insert(
+            key,
+            Derived {
+                value: value.clone(),
+                weight,
+            },
+        );
         Ok(value)
     }
 }

@@ -31,6 +31,9 @@ pub const SCHEMA_KEY: &str = "schema";
 /// quarantine replay applies an old commit in place), so computed figures are not taken for
 /// current (see [`crate::cache`]). Absent means 0.
 pub const REVISION_KEY: &str = "revision";
+/// `META` key of the stream sequence of the last commit applied to an organisation: what a value
+/// that shows organisations' names was computed from, besides its blueprint. Absent means 0.
+pub const ORGANISATIONS_KEY: &str = "organisations";
 /// The layout of the read models. Read models are derived, so a file written in another layout
 /// is emptied when opened and projected again from the stream, never read or migrated.
 pub const SCHEMA_VERSION: u64 = 6;

@@ -135,6 +135,16 @@ impl Reader {
             .unwrap_or(0))
     }
 
+    /// The stream sequence of the last commit applied to an organisation (0 before any): a
+    /// value that shows organisations' names is current while this stands.
+    pub fn organisations_seq(&self) -> Result<u64, DbError> {
+        Ok(self
+            .txn
+            .open_table(META)?
+            .get(db::ORGANISATIONS_KEY)?
+            .map_or(0, |v| v.value()))
+    }
+
     pub fn organisations(&self) -> Result<Vec<OrganisationView>, DbError> {
         db::scan_all(&self.txn.open_table(ORGANISATIONS)?)
     }
@@ -248,8 +258,21 @@ impl Reader {
         what: (&'static str, &str),
         compute: impl FnOnce() -> Result<T, E>,
     ) -> Result<Arc<T>, E> {
+        self.derived_weighing(bp, window, what, |_| crate::cache::DERIVED_WEIGHT, compute)
+    }
+
+    /// As [`Reader::derived`], for a value whose weight in the cache `weight` tells (see
+    /// [`crate::cache::BYTES_PER_WEIGHT`] for rendered text).
+    pub fn derived_weighing<T: Send + Sync + 'static, E: From<DbError>>(
+        &self,
+        bp: &str,
+        window: &Window,
+        what: (&'static str, &str),
+        weight: impl FnOnce(&T) -> u64,
+        compute: impl FnOnce() -> Result<T, E>,
+    ) -> Result<Arc<T>, E> {
         match self.cached(bp)? {
-            Some((cache, stamp)) => cache.derived(bp, stamp, window, what, compute),
+            Some((cache, stamp)) => cache.derived(bp, stamp, window, what, weight, compute),
             None => compute().map(Arc::new),
         }
     }

@@ -203,12 +203,33 @@ struct ChartTable<'a> {
     rows: Vec<(String, Vec<String>)>,
 }
 
+/// The blueprint page: what every visitor sees alike ([`BlueprintBody`], rendered once), in the
+/// frame of what only this visitor sees (the navigation and the forms they may use).
 #[derive(Template)]
 #[template(path = "blueprint.html")]
 struct BlueprintPage {
     nav: Nav,
     /// The commit a form post just recorded, shown in a success banner.
     recorded: Option<u64>,
+    id: BlueprintId,
+    body: std::sync::Arc<RenderedBody>,
+    forms: Vec<FormView>,
+    /// The CSRF token for the upload form, when the visitor may import.
+    import_csrf: Option<String>,
+}
+
+/// The body of the page as rendered, with the title the frame needs.
+struct RenderedBody {
+    title: String,
+    html: String,
+}
+
+/// The figures, charts, lists and tables of the page. They follow from the state of the
+/// blueprint, the window, the table's query and the organisations' names alone, not from the
+/// visitor, so they are rendered once per such state and served to every visitor from the cache.
+#[derive(Template)]
+#[template(path = "blueprint_body.html")]
+struct BlueprintBody {
     shown: Shown,
     f: std::sync::Arc<BlueprintFigures>,
     status: Tag,
@@ -235,16 +256,13 @@ struct BlueprintPage {
     commitments: Vec<CommitmentRow>,
     pledges: Vec<PledgeRow>,
     activity: Vec<Entry>,
-    timeline: std::sync::Arc<String>,
+    timeline: String,
     /// The board report for the month up to the page's date.
     board_href: String,
     activity_href: String,
-    forms: Vec<FormView>,
-    /// The CSRF token for the upload form, when the visitor may import.
-    import_csrf: Option<String>,
 }
 
-impl BlueprintPage {
+impl BlueprintBody {
     /// The CSV of one of the page's tables, in the same window.
     fn csv_href(&self, table: &str) -> String {
         self.shown.link(&format!(
@@ -464,287 +482,34 @@ pub(super) async fn blueprint_page(
     let result: Result<BlueprintPage, ApiError> = async {
         let (window, reader) = state.read(params).await?;
         let view = require_readable(&reader, &visitor.caller, &id)?;
-        let (f, t) = reader
-            .figures_with_trend(id.as_str(), &window, &state.rules)?
-            .ok_or_else(|| crate::api::not_in_window(&id, &window))?;
         let shown = Shown::of(window);
-        let names = OrgNames::read(&reader)?;
-        let b = &f.summary.blueprint;
-        let ws: BTreeMap<String, String> = b
-            .workstreams
-            .iter()
-            .map(|w| (w.id.clone(), w.title.clone()))
-            .collect();
-        let row = |m: &AssessedMilestone| milestone_row(m, &names, &ws);
-        // The figures list milestones in id order.
-        let by_id = |id: &str| {
-            f.milestones
-                .binary_search_by(|m| m.milestone.id.as_str().cmp(id))
-                .ok()
-                .map(|i| &f.milestones[i])
-        };
-        let listed = |ids: &[String]| Listed {
-            rows: ids
-                .iter()
-                .filter_map(|id| by_id(id).map(row))
-                .take(LISTED)
-                .collect(),
-            more: ids.len().saturating_sub(LISTED),
-        };
-        let at_risk = listed(&f.at_risk);
-        let due_30 = listed(&f.due_30);
-        let due_90 = listed(&f.due_90);
-        let overdue = listed(&f.overdue_milestones);
-        // The table's order for its filters and sort, worked out once per state of the blueprint.
-        let asked = format!(
-            "{:?} {:?} {:?} {:?}",
-            query.workstream, query.status, query.owner, query.sort
+        let past = shown.past;
+        // Besides the blueprint's state and the window (the cache's key), the body shows the
+        // organisations' names and whether the window is past, which turns with the date.
+        let detail = format!(
+            "{} {} {:?} {:?} {:?} {:?} {:?}",
+            reader.organisations_seq()?,
+            shown.past,
+            query.workstream,
+            query.status,
+            query.owner,
+            query.sort,
+            query.page
         );
-        let order = reader.derived(id.as_str(), &window, ("milestone table", &asked), || {
-            Ok::<_, ApiError>(filter_and_sort(&f.milestones, query))
-        })?;
-        let matching: Vec<&AssessedMilestone> = order.iter().map(|&i| &f.milestones[i]).collect();
-        let filtered = matching.len() != f.milestones.len();
-        let choice = |value: String, label: String, current: &Option<String>| Choice {
-            selected: current.as_deref() == Some(value.as_str()),
-            value,
-            label,
-        };
-        let owners = reader.derived(id.as_str(), &window, ("milestone owners", ""), || {
-            let mut owners: Vec<String> = f
-                .milestones
-                .iter()
-                .map(|m| m.milestone.owner.to_string())
-                .collect();
-            owners.sort();
-            owners.dedup();
-            Ok::<_, ApiError>(owners)
-        })?;
-        let any = |label: &str| Choice {
-            value: String::new(),
-            label: label.to_owned(),
-            selected: false,
-        };
-        let filters = vec![
-            (
-                "workstream",
-                "Workstream",
-                std::iter::once(any("All workstreams"))
-                    .chain(
-                        b.workstreams
-                            .iter()
-                            .map(|w| choice(w.id.clone(), w.title.clone(), &query.workstream)),
-                    )
-                    .collect(),
-            ),
-            (
-                "status",
-                "Status",
-                std::iter::once(any("Any status"))
-                    .chain(
-                        [
-                            "red",
-                            "amber",
-                            "green",
-                            "planned",
-                            "in_progress",
-                            "done",
-                            "cancelled",
-                        ]
-                        .into_iter()
-                        .map(|s| {
-                            let label = match s {
-                                "red" | "amber" | "green" => rag_label(s),
-                                other => status_tag(other).text.into_owned(),
-                            };
-                            choice(s.to_owned(), label, &query.status)
-                        }),
-                    )
-                    .collect(),
-            ),
-            (
-                "owner",
-                "Owner",
-                std::iter::once(any("Any owner"))
-                    .chain(
-                        owners
-                            .iter()
-                            .map(|o| choice(o.clone(), names.name(o), &query.owner)),
-                    )
-                    .collect(),
-            ),
-        ];
-        let base = format!("/blueprints/{id}");
-        // The table's address with its filters, sorted by `sort`, at `page`.
-        let table_link = |sort: Option<&str>, page: Option<usize>| {
-            let mut q: Vec<String> = sort.map(|s| format!("sort={s}")).into_iter().collect();
-            for (k, v) in [
-                ("workstream", &query.workstream),
-                ("status", &query.status),
-                ("owner", &query.owner),
-            ] {
-                if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-                    q.push(format!("{k}={v}"));
-                }
-            }
-            q.extend(page.map(|n| format!("page={n}")));
-            format!("{}#milestones", shown.link_with(&base, &q.join("&")))
-        };
-        let sorts = SORTS
-            .iter()
-            .map(|(key, label, direction)| SortLink {
-                label,
-                direction,
-                href: table_link(Some(key), None),
-                current: query.sort.as_deref().unwrap_or("forecast") == *key,
-            })
-            .collect();
-        let pagination = Pagination::new(
-            "milestones",
-            matching.len(),
-            MILESTONES_PER_PAGE,
-            query.page,
-            |n| table_link(query.sort.as_deref(), Some(n)),
-        );
-        let milestones: Vec<MilestoneRow> =
-            pagination.slice(&matching).iter().map(|m| row(m)).collect();
-        let workstreams = f
-            .workstreams
-            .iter()
-            .map(|w| (w.clone(), names.name(w.lead_org.as_str())))
-            .collect();
-        // The charts follow from the blueprint's progression alone: drawn once per state of it.
-        let drawn = reader.derived(id.as_str(), &window, ("blueprint page charts", ""), || {
-            let progression = reader.progression(id.as_str(), &window)?;
-            Ok::<_, ApiError>(Drawn::of(b, &progression))
-        })?;
-        let fm = b.funding.money;
-        let fs = b.funding.staff_time;
-        let funding = vec![
-            FundingRow {
-                label: format!("Money (target {})", money(b.funding_target)),
-                pledged: money(fm.pledged),
-                confirmed: money(fm.confirmed),
-                disbursed: money(fm.disbursed),
-            },
-            FundingRow {
-                label: match b.staff_time_target {
-                    Some(t) => format!("Staff time (target {})", Resource::StaffTime.format(t)),
-                    None => "Staff time".to_owned(),
-                },
-                pledged: Resource::StaffTime.format(fs.pledged),
-                confirmed: Resource::StaffTime.format(fs.confirmed),
-                disbursed: Resource::StaffTime.format(fs.disbursed),
-            },
-        ];
-        let sponsors = f
-            .funding_by_sponsor
-            .iter()
-            .map(|s| {
-                let row = |r: Resource, t: projector::views::FundingTotals| FundingRow {
-                    label: String::new(),
-                    pledged: r.format(t.pledged),
-                    confirmed: r.format(t.confirmed),
-                    disbursed: r.format(t.disbursed),
-                };
-                (
-                    names.name(s.sponsor.as_str()),
-                    row(Resource::Money, s.money),
-                    row(Resource::StaffTime, s.staff_time),
-                )
-            })
-            .collect();
-        let partners = f
-            .commitments_by_partner
-            .iter()
-            .map(|p| PartnerRow {
-                partner: names.name(p.partner.as_str()),
-                delivered: p
-                    .units
-                    .iter()
-                    .map(|u| format!("{} of {} {}", u.delivered, u.committed, u.unit))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                commitments: p.commitments,
-                fulfilled: p.fulfilled,
-                overdue: p.overdue,
-            })
-            .collect();
-        let commitments = f
-            .commitments
-            .iter()
-            .map(|c| {
-                let v = &c.commitment;
-                CommitmentRow {
-                    id: v.id.clone(),
-                    partner: names.name(v.partner.as_str()),
-                    description: v.description.clone(),
-                    delivered: format!("{} of {} {}", v.delivered, v.quantity, v.unit),
-                    due: long_date(v.due),
-                    overdue: c.overdue,
-                    status: status_tag(&status_name(&v.status)),
-                }
-            })
-            .collect();
-        let pledges = f
-            .pledges
-            .iter()
-            .map(|p| PledgeRow {
-                id: p.id.clone(),
-                sponsor: names.name(p.sponsor.as_str()),
-                resource: match p.resource {
-                    Resource::Money => "Money",
-                    Resource::StaffTime => "Staff time",
-                },
-                pledged: p.resource.format(p.pledged),
-                confirmed: or_dash(p.confirmed, |c| p.resource.format(c)),
-                disbursed: p.resource.format(p.disbursed),
-                status: status_tag(&status_name(&p.status)),
-                conditions: p.conditions.clone(),
-            })
-            .collect();
-        let recent = reader.derived(id.as_str(), &window, ("recent activity", ""), || {
-            reader.recent_activity(id.as_str(), &window, 10, None)
-        })?;
-        let activity = entries(
-            recent.iter().cloned().collect::<Vec<_>>(),
-            &shown,
-            &base,
-            |o| names.name(o.as_str()),
-        );
-        // The timeline draws the table's page: drawn once per state and page of the table.
-        let detail = table_link(query.sort.as_deref(), query.page);
-        let timeline = reader.derived(
+        let body = reader.derived_weighing(
             id.as_str(),
             &window,
-            ("milestone timeline", &detail),
-            || {
-                Ok::<_, ApiError>(charts::timeline_chart(&charts::TimelineChart {
-                    id: "milestone-timeline",
-                    title: "Milestones: baseline against forecast".into(),
-                    desc: String::new(),
-                    today: window.as_of,
-                    bars: milestones
-                        .iter()
-                        .map(|r| &r.m)
-                        .filter(|m| m.milestone.status != MilestoneStatus::Cancelled)
-                        .map(|m| charts::Bar {
-                            label: m.milestone.title.clone(),
-                            baseline: m.milestone.baseline,
-                            forecast: m.milestone.forecast,
-                            done_on: m.milestone.completed_on,
-                        })
-                        .collect(),
-                }))
-            },
+            ("blueprint page body", &detail),
+            |b: &RenderedBody| b.html.len() as u64 / projector::cache::BYTES_PER_WEIGHT,
+            || render_body(state, &reader, &id, shown, query),
         )?;
-
         let nav = Nav::of(visitor);
         let mut forms = Vec::new();
         let mut import_csrf = None;
         // Forms record today's facts, so they are offered on today's view only.
-        if !shown.past {
-            let choices = choices(&reader, Some(&view))?;
+        if !past {
+            // Read only for a visitor offered a form.
+            let mut choices = None;
             for kind in [
                 ThingKind::Milestone,
                 ThingKind::Commitment,
@@ -754,12 +519,15 @@ pub(super) async fn blueprint_page(
                     .filter(|sp| may_write(visitor, kind, sp.name, Some(id.as_str())))
                 {
                     let url = format!("/blueprints/{id}/{}", plural(kind));
+                    if choices.is_none() {
+                        choices = Some(super::choices(&reader, Some(&view))?);
+                    }
                     forms.push(forms::render(
                         spec,
                         url,
                         &nav.csrf,
                         None,
-                        &choices,
+                        choices.as_ref().expect("just read"),
                         refused_for(refusal, &format!("{}:{}", plural(kind), spec.name)),
                     ));
                 }
@@ -769,59 +537,355 @@ pub(super) async fn blueprint_page(
                 .filter(|sp| may_write(visitor, ThingKind::Blueprint, sp.name, Some(id.as_str())))
             {
                 let url = format!("/blueprints/{id}/{}", spec.name);
+                if choices.is_none() {
+                    choices = Some(super::choices(&reader, Some(&view))?);
+                }
                 forms.push(forms::render(
                     spec,
                     url,
                     &nav.csrf,
                     Some(view.version),
-                    &choices,
+                    choices.as_ref().expect("just read"),
                     refused_for(refusal, spec.name),
                 ));
             }
             import_csrf = may_write(visitor, ThingKind::Milestone, "plan", Some(id.as_str()))
                 .then(|| nav.csrf.clone());
         }
-        let board_href = format!(
-            "{base}/board?{}",
-            board_query(None, window.as_of, window.known_at)
-        );
         Ok(BlueprintPage {
-            recorded: params.min_seq.filter(|_| !shown.past),
-            activity_href: shown.link(&format!("{base}/activity")),
-            board_href,
+            recorded: params.min_seq.filter(|_| !past),
             nav,
-            status: status_tag(&status_name(&b.status)),
-            confidence: rag_tag(f.summary.confidence.rag),
-            since: long_date(t.since),
-            headlines: headlines(&f, &t),
-            lead: names.name(b.lead_org.as_str()),
-            at_risk,
-            milestone_count: f.milestones.len(),
-            milestones,
-            pagination,
-            filters,
-            filtered,
-            sorts,
-            due_30,
-            due_90,
-            overdue,
-            workstreams,
-            drawn,
-            funding,
-            sponsors,
-            partners,
-            commitments,
-            pledges,
-            activity,
-            timeline,
+            id,
+            body,
             forms,
             import_csrf,
-            shown,
-            f,
         })
     }
     .await;
-    show(visitor, status, result)
+    match result {
+        // Sized for the body, so rendering copies it once.
+        Ok(page) => render_sized(status, page.body.html.len(), page),
+        Err(e) => from_api(visitor, e),
+    }
+}
+
+/// Renders what every visitor sees of the blueprint page in `shown`'s window with the table as
+/// `query` asks.
+fn render_body(
+    state: &AppState,
+    reader: &Reader,
+    id: &BlueprintId,
+    shown: Shown,
+    query: &BlueprintQuery,
+) -> Result<RenderedBody, ApiError> {
+    let window = shown.window;
+    let (f, t) = reader
+        .figures_with_trend(id.as_str(), &window, &state.rules)?
+        .ok_or_else(|| crate::api::not_in_window(id, &window))?;
+    let names = OrgNames::read(reader)?;
+    let b = &f.summary.blueprint;
+    let ws: BTreeMap<String, String> = b
+        .workstreams
+        .iter()
+        .map(|w| (w.id.clone(), w.title.clone()))
+        .collect();
+    let row = |m: &AssessedMilestone| milestone_row(m, &names, &ws);
+    // The figures list milestones in id order.
+    let by_id = |id: &str| {
+        f.milestones
+            .binary_search_by(|m| m.milestone.id.as_str().cmp(id))
+            .ok()
+            .map(|i| &f.milestones[i])
+    };
+    let listed = |ids: &[String]| Listed {
+        rows: ids
+            .iter()
+            .filter_map(|id| by_id(id).map(row))
+            .take(LISTED)
+            .collect(),
+        more: ids.len().saturating_sub(LISTED),
+    };
+    let at_risk = listed(&f.at_risk);
+    let due_30 = listed(&f.due_30);
+    let due_90 = listed(&f.due_90);
+    let overdue = listed(&f.overdue_milestones);
+    // The table's order for its filters and sort, worked out once per state of the blueprint.
+    let asked = format!(
+        "{:?} {:?} {:?} {:?}",
+        query.workstream, query.status, query.owner, query.sort
+    );
+    let order = reader.derived(id.as_str(), &window, ("milestone table", &asked), || {
+        Ok::<_, ApiError>(filter_and_sort(&f.milestones, query))
+    })?;
+    let matching: Vec<&AssessedMilestone> = order.iter().map(|&i| &f.milestones[i]).collect();
+    let filtered = matching.len() != f.milestones.len();
+    let choice = |value: String, label: String, current: &Option<String>| Choice {
+        selected: current.as_deref() == Some(value.as_str()),
+        value,
+        label,
+    };
+    let owners = reader.derived(id.as_str(), &window, ("milestone owners", ""), || {
+        let mut owners: Vec<String> = f
+            .milestones
+            .iter()
+            .map(|m| m.milestone.owner.to_string())
+            .collect();
+        owners.sort();
+        owners.dedup();
+        Ok::<_, ApiError>(owners)
+    })?;
+    let any = |label: &str| Choice {
+        value: String::new(),
+        label: label.to_owned(),
+        selected: false,
+    };
+    let filters = vec![
+        (
+            "workstream",
+            "Workstream",
+            std::iter::once(any("All workstreams"))
+                .chain(
+                    b.workstreams
+                        .iter()
+                        .map(|w| choice(w.id.clone(), w.title.clone(), &query.workstream)),
+                )
+                .collect(),
+        ),
+        (
+            "status",
+            "Status",
+            std::iter::once(any("Any status"))
+                .chain(
+                    [
+                        "red",
+                        "amber",
+                        "green",
+                        "planned",
+                        "in_progress",
+                        "done",
+                        "cancelled",
+                    ]
+                    .into_iter()
+                    .map(|s| {
+                        let label = match s {
+                            "red" | "amber" | "green" => rag_label(s),
+                            other => status_tag(other).text.into_owned(),
+                        };
+                        choice(s.to_owned(), label, &query.status)
+                    }),
+                )
+                .collect(),
+        ),
+        (
+            "owner",
+            "Owner",
+            std::iter::once(any("Any owner"))
+                .chain(
+                    owners
+                        .iter()
+                        .map(|o| choice(o.clone(), names.name(o), &query.owner)),
+                )
+                .collect(),
+        ),
+    ];
+    let base = format!("/blueprints/{id}");
+    // The table's address with its filters, sorted by `sort`, at `page`.
+    let table_link = |sort: Option<&str>, page: Option<usize>| {
+        let mut q: Vec<String> = sort.map(|s| format!("sort={s}")).into_iter().collect();
+        for (k, v) in [
+            ("workstream", &query.workstream),
+            ("status", &query.status),
+            ("owner", &query.owner),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                q.push(format!("{k}={v}"));
+            }
+        }
+        q.extend(page.map(|n| format!("page={n}")));
+        format!("{}#milestones", shown.link_with(&base, &q.join("&")))
+    };
+    let sorts = SORTS
+        .iter()
+        .map(|(key, label, direction)| SortLink {
+            label,
+            direction,
+            href: table_link(Some(key), None),
+            current: query.sort.as_deref().unwrap_or("forecast") == *key,
+        })
+        .collect();
+    let pagination = Pagination::new(
+        "milestones",
+        matching.len(),
+        MILESTONES_PER_PAGE,
+        query.page,
+        |n| table_link(query.sort.as_deref(), Some(n)),
+    );
+    let milestones: Vec<MilestoneRow> =
+        pagination.slice(&matching).iter().map(|m| row(m)).collect();
+    let workstreams = f
+        .workstreams
+        .iter()
+        .map(|w| (w.clone(), names.name(w.lead_org.as_str())))
+        .collect();
+    // The charts follow from the blueprint's progression alone: drawn once per state of it.
+    let drawn = reader.derived(id.as_str(), &window, ("blueprint page charts", ""), || {
+        let progression = reader.progression(id.as_str(), &window)?;
+        Ok::<_, ApiError>(Drawn::of(b, &progression))
+    })?;
+    let fm = b.funding.money;
+    let fs = b.funding.staff_time;
+    let funding = vec![
+        FundingRow {
+            label: format!("Money (target {})", money(b.funding_target)),
+            pledged: money(fm.pledged),
+            confirmed: money(fm.confirmed),
+            disbursed: money(fm.disbursed),
+        },
+        FundingRow {
+            label: match b.staff_time_target {
+                Some(t) => format!("Staff time (target {})", Resource::StaffTime.format(t)),
+                None => "Staff time".to_owned(),
+            },
+            pledged: Resource::StaffTime.format(fs.pledged),
+            confirmed: Resource::StaffTime.format(fs.confirmed),
+            disbursed: Resource::StaffTime.format(fs.disbursed),
+        },
+    ];
+    let sponsors = f
+        .funding_by_sponsor
+        .iter()
+        .map(|s| {
+            let row = |r: Resource, t: projector::views::FundingTotals| FundingRow {
+                label: String::new(),
+                pledged: r.format(t.pledged),
+                confirmed: r.format(t.confirmed),
+                disbursed: r.format(t.disbursed),
+            };
+            (
+                names.name(s.sponsor.as_str()),
+                row(Resource::Money, s.money),
+                row(Resource::StaffTime, s.staff_time),
+            )
+        })
+        .collect();
+    let partners = f
+        .commitments_by_partner
+        .iter()
+        .map(|p| PartnerRow {
+            partner: names.name(p.partner.as_str()),
+            delivered: p
+                .units
+                .iter()
+                .map(|u| format!("{} of {} {}", u.delivered, u.committed, u.unit))
+                .collect::<Vec<_>>()
+                .join("; "),
+            commitments: p.commitments,
+            fulfilled: p.fulfilled,
+            overdue: p.overdue,
+        })
+        .collect();
+    let commitments = f
+        .commitments
+        .iter()
+        .map(|c| {
+            let v = &c.commitment;
+            CommitmentRow {
+                id: v.id.clone(),
+                partner: names.name(v.partner.as_str()),
+                description: v.description.clone(),
+                delivered: format!("{} of {} {}", v.delivered, v.quantity, v.unit),
+                due: long_date(v.due),
+                overdue: c.overdue,
+                status: status_tag(&status_name(&v.status)),
+            }
+        })
+        .collect();
+    let pledges = f
+        .pledges
+        .iter()
+        .map(|p| PledgeRow {
+            id: p.id.clone(),
+            sponsor: names.name(p.sponsor.as_str()),
+            resource: match p.resource {
+                Resource::Money => "Money",
+                Resource::StaffTime => "Staff time",
+            },
+            pledged: p.resource.format(p.pledged),
+            confirmed: or_dash(p.confirmed, |c| p.resource.format(c)),
+            disbursed: p.resource.format(p.disbursed),
+            status: status_tag(&status_name(&p.status)),
+            conditions: p.conditions.clone(),
+        })
+        .collect();
+    let recent = reader.derived(id.as_str(), &window, ("recent activity", ""), || {
+        reader.recent_activity(id.as_str(), &window, 10, None)
+    })?;
+    let activity = entries(
+        recent.iter().cloned().collect::<Vec<_>>(),
+        &shown,
+        &base,
+        |o| names.name(o.as_str()),
+    );
+    // The timeline draws the table's page.
+    let timeline = charts::timeline_chart(&charts::TimelineChart {
+        id: "milestone-timeline",
+        title: "Milestones: baseline against forecast".into(),
+        desc: String::new(),
+        today: window.as_of,
+        bars: milestones
+            .iter()
+            .map(|r| &r.m)
+            .filter(|m| m.milestone.status != MilestoneStatus::Cancelled)
+            .map(|m| charts::Bar {
+                label: m.milestone.title.clone(),
+                baseline: m.milestone.baseline,
+                forecast: m.milestone.forecast,
+                done_on: m.milestone.completed_on,
+            })
+            .collect(),
+    });
+
+    let board_href = format!(
+        "{base}/board?{}",
+        board_query(None, window.as_of, window.known_at)
+    );
+    let page = BlueprintBody {
+        activity_href: shown.link(&format!("{base}/activity")),
+        board_href,
+        status: status_tag(&status_name(&b.status)),
+        confidence: rag_tag(f.summary.confidence.rag),
+        since: long_date(t.since),
+        headlines: headlines(&f, &t),
+        lead: names.name(b.lead_org.as_str()),
+        at_risk,
+        milestone_count: f.milestones.len(),
+        milestones,
+        pagination,
+        filters,
+        filtered,
+        sorts,
+        due_30,
+        due_90,
+        overdue,
+        workstreams,
+        drawn,
+        funding,
+        sponsors,
+        partners,
+        commitments,
+        pledges,
+        activity,
+        timeline,
+        shown,
+        f,
+    };
+    let html = page
+        .render()
+        .map_err(|e| ApiError::internal("render the page", e))?;
+    Ok(RenderedBody {
+        title: page.f.summary.blueprint.title.clone(),
+        html,
+    })
 }
 
 fn rag_label(s: &str) -> String {

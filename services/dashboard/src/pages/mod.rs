@@ -66,8 +66,15 @@ impl Nav {
 
 /// A page, or the problem document when it cannot be rendered.
 pub(crate) fn render(status: StatusCode, template: impl Template) -> Response {
-    match template.render() {
-        Ok(html) => (status, Html(html)).into_response(),
+    render_sized(status, 0, template)
+}
+
+/// As [`render`], for a page that holds `large` bytes of text rendered before: the page is
+/// written into room for all of it, not grown (and copied) on the way.
+pub(crate) fn render_sized<T: Template>(status: StatusCode, large: usize, template: T) -> Response {
+    let mut html = String::with_capacity(large + T::SIZE_HINT);
+    match template.render_into(&mut html) {
+        Ok(()) => (status, Html(html)).into_response(),
         Err(e) => ApiError::internal("render the page", e).into_response(),
     }
 }
