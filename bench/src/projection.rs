@@ -149,21 +149,23 @@ impl DashboardProcess {
     }
 
     /// Waits until the dashboard's checkpoint reaches `seq`; the seconds it took since `since`.
+    /// It asks what a client that just recorded `seq` asks, a read with `min_seq`, which the
+    /// dashboard answers once it has projected that far (or refuses after its wait, and is asked
+    /// again). Scraping `/metrics` instead, as often, would measure the scrapes: each computes
+    /// every blueprint's business figures, which change with every batch while catching up.
     pub async fn wait_for(&mut self, seq: u64, since: Instant) -> f64 {
         let http = reqwest::Client::new();
-        let url = format!("http://127.0.0.1:{}/metrics", self.port);
+        let url = format!(
+            "http://127.0.0.1:{}/api/v1/organisations?min_seq={seq}",
+            self.port
+        );
         loop {
             assert!(
                 self.child.try_wait().expect("child").is_none(),
                 "the dashboard exited while projecting"
             );
             if let Ok(r) = http.get(&url).send().await
-                && let Ok(text) = r.text().await
-                && text
-                    .lines()
-                    .find_map(|l| l.strip_prefix("waymark_projector_checkpoint "))
-                    .and_then(|v| v.trim().parse::<f64>().ok())
-                    .is_some_and(|cp| cp >= seq as f64)
+                && r.status().is_success()
             {
                 return since.elapsed().as_secs_f64();
             }

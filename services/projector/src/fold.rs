@@ -3,6 +3,7 @@
 //! blueprint's logged commits, filtered by when each event happened and when each commit was
 //! recorded. One set of rules, so today's figures and a past view cannot drift apart.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -352,16 +353,16 @@ impl Logged {
     /// out: they were most of a logged commit's bytes.
     pub fn encode(commit: &Commit) -> Result<Vec<u8>, crate::db::DbError> {
         crate::db::encode(&LoggedCommit {
-            thing: commit.thing.clone(),
+            thing: Cow::Borrowed(&commit.thing),
             recorded_at: commit.recorded_at,
             events: commit
                 .events
                 .iter()
                 .map(|e| LoggedEvent {
-                    event_type: e.event_type.clone(),
+                    event_type: Cow::Borrowed(&e.event_type),
                     version: e.version,
                     occurred_on: e.occurred_on,
-                    data: e.data.clone(),
+                    data: Cow::Borrowed(&e.data),
                 })
                 .collect(),
         })
@@ -372,7 +373,7 @@ impl Logged {
     /// commit has only what the log keeps ([`Logged::encode`]): no idempotency key, digest,
     /// actor or event ids.
     pub fn decode(seq: u64, bytes: &[u8]) -> Option<Self> {
-        let decoded = crate::db::decode::<LoggedCommit>(bytes)
+        let decoded = crate::db::decode::<LoggedCommit<'static>>(bytes)
             .map_err(|e| e.to_string())
             .map(LoggedCommit::into_commit)
             .and_then(|c| c.bodies().map(|b| (c, b)).map_err(|e| e.to_string()));
@@ -392,29 +393,29 @@ impl Logged {
     }
 }
 
-/// A commit as a blueprint's log keeps it.
+/// A commit as a blueprint's log keeps it: written from a borrowed commit, read as owned.
 #[derive(Serialize, Deserialize)]
-struct LoggedCommit {
-    thing: proto::ThingRef,
+struct LoggedCommit<'a> {
+    thing: Cow<'a, proto::ThingRef>,
     #[serde(with = "crate::stamps::time")]
     recorded_at: DateTime<Utc>,
-    events: Vec<LoggedEvent>,
+    events: Vec<LoggedEvent<'a>>,
 }
 
 #[derive(Serialize, Deserialize)]
-struct LoggedEvent {
-    event_type: String,
+struct LoggedEvent<'a> {
+    event_type: Cow<'a, str>,
     version: u16,
     #[serde(with = "crate::stamps::date")]
     occurred_on: NaiveDate,
-    data: rmpv::Value,
+    data: Cow<'a, rmpv::Value>,
 }
 
-impl LoggedCommit {
+impl LoggedCommit<'_> {
     fn into_commit(self) -> Commit {
         Commit {
             format: proto::FORMAT_VERSION,
-            thing: self.thing,
+            thing: self.thing.into_owned(),
             idempotency_key: String::new(),
             request_hash: None,
             actor: proto::Actor::named(""),
@@ -424,10 +425,10 @@ impl LoggedCommit {
                 .into_iter()
                 .map(|e| proto::Event {
                     id: String::new(),
-                    event_type: e.event_type,
+                    event_type: e.event_type.into_owned(),
                     version: e.version,
                     occurred_on: e.occurred_on,
-                    data: e.data,
+                    data: e.data.into_owned(),
                 })
                 .collect(),
         }

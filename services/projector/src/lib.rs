@@ -43,9 +43,11 @@ use crate::db::{CHECKPOINT_KEY, META, QUARANTINE};
 use crate::views::QuarantineEntry;
 
 /// Largest number of commits applied in one write transaction. A batch writes each view it
-/// changed once (a blueprint's totals change with every commit on its things), so catching up
-/// in large batches writes far fewer pages than in small ones.
-pub const MAX_BATCH: usize = 4096;
+/// changed once (a blueprint's totals change with every commit on its things), and each leaf of
+/// history it adds to once, so catching up in large batches writes far fewer pages than in small
+/// ones. At 1,000,000 commits over 50,000 things, 16,384 caught up in 14.5 s where 4,096 took
+/// 15.3 to 16.4 s, with a peak RSS of 159 MB against 142 to 150 (BENCHMARKS.md).
+pub const MAX_BATCH: usize = 16_384;
 
 /// The next batch of commits from `commits`: the first to arrive, then, up to [`MAX_BATCH`],
 /// those already received and those the stream still holds (they follow at once); a follower
