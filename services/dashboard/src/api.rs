@@ -1,6 +1,8 @@
 //! The JSON read endpoints. Every read accepts `?min_seq=N` and then waits (bounded) until the
 //! projector has applied commit N, so a client reads its own writes without sticky sessions.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -208,7 +210,7 @@ fn stream_unchecked(e: eventstore::StoreError) -> ApiError {
 pub struct BlueprintRead {
     pub reader: Reader,
     pub id: BlueprintId,
-    pub view: BlueprintView,
+    pub view: Arc<BlueprintView>,
     pub window: Window,
 }
 
@@ -802,9 +804,9 @@ pub fn require_readable(
     reader: &Reader,
     caller: &Caller,
     id: &BlueprintId,
-) -> Result<BlueprintView, ApiError> {
+) -> Result<Arc<BlueprintView>, ApiError> {
     let view = reader
-        .blueprint(id.as_str())?
+        .blueprint_shared(id.as_str())?
         .ok_or_else(|| blueprint_not_found(id))?;
     if caller.may_read(&view) {
         return Ok(view);

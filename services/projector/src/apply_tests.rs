@@ -1863,6 +1863,29 @@ mod shared_figures {
     }
 
     #[test]
+    fn a_blueprint_view_is_decoded_again_only_once_its_bytes_change() {
+        let mut m = Model::milestones_planned();
+        let cache = Arc::new(FiguresCache::default());
+        let view = |m: &Model| {
+            Reader::shared(&m.db, cache.clone(), 0)
+                .unwrap()
+                .blueprint_shared("wm")
+                .unwrap()
+                .expect("the blueprint")
+        };
+        let first = view(&m);
+        assert!(
+            Arc::ptr_eq(&first, &view(&m)),
+            "the same bytes, the same view"
+        );
+        m.when(milestone("hub"), &[completed()]);
+        let after = view(&m);
+        assert!(!Arc::ptr_eq(&first, &after), "the blueprint changed");
+        assert_eq!(*after, m.find::<BlueprintView>(BLUEPRINTS, "wm").unwrap());
+        assert_ne!(*first, *after);
+    }
+
+    #[test]
     fn another_file_or_revision_is_computed_afresh() {
         let (m, cache, first) = read_once();
         assert!(

@@ -25,6 +25,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::figures::{BlueprintFigures, Progression};
 use crate::fold::Window;
+use crate::views::BlueprintView;
 
 /// What a cached value was computed from, besides the blueprint and the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -95,12 +96,21 @@ impl quick_cache::Weighter<(Key, &'static str, String), Derived> for ByThings {
 
 type Bounded<V, K = Key> = quick_cache::sync::Cache<K, V, ByThings>;
 
+/// A blueprint's view as decoded, with the bytes it was decoded from.
+type DecodedView = (Arc<[u8]>, Arc<BlueprintView>);
+
 /// Computed figures shared by every reader of one set of read models.
 pub struct FiguresCache {
     figures: Bounded<Option<Arc<BlueprintFigures>>>,
     progressions: Bounded<Arc<Progression>>,
     derived: Bounded<Derived, (Key, &'static str, String)>,
+    /// Blueprints' views as last decoded, by id: every read of a blueprint reads its view, and
+    /// decoding it was half the cost of a summary served from the cache.
+    views: quick_cache::sync::Cache<String, DecodedView>,
 }
+
+/// Blueprints whose decoded views are kept; one more is decoded on each read.
+const VIEWS: usize = 4096;
 
 /// Weight each kind of value may hold at most: about that many things' worth of figures. A
 /// thing's assessed view is well under a kilobyte, so the figures stay within tens of megabytes
@@ -114,11 +124,32 @@ impl Default for FiguresCache {
             figures: Bounded::with_weighter(1024, CAPACITY, ByThings),
             progressions: Bounded::with_weighter(1024, CAPACITY, ByThings),
             derived: Bounded::with_weighter(1024, CAPACITY, ByThings),
+            views: quick_cache::sync::Cache::new(VIEWS),
         }
     }
 }
 
 impl FiguresCache {
+    /// The view of blueprint `bp` stored as `bytes`, decoded by `decode` unless the view held
+    /// was decoded from the same bytes. Keyed by its bytes, it needs no stamp: the same bytes
+    /// are the same view, in any file.
+    pub fn blueprint_view<E>(
+        &self,
+        bp: &str,
+        bytes: &[u8],
+        decode: impl FnOnce() -> Result<BlueprintView, E>,
+    ) -> Result<Arc<BlueprintView>, E> {
+        if let Some((held, view)) = self.views.get(bp)
+            && *held == *bytes
+        {
+            return Ok(view);
+        }
+        let view = Arc::new(decode()?);
+        self.views
+            .insert(bp.to_owned(), (Arc::from(bytes), view.clone()));
+        Ok(view)
+    }
+
     /// The figures of `bp` for `window` at `stamp`, computed by `compute` when not held.
     pub fn figures<E>(
         &self,

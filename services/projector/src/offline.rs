@@ -44,8 +44,19 @@ pub async fn project_until(
         return Ok(checkpoint);
     }
     let mut commits = stream.follow(checkpoint + 1).await?;
+    // The next batch is gathered (each message's metadata read) by a task of its own while this
+    // one applies the last; at most one waits between them.
+    let (ready, mut batches) = tokio::sync::mpsc::channel(1);
+    let gather = tokio::spawn(async move {
+        while let Some(batch) = next_batch(&mut commits).await {
+            if ready.send(batch).await.is_err() {
+                break;
+            }
+        }
+    });
+    let _stop_gathering = AbortOnDrop(gather);
     while checkpoint < target {
-        let Some(batch) = next_batch(&mut commits).await else {
+        let Some(batch) = batches.recv().await else {
             return Err(OfflineError::StreamEnded { checkpoint, target });
         };
         let mut batch = batch?;
@@ -58,6 +69,15 @@ pub async fn project_until(
     }
     db::persist(db)?;
     Ok(checkpoint)
+}
+
+/// Aborts its task when dropped: a projection that ends, or fails, stops gathering.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 fn hash_table(

@@ -161,13 +161,27 @@ impl Reader {
         Ok(self.blueprint_view(id)?.map(|b| (*b).clone()))
     }
 
+    /// As [`Reader::blueprint`], shared with this reader's other reads of it instead of copied.
+    pub fn blueprint_shared(&self, id: &str) -> Result<Option<Arc<BlueprintView>>, DbError> {
+        self.blueprint_view(id)
+    }
+
     /// The blueprint's view, decoded once per transaction however many reads of a page ask.
     fn blueprint_view(&self, id: &str) -> Result<Option<Arc<BlueprintView>>, DbError> {
         if let Some(found) = self.views.lock().ok().and_then(|v| v.get(id).cloned()) {
             return Ok(found);
         }
-        let found: Option<Arc<BlueprintView>> =
-            db::get(&self.txn.open_table(BLUEPRINTS)?, id)?.map(Arc::new);
+        let table = self.txn.open_table(BLUEPRINTS)?;
+        let found = match table.get(id)? {
+            None => None,
+            Some(stored) => {
+                let bytes = stored.value();
+                Some(match &self.shared {
+                    Some((cache, _)) => cache.blueprint_view(id, bytes, || db::decode(bytes))?,
+                    None => Arc::new(db::decode(bytes)?),
+                })
+            }
+        };
         if let Ok(mut views) = self.views.lock() {
             views.insert(id.to_owned(), found.clone());
         }

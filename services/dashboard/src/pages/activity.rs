@@ -79,7 +79,7 @@ pub async fn activity(
         let entries = entries(commits, &shown, &base, OrgId::to_string);
         Ok(ActivityPage {
             nav: Nav::of(&visitor),
-            title: view.title,
+            title: view.title.clone(),
             back_href: shown.link(&base),
             pagination,
             entries,
