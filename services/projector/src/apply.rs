@@ -80,26 +80,6 @@ impl<V: Clone + Serialize + DeserializeOwned> Held<V> {
         self.views.insert(key.to_owned(), (Some(view), true));
     }
 
-    /// Takes the view under `key` out, to be changed and put back ([`Held::put_back`]): a
-    /// commit then copies its thing's view once (to keep the old beside the new), not twice.
-    fn take(&mut self, txn: &WriteTransaction, key: String) -> Result<Taken<V>, ApplyError> {
-        let (view, changed) = match self.views.remove(&key) {
-            Some(held) => held,
-            None => (db::get(&txn.open_table(self.table)?, &key)?, false),
-        };
-        Ok(Taken { key, view, changed })
-    }
-
-    /// Puts back what [`Held::take`] took: as it was (`None`: the commit was refused), or
-    /// changed to `view`.
-    fn put_back(&mut self, taken: Taken<V>, view: Option<V>) {
-        let held = match view {
-            Some(view) => (Some(view), true),
-            None => (taken.view, taken.changed),
-        };
-        self.views.insert(taken.key, held);
-    }
-
     /// Writes the changed views, in key order.
     fn write(self, txn: &WriteTransaction) -> Result<(), DbError> {
         let mut changed: Vec<_> = self
@@ -117,13 +97,6 @@ impl<V: Clone + Serialize + DeserializeOwned> Held<V> {
         }
         Ok(())
     }
-}
-
-/// A view taken out of a [`Held`], with what is needed to put it back.
-struct Taken<V> {
-    key: String,
-    view: Option<V>,
-    changed: bool,
 }
 
 /// Commits applied in one write transaction: what they changed, held until [`Batch::finish`]
@@ -328,46 +301,26 @@ impl<'t> Batch<'t> {
         at: DateTime<Utc>,
     ) -> Result<Vec<String>, ApplyError> {
         let (bp, key) = thing_key(commit)?;
+        let old = self.load::<V>(&key)?;
         let txn = self.txn;
-        let taken = V::held(self).take(txn, key)?;
-        let applied = self.changed_thing(seq, commit, bodies, at, &bp, taken.view.as_ref());
-        let (view, summaries) = match applied {
-            Ok((view, summaries)) => (Some(view), Ok(summaries)),
-            Err(e) => (None, Err(e)),
-        };
-        V::held(self).put_back(taken, view);
-        summaries
-    }
-
-    /// The view of a thing of blueprint `bp` once `commit` applied to `old`, with the blueprint's
-    /// totals moved from the thing's old share to its new one.
-    fn changed_thing<V: BlueprintThing>(
-        &mut self,
-        seq: u64,
-        commit: &Commit,
-        bodies: &[EventBody],
-        at: DateTime<Utc>,
-        bp: &str,
-        old: Option<&V>,
-    ) -> Result<(V, Vec<String>), ApplyError> {
-        let txn = self.txn;
-        if self.blueprints.get(txn, bp)?.is_none() {
+        if self.blueprints.get(txn, &bp)?.is_none() {
             return Err(unusable(format!(
                 "blueprint {bp} is not in the read models"
             )));
         }
-        let mut view = old.cloned();
+        let mut view = old.clone();
         let summaries = step_each(&mut view, commit, bodies, |view, on, body| {
-            step_thing(view, bp, &commit.thing.id, on, body)
+            step_thing(view, &bp, &commit.thing.id, on, body)
         })?;
         let mut view = view.ok_or_else(|| unusable(format!("no {}", V::WHAT)))?;
         let blueprint = self
             .blueprints
-            .get_mut(txn, bp)?
+            .get_mut(txn, &bp)?
             .expect("the blueprint was just read");
-        settle_thing(old, &mut view, blueprint, seq, at);
+        settle_thing(old.as_ref(), &mut view, blueprint, seq, at);
         touch(blueprint, &occurred(commit), at);
-        Ok((view, summaries))
+        self.save(&key, view);
+        Ok(summaries)
     }
 }
 

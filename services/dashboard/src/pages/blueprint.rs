@@ -40,6 +40,16 @@ pub struct BlueprintQuery {
     page: Option<usize>,
 }
 
+impl BlueprintQuery {
+    /// The table's filters and sort, as a key of what is derived from them.
+    fn table_key(&self) -> String {
+        format!(
+            "{:?} {:?} {:?} {:?}",
+            self.workstream, self.status, self.owner, self.sort
+        )
+    }
+}
+
 impl Accepts for BlueprintQuery {
     fn accepts() -> String {
         "workstream, status, owner, sort, page".to_owned()
@@ -487,13 +497,9 @@ pub(super) async fn blueprint_page(
         // Besides the blueprint's state and the window (the cache's key), the body shows the
         // organisations' names and whether the window is past, which turns with the date.
         let detail = format!(
-            "{} {} {:?} {:?} {:?} {:?} {:?}",
+            "{} {past} {} {:?}",
             reader.organisations_seq()?,
-            shown.past,
-            query.workstream,
-            query.status,
-            query.owner,
-            query.sort,
+            query.table_key(),
             query.page
         );
         let body = reader.derived_weighing(
@@ -508,28 +514,18 @@ pub(super) async fn blueprint_page(
         let mut import_csrf = None;
         // Forms record today's facts, so they are offered on today's view only.
         if !past {
-            // Read only for a visitor offered a form.
-            let mut choices = None;
+            // The forms the visitor may use: spec, address, version and refusal of each.
+            let mut offered = Vec::new();
             for kind in [
                 ThingKind::Milestone,
                 ThingKind::Commitment,
                 ThingKind::Pledge,
             ] {
-                if let Some(spec) = Some(forms::create_spec(kind))
-                    .filter(|sp| may_write(visitor, kind, sp.name, Some(id.as_str())))
-                {
+                let spec = forms::create_spec(kind);
+                if may_write(visitor, kind, spec.name, Some(id.as_str())) {
                     let url = format!("/blueprints/{id}/{}", plural(kind));
-                    if choices.is_none() {
-                        choices = Some(super::choices(&reader, Some(&view))?);
-                    }
-                    forms.push(forms::render(
-                        spec,
-                        url,
-                        &nav.csrf,
-                        None,
-                        choices.as_ref().expect("just read"),
-                        refused_for(refusal, &format!("{}:{}", plural(kind), spec.name)),
-                    ));
+                    let refused = refused_for(refusal, &format!("{}:{}", plural(kind), spec.name));
+                    offered.push((spec, url, None, refused));
                 }
             }
             for spec in forms::action_specs(ThingKind::Blueprint)
@@ -537,17 +533,22 @@ pub(super) async fn blueprint_page(
                 .filter(|sp| may_write(visitor, ThingKind::Blueprint, sp.name, Some(id.as_str())))
             {
                 let url = format!("/blueprints/{id}/{}", spec.name);
-                if choices.is_none() {
-                    choices = Some(super::choices(&reader, Some(&view))?);
-                }
-                forms.push(forms::render(
+                offered.push((
                     spec,
                     url,
-                    &nav.csrf,
                     Some(view.version),
-                    choices.as_ref().expect("just read"),
                     refused_for(refusal, spec.name),
                 ));
+            }
+            // The choices are read only for a visitor offered a form.
+            if !offered.is_empty() {
+                let choices = choices(&reader, Some(&view))?;
+                forms = offered
+                    .into_iter()
+                    .map(|(spec, url, version, refused)| {
+                        forms::render(spec, url, &nav.csrf, version, &choices, refused)
+                    })
+                    .collect();
             }
             import_csrf = may_write(visitor, ThingKind::Milestone, "plan", Some(id.as_str()))
                 .then(|| nav.csrf.clone());
@@ -610,13 +611,12 @@ fn render_body(
     let due_90 = listed(&f.due_90);
     let overdue = listed(&f.overdue_milestones);
     // The table's order for its filters and sort, worked out once per state of the blueprint.
-    let asked = format!(
-        "{:?} {:?} {:?} {:?}",
-        query.workstream, query.status, query.owner, query.sort
-    );
-    let order = reader.derived(id.as_str(), &window, ("milestone table", &asked), || {
-        Ok::<_, ApiError>(filter_and_sort(&f.milestones, query))
-    })?;
+    let order = reader.derived(
+        id.as_str(),
+        &window,
+        ("milestone table", &query.table_key()),
+        || Ok::<_, ApiError>(filter_and_sort(&f.milestones, query)),
+    )?;
     let matching: Vec<&AssessedMilestone> = order.iter().map(|&i| &f.milestones[i]).collect();
     let filtered = matching.len() != f.milestones.len();
     let choice = |value: String, label: String, current: &Option<String>| Choice {
