@@ -43,8 +43,43 @@ fn unusable(msg: impl Into<String>) -> ApplyError {
     ApplyError::Unusable(msg.into())
 }
 
-/// Rows keyed by (subject or blueprint, sequence), as added by a batch.
-type Rows = Vec<((String, u64), Vec<u8>)>;
+/// The key of a row that goes after the last row of its run: a thing's history in an era, a
+/// blueprint's log.
+trait RunKey: Ord {
+    type Key: redb::Key + 'static;
+    fn same_run(&self, other: &Self) -> bool;
+    fn key(&self) -> <Self::Key as redb::Value>::SelfType<'_>;
+    /// The greatest key of the row's run.
+    fn run_end(&self) -> <Self::Key as redb::Value>::SelfType<'_>;
+}
+
+/// A history row: (era, subject, sequence).
+impl RunKey for (u64, String, u64) {
+    type Key = (u64, &'static str, u64);
+    fn same_run(&self, other: &Self) -> bool {
+        (self.0, &self.1) == (other.0, &other.1)
+    }
+    fn key(&self) -> (u64, &str, u64) {
+        (self.0, &self.1, self.2)
+    }
+    fn run_end(&self) -> (u64, &str, u64) {
+        (self.0, &self.1, u64::MAX)
+    }
+}
+
+/// A log row: (blueprint, sequence).
+impl RunKey for (String, u64) {
+    type Key = (&'static str, u64);
+    fn same_run(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+    fn key(&self) -> (&str, u64) {
+        (&self.0, self.1)
+    }
+    fn run_end(&self) -> (&str, u64) {
+        (&self.0, u64::MAX)
+    }
+}
 
 /// The views held by a batch, one kind: each as read (or found absent) and whether the batch
 /// changed it.
@@ -108,8 +143,8 @@ pub(crate) struct Batch<'t> {
     milestones: Held<MilestoneView>,
     commitments: Held<CommitmentView>,
     pledges: Held<PledgeView>,
-    history: Rows,
-    log: Rows,
+    history: Vec<((u64, String, u64), Vec<u8>)>,
+    log: Vec<((String, u64), Vec<u8>)>,
     /// The last commit the batch applied to an organisation.
     organisations_seq: Option<u64>,
 }
@@ -268,8 +303,8 @@ impl<'t> Batch<'t> {
                 })
                 .collect(),
         };
-        self.history
-            .push(((subject.to_owned(), seq), db::encode(&entry)?));
+        let key = (db::history_era(seq), subject.to_owned(), seq);
+        self.history.push((key, db::encode(&entry)?));
         Ok(())
     }
 
@@ -324,14 +359,14 @@ impl<'t> Batch<'t> {
     }
 }
 
-/// Writes `rows` into `table` in key order: the new rows of each subject (or blueprint) as one
-/// run through a cursor placed after its last row, so redb packs them into full leaves. A row
-/// that does not sort after the subject's last (a quarantined commit replayed in place) is
-/// inserted on its own.
-fn append_runs(
+/// Writes `rows` into `table` in key order: the new rows of each run (a thing's history in an
+/// era, a blueprint's log) through a cursor placed after the run's last row, so redb packs them
+/// into full leaves. A row that does not sort after its run's last (a quarantined commit replayed
+/// in place) is inserted on its own.
+fn append_runs<R: RunKey>(
     txn: &WriteTransaction,
-    table: TableDefinition<'static, (&'static str, u64), &'static [u8]>,
-    mut rows: Rows,
+    table: TableDefinition<'static, R::Key, &'static [u8]>,
+    mut rows: Vec<(R, Vec<u8>)>,
 ) -> Result<(), DbError> {
     if rows.is_empty() {
         return Ok(());
@@ -339,22 +374,22 @@ fn append_runs(
     rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut table = txn.open_table(table)?;
     let mut rest = rows.as_slice();
-    while let Some(((subject, _), _)) = rest.first() {
-        let len = rest.iter().take_while(|((s, _), _)| s == subject).count();
+    while let Some((first, _)) = rest.first() {
+        let len = rest.iter().take_while(|(k, _)| k.same_run(first)).count();
         let (run, tail) = rest.split_at(len);
         rest = tail;
-        let mut cursor = table.upper_bound_mut(Bound::Included((subject.as_str(), u64::MAX)))?;
+        let mut cursor = table.upper_bound_mut(Bound::Included(first.run_end()))?;
         let mut appended = 0;
-        for ((s, seq), value) in run {
-            match cursor.insert_before((s.as_str(), *seq), value.as_slice()) {
+        for (key, value) in run {
+            match cursor.insert_before(key.key(), value.as_slice()) {
                 Ok(()) => appended += 1,
                 Err(CursorError::UnorderedKey) => break,
                 Err(e) => return Err(redb::Error::from(e).into()),
             }
         }
         cursor.close()?;
-        for ((s, seq), value) in &run[appended..] {
-            table.insert((s.as_str(), *seq), value.as_slice())?;
+        for (key, value) in &run[appended..] {
+            table.insert(key.key(), value.as_slice())?;
         }
     }
     Ok(())

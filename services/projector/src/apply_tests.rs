@@ -628,10 +628,10 @@ impl Model {
         for table in [ORGANISATIONS, BLUEPRINTS, MILESTONES, COMMITMENTS, PLEDGES] {
             dump(&txn, table, str::to_owned, bytes, &mut rows);
         }
-        for table in [HISTORY, BLUEPRINT_LOG] {
-            let key = |(key, seq): (&str, u64)| format!("{key} #{seq}");
-            dump(&txn, table, key, bytes, &mut rows);
-        }
+        let key = |(_, subject, seq): (u64, &str, u64)| format!("{subject} #{seq}");
+        dump(&txn, HISTORY, key, bytes, &mut rows);
+        let key = |(bp, seq): (&str, u64)| format!("{bp} #{seq}");
+        dump(&txn, BLUEPRINT_LOG, key, bytes, &mut rows);
         dump(&txn, QUARANTINE, |seq| format!("#{seq}"), bytes, &mut rows);
         let count = |v: u64| v.to_le_bytes().to_vec();
         dump(&txn, META, str::to_owned, count, &mut rows);
@@ -678,7 +678,8 @@ impl Model {
     fn history(&self, thing: &ThingRef, seq: u64) -> HistoryEntry {
         let txn = self.db.begin_read().unwrap();
         let table = txn.open_table(HISTORY).unwrap();
-        let row = table.get((thing.subject().as_str(), seq)).unwrap();
+        let era = crate::db::history_era(seq);
+        let row = table.get((era, thing.subject().as_str(), seq)).unwrap();
         crate::db::decode(row.expect("a history entry").value()).unwrap()
     }
 
@@ -1379,6 +1380,61 @@ fn a_commit_of_several_events_applies_and_describes_each_in_turn() {
             "Confirmed £40,000.00 (pledged £50,000.00)",
         ],
     );
+}
+
+/// History is kept in eras of stream sequences (`db::history_era`): a thing's history reads
+/// the same across eras, empty ones between them too, and never mixes in another thing's.
+#[test]
+fn a_things_history_reads_in_order_across_eras() {
+    use std::ops::ControlFlow;
+
+    use crate::fold::Window;
+    let m = Model::drafted();
+    let era = 1u64 << crate::db::HISTORY_ERA_BITS;
+    let (hub, other) = (milestone("hub"), milestone("other"));
+    let batch = [
+        received(2, hub.clone(), &[planned()]),
+        received(era - 2, other.clone(), &[planned()]),
+        received(era - 1, hub.clone(), &[progress(10, "first")]),
+        received(3 * era, other.clone(), &[started()]),
+        received(3 * era + 1, hub.clone(), &[progress(20, "second")]),
+        received(3 * era + 2, hub.clone(), &[progress(30, "third")]),
+    ];
+    crate::apply_batch(&m.db, &batch).unwrap();
+    let reader = crate::read::Reader::new(&m.db).unwrap();
+    let seqs = |entries: &[HistoryEntry]| entries.iter().map(|h| h.seq).collect::<Vec<_>>();
+    let all = [2, era - 1, 3 * era + 1, 3 * era + 2];
+
+    assert_eq!(seqs(&reader.history(&hub.subject()).unwrap()), all);
+    assert_eq!(
+        seqs(&reader.history(&other.subject()).unwrap()),
+        [era - 2, 3 * era]
+    );
+    let window = Window {
+        as_of: day(4 * era),
+        known_at: None,
+    };
+    for limit in 1..=4 {
+        let (latest, earlier) = reader
+            .latest_history(&hub.subject(), &window, Some(limit))
+            .unwrap();
+        assert_eq!(seqs(&latest), all[4 - limit..], "the latest {limit}");
+        assert_eq!(earlier, limit < 4, "older than the latest {limit}");
+    }
+    let txn = m.db.begin_read().unwrap();
+    let mut from_era = Vec::new();
+    crate::db::visit_history(
+        &txn.open_table(HISTORY).unwrap(),
+        &hub.subject(),
+        era - 1,
+        false,
+        |seq, _| {
+            from_era.push(seq);
+            Ok(ControlFlow::Continue(()))
+        },
+    )
+    .unwrap();
+    assert_eq!(from_era, all[1..]);
 }
 
 // ---- refusals ----

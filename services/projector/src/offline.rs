@@ -123,7 +123,7 @@ fn digest_in(txn: &redb::ReadTransaction) -> Result<(u64, String), DbError> {
     let history = txn.open_table(db::HISTORY)?;
     for entry in history.iter()? {
         let (k, v) = entry?;
-        let (subject, seq) = k.value();
+        let (_, subject, seq) = k.value();
         hasher.update(subject.as_bytes());
         hasher.update(seq.to_le_bytes());
         hasher.update(v.value());

@@ -3,6 +3,7 @@
 //! been recorded by an instant (see [`Window`]).
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
@@ -216,10 +217,10 @@ impl Reader {
     pub fn history(&self, subject: &str) -> Result<Vec<HistoryEntry>, DbError> {
         let table = self.txn.open_table(HISTORY)?;
         let mut out = Vec::new();
-        for entry in table.range((subject, 0u64)..=(subject, u64::MAX))? {
-            let (_, v) = entry?;
-            out.push(db::decode(v.value())?);
-        }
+        db::visit_history(&table, subject, 0, false, |_, bytes| {
+            out.push(db::decode(bytes)?);
+            Ok(ControlFlow::Continue(()))
+        })?;
         Ok(out)
     }
 
@@ -304,22 +305,22 @@ impl Reader {
         let table = self.txn.open_table(HISTORY)?;
         let mut out = Vec::new();
         let mut earlier = false;
-        for entry in table.range((subject, 0u64)..=(subject, u64::MAX))?.rev() {
-            let (_, v) = entry?;
-            let mut h: HistoryEntry = db::decode(v.value())?;
+        db::visit_history(&table, subject, 0, true, |_, bytes| {
+            let mut h: HistoryEntry = db::decode(bytes)?;
             if window.known_at.is_some_and(|k| h.recorded_at > k) {
-                continue;
+                return Ok(ControlFlow::Continue(()));
             }
             h.events.retain(|e| e.occurred_on <= window.as_of);
             if h.events.is_empty() {
-                continue;
+                return Ok(ControlFlow::Continue(()));
             }
             if limit.is_some_and(|l| out.len() == l) {
                 earlier = true;
-                break;
+                return Ok(ControlFlow::Break(()));
             }
             out.push(h);
-        }
+            Ok(ControlFlow::Continue(()))
+        })?;
         out.reverse();
         Ok((out, earlier))
     }
@@ -544,7 +545,7 @@ impl Reader {
                 continue;
             }
             let subject = commit.thing.subject();
-            let Some(v) = history.get((subject.as_str(), seq))? else {
+            let Some(v) = history.get((db::history_era(seq), subject.as_str(), seq))? else {
                 continue;
             };
             let mut entry: HistoryEntry = db::decode(v.value())?;

@@ -45,14 +45,17 @@ pub fn replay(db: &Database, commits: &[Received]) -> Result<Vec<Replayed>, DbEr
         let Some(mut entry) = entry.filter(|e| e.voided.is_none()) else {
             continue;
         };
-        let later = txn
-            .open_table(HISTORY)?
-            .range(
-                (received.subject.as_str(), received.seq + 1)
-                    ..=(received.subject.as_str(), u64::MAX),
-            )?
-            .next()
-            .is_some();
+        let mut later = false;
+        crate::db::visit_history(
+            &txn.open_table(HISTORY)?,
+            &received.subject,
+            received.seq + 1,
+            false,
+            |_, _| {
+                later = true;
+                Ok(std::ops::ControlFlow::Break(()))
+            },
+        )?;
         let result = if later {
             Err(ApplyError::Unusable(
                 "later commits on this thing were applied since; rebuild the read models to \
