@@ -103,7 +103,7 @@ async fn a_read_side_killed_again_and_again_ends_equal_to_a_fresh_rebuild() {
     let checkpoint = projector::db::checkpoint(&database).unwrap();
     let (history, quarantined) = {
         let txn = database.begin_read().unwrap();
-        let history = keys(&txn, projector::db::HISTORY, |(subject, seq)| {
+        let history = keys(&txn, projector::db::HISTORY, |(_, subject, seq)| {
             (subject.to_owned(), seq)
         });
         let quarantined = keys(&txn, projector::db::QUARANTINE, |seq| seq);
