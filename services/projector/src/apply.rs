@@ -303,7 +303,8 @@ impl<'t> Batch<'t> {
                 })
                 .collect(),
         };
-        let key = (db::history_era(seq), subject.to_owned(), seq);
+        let (era, subject, seq) = db::history_key(subject, seq);
+        let key = (era, subject.to_owned(), seq);
         self.history.push((key, db::encode(&entry)?));
         Ok(())
     }

@@ -678,8 +678,9 @@ impl Model {
     fn history(&self, thing: &ThingRef, seq: u64) -> HistoryEntry {
         let txn = self.db.begin_read().unwrap();
         let table = txn.open_table(HISTORY).unwrap();
-        let era = crate::db::history_era(seq);
-        let row = table.get((era, thing.subject().as_str(), seq)).unwrap();
+        let row = table
+            .get(crate::db::history_key(&thing.subject(), seq))
+            .unwrap();
         crate::db::decode(row.expect("a history entry").value()).unwrap()
     }
 

@@ -16,54 +16,6 @@ pub const PLEDGES: TableDefinition<&str, &[u8]> = TableDefinition::new("pledges"
 /// Each thing's history, keyed by (era of the commit, subject of the thing, stream sequence of
 /// the commit): see [`history_era`].
 pub const HISTORY: TableDefinition<(u64, &str, u64), &[u8]> = TableDefinition::new("history");
-
-/// Stream sequences per era of [`HISTORY`], as a power of two.
-///
-/// Keyed by thing first, a batch's history rows went to as many places in the table as it had
-/// things, each rewriting a leaf of its own: at 1,000,000 commits over 50,000 things that was
-/// most of what catching up wrote, and the dirty pages of one batch were tens of megabytes of
-/// the dashboard's memory. Keyed by era first, a batch writes into the newest era only, a few
-/// thousand rows wide and in the cache. A thing's history is one short range per era (16 eras
-/// at 1,000,000 commits), read newest first for as far back as a page shows.
-pub const HISTORY_ERA_BITS: u32 = 16;
-
-/// The era of [`HISTORY`] the commit at `seq` is kept in.
-pub const fn history_era(seq: u64) -> u64 {
-    seq >> HISTORY_ERA_BITS
-}
-
-/// Visits the history rows of the thing on `subject` with a sequence from `from`, each as its
-/// sequence and bytes, oldest first (or newest first), until `visit` breaks.
-pub fn visit_history(
-    table: &impl ReadableTable<(u64, &'static str, u64), &'static [u8]>,
-    subject: &str,
-    from: u64,
-    newest_first: bool,
-    mut visit: impl FnMut(u64, &[u8]) -> Result<ControlFlow<()>, DbError>,
-) -> Result<(), DbError> {
-    let Some((last, _)) = table.last()? else {
-        return Ok(());
-    };
-    let mut eras: Vec<u64> = (history_era(from)..=last.value().0).collect();
-    if newest_first {
-        eras.reverse();
-    }
-    for era in eras {
-        let start = if era == history_era(from) { from } else { 0 };
-        let rows = table.range((era, subject, start)..=(era, subject, u64::MAX))?;
-        let rows: Box<dyn Iterator<Item = _>> = match newest_first {
-            true => Box::new(rows.rev()),
-            false => Box::new(rows),
-        };
-        for row in rows {
-            let (k, v) = row?;
-            if visit(k.value().2, v.value())?.is_break() {
-                return Ok(());
-            }
-        }
-    }
-    Ok(())
-}
 /// Every commit on a blueprint or one of its things, as stored in the stream, keyed by
 /// (blueprint, stream sequence): what "as of" views fold.
 pub const BLUEPRINT_LOG: TableDefinition<(&str, u64), &[u8]> =
@@ -134,6 +86,58 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DbError> {
 /// memory grow with its file; the pages reads need most (blueprints, the newest history) are far
 /// fewer, and the operating system's page cache holds the rest.
 pub const CACHE_BYTES: usize = 48 * 1024 * 1024;
+
+/// Stream sequences per era of [`HISTORY`], as a power of two.
+///
+/// Keyed by thing first, a batch's history rows went to as many places in the table as it had
+/// things, each rewriting a leaf of its own: at 1,000,000 commits over 50,000 things that was
+/// most of what catching up wrote. Keyed by era first, a batch writes into the newest era only,
+/// a few thousand leaves wide and in the cache. A thing's history is one short range per era (16 eras
+/// at 1,000,000 commits), read newest first for as far back as a page shows.
+pub const HISTORY_ERA_BITS: u32 = 16;
+
+/// The era of [`HISTORY`] the commit at `seq` is kept in.
+pub const fn history_era(seq: u64) -> u64 {
+    seq >> HISTORY_ERA_BITS
+}
+
+/// The [`HISTORY`] key of the commit at `seq` on the thing on `subject`.
+pub fn history_key(subject: &str, seq: u64) -> (u64, &str, u64) {
+    (history_era(seq), subject, seq)
+}
+
+/// Visits the history rows of the thing on `subject` with a sequence from `from`, each as its
+/// sequence and bytes, oldest first (or newest first), until `visit` breaks.
+pub fn visit_history(
+    table: &impl ReadableTable<(u64, &'static str, u64), &'static [u8]>,
+    subject: &str,
+    from: u64,
+    newest_first: bool,
+    mut visit: impl FnMut(u64, &[u8]) -> Result<ControlFlow<()>, DbError>,
+) -> Result<(), DbError> {
+    let Some((last, _)) = table.last()? else {
+        return Ok(());
+    };
+    let mut eras: Vec<u64> = (history_era(from)..=last.value().0).collect();
+    if newest_first {
+        eras.reverse();
+    }
+    for era in eras {
+        let start = if era == history_era(from) { from } else { 0 };
+        let rows = table.range((era, subject, start)..=(era, subject, u64::MAX))?;
+        let rows: Box<dyn Iterator<Item = _>> = match newest_first {
+            true => Box::new(rows.rev()),
+            false => Box::new(rows),
+        };
+        for row in rows {
+            let (k, v) = row?;
+            if visit(k.value().2, v.value())?.is_break() {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
 
 /// Opens (or creates) the file, with the read models' cache, and nothing more.
 fn create(path: &std::path::Path) -> Result<redb::Database, DbError> {

@@ -545,7 +545,7 @@ impl Reader {
                 continue;
             }
             let subject = commit.thing.subject();
-            let Some(v) = history.get((db::history_era(seq), subject.as_str(), seq))? else {
+            let Some(v) = history.get(db::history_key(&subject, seq))? else {
                 continue;
             };
             let mut entry: HistoryEntry = db::decode(v.value())?;
