@@ -133,6 +133,8 @@ pub async fn commands(plan: &Plan, w: &Arc<Waymark>, raw: &Arc<Raw>) -> Vec<Row>
         put("raw1", raw.awaited(1, d).await);
         put("raw64", raw.awaited(64, d).await);
         put("rawpipe", raw.pipelined(256, d).await);
+        put("bare1", raw.bare(1, d).await);
+        put("bare64", raw.bare(64, d).await);
         for (key, door, clients) in SHAPES {
             let run = format!("{key}r{r}");
             put(key, waymark::shape(w, door, &run, clients, d).await);
@@ -153,7 +155,7 @@ pub async fn commands(plan: &Plan, w: &Arc<Waymark>, raw: &Arc<Raw>) -> Vec<Row>
             );
         }
         for (name, outcomes) in &o {
-            if !name.starts_with("raw") && !name.starts_with("peer") {
+            if !["raw", "bare", "peer"].iter().any(|p| name.starts_with(p)) {
                 only_contended(name, outcomes);
             }
         }
@@ -161,6 +163,7 @@ pub async fn commands(plan: &Plan, w: &Arc<Waymark>, raw: &Arc<Raw>) -> Vec<Row>
     let g = "Commands";
     let raw1 = rates(&o["raw1"]);
     let rawpipe = rates(&o["rawpipe"]);
+    let (bare1, bare64) = (rates(&o["bare1"]), rates(&o["bare64"]));
     let mut rows = vec![
         row(
             g,
@@ -177,6 +180,17 @@ pub async fn commands(plan: &Plan, w: &Arc<Waymark>, raw: &Arc<Raw>) -> Vec<Row>
             "raw publish, pipelined (256 acks outstanding)",
             rawpipe.clone(),
         ),
+        row(
+            g,
+            "bare NATS service (request, the same publish, reply; nothing else), one client",
+            bare1.clone(),
+        )
+        .beside("raw, each ack awaited", &raw1, Target::None),
+        row(g, "bare NATS service, 64 clients", bare64.clone()).beside(
+            "raw, pipelined",
+            &rawpipe,
+            Target::None,
+        ),
         row(g, "NATS, one client", rates(&o["nats1"])).beside(
             "raw, each ack awaited",
             &raw1,
@@ -189,6 +203,18 @@ pub async fn commands(plan: &Plan, w: &Arc<Waymark>, raw: &Arc<Raw>) -> Vec<Row>
         )
         .beside("raw, pipelined", &rawpipe, Target::RatioAtLeast(0.35)),
         row(g, "NATS, 64 clients: p99", p99(&o["nats64"])),
+        row(
+            g,
+            "NATS, one client, against the bare service",
+            rates(&o["nats1"]),
+        )
+        .beside("bare, one client", &bare1, Target::None),
+        row(
+            g,
+            "NATS, 64 clients, against the bare service",
+            rates(&o["nats64"]),
+        )
+        .beside("bare, 64 clients", &bare64, Target::None),
         row(g, "NATS, 32 clients on one thing", rates(&o["nats32"])),
         row(
             g,

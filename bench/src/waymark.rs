@@ -271,13 +271,20 @@ pub async fn on_things(
 }
 
 /// Raw JetStream publishing of Waymark's commit bytes with the headers an append carries, on a
-/// nats-server of its own with the same stream: the ceiling of the command path.
+/// nats-server of its own with the same stream: the ceiling of the command path. Beside it, the
+/// same publish behind a bare NATS service: the path of a command with nothing of Waymark's in it.
 pub struct Raw {
     _nats: tests::TestNats,
     js: async_nats::jetstream::Context,
     payload: bytes::Bytes,
     next: AtomicU64,
+    /// The connection the bare service's clients share.
+    bare_client: async_nats::Client,
+    _bare_service: tokio::task::JoinHandle<()>,
 }
+
+/// The subject the bare service answers on.
+const BARE: &str = "bench.bare";
 
 impl Raw {
     pub async fn start() -> Arc<Self> {
@@ -296,11 +303,16 @@ impl Raw {
             &[progress.into()],
         );
         let payload = commit.encode().expect("encodes").into();
+        let service = EventStore::open(&nats.config(), "bench-bare")
+            .await
+            .expect("the bare service connects");
         Arc::new(Self {
             _nats: nats,
             js,
             payload,
             next: AtomicU64::new(0),
+            bare_client: store.client().clone(),
+            _bare_service: tokio::spawn(bare_service(service)),
         })
     }
 
@@ -328,6 +340,26 @@ impl Raw {
         .await
     }
 
+    /// `clients` clients of the bare service, each awaiting every answer.
+    pub async fn bare(self: &Arc<Self>, clients: usize, d: Duration) -> Outcome {
+        let raw = self.clone();
+        closed_loop(clients, d, move |_, _| {
+            let raw = raw.clone();
+            async move {
+                let answer = raw
+                    .bare_client
+                    .request(BARE, raw.payload.clone())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                match &answer.payload[..] {
+                    b"stored" => Ok(()),
+                    _ => Err("not stored".to_owned()),
+                }
+            }
+        })
+        .await
+    }
+
     /// One publisher keeping `window` acknowledgements outstanding.
     pub async fn pipelined(&self, window: usize, d: Duration) -> Outcome {
         let start = Instant::now();
@@ -350,6 +382,38 @@ impl Raw {
             elapsed: start.elapsed(),
             ..Outcome::default()
         }
+    }
+}
+
+/// A NATS service in a queue group that, for each request, publishes its payload as a new
+/// thing's first commit with an append's headers, awaits the acknowledgement in a task of its own
+/// and replies: no decoding, state, rules or metrics.
+async fn bare_service(store: EventStore) {
+    let client = store.client().clone();
+    let js = async_nats::jetstream::new(client.clone());
+    let mut requests = client
+        .queue_subscribe(BARE, BARE.to_owned())
+        .await
+        .expect("the bare service subscribes");
+    let mut n = 0u64;
+    while let Some(request) = requests.next().await {
+        n += 1;
+        let (client, js) = (client.clone(), js.clone());
+        tokio::spawn(async move {
+            let subject = format!("waymark.evt.{BLUEPRINT}.milestone.bare-{n}");
+            let headers = eventstore::store::append_headers(&subject, &format!("b-{n}"), 0);
+            let stored = match js
+                .publish_with_headers(subject, headers, request.payload)
+                .await
+            {
+                Ok(ack) => ack.await.is_ok(),
+                Err(_) => false,
+            };
+            if let Some(reply) = request.reply {
+                let answer = if stored { "stored" } else { "failed" };
+                let _ = client.publish(reply, answer.into()).await;
+            }
+        });
     }
 }
 

@@ -323,7 +323,9 @@ fn dump_dom(url: &str) -> String {
             "--disable-sync",
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(["--timeout=5000", "--dump-dom", url])
+        // The longest Chromium waits for the page before dumping what it has; a loaded page is
+        // dumped at once. Generous, as the whole suite shares two cores with it.
+        .args(["--timeout=30000", "--dump-dom", url])
         .output()
         .expect("a headless Chromium (apt-get install chromium); make test installs it");
     assert!(

@@ -121,6 +121,7 @@ async fn a_full_read_model_disk_stops_projection_cleanly_and_it_resumes_without_
         .wait_for_checkpoint(after.last_seq, Duration::from_secs(120))
         .await;
     let log_after = replica.log();
+    replica.wait_until_durable(after.last_seq).await;
     replica.kill().await;
 
     let (ours, fresh) = projector::offline::verify(&db, store.reader())

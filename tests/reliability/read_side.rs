@@ -83,7 +83,9 @@ async fn a_read_side_killed_again_and_again_ends_equal_to_a_fresh_rebuild() {
         .await;
     let log = replica.log();
     assert!(!log.contains("panicked"), "the replica panicked:\n{log}");
-    // redb lets one process open a file: the replica is stopped (killed once more) to compare.
+    // redb lets one process open a file: the replica is stopped (killed once more) to compare,
+    // once what it projected is on disk.
+    replica.wait_until_durable(written.last_seq).await;
     replica.kill().await;
 
     let reader = store.reader();

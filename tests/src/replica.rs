@@ -157,13 +157,34 @@ impl Replica {
         deadline: Deadline,
         failure: impl Fn() -> String,
     ) {
+        self.wait_for_metric_where("waymark_projector_checkpoint", reached, deadline, failure)
+            .await;
+    }
+
+    /// Waits until the read models hold commit `seq` on disk, not only in the projector's last
+    /// transaction: a replica killed then keeps it. The projector makes its commits durable
+    /// within `projector::pacing::DURABLE_WITHIN` of applying them.
+    pub async fn wait_until_durable(&mut self, seq: u64) {
+        let within = Duration::from_secs(30);
+        self.wait_for_metric_where(
+            "waymark_projector_durable_checkpoint",
+            |cp| cp >= seq as i64,
+            Deadline::after(within, Duration::from_millis(20)),
+            || format!("the replica's read models did not hold commit {seq} on disk in {within:?}"),
+        )
+        .await;
+    }
+
+    async fn wait_for_metric_where(
+        &mut self,
+        metric: &str,
+        reached: impl Fn(i64) -> bool,
+        deadline: Deadline,
+        failure: impl Fn() -> String,
+    ) {
         loop {
             self.assert_running();
-            if self
-                .metric("waymark_projector_checkpoint")
-                .await
-                .is_some_and(&reached)
-            {
+            if self.metric(metric).await.is_some_and(&reached) {
                 return;
             }
             deadline

@@ -16,6 +16,7 @@ pub mod health;
 pub mod metrics;
 pub mod models;
 pub mod offline;
+pub mod pacing;
 pub mod read;
 pub mod replay;
 mod stamps;
@@ -79,6 +80,34 @@ pub async fn next_batch<E>(
     Some(Ok(batch))
 }
 
+/// Adds to `batch` the commits already received, up to [`MAX_BATCH`], without waiting.
+fn gather_ready<E>(
+    commits: &mut (impl futures::Stream<Item = Result<Received, E>> + Unpin),
+    batch: &mut Vec<Received>,
+) -> Result<(), E> {
+    use futures::FutureExt;
+    while batch.len() < MAX_BATCH {
+        match commits.next().now_or_never() {
+            Some(Some(received)) => batch.push(received?),
+            _ => break,
+        }
+    }
+    Ok(())
+}
+
+/// Resolves once `stop` turns true.
+async fn stopping(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+/// Sleeps until `at`, or forever.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Free space the read models' disk must have before a batch is written. After a write fails
 /// (a full disk), redb refuses every later read and write until the database is reopened, which
 /// a serving replica cannot do; so a full disk is met before writing instead: projection pauses,
@@ -95,11 +124,6 @@ pub struct BatchOutcome {
     pub skipped: usize,
 }
 
-/// Batches in a row the projector may commit without waiting for the disk while it catches up;
-/// the next is durable. The checkpoint is in the same transaction as the views, so commits lost
-/// to a crash are projected again from the durable checkpoint: nothing is lost or applied twice.
-pub const DURABLE_EVERY: usize = 32;
-
 /// Applies a batch in one durable write transaction, moving the checkpoint to the last
 /// sequence. Commits at or below the checkpoint are skipped, so a redelivered batch changes
 /// nothing.
@@ -107,9 +131,8 @@ pub fn apply_batch(db: &Database, batch: &[Received]) -> Result<BatchOutcome, Db
     apply_batch_as(db, batch, redb::Durability::Immediate)
 }
 
-/// As [`apply_batch`], committed with `durability`: `Durability::None` while catching up (redb
-/// does not wait for the disk; the next durable commit makes the batch durable), so a rebuild or a
-/// replica behind the stream does not wait for the disk once per batch.
+/// As [`apply_batch`], committed with `durability`: with `Durability::None` redb does not wait
+/// for the disk, and the next durable commit makes the batch durable ([`pacing`] says when).
 pub fn apply_batch_as(
     db: &Database,
     batch: &[Received],
@@ -212,6 +235,7 @@ impl Projector {
     ) -> Result<Self, DbError> {
         let start = db::checkpoint(&models.current())?;
         metrics.checkpoint.set(start as i64);
+        metrics.durable_checkpoint.set(start as i64);
         let (checkpoint, _) = watch::channel(start);
         Ok(Self {
             models,
@@ -315,31 +339,77 @@ impl Projector {
             _ = stop.wait_for(|s| *s) => return Ok(()),
         };
         tracing::info!(from, "projector following the event stream");
-        let mut undurable = 0;
+        let mut pacing = pacing::Pacing::default();
         // A reconnection may leave the consumer waiting on heartbeats for many seconds; start a
         // fresh one from the checkpoint instead.
         let mut reconnects = self.stream.reconnects();
         reconnects.borrow_and_update();
-        loop {
+        let result = loop {
+            let persist_at = pacing.persist_at().map(tokio::time::Instant::from_std);
             // Dropping a batch part-way is harmless: following starts again from the checkpoint.
             let batch = tokio::select! {
                 batch = next_batch(&mut messages) => batch,
-                _ = reconnects.changed() => return Err(FollowError::Reconnected),
-                _ = stop.wait_for(|s| *s) => return Ok(()),
+                () = sleep_until(persist_at), if persist_at.is_some() => {
+                    if let Err(e) = self.persist(&mut pacing).await {
+                        break Err(e);
+                    }
+                    continue;
+                }
+                _ = reconnects.changed() => break Err(FollowError::Reconnected),
+                () = stopping(stop) => break Ok(()),
             };
-            let Some(batch) = batch else { break };
-            let batch = batch?;
-            // Far behind the stream, most batches skip the disk flush; within a batch of the
-            // end, every one is durable, and so is every DURABLE_EVERY-th while catching up.
-            let caught_up = batch.last().is_some_and(|r| r.pending < MAX_BATCH as u64);
-            undurable = if caught_up || undurable + 1 >= DURABLE_EVERY {
-                0
-            } else {
-                undurable + 1
+            let Some(batch) = batch else {
+                break Err(FollowError::ConsumerEnded);
             };
-            self.apply(batch, undurable == 0).await?;
+            let mut batch = match batch {
+                Ok(batch) => batch,
+                Err(e) => break Err(e.into()),
+            };
+            // Within a batch of the end of the stream, a batch that has room waits for more.
+            let caught_up =
+                |batch: &[Received]| batch.last().is_some_and(|r| r.pending < MAX_BATCH as u64);
+            let room = batch.len() < MAX_BATCH;
+            if let Some(until) =
+                pacing.gather_until(caught_up(&batch) && room, std::time::Instant::now())
+            {
+                // Tokio's timer counts whole milliseconds; a thread of the blocking pool sleeps
+                // to the microsecond.
+                let nap = until.saturating_duration_since(std::time::Instant::now());
+                tokio::select! {
+                    _ = tokio::task::spawn_blocking(move || std::thread::sleep(nap)) => {},
+                    () = stopping(stop) => break Ok(()),
+                }
+                if let Err(e) = gather_ready(&mut messages, &mut batch) {
+                    break Err(e.into());
+                }
+            }
+            let durable = pacing.start(caught_up(&batch), std::time::Instant::now());
+            if let Err(e) = self.apply(batch, durable).await {
+                break Err(e);
+            }
+        };
+        // Whatever ended following, what was applied is made durable before the file is let go.
+        if pacing.persist_at().is_some()
+            && let Err(e) = self.persist(&mut pacing).await
+        {
+            tracing::warn!(error = %e, "the last batches could not be made durable; they are projected again on restart");
         }
-        Err(FollowError::ConsumerEnded)
+        result
+    }
+
+    /// A durable commit of nothing, so every batch committed without waiting for the disk is on it.
+    async fn persist(&self, pacing: &mut pacing::Pacing) -> Result<(), FollowError> {
+        // The flush writes every page the batches since the last durable commit left in redb's
+        // buffer: a full disk is met before it, as before a batch.
+        self.room()?;
+        let _applying = self.models.applying().await;
+        let db = self.models.current();
+        tokio::task::spawn_blocking(move || db::persist(&db)).await??;
+        pacing.persisted();
+        self.metrics
+            .durable_checkpoint
+            .set(*self.checkpoint.borrow() as i64);
+        Ok(())
     }
 
     async fn apply(&self, batch: Vec<Received>, durable: bool) -> Result<(), FollowError> {
@@ -364,6 +434,11 @@ impl Projector {
         self.metrics.commits_applied.inc_by(outcome.applied as u64);
         self.metrics.quarantined.inc_by(outcome.quarantined as u64);
         self.metrics.checkpoint.set(outcome.checkpoint as i64);
+        if durable {
+            self.metrics
+                .durable_checkpoint
+                .set(outcome.checkpoint as i64);
+        }
         self.metrics.lag_commits.set(pending as i64);
         // The age of the oldest commit still waiting is sampled by `health::watch`.
         if pending == 0 {

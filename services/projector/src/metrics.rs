@@ -6,6 +6,8 @@ use prometheus::{Histogram, HistogramOpts, IntCounter, IntGauge, Registry};
 pub struct ProjectorMetrics {
     /// Stream sequence of the last commit applied.
     pub checkpoint: IntGauge,
+    /// Stream sequence of the last commit the read models hold on disk: what a crash keeps.
+    pub durable_checkpoint: IntGauge,
     /// Commits in the stream not yet applied (after each batch, and sampled every second).
     pub lag_commits: IntGauge,
     /// Age of the oldest commit not yet applied, in seconds (0 when caught up).
@@ -30,6 +32,10 @@ impl ProjectorMetrics {
             checkpoint: IntGauge::new(
                 "waymark_projector_checkpoint",
                 "Stream sequence of the last commit applied",
+            )?,
+            durable_checkpoint: IntGauge::new(
+                "waymark_projector_durable_checkpoint",
+                "Stream sequence of the last commit the read models hold on disk; a crash of the machine keeps everything up to it",
             )?,
             lag_commits: IntGauge::new(
                 "waymark_projector_lag_commits",
@@ -99,6 +105,7 @@ impl ProjectorMetrics {
         registry.register(Box::new(m.stream_last_seq.clone()))?;
         registry.register(Box::new(m.stalled.clone()))?;
         registry.register(Box::new(m.checkpoint.clone()))?;
+        registry.register(Box::new(m.durable_checkpoint.clone()))?;
         registry.register(Box::new(m.lag_commits.clone()))?;
         registry.register(Box::new(m.lag_seconds.clone()))?;
         registry.register(Box::new(m.commits_applied.clone()))?;
