@@ -318,9 +318,7 @@ impl Raw {
 
     /// A publish on a new subject, expecting it empty, as the first commit of a thing is.
     async fn publish(&self) -> async_nats::jetstream::context::PublishAckFuture {
-        let n = self.next.fetch_add(1, Ordering::Relaxed);
-        let subject = format!("waymark.evt.{BLUEPRINT}.milestone.raw-{n}");
-        let headers = eventstore::store::append_headers(&subject, &format!("k-{n}"), 0);
+        let (subject, headers) = first_commit("raw", self.next.fetch_add(1, Ordering::Relaxed));
         self.js
             .publish_with_headers(subject, headers, self.payload.clone())
             .await
@@ -385,6 +383,14 @@ impl Raw {
     }
 }
 
+/// The subject of the `n`th new thing named after `prefix`, and the headers of the append of its
+/// first commit.
+fn first_commit(prefix: &str, n: u64) -> (String, async_nats::HeaderMap) {
+    let subject = format!("waymark.evt.{BLUEPRINT}.milestone.{prefix}-{n}");
+    let headers = eventstore::store::append_headers(&subject, &format!("{prefix}-{n}"), 0);
+    (subject, headers)
+}
+
 /// A NATS service in a queue group that, for each request, publishes its payload as a new
 /// thing's first commit with an append's headers, awaits the acknowledgement in a task of its own
 /// and replies: no decoding, state, rules or metrics.
@@ -400,8 +406,7 @@ async fn bare_service(store: EventStore) {
         n += 1;
         let (client, js) = (client.clone(), js.clone());
         tokio::spawn(async move {
-            let subject = format!("waymark.evt.{BLUEPRINT}.milestone.bare-{n}");
-            let headers = eventstore::store::append_headers(&subject, &format!("b-{n}"), 0);
+            let (subject, headers) = first_commit("bare", n);
             let stored = match js
                 .publish_with_headers(subject, headers, request.payload)
                 .await

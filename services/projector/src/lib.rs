@@ -336,7 +336,7 @@ impl Projector {
         let subscribe = self.stream.follow(from);
         let mut messages = tokio::select! {
             messages = subscribe => messages?,
-            _ = stop.wait_for(|s| *s) => return Ok(()),
+            () = stopping(stop) => return Ok(()),
         };
         tracing::info!(from, "projector following the event stream");
         let mut pacing = pacing::Pacing::default();
